@@ -1,0 +1,1 @@
+"""The SP4N federation hub: GraphQL API, PostgreSQL index, sync and connectors."""

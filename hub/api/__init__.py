@@ -1,0 +1,1 @@
+"""The GraphQL API: types, loaders, context, query and mutation roots, schema."""

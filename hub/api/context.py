@@ -1,0 +1,25 @@
+"""The typed per-request context every resolver receives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from strawberry.types import Info as _Info
+
+from hub.api.loaders import Loaders
+from hub.domain.commands import Actor
+from hub.domain.service import ReportService
+from hub.settings import Settings
+from hub.store.database import Database
+
+
+@dataclass(slots=True)
+class Context:
+    db: Database
+    service: ReportService
+    settings: Settings
+    actor: Actor
+    loaders: Loaders
+
+
+Info = _Info[Context, None]

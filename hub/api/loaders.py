@@ -1,0 +1,78 @@
+"""Per-request DataLoaders: one SQL statement per relation per page, never per row."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from hub.store.database import Database
+from hub.store.rows import (
+    DispositionRow,
+    ExternalRefRow,
+    FollowUpRow,
+    HistoryRow,
+    InstitutionRow,
+    NodeRow,
+    RegionRow,
+    TopicRow,
+)
+
+K = TypeVar("K", bound=Hashable)
+R = TypeVar("R")
+
+
+def _one_each(
+    db: Database, query: str, key: str, build: Callable[..., R]
+) -> Callable[[list[K]], Awaitable[Sequence[R | None]]]:
+    async def load(keys: list[K]) -> Sequence[R | None]:
+        rows = await db.fetch(query, keys)
+        found = {r[key]: build(*r.values()) for r in rows}
+        return [found.get(k) for k in keys]
+
+    return load
+
+
+def _many_each(
+    db: Database, query: str, build: Callable[..., R]
+) -> Callable[[list[uuid.UUID]], Awaitable[Sequence[list[R]]]]:
+    async def load(keys: list[uuid.UUID]) -> Sequence[list[R]]:
+        grouped: defaultdict[uuid.UUID, list[R]] = defaultdict(list)
+        for r in await db.fetch(query, keys):
+            grouped[r["report_id"]].append(build(*r.values()))
+        return [grouped.get(k, []) for k in keys]
+
+    return load
+
+
+class Loaders:
+    """A fresh set for each request, so nothing is cached across callers."""
+
+    def __init__(self, db: Database) -> None:
+        self.region: DataLoader[str, RegionRow | None] = DataLoader(
+            _one_each(db, "regions_by_code", "code", RegionRow)
+        )
+        self.node: DataLoader[str, NodeRow | None] = DataLoader(
+            _one_each(db, "nodes_by_code", "code", NodeRow)
+        )
+        self.institution: DataLoader[str, InstitutionRow | None] = DataLoader(
+            _one_each(db, "institutions_by_code", "code", InstitutionRow)
+        )
+        self.topic: DataLoader[int, TopicRow | None] = DataLoader(
+            _one_each(db, "topics_by_id", "id", TopicRow)
+        )
+        self.history: DataLoader[uuid.UUID, list[HistoryRow]] = DataLoader(
+            _many_each(db, "history_by_reports", HistoryRow)
+        )
+        self.dispositions: DataLoader[uuid.UUID, list[DispositionRow]] = DataLoader(
+            _many_each(db, "dispositions_by_reports", DispositionRow)
+        )
+        self.follow_ups: DataLoader[uuid.UUID, list[FollowUpRow]] = DataLoader(
+            _many_each(db, "follow_ups_by_reports", FollowUpRow)
+        )
+        self.external_refs: DataLoader[uuid.UUID, list[ExternalRefRow]] = DataLoader(
+            _many_each(db, "external_refs_by_reports", ExternalRefRow)
+        )

@@ -1,0 +1,209 @@
+"""The mutation root: one mutation per life-cycle verb, all through ReportService."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import strawberry
+
+from hub.api import enums
+from hub.api.context import Info
+from hub.api.query import parse_id
+from hub.api.types import Report
+from hub.domain import commands
+from schema import report
+
+Key = Annotated[
+    str,
+    strawberry.argument(
+        description="8-128 characters chosen by the caller; a retry with the same key "
+        "returns the first result, the same key with another request is BAD_INPUT."
+    ),
+]
+Version = Annotated[
+    int,
+    strawberry.argument(
+        description="The version you last read; a stale one is refused with VERSION_CONFLICT."
+    ),
+]
+
+
+@strawberry.input
+class ReporterInput:
+    name: str | None = None
+    nik: str | None = strawberry.field(default=None, description="16-digit NIK.")
+    phone: str | None = None
+    email: str | None = None
+
+
+@strawberry.input
+class ExternalRefInput:
+    node: str
+    external_id: str
+
+
+@strawberry.input
+class PrivacyInput:
+    anonymous: bool = False
+    confidential: bool = False
+
+
+@strawberry.input
+class SubmitReportInput:
+    kind: enums.ReportKind
+    complaint_sub_kind: enums.ComplaintSubKind | None = None
+    title: str
+    content: str
+    region_code: str = strawberry.field(description="Kemendagri code of the incident's region.")
+    topic_id: int
+    channel: enums.Channel = report.Channel.INTEGRATED_APP
+    institution_code: str | None = strawberry.field(
+        default=None, description="Target institution; default: the region's government."
+    )
+    incident_date: date | None = None
+    location: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    tags: list[str] = strawberry.field(default_factory=list)
+    privacy: PrivacyInput | None = None
+    reporter: ReporterInput | None = None
+    external_ref: ExternalRefInput | None = None
+
+
+async def _run(
+    info: Info, command: commands.Command, key: str, expected_version: int | None
+) -> Report:
+    ctx = info.context
+    row = await ctx.service.execute(
+        command, ctx.actor, idempotency_key=key, expected_version=expected_version
+    )
+    return Report.from_row(row)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Records a new report (state SUBMITTED).")
+    async def submit_report(
+        self,
+        info: Info,
+        input: SubmitReportInput,
+        idempotency_key: Key,
+    ) -> Report:
+        privacy = input.privacy or PrivacyInput()
+        command = commands.Submit(
+            kind=report.ReportKind(input.kind),
+            complaint_sub_kind=(
+                report.ComplaintSubKind(input.complaint_sub_kind)
+                if input.complaint_sub_kind
+                else None
+            ),
+            title=input.title,
+            content=input.content,
+            region_code=input.region_code,
+            topic_id=input.topic_id,
+            channel=report.Channel(input.channel),
+            institution_code=input.institution_code,
+            incident_date=input.incident_date,
+            location=input.location,
+            latitude=input.latitude,
+            longitude=input.longitude,
+            tags=tuple(input.tags),
+            privacy=report.PrivacyFlags(privacy.anonymous, privacy.confidential),
+            reporter=commands.Reporter(**vars(input.reporter)) if input.reporter else None,
+            external_node=input.external_ref.node if input.external_ref else None,
+            external_id=input.external_ref.external_id if input.external_ref else None,
+        )
+        return await _run(info, command, idempotency_key, None)
+
+    @strawberry.mutation(description="SUBMITTED or POSTPONED -> VERIFIED; may tighten privacy.")
+    async def verify_report(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        expected_version: Version,
+        idempotency_key: Key,
+        note: str | None = None,
+        privacy: PrivacyInput | None = None,
+    ) -> Report:
+        flags = report.PrivacyFlags(privacy.anonymous, privacy.confidential) if privacy else None
+        command = commands.Verify(parse_id(id), note, flags)
+        return await _run(info, command, idempotency_key, expected_version)
+
+    @strawberry.mutation(
+        description="SUBMITTED -> POSTPONED (tunda): the note says what is missing."
+    )
+    async def postpone_report(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        expected_version: Version,
+        idempotency_key: Key,
+        note: str,
+    ) -> Report:
+        command = commands.Postpone(parse_id(id), note)
+        return await _run(info, command, idempotency_key, expected_version)
+
+    @strawberry.mutation(
+        description="Forwards the report to an institution; a re-disposition adds a link."
+    )
+    async def dispose_report(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        expected_version: Version,
+        idempotency_key: Key,
+        institution_code: str,
+        note: str | None = None,
+    ) -> Report:
+        command = commands.Dispose(parse_id(id), institution_code, note)
+        return await _run(info, command, idempotency_key, expected_version)
+
+    @strawberry.mutation(description="Posts a follow-up (tindak lanjut) -> IN_FOLLOW_UP.")
+    async def add_follow_up(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        expected_version: Version,
+        idempotency_key: Key,
+        content: str,
+    ) -> Report:
+        command = commands.FollowUp(parse_id(id), content)
+        return await _run(info, command, idempotency_key, expected_version)
+
+    @strawberry.mutation(description="IN_FOLLOW_UP -> COMPLETED.")
+    async def complete_report(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        expected_version: Version,
+        idempotency_key: Key,
+        note: str | None = None,
+    ) -> Report:
+        command = commands.Complete(parse_id(id), note)
+        return await _run(info, command, idempotency_key, expected_version)
+
+    @strawberry.mutation(description="COMPLETED -> IN_FOLLOW_UP; the note records why.")
+    async def reopen_report(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        expected_version: Version,
+        idempotency_key: Key,
+        note: str,
+    ) -> Report:
+        command = commands.Reopen(parse_id(id), note)
+        return await _run(info, command, idempotency_key, expected_version)
+
+    @strawberry.mutation(description="Closes a report without handling, with a reason.")
+    async def archive_report(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        expected_version: Version,
+        idempotency_key: Key,
+        reason: enums.ArchiveReason,
+        note: str | None = None,
+    ) -> Report:
+        command = commands.Archive(parse_id(id), report.ArchiveReason(reason), note)
+        return await _run(info, command, idempotency_key, expected_version)

@@ -1,0 +1,90 @@
+"""The query root: reference data, reports by id or reference, and report pages."""
+
+from __future__ import annotations
+
+import uuid
+
+import strawberry
+
+from hub.api.context import Info
+from hub.api.pagination import (
+    FilterArgs,
+    PageInfo,
+    ReportConnection,
+    ReportEdge,
+    ReportFilter,
+    decode_cursor,
+    encode_cursor,
+)
+from hub.api.types import Institution, Node, Region, Report, Topic
+from hub.errors import BadInput
+from hub.store.rows import InstitutionRow, NodeRow, RegionRow, ReportRow, TopicRow
+
+
+def parse_id(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise BadInput(f"{value!r} is not a report id") from None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The province and its 17 kabupaten/kota.")
+    async def regions(self, info: Info) -> list[Region]:
+        rows = await info.context.db.fetch("list_regions")
+        return [Region.from_row(RegionRow(*r.values())) for r in rows]
+
+    @strawberry.field(description="The 19 federation members.")
+    async def nodes(self, info: Info) -> list[Node]:
+        rows = await info.context.db.fetch("list_nodes")
+        return [Node.from_row(NodeRow(*r.values())) for r in rows]
+
+    @strawberry.field
+    async def institutions(self, info: Info) -> list[Institution]:
+        rows = await info.context.db.fetch("list_institutions")
+        return [Institution.from_row(InstitutionRow(*r.values())) for r in rows]
+
+    @strawberry.field(description="The topic tree, flattened; follow parent for the hierarchy.")
+    async def topics(self, info: Info) -> list[Topic]:
+        rows = await info.context.db.fetch("list_topics")
+        return [Topic.from_row(TopicRow(*r.values())) for r in rows]
+
+    @strawberry.field
+    async def report(self, info: Info, id: strawberry.ID) -> Report | None:
+        row = await info.context.db.fetchrow("report_by_id", parse_id(id))
+        return Report.from_row(ReportRow.from_record(row)) if row else None
+
+    @strawberry.field(description="A report by the id a node's own system gave it.")
+    async def report_by_ref(self, info: Info, node: str, external_id: str) -> Report | None:
+        row = await info.context.db.fetchrow("report_by_ref", node, external_id)
+        return Report.from_row(ReportRow.from_record(row)) if row else None
+
+    @strawberry.field(description="Reports, newest first, as a Relay connection.")
+    async def reports(
+        self,
+        info: Info,
+        filter: ReportFilter | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> ReportConnection:
+        limit = info.context.settings.max_page_size
+        if not 1 <= first <= limit:
+            raise BadInput(f"first must be between 1 and {limit}, got {first}")
+        args = FilterArgs.from_input(filter)
+        cursor = decode_cursor(after) if after else (None, None)
+        rows = await info.context.db.fetch("reports_page", *args.params(), *cursor, first + 1)
+        edges = [
+            ReportEdge(
+                cursor=encode_cursor(r["submitted_at"], r["id"]),
+                node=Report.from_row(ReportRow.from_record(r)),
+            )
+            for r in rows[:first]
+        ]
+        page = PageInfo(
+            has_next_page=len(rows) > first,
+            has_previous_page=after is not None,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        )
+        return ReportConnection(edges=edges, page_info=page, filter=args)

@@ -1,0 +1,45 @@
+"""Builds the strawberry schema with its extensions."""
+
+from __future__ import annotations
+
+import logging
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+
+from hub.api.mutation import Mutation
+from hub.api.query import Query
+from hub.errors import HubError
+
+_log = logging.getLogger(__name__)
+
+
+def _should_mask(error: GraphQLError) -> bool:
+    """Coded errors reach the client; anything else is an internal fault: log it, mask it."""
+    original = error.original_error
+    if original is None or isinstance(original, HubError):
+        return False
+    _log.error("unexpected error in %s", error.path, exc_info=original)
+    return True
+
+
+def build_schema() -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        config=StrawberryConfig(),
+        # Factories: strawberry builds fresh extensions per request; the two
+        # caches are module-level LRUs shared across requests.
+        extensions=[
+            lambda: ParserCache(maxsize=256),
+            lambda: ValidationCache(maxsize=256),
+            lambda: MaskErrors(should_mask_error=_should_mask, error_message="Internal error."),
+        ],
+    )
+
+
+def sdl() -> str:
+    """The schema as SDL, as committed in ``schema/hub.graphql``."""
+    return build_schema().as_str() + "\n"

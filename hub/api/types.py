@@ -1,0 +1,295 @@
+"""GraphQL object types. Resolvers stay thin: fields come from rows, relations from loaders."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+import strawberry
+
+from hub.api import enums
+from hub.api.context import Info
+from hub.store.rows import (
+    DispositionRow,
+    ExternalRefRow,
+    FollowUpRow,
+    HistoryRow,
+    InstitutionRow,
+    NodeRow,
+    RegionRow,
+    ReportRow,
+    TopicRow,
+)
+from schema import institutions, lifecycle, nodes, regions, report
+
+
+@strawberry.type(description="A kabupaten/kota or the province, with both official codes.")
+class Region:
+    code: str = strawberry.field(description="Kemendagri code, e.g. 16.71 (the primary key).")
+    bps_code: str = strawberry.field(description="BPS code, e.g. 1671; differs for five regencies.")
+    name: str
+    type: enums.RegionType
+
+    @classmethod
+    def from_row(cls, row: RegionRow) -> Region:
+        return cls(
+            code=row.code, bps_code=row.bps_code, name=row.name, type=regions.RegionType(row.type)
+        )
+
+
+@strawberry.type(description="A federation member: a regency, the province or SP4N-LAPOR!.")
+class Node:
+    code: str
+    name: str
+    level: enums.NodeLevel
+    region_code: strawberry.Private[str | None]
+
+    @strawberry.field
+    async def region(self, info: Info) -> Region | None:
+        return await _region(info, self.region_code)
+
+    @classmethod
+    def from_row(cls, row: NodeRow) -> Node:
+        return cls(
+            code=row.code,
+            name=row.name,
+            level=nodes.NodeLevel(row.level),
+            region_code=row.region_code,
+        )
+
+
+@strawberry.type(description="An institution that can receive a disposition.")
+class Institution:
+    code: str
+    name: str
+    level: enums.InstitutionLevel
+    node_code: strawberry.Private[str]
+    region_code: strawberry.Private[str | None]
+
+    @strawberry.field
+    async def node(self, info: Info) -> Node | None:
+        row = await info.context.loaders.node.load(self.node_code)
+        return Node.from_row(row) if row else None
+
+    @strawberry.field
+    async def region(self, info: Info) -> Region | None:
+        return await _region(info, self.region_code)
+
+    @classmethod
+    def from_row(cls, row: InstitutionRow) -> Institution:
+        return cls(
+            code=row.code,
+            name=row.name,
+            level=institutions.InstitutionLevel(row.level),
+            node_code=row.node_code,
+            region_code=row.region_code,
+        )
+
+
+@strawberry.type(description="A node of the topic tree (kategori).")
+class Topic:
+    id: int
+    name: str
+    parent_id: int | None
+
+    @strawberry.field
+    async def parent(self, info: Info) -> Topic | None:
+        if self.parent_id is None:
+            return None
+        row = await info.context.loaders.topic.load(self.parent_id)
+        return Topic.from_row(row) if row else None
+
+    @classmethod
+    def from_row(cls, row: TopicRow) -> Topic:
+        return cls(id=row.id, name=row.name, parent_id=row.parent_id)
+
+
+@strawberry.type(description="One recorded state change of a report.")
+class HistoryEntry:
+    version: int
+    verb: enums.Verb
+    from_state: enums.ReportState | None
+    to_state: enums.ReportState
+    actor_node: str
+    actor_role: enums.ActorRole
+    note: str | None
+    at: datetime
+
+    @classmethod
+    def from_row(cls, r: HistoryRow) -> HistoryEntry:
+        return cls(
+            version=r.version,
+            verb=lifecycle.Verb(r.verb),
+            from_state=lifecycle.ReportState(r.from_state) if r.from_state else None,
+            to_state=lifecycle.ReportState(r.to_state),
+            actor_node=r.actor_node,
+            actor_role=report.ActorRole(r.actor_role),
+            note=r.note,
+            at=r.at,
+        )
+
+
+@strawberry.type(description="A link of the append-only disposition chain.")
+class Disposition:
+    seq: int
+    from_institution_code: str | None
+    to_institution_code: str
+    note: str | None
+    actor_node: str
+    at: datetime
+
+    @strawberry.field
+    async def to_institution(self, info: Info) -> Institution | None:
+        return await _institution(info, self.to_institution_code)
+
+    @classmethod
+    def from_row(cls, r: DispositionRow) -> Disposition:
+        return cls(
+            seq=r.seq,
+            from_institution_code=r.from_institution,
+            to_institution_code=r.to_institution,
+            note=r.note,
+            actor_node=r.actor_node,
+            at=r.at,
+        )
+
+
+@strawberry.type(description="A follow-up (tindak lanjut) posted by the handling institution.")
+class FollowUp:
+    institution_code: str
+    content: str
+    actor_node: str
+    at: datetime
+
+    @classmethod
+    def from_row(cls, r: FollowUpRow) -> FollowUp:
+        return cls(
+            institution_code=r.institution_code,
+            content=r.content,
+            actor_node=r.actor_node,
+            at=r.at,
+        )
+
+
+@strawberry.type(description="The id a node's own system gives the report (opaque).")
+class ExternalRef:
+    node: str
+    external_id: str
+
+    @classmethod
+    def from_row(cls, r: ExternalRefRow) -> ExternalRef:
+        return cls(node=r.node_code, external_id=r.external_id)
+
+
+@strawberry.type(description="A citizen's report, as held in the hub's canonical index.")
+class Report:
+    id: strawberry.ID
+    kind: enums.ReportKind
+    complaint_sub_kind: enums.ComplaintSubKind | None
+    title: str
+    content: str
+    incident_date: date | None
+    location: str | None
+    latitude: float | None
+    longitude: float | None
+    tags: list[str]
+    channel: enums.Channel
+    anonymous: bool
+    confidential: bool
+    state: enums.ReportState
+    archive_reason: enums.ArchiveReason | None
+    version: int = strawberry.field(description="Pass it back as expectedVersion.")
+    sla_rule_version: str
+    submitted_at: datetime
+    updated_at: datetime
+    origin_node_code: str
+    region_code: str
+    institution_code: str
+    topic_id: int
+    uuid: strawberry.Private[uuid.UUID]
+
+    @strawberry.field(description="The Indonesian label of the state.")
+    def state_label(self) -> str:
+        return lifecycle.ReportState(self.state).label
+
+    @strawberry.field
+    async def region(self, info: Info) -> Region | None:
+        return await _region(info, self.region_code)
+
+    @strawberry.field(description="The institution currently handling the report.")
+    async def institution(self, info: Info) -> Institution | None:
+        return await _institution(info, self.institution_code)
+
+    @strawberry.field
+    async def origin_node(self, info: Info) -> Node | None:
+        row = await info.context.loaders.node.load(self.origin_node_code)
+        return Node.from_row(row) if row else None
+
+    @strawberry.field
+    async def topic(self, info: Info) -> Topic | None:
+        row = await info.context.loaders.topic.load(self.topic_id)
+        return Topic.from_row(row) if row else None
+
+    @strawberry.field(description="Every state change, oldest first.")
+    async def history(self, info: Info) -> list[HistoryEntry]:
+        return [
+            HistoryEntry.from_row(r) for r in await info.context.loaders.history.load(self.uuid)
+        ]
+
+    @strawberry.field(description="The disposition chain, oldest link first.")
+    async def dispositions(self, info: Info) -> list[Disposition]:
+        rows = await info.context.loaders.dispositions.load(self.uuid)
+        return [Disposition.from_row(r) for r in rows]
+
+    @strawberry.field
+    async def follow_ups(self, info: Info) -> list[FollowUp]:
+        rows = await info.context.loaders.follow_ups.load(self.uuid)
+        return [FollowUp.from_row(r) for r in rows]
+
+    @strawberry.field
+    async def external_refs(self, info: Info) -> list[ExternalRef]:
+        rows = await info.context.loaders.external_refs.load(self.uuid)
+        return [ExternalRef.from_row(r) for r in rows]
+
+    @classmethod
+    def from_row(cls, r: ReportRow) -> Report:
+        return cls(
+            id=strawberry.ID(str(r.id)),
+            uuid=r.id,
+            kind=report.ReportKind(r.kind),
+            complaint_sub_kind=(
+                report.ComplaintSubKind(r.complaint_sub_kind) if r.complaint_sub_kind else None
+            ),
+            title=r.title,
+            content=r.content,
+            incident_date=r.incident_date,
+            location=r.location,
+            latitude=r.latitude,
+            longitude=r.longitude,
+            tags=r.tags,
+            channel=report.Channel(r.channel),
+            anonymous=r.anonymous,
+            confidential=r.confidential,
+            state=lifecycle.ReportState(r.state),
+            archive_reason=report.ArchiveReason(r.archive_reason) if r.archive_reason else None,
+            version=r.version,
+            sla_rule_version=r.sla_rule_version,
+            submitted_at=r.submitted_at,
+            updated_at=r.updated_at,
+            origin_node_code=r.origin_node,
+            region_code=r.region_code,
+            institution_code=r.institution_code,
+            topic_id=r.topic_id,
+        )
+
+
+async def _region(info: Info, code: str | None) -> Region | None:
+    if code is None:
+        return None
+    row = await info.context.loaders.region.load(code)
+    return Region.from_row(row) if row else None
+
+
+async def _institution(info: Info, code: str) -> Institution | None:
+    row = await info.context.loaders.institution.load(code)
+    return Institution.from_row(row) if row else None

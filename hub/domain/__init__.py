@@ -1,0 +1,1 @@
+"""The write path: domain commands, validated and applied in one transaction."""

@@ -1,0 +1,54 @@
+"""The hub's one root error and its coded kinds.
+
+GraphQL clients see ``extensions.code`` for these; every other exception is
+masked and logged, so driver errors never leak their internals.
+"""
+
+from __future__ import annotations
+
+
+class HubError(Exception):
+    """Root of every error the hub raises on purpose."""
+
+    code = "INTERNAL"
+    retryable = False
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def extensions(self) -> dict[str, object]:
+        """What a GraphQL client sees beside the message (graphql-core reads this)."""
+        return {"code": self.code, "retryable": self.retryable}
+
+
+class BadInput(HubError):
+    code = "BAD_INPUT"
+
+
+class NotFound(HubError):
+    code = "NOT_FOUND"
+
+
+class InvalidTransition(HubError):
+    code = "INVALID_TRANSITION"
+
+
+class VersionConflict(HubError):
+    code = "VERSION_CONFLICT"
+    retryable = True
+
+
+class Forbidden(HubError):
+    code = "FORBIDDEN"
+
+
+class IdempotencyConflict(BadInput):
+    """The same idempotency key came back with a different request."""
+
+
+class ConfigError(HubError):
+    """A setting is missing or malformed; the message names the variable."""
+
+    code = "CONFIG"

@@ -1,0 +1,103 @@
+"""Settings: one frozen dataclass tree, read from the environment in one place."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from hub.errors import ConfigError
+
+
+class Profile(enum.Enum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    """A value that never shows in a repr, a log line or a traceback."""
+
+    value: str = field(repr=False)
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+
+def masked_url(url: str) -> str:
+    """``url`` with its password replaced, for logs and banners."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":****@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the hub needs to start; built once, passed down explicitly."""
+
+    database_url: Secret | None = None
+    """None: the CLI starts an embedded PostgreSQL in ``data_dir``."""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    profile: Profile = Profile.DEVELOPMENT
+    data_dir: Path = Path(".sp4n")
+    max_page_size: int = 100
+    pool_min_size: int = 2
+    pool_max_size: int = 10
+
+    def __post_init__(self) -> None:
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"SP4N_PORT must be a TCP port (1-65535), got {self.port}")
+        if not 1 <= self.max_page_size <= 1000:
+            raise ConfigError(f"SP4N_MAX_PAGE_SIZE must be 1..1000, got {self.max_page_size}")
+        if not 1 <= self.pool_min_size <= self.pool_max_size:
+            raise ConfigError(
+                "SP4N_POOL_MIN_SIZE must be at least 1 and at most SP4N_POOL_MAX_SIZE "
+                f"(got {self.pool_min_size} and {self.pool_max_size})"
+            )
+        if self.database_url is not None and urlsplit(self.database_url.value).scheme not in (
+            "postgres",
+            "postgresql",
+        ):
+            raise ConfigError("DATABASE_URL must be a postgresql:// URL")
+
+    @property
+    def graphiql(self) -> bool:
+        return self.profile is Profile.DEVELOPMENT
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Reads ``SP4N_*`` and ``DATABASE_URL``; a bad value names its variable."""
+        url = env.get("DATABASE_URL")
+        profile_name = env.get("SP4N_PROFILE", Profile.DEVELOPMENT.value)
+        try:
+            profile = Profile(profile_name)
+        except ValueError:
+            choices = ", ".join(p.value for p in Profile)
+            raise ConfigError(
+                f"SP4N_PROFILE must be one of {choices}, got {profile_name!r}"
+            ) from None
+        return cls(
+            database_url=Secret(url) if url else None,
+            host=env.get("SP4N_HOST", cls.host),
+            port=_int(env, "SP4N_PORT", cls.port),
+            profile=profile,
+            data_dir=Path(env.get("SP4N_DATA_DIR", str(cls.data_dir))),
+            max_page_size=_int(env, "SP4N_MAX_PAGE_SIZE", cls.max_page_size),
+            pool_min_size=_int(env, "SP4N_POOL_MIN_SIZE", cls.pool_min_size),
+            pool_max_size=_int(env, "SP4N_POOL_MAX_SIZE", cls.pool_max_size),
+        )
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None

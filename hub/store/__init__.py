@@ -1,0 +1,1 @@
+"""The PostgreSQL index: pool, named SQL queries, migrations and repositories."""

@@ -1,0 +1,44 @@
+"""Loads the reference data of ``schema/`` into its tables (once; edits win)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import asyncpg
+
+from schema.institutions import INSTITUTIONS
+from schema.nodes import NODES
+from schema.regions import REGIONS
+from schema.sla import SLA_RULES
+from schema.topics import TOPICS
+
+
+async def seed_reference(conn: asyncpg.Connection, sql: Mapping[str, str]) -> None:
+    """Inserts every seed row that is not there yet, in one transaction."""
+    async with conn.transaction():
+        await conn.executemany(
+            sql["seed_region"],
+            [(r.code, r.bps_code, r.name, r.type.value, r.parent_code) for r in REGIONS],
+        )
+        await conn.executemany(
+            sql["seed_node"], [(n.code, n.name, n.level.value, n.region_code) for n in NODES]
+        )
+        await conn.executemany(
+            sql["seed_institution"],
+            [(i.code, i.name, i.level.value, i.node_code, i.region_code) for i in INSTITUTIONS],
+        )
+        await conn.executemany(sql["seed_topic"], [(t.id, t.parent_id, t.name) for t in TOPICS])
+        await conn.executemany(
+            sql["seed_sla_rule"],
+            [
+                (
+                    r.version,
+                    r.stage.value,
+                    r.kind.value if r.kind else None,
+                    r.sub_kind.value if r.sub_kind else None,
+                    r.working_days,
+                    r.source,
+                )
+                for r in SLA_RULES
+            ],
+        )

@@ -1,0 +1,114 @@
+"""Rows of the index as plain typed values, so no driver type leaks upward."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import asyncpg
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRow:
+    id: uuid.UUID
+    kind: str
+    complaint_sub_kind: str | None
+    title: str
+    content: str
+    incident_date: date | None
+    location: str | None
+    latitude: float | None
+    longitude: float | None
+    topic_id: int
+    tags: list[str]
+    channel: str
+    anonymous: bool
+    confidential: bool
+    origin_node: str
+    region_code: str
+    institution_code: str
+    state: str
+    archive_reason: str | None
+    version: int
+    sla_rule_version: str
+    submitted_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_record(cls, r: asyncpg.Record) -> ReportRow:
+        return cls(*r.values())
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    report_id: uuid.UUID
+    version: int
+    verb: str
+    from_state: str | None
+    to_state: str
+    actor_node: str
+    actor_role: str
+    note: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DispositionRow:
+    report_id: uuid.UUID
+    seq: int
+    from_institution: str | None
+    to_institution: str
+    note: str | None
+    actor_node: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpRow:
+    report_id: uuid.UUID
+    id: int
+    institution_code: str
+    content: str
+    actor_node: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalRefRow:
+    report_id: uuid.UUID
+    node_code: str
+    external_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RegionRow:
+    code: str
+    bps_code: str
+    name: str
+    type: str
+    parent_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRow:
+    code: str
+    name: str
+    level: str
+    region_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class InstitutionRow:
+    code: str
+    name: str
+    level: str
+    node_code: str
+    region_code: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TopicRow:
+    id: int
+    parent_id: int | None
+    name: str

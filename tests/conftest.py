@@ -1,0 +1,118 @@
+"""Shared fixtures: a real PostgreSQL, a fresh database per test, the hub app."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from hub.app import create_app
+from hub.settings import Secret, Settings
+from hub.store.database import Database
+from infra.postgres import EmbeddedPostgres
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = "sp4n_template"
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server: ``DATABASE_URL`` if given, else an embedded one."""
+    given = os.environ.get("DATABASE_URL")
+    if given:
+        yield given
+        return
+    server = EmbeddedPostgres(ROOT / ".sp4n" / "test-postgres", durable=False)
+    with server as url:
+        yield url
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+async def template_url(postgres_url: str) -> str:
+    """A database migrated to head once per session; each test copies it."""
+    admin = await asyncpg.connect(postgres_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{TEMPLATE}"')
+    finally:
+        await admin.close()
+    url = _with_database(postgres_url, TEMPLATE)
+    db = Database(url, min_size=1, max_size=1)
+    await db.open()
+    try:
+        await db.migrate()
+    finally:
+        await db.close()
+    return url
+
+
+_counter = itertools.count()
+
+
+@pytest.fixture
+async def database_url(postgres_url: str, template_url: str) -> AsyncIterator[str]:
+    """A fresh database, a copy of the migrated template, dropped after the test."""
+    name = f"sp4n_test_{os.getpid()}_{next(_counter)}"
+    admin = await asyncpg.connect(postgres_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}" STRATEGY FILE_COPY')
+        yield _with_database(postgres_url, name)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=Secret(database_url), pool_min_size=1, pool_max_size=4)
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[Starlette]:
+    app = create_app(settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+class GraphQLClient:
+    """Posts operations to ``/graphql`` over in-process HTTP."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def execute(self, query: str, **variables: Any) -> dict[str, Any]:
+        response = await self.http.post("/graphql", json={"query": query, "variables": variables})
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    async def data(self, query: str, **variables: Any) -> dict[str, Any]:
+        """Executes and insists on success."""
+        body = await self.execute(query, **variables)
+        assert "errors" not in body, body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+
+@pytest.fixture
+async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+        yield client
+
+
+@pytest.fixture
+def gql(http: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(http)
