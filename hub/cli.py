@@ -67,9 +67,7 @@ async def _seed_if_empty(url: str, count: int) -> None:
                 console=console,
             ) as bar:
                 task = bar.add_task("seeding demo reports", total=count)
-                await seed_reports(
-                    conn, count, progress=lambda n: bar.update(task, completed=n)
-                )
+                await seed_reports(conn, count, progress=lambda n: bar.update(task, completed=n))
     finally:
         await db.close()
 
@@ -131,7 +129,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         settings = Settings.from_env(os.environ)
         match args.command:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,9 +30,14 @@ def postgres_url() -> Iterator[str]:
     if given:
         yield given
         return
-    server = EmbeddedPostgres(ROOT / ".sp4n" / "test-postgres", durable=False)
-    with server as url:
-        yield url
+    # One cluster per pytest process, so concurrent runs never share a server.
+    data_dir = ROOT / ".sp4n" / f"test-postgres-{os.getpid()}"
+    server = EmbeddedPostgres(data_dir, durable=False)
+    try:
+        with server as url:
+            yield url
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def _with_database(url: str, name: str) -> str:

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import strawberry
 
-from hub.api import enums
 from hub.api.context import Info
 from hub.api.query import parse_id
 from hub.api.types import Report
@@ -51,13 +50,13 @@ class PrivacyInput:
 
 @strawberry.input
 class SubmitReportInput:
-    kind: enums.ReportKind
-    complaint_sub_kind: enums.ComplaintSubKind | None = None
+    kind: report.ReportKind
+    complaint_sub_kind: report.ComplaintSubKind | None = None
     title: str
     content: str
     region_code: str = strawberry.field(description="Kemendagri code of the incident's region.")
     topic_id: int
-    channel: enums.Channel = report.Channel.INTEGRATED_APP
+    channel: report.Channel = report.Channel.INTEGRATED_APP
     institution_code: str | None = strawberry.field(
         default=None, description="Target institution; default: the region's government."
     )
@@ -202,7 +201,7 @@ class Mutation:
         id: strawberry.ID,
         expected_version: Version,
         idempotency_key: Key,
-        reason: enums.ArchiveReason,
+        reason: report.ArchiveReason,
         note: str | None = None,
     ) -> Report:
         command = commands.Archive(parse_id(id), report.ArchiveReason(reason), note)

@@ -10,7 +10,6 @@ from datetime import datetime
 
 import strawberry
 
-from hub.api import enums
 from hub.api.context import Info
 from hub.api.types import Report
 from hub.errors import BadInput
@@ -36,8 +35,8 @@ class ReportFilter:
     institution_code: str | None = strawberry.field(
         default=None, description="The institution currently handling the report."
     )
-    state: enums.ReportState | None = None
-    kind: enums.ReportKind | None = None
+    state: lifecycle.ReportState | None = None
+    kind: report.ReportKind | None = None
     submitted_from: datetime | None = strawberry.field(default=None, description="Inclusive.")
     submitted_to: datetime | None = strawberry.field(default=None, description="Exclusive.")
     title_contains: str | None = strawberry.field(

@@ -7,7 +7,6 @@ from datetime import date, datetime
 
 import strawberry
 
-from hub.api import enums
 from hub.api.context import Info
 from hub.store.rows import (
     DispositionRow,
@@ -28,7 +27,7 @@ class Region:
     code: str = strawberry.field(description="Kemendagri code, e.g. 16.71 (the primary key).")
     bps_code: str = strawberry.field(description="BPS code, e.g. 1671; differs for five regencies.")
     name: str
-    type: enums.RegionType
+    type: regions.RegionType
 
     @classmethod
     def from_row(cls, row: RegionRow) -> Region:
@@ -41,7 +40,7 @@ class Region:
 class Node:
     code: str
     name: str
-    level: enums.NodeLevel
+    level: nodes.NodeLevel
     region_code: strawberry.Private[str | None]
 
     @strawberry.field
@@ -62,7 +61,7 @@ class Node:
 class Institution:
     code: str
     name: str
-    level: enums.InstitutionLevel
+    level: institutions.InstitutionLevel
     node_code: strawberry.Private[str]
     region_code: strawberry.Private[str | None]
 
@@ -107,11 +106,11 @@ class Topic:
 @strawberry.type(description="One recorded state change of a report.")
 class HistoryEntry:
     version: int
-    verb: enums.Verb
-    from_state: enums.ReportState | None
-    to_state: enums.ReportState
+    verb: lifecycle.Verb
+    from_state: lifecycle.ReportState | None
+    to_state: lifecycle.ReportState
     actor_node: str
-    actor_role: enums.ActorRole
+    actor_role: report.ActorRole
     note: str | None
     at: datetime
 
@@ -184,8 +183,8 @@ class ExternalRef:
 @strawberry.type(description="A citizen's report, as held in the hub's canonical index.")
 class Report:
     id: strawberry.ID
-    kind: enums.ReportKind
-    complaint_sub_kind: enums.ComplaintSubKind | None
+    kind: report.ReportKind
+    complaint_sub_kind: report.ComplaintSubKind | None
     title: str
     content: str
     incident_date: date | None
@@ -193,11 +192,11 @@ class Report:
     latitude: float | None
     longitude: float | None
     tags: list[str]
-    channel: enums.Channel
+    channel: report.Channel
     anonymous: bool
     confidential: bool
-    state: enums.ReportState
-    archive_reason: enums.ArchiveReason | None
+    state: lifecycle.ReportState
+    archive_reason: report.ArchiveReason | None
     version: int = strawberry.field(description="Pass it back as expectedVersion.")
     sla_rule_version: str
     submitted_at: datetime

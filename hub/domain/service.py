@@ -34,6 +34,7 @@ from hub.errors import (
     NotFound,
     VersionConflict,
 )
+from hub.store.connection import Connection
 from hub.store.database import Database
 from hub.store.rows import ReportRow
 from schema.events import ExternalRef, ReportEvent
@@ -121,7 +122,7 @@ class ReportService:
                 )
             return report
 
-    async def _submit(self, conn: asyncpg.Connection, c: Submit, actor: Actor) -> ReportRow:
+    async def _submit(self, conn: Connection, c: Submit, actor: Actor) -> ReportRow:
         sql = self._db.sql
         institution = c.institution_code or default_institution(c.region_code)
         found = await conn.fetchrow(
@@ -185,7 +186,7 @@ class ReportService:
         return report
 
     async def _transition(
-        self, conn: asyncpg.Connection, c: Transition, actor: Actor, expected_version: int
+        self, conn: Connection, c: Transition, actor: Actor, expected_version: int
     ) -> ReportRow:
         sql = self._db.sql
         row = await conn.fetchrow(sql["report_for_update"], c.report_id)
@@ -269,7 +270,7 @@ class ReportService:
 
     async def _record(
         self,
-        conn: asyncpg.Connection,
+        conn: Connection,
         report: ReportRow,
         verb: Verb,
         previous: ReportState | None,

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.resources import files
 
-import asyncpg
+from hub.store.connection import Connection
 
 _log = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ def available() -> list[Migration]:
     return found
 
 
-async def migrate(conn: asyncpg.Connection, sql: Mapping[str, str]) -> list[Migration]:
+async def migrate(conn: Connection, sql: Mapping[str, str]) -> list[Migration]:
     """Brings the database to head; returns the migrations it applied.
 
     Several hub processes may start at once: the advisory lock makes the others

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import asyncpg
-
+from hub.store.connection import Connection
 from schema.institutions import INSTITUTIONS
 from schema.nodes import NODES
 from schema.regions import REGIONS
@@ -13,7 +12,7 @@ from schema.sla import SLA_RULES
 from schema.topics import TOPICS
 
 
-async def seed_reference(conn: asyncpg.Connection, sql: Mapping[str, str]) -> None:
+async def seed_reference(conn: Connection, sql: Mapping[str, str]) -> None:
     """Inserts every seed row that is not there yet, in one transaction."""
     async with conn.transaction():
         await conn.executemany(

@@ -106,6 +106,7 @@ async def submit(gql: GraphQLClient, **overrides: Any) -> dict[str, Any]:
 def error_code(body: dict[str, Any]) -> str:
     """The extensions.code of the single error of a response."""
     errors = body.get("errors")
-    assert errors and len(errors) == 1, body
+    assert errors, body
+    assert len(errors) == 1, body
     code: str = errors[0]["extensions"]["code"]
     return code

@@ -28,8 +28,16 @@ from tests.hub.operations import (
 async def _counts(url: str) -> dict[str, int]:
     conn = await asyncpg.connect(url)
     try:
-        tables = ["reports", "report_history", "outbox", "dispositions", "follow_ups",
-                  "reporters", "idempotency_keys", "external_refs"]
+        tables = [
+            "reports",
+            "report_history",
+            "outbox",
+            "dispositions",
+            "follow_ups",
+            "reporters",
+            "idempotency_keys",
+            "external_refs",
+        ]
         return {t: await conn.fetchval(f"SELECT count(*) FROM {t}") for t in tables}
     finally:
         await conn.close()
@@ -69,15 +77,24 @@ async def test_a_report_walks_the_whole_life_cycle(gql: GraphQLClient) -> None:
     )
     report = detail["report"]
     assert [h["toState"] for h in report["history"]] == [
-        "SUBMITTED", "POSTPONED", "VERIFIED", "DISPOSED", "DISPOSED", "IN_FOLLOW_UP",
-        "IN_FOLLOW_UP", "COMPLETED", "IN_FOLLOW_UP", "IN_FOLLOW_UP", "COMPLETED",
+        "SUBMITTED",
+        "POSTPONED",
+        "VERIFIED",
+        "DISPOSED",
+        "DISPOSED",
+        "IN_FOLLOW_UP",
+        "IN_FOLLOW_UP",
+        "COMPLETED",
+        "IN_FOLLOW_UP",
+        "IN_FOLLOW_UP",
+        "COMPLETED",
     ]
     assert [h["version"] for h in report["history"]] == list(range(1, 12))
     assert report["history"][8]["verb"] == "REOPEN"
     assert report["history"][8]["note"] == "Pelapor: lubang muncul lagi"
-    assert [(d["seq"], d["fromInstitutionCode"], d["toInstitutionCode"]) for d in report[
-        "dispositions"
-    ]] == [(1, "pemda-16.71", "opd-16-pubmtr"), (2, "opd-16-pubmtr", "pemda-16.71")]
+    assert [
+        (d["seq"], d["fromInstitutionCode"], d["toInstitutionCode"]) for d in report["dispositions"]
+    ] == [(1, "pemda-16.71", "opd-16-pubmtr"), (2, "opd-16-pubmtr", "pemda-16.71")]
     assert report["dispositions"][0]["toInstitution"]["name"].startswith("Dinas Pekerjaan Umum")
     assert [f["institutionCode"] for f in report["followUps"]] == ["pemda-16.71"] * 3
 
@@ -134,9 +151,7 @@ async def test_concurrent_writers_on_one_version_one_wins(gql: GraphQLClient) ->
 
 
 async def test_unknown_ids_are_not_found(gql: GraphQLClient) -> None:
-    body = await gql.execute(
-        VERIFY, id="00000000-0000-4000-8000-000000000000", v=1, key=key()
-    )
+    body = await gql.execute(VERIFY, id="00000000-0000-4000-8000-000000000000", v=1, key=key())
     assert error_code(body) == "NOT_FOUND"
     body = await gql.execute(VERIFY, id="1916449", v=1, key=key())
     assert error_code(body) == "BAD_INPUT"
@@ -229,7 +244,8 @@ async def test_external_refs_are_unique_per_node(gql: GraphQLClient) -> None:
     ref = {"node": "lapor", "externalId": "1916449"}
     r = await submit(gql, externalRef=ref)
     found = await gql.data(
-        "{ reportByRef(node: \"lapor\", externalId: \"1916449\") { id externalRefs { node externalId } } }"
+        '{ reportByRef(node: "lapor", externalId: "1916449") '
+        "{ id externalRefs { node externalId } } }"
     )
     assert found["reportByRef"]["id"] == r["id"]
     assert found["reportByRef"]["externalRefs"] == [ref]

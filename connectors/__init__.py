@@ -1,0 +1,1 @@
+"""Connectors to the nodes' own complaint systems (one module per protocol)."""

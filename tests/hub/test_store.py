@@ -1,0 +1,162 @@
+"""The PostgreSQL index: migrations, append-only history, the outbox in the same transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+import asyncpg
+import pytest
+from starlette.applications import Starlette
+
+from hub.domain.commands import Actor, Dispose, Submit, Verify
+from hub.domain.service import ReportService
+from hub.store import queries
+from hub.store.database import Database
+from hub.store.migrations import available
+from schema.report import ActorRole, Channel, PrivacyFlags, ReportKind
+
+ACTOR = Actor("16.71", ActorRole.INSTITUTION_ADMIN)
+CANARY = "KANARI-7f3a"
+
+
+async def test_an_empty_database_migrates_to_head_once(postgres_url: str) -> None:
+    name = f"sp4n_empty_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(postgres_url)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        url = postgres_url.rpartition("/")[0] + f"/{name}"
+        dbs = [Database(url, min_size=1, max_size=1) for _ in range(3)]
+        for db in dbs:
+            await db.open()
+        # Three hub processes starting at once: the advisory lock serialises them.
+        applied = await asyncio.gather(*(db.migrate() for db in dbs))
+        assert sorted(len(a) for a in applied) == [0, 0, len(available())]
+        assert await dbs[0].fetchval("ready") == len(available())
+        assert await dbs[0].pool.fetchval("SELECT count(*) FROM nodes") == 19
+        for db in dbs:
+            await db.close()
+    finally:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def test_named_queries_parse_and_refuse_duplicates() -> None:
+    loaded = queries.load()
+    assert "reports_page" in loaded
+    assert "insert_outbox" in loaded
+    with pytest.raises(ValueError, match="twice"):
+        queries.parse("-- name: a\nSELECT 1\n-- name: a\nSELECT 2\n")
+
+
+async def _submit(app: Starlette, **kw: object) -> uuid.UUID:
+    service: ReportService = app.state.service
+    command = Submit(
+        kind=ReportKind.ASPIRATION,
+        title=f"Usulan taman {CANARY}",
+        content=f"Isi {CANARY}",
+        region_code="16.71",
+        topic_id=601,
+        channel=Channel.WEB,
+        **kw,  # type: ignore[arg-type]
+    )
+    row = await service.execute(command, ACTOR)
+    return row.id
+
+
+async def test_every_change_writes_history_and_an_outbox_event_without_content(
+    app: Starlette, database_url: str
+) -> None:
+    from hub.domain.commands import Reporter
+
+    rid = await _submit(
+        app,
+        reporter=Reporter(name=f"Budi {CANARY}", nik="1671010101010001", email="b@x.id"),
+        privacy=PrivacyFlags(anonymous=True),
+    )
+    service: ReportService = app.state.service
+    await service.execute(Verify(rid), ACTOR, expected_version=1)
+    await service.execute(Dispose(rid, "opd-16-dlhp"), ACTOR, expected_version=2)
+    conn = await asyncpg.connect(database_url)
+    try:
+        history = await conn.fetch(
+            "SELECT version, to_state, actor_node FROM report_history WHERE report_id = $1"
+            " ORDER BY version",
+            rid,
+        )
+        assert [(h["version"], h["to_state"]) for h in history] == [
+            (1, "SUBMITTED"),
+            (2, "VERIFIED"),
+            (3, "DISPOSED"),
+        ]
+        outbox = await conn.fetch(
+            "SELECT version, event_type, data FROM outbox WHERE report_id = $1 ORDER BY id", rid
+        )
+        assert [o["event_type"] for o in outbox] == [
+            "id.go.sp4n.report.submitted.v1",
+            "id.go.sp4n.report.verified.v1",
+            "id.go.sp4n.report.disposed.v1",
+        ]
+        last = json.loads(outbox[-1]["data"])
+        assert last["institutionCodes"] == ["pemda-16.71", "opd-16-dlhp"]
+        assert last["previousState"] == "VERIFIED"
+        assert last["version"] == 3
+        for row in outbox:
+            assert CANARY not in row["data"]
+            assert "1671010101010001" not in row["data"]
+        identity = await conn.fetchrow("SELECT name, nik FROM reporters WHERE report_id = $1", rid)
+        assert identity is not None
+        assert identity["nik"] == "1671010101010001"
+    finally:
+        await conn.close()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE report_history SET note = 'rewritten'",
+        "DELETE FROM report_history",
+        "UPDATE dispositions SET to_institution = 'opd-16-dinkes'",
+        "DELETE FROM dispositions",
+    ],
+)
+async def test_history_and_disposition_chain_are_append_only(
+    app: Starlette, database_url: str, statement: str
+) -> None:
+    rid = await _submit(app)
+    service: ReportService = app.state.service
+    await service.execute(Verify(rid), ACTOR, expected_version=1)
+    await service.execute(Dispose(rid, "opd-16-dlhp"), ACTOR, expected_version=2)
+    conn = await asyncpg.connect(database_url)
+    try:
+        with pytest.raises(asyncpg.RestrictViolationError, match="append-only"):
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def test_a_failure_midway_leaves_nothing_half_written(
+    app: Starlette, database_url: str
+) -> None:
+    """The outbox insert fails after the report row was updated: all of it rolls back."""
+    rid = await _submit(app)
+    db: Database = app.state.database
+    broken = dict(db.sql)
+    broken["insert_outbox"] = "INSERT INTO no_such_table VALUES ($1, $2, $3, $4, $5)"
+    db.sql = broken
+    service: ReportService = app.state.service
+    try:
+        with pytest.raises(asyncpg.UndefinedTableError):
+            await service.execute(Verify(rid), ACTOR, expected_version=1)
+    finally:
+        db.sql = queries.load()
+    conn = await asyncpg.connect(database_url)
+    try:
+        state = await conn.fetchrow("SELECT state, version FROM reports WHERE id = $1", rid)
+        assert state is not None
+        assert (state["state"], state["version"]) == ("SUBMITTED", 1)
+        assert await conn.fetchval("SELECT count(*) FROM report_history") == 1
+        assert await conn.fetchval("SELECT count(*) FROM outbox") == 1
+    finally:
+        await conn.close()

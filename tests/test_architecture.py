@@ -1,0 +1,42 @@
+"""The dependency direction ``schema <- connectors <- hub`` and no import-time I/O."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FORBIDDEN = {
+    "schema": {"connectors", "hub", "infra", "strawberry", "asyncpg", "starlette", "aiokafka"},
+    "connectors": {"hub", "infra"},
+    "infra": {"hub", "connectors"},
+}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_dependencies_point_one_way(package: str) -> None:
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(_imports(path) & FORBIDDEN[package])
+        for path in (ROOT / package).rglob("*.py")
+    }
+    assert {p: bad for p, bad in offenders.items() if bad} == {}
+
+
+def test_the_unrelated_pypi_schema_package_is_not_a_dependency() -> None:
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert (
+        '"schema' not in text.split("[project.optional-dependencies]")[0].split("dependencies")[1]
+    )
