@@ -4,23 +4,32 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import signal
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from hub import metrics
 from hub.api.context import Context
 from hub.api.loaders import Loaders
 from hub.api.schema import build_schema
 from hub.domain.commands import Actor
 from hub.domain.service import ReportService
 from hub.errors import ConfigError
-from hub.settings import Settings
+from hub.settings import Settings, SyncMode
 from hub.store.database import Database
+from hub.sync.bus import Bus, Topics
+from hub.sync.kafka import KafkaBus
+from hub.sync.memory import MemoryBus
+from hub.sync.recording import RecordingSink
+from hub.sync.service import SyncService
+from schema.nodes import NODES
 from schema.regions import PROVINCE_CODE
 from schema.report import ActorRole
 
@@ -34,7 +43,9 @@ DEVELOPMENT_ACTOR = Actor(PROVINCE_CODE, ActorRole.INSTITUTION_ADMIN)
 class HubGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI app with the hub's typed context."""
 
-    def __init__(self, db: Database, service: ReportService, settings: Settings) -> None:
+    def __init__(
+        self, db: Database, service: ReportService, settings: Settings, sync: SyncService | None
+    ) -> None:
         super().__init__(
             build_schema(),
             graphql_ide="graphiql" if settings.graphiql else None,
@@ -43,6 +54,7 @@ class HubGraphQL(GraphQL[Context, None]):
         self._db = db
         self._service = service
         self._settings = settings
+        self._sync = sync
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -53,7 +65,22 @@ class HubGraphQL(GraphQL[Context, None]):
             settings=self._settings,
             actor=DEVELOPMENT_ACTOR,
             loaders=Loaders(self._db),
+            sync=self._sync,
         )
+
+
+def _bus(settings: Settings) -> Bus:
+    topics = Topics(prefix=settings.kafka_topic_prefix, partitions=settings.kafka_partitions)
+    if settings.sync is SyncMode.KAFKA:
+        assert settings.kafka_bootstrap_servers is not None
+        return KafkaBus(settings.kafka_bootstrap_servers, topics)
+    return MemoryBus(topics)
+
+
+def _stop_process(error: BaseException) -> None:
+    """A dead sync loop must not go unnoticed: stop, and let the supervisor restart us."""
+    del error
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -66,7 +93,14 @@ def create_app(settings: Settings) -> Starlette:
         max_size=settings.pool_max_size,
     )
     service = ReportService(db)
-    graphql = HubGraphQL(db, service, settings)
+    sync = None
+    if settings.sync is not SyncMode.OFF:
+        # Until the connectors arrive, each node's sink records what it receives.
+        sinks = [RecordingSink(node.code) for node in NODES]
+        on_failure = _stop_process if settings.exit_on_sync_failure else None
+        sync = SyncService(db, _bus(settings), sinks, on_failure=on_failure)
+    graphql = HubGraphQL(db, service, settings, sync)
+    collector = metrics.HubCollector(db, sync)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -75,11 +109,19 @@ def create_app(settings: Settings) -> Starlette:
             applied = await db.migrate()
             if applied:
                 _log.info("database migrated to version %d", applied[-1].version)
-            yield
+            if sync is not None:
+                await sync.start()
+            try:
+                yield
+            finally:
+                if sync is not None:
+                    await sync.stop()
         finally:
             await db.close()
 
     async def healthz(request: Request) -> Response:
+        if sync is not None and sync.failure is not None:
+            return PlainTextResponse(f"sync failed: {sync.failure}", status_code=503)
         return PlainTextResponse("ok")
 
     async def readyz(request: Request) -> Response:
@@ -90,14 +132,20 @@ def create_app(settings: Settings) -> Starlette:
             return JSONResponse({"ready": False, "database": "unreachable"}, status_code=503)
         return JSONResponse({"ready": True, "database": "ok"})
 
+    async def metrics_endpoint(request: Request) -> Response:
+        return Response(metrics.render(collector), media_type="text/plain; version=0.0.4")
+
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
         ],
         lifespan=lifespan,
     )
     app.state.database = db
     app.state.service = service
+    app.state.sync = sync
     return app

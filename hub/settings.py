@@ -16,6 +16,14 @@ class Profile(enum.Enum):
     PRODUCTION = "production"
 
 
+class SyncMode(enum.Enum):
+    OFF = "off"
+    """No relay, no sinks: the outbox only fills (e.g. a read-only replica)."""
+    MEMORY = "memory"
+    """The in-process bus: the demo without Kafka; nothing survives a restart."""
+    KAFKA = "kafka"
+
+
 @dataclass(frozen=True, slots=True)
 class Secret:
     """A value that never shows in a repr, a log line or a traceback."""
@@ -48,6 +56,12 @@ class Settings:
     max_page_size: int = 100
     pool_min_size: int = 2
     pool_max_size: int = 10
+    sync: SyncMode = SyncMode.OFF
+    kafka_bootstrap_servers: str | None = None
+    kafka_partitions: int = 6
+    kafka_topic_prefix: str = ""
+    exit_on_sync_failure: bool = False
+    """Stop the process when a sync loop dies, so an orchestrator restarts it."""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -59,6 +73,10 @@ class Settings:
                 "SP4N_POOL_MIN_SIZE must be at least 1 and at most SP4N_POOL_MAX_SIZE "
                 f"(got {self.pool_min_size} and {self.pool_max_size})"
             )
+        if self.sync is SyncMode.KAFKA and not self.kafka_bootstrap_servers:
+            raise ConfigError("SP4N_SYNC=kafka needs KAFKA_BOOTSTRAP_SERVERS (host:port,...)")
+        if not 1 <= self.kafka_partitions <= 1000:
+            raise ConfigError(f"SP4N_KAFKA_PARTITIONS must be 1..1000, got {self.kafka_partitions}")
         if self.database_url is not None and urlsplit(self.database_url.value).scheme not in (
             "postgres",
             "postgresql",
@@ -81,8 +99,21 @@ class Settings:
             raise ConfigError(
                 f"SP4N_PROFILE must be one of {choices}, got {profile_name!r}"
             ) from None
+        kafka = env.get("KAFKA_BOOTSTRAP_SERVERS") or None
+        default_sync = SyncMode.KAFKA if kafka else SyncMode.MEMORY
+        sync_name = env.get("SP4N_SYNC", default_sync.value)
+        try:
+            sync = SyncMode(sync_name)
+        except ValueError:
+            choices = ", ".join(m.value for m in SyncMode)
+            raise ConfigError(f"SP4N_SYNC must be one of {choices}, got {sync_name!r}") from None
         return cls(
             database_url=Secret(url) if url else None,
+            sync=sync,
+            kafka_bootstrap_servers=kafka,
+            kafka_partitions=_int(env, "SP4N_KAFKA_PARTITIONS", cls.kafka_partitions),
+            kafka_topic_prefix=env.get("SP4N_KAFKA_TOPIC_PREFIX", ""),
+            exit_on_sync_failure=True,
             host=env.get("SP4N_HOST", cls.host),
             port=_int(env, "SP4N_PORT", cls.port),
             profile=profile,

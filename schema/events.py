@@ -112,3 +112,46 @@ EVENT_DATA_SCHEMA: dict[str, Any] = {
         "actorRole": {"enum": [r.value for r in ActorRole]},
     },
 }
+
+
+class EventDataError(ValueError):
+    """Event data that does not follow the contract; the message names the field."""
+
+
+def _field(data: dict[str, Any], name: str, kind: type) -> Any:
+    value = data.get(name)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise EventDataError(f"event field {name!r} must be {kind.__name__}, got {value!r}")
+    return value
+
+
+def parse_event(event_id: str, data: object) -> ReportEvent:
+    """Rebuilds a ReportEvent from its JSON body, refusing anything off-contract."""
+    if not isinstance(data, dict):
+        raise EventDataError("event data must be a JSON object")
+    unknown = set(data) - set(EVENT_DATA_SCHEMA["properties"])
+    if unknown:
+        raise EventDataError(f"event data has unknown fields: {sorted(unknown)}")
+    try:
+        previous = data.get("previousState")
+        refs = _field(data, "externalRefs", list)
+        return ReportEvent(
+            event_id=event_id,
+            report_id=_field(data, "reportId", str),
+            version=_field(data, "version", int),
+            verb=Verb(_field(data, "verb", str)),
+            previous_state=ReportState(previous) if previous is not None else None,
+            state=ReportState(_field(data, "state", str)),
+            kind=ReportKind(_field(data, "kind", str)),
+            region_code=_field(data, "regionCode", str),
+            origin_node=_field(data, "originNode", str),
+            institution_codes=tuple(str(c) for c in _field(data, "institutionCodes", list)),
+            external_refs=tuple(ExternalRef(str(r["node"]), str(r["externalId"])) for r in refs),
+            occurred_at=datetime.fromisoformat(_field(data, "occurredAt", str)),
+            actor_node=_field(data, "actorNode", str),
+            actor_role=ActorRole(_field(data, "actorRole", str)),
+        )
+    except (ValueError, KeyError, TypeError) as error:
+        if isinstance(error, EventDataError):
+            raise
+        raise EventDataError(f"event data is malformed: {error}") from None

@@ -19,6 +19,8 @@ from hub.settings import Secret, Settings
 from hub.store.database import Database
 from infra.postgres import EmbeddedPostgres
 
+pytest_plugins = ["tests.kafka_fixtures"]
+
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = "sp4n_template"
 

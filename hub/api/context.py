@@ -11,6 +11,7 @@ from hub.domain.commands import Actor
 from hub.domain.service import ReportService
 from hub.settings import Settings
 from hub.store.database import Database
+from hub.sync.service import SyncService
 
 
 @dataclass(slots=True)
@@ -20,6 +21,7 @@ class Context:
     settings: Settings
     actor: Actor
     loaders: Loaders
+    sync: SyncService | None
 
 
 Info = _Info[Context, None]

@@ -11,6 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from hub.api.mutation import Mutation
 from hub.api.query import Query
+from hub.api.subscription import Subscription
 from hub.errors import HubError
 
 _log = logging.getLogger(__name__)
@@ -29,6 +30,7 @@ def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         config=StrawberryConfig(),
         # Factories: strawberry builds fresh extensions per request; the two
         # caches are module-level LRUs shared across requests.

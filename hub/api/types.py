@@ -47,6 +47,13 @@ class Node:
     async def region(self, info: Info) -> Region | None:
         return await _region(info, self.region_code)
 
+    @strawberry.field(
+        description="Events this node's sink has not read yet; null when this hub runs no sink."
+    )
+    def lag(self, info: Info) -> int | None:
+        sync = info.context.sync
+        return sync.lag(self.code) if sync else None
+
     @classmethod
     def from_row(cls, row: NodeRow) -> Node:
         return cls(

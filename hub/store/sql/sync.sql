@@ -1,0 +1,44 @@
+-- The outbox relay and the node sinks.
+
+-- name: relay_try_slice
+SELECT pg_try_advisory_lock($1, $2)
+
+-- name: relay_release_slices
+SELECT pg_advisory_unlock_all()
+
+-- name: relay_batch
+-- Unpublished rows of the slices this relay holds, oldest first. SKIP LOCKED
+-- keeps a second relay that somehow holds the same slice from double-sending.
+SELECT id, event_id, event_type, report_id, data
+FROM outbox
+WHERE published_at IS NULL AND (abs(hashtext(report_id::text)) % $2) = ANY($1::int[])
+ORDER BY id
+LIMIT $3
+FOR UPDATE SKIP LOCKED
+
+-- name: relay_mark_published
+UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])
+
+-- name: outbox_backlog
+SELECT count(*) FROM outbox WHERE published_at IS NULL
+
+-- name: sink_seen
+SELECT event_id FROM sink_inbox WHERE node_code = $1 AND event_id = ANY($2::uuid[])
+
+-- name: sink_versions_of
+SELECT report_id, version FROM sink_versions WHERE node_code = $1 AND report_id = ANY($2::uuid[])
+
+-- name: sink_record_inbox
+INSERT INTO sink_inbox (node_code, event_id, report_id, version, outcome)
+VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (node_code, event_id) DO NOTHING
+
+-- name: sink_record_version
+INSERT INTO sink_versions (node_code, report_id, version, state)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (node_code, report_id) DO UPDATE
+SET version = EXCLUDED.version, state = EXCLUDED.state, applied_at = now()
+WHERE sink_versions.version < EXCLUDED.version
+
+-- name: institution_nodes
+SELECT code, node_code FROM institutions

@@ -1,0 +1,1 @@
+"""The sync path: outbox relay, event bus (Kafka or in-process), node sinks, subscriptions."""

@@ -1,0 +1,99 @@
+"""The event bus seam: Kafka in production and tests, an in-process bus for the demo.
+
+Both honour one contract: per-key order within a partition, publish returns only
+after every record is acknowledged, and a consumer group's position moves only
+when the consumer commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from hub.sync.envelope import Envelope, Headers
+
+
+class BusError(RuntimeError):
+    """The bus refused or failed an operation; wraps the driver's error."""
+
+    retriable = True
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: Headers
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    """Topic and group names and the topics' shape; topics are created when absent.
+
+    ``prefix`` lets several hubs (or test runs) share one cluster without
+    seeing each other's events or consumer groups.
+    """
+
+    prefix: str = ""
+    partitions: int = 6
+    replication: int = 1
+
+    @property
+    def events(self) -> str:
+        return f"{self.prefix}sp4n.report-events.v1"
+
+    @property
+    def state(self) -> str:
+        return f"{self.prefix}sp4n.report-state.v1"
+
+    @property
+    def dead_letters(self) -> str:
+        return f"{self.prefix}sp4n.report-events.v1.dlq"
+
+    def sink_group(self, node_code: str) -> str:
+        return f"{self.prefix}sp4n-sink-{node_code}"
+
+
+class Producer(Protocol):
+    async def publish(self, topic: str, records: Sequence[Envelope]) -> None:
+        """Sends ``records`` in order; returns once the broker acknowledged all of them."""
+
+
+class Consumer(Protocol):
+    async def poll(self, timeout: float, max_records: int) -> list[Message]:
+        """The next records after the current position (may be empty after ``timeout``)."""
+
+    async def commit(self) -> None:
+        """Moves the group's committed position to just after everything polled."""
+
+    def lag(self) -> int:
+        """Records in the assigned partitions not yet polled, as far as last seen."""
+
+    async def stop(self) -> None:
+        """Leaves the group and releases the connection."""
+
+
+class Bus(Protocol):
+    """An event bus: Kafka, or the in-process stand-in for the demo."""
+
+    description: str
+    topics: Topics
+
+    async def start(self) -> None:
+        """Connects and creates the topics that are missing."""
+
+    async def stop(self) -> None: ...
+
+    @property
+    def producer(self) -> Producer: ...
+
+    async def consumer(self, topic: str, group: str | None, *, from_start: bool) -> Consumer:
+        """A started consumer. ``group=None`` reads without a group (no commits);
+        ``from_start`` says where a group without a committed position begins."""
+
+    async def end_offsets(self, topic: str) -> dict[int, int]:
+        """The next offset of each partition: how far a full read must go."""

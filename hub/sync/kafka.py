@@ -1,0 +1,196 @@
+"""The bus on a real Apache Kafka, through aiokafka.
+
+aiokafka's defaults do not fit at-least-once sync: the producer here is
+idempotent with ``acks="all"``, consumers never auto-commit and always say
+where a new group starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+
+from hub.sync.bus import BusError, Message, Topics
+from hub.sync.envelope import Envelope
+
+_log = logging.getLogger(__name__)
+
+
+class KafkaProducer:
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self._producer = producer
+
+    async def publish(self, topic: str, records: Sequence[Envelope]) -> None:
+        try:
+            pending = [
+                await self._producer.send(topic, r.value, key=r.key, headers=r.headers)
+                for r in records
+            ]
+            await asyncio.gather(*pending)
+        except KafkaError as error:
+            raise BusError(f"publishing to {topic} failed: {error}") from error
+
+
+class KafkaConsumer:
+    def __init__(self, consumer: AIOKafkaConsumer) -> None:
+        self._consumer = consumer
+        self._next: dict[TopicPartition, int] = {}
+
+    async def poll(self, timeout: float, max_records: int) -> list[Message]:
+        try:
+            batches = await self._consumer.getmany(
+                timeout_ms=int(timeout * 1000), max_records=max_records
+            )
+        except KafkaError as error:
+            raise BusError(f"polling failed: {error}") from error
+        messages = []
+        for tp, records in batches.items():
+            for r in records:
+                messages.append(
+                    Message(r.topic, r.partition, r.offset, r.key, r.value, list(r.headers))
+                )
+            if records:
+                self._next[tp] = records[-1].offset + 1
+        return messages
+
+    async def commit(self) -> None:
+        try:
+            await self._consumer.commit()
+        except KafkaError as error:
+            raise BusError(f"commit failed: {error}") from error
+
+    def lag(self) -> int:
+        # Partitions not yet polled from have no known position and count as 0.
+        total = 0
+        for tp in self._consumer.assignment():
+            high = self._consumer.highwater(tp)
+            position = self._next.get(tp)
+            if high is not None and position is not None:
+                total += max(0, high - position)
+        return total
+
+    async def stop(self) -> None:
+        await self._consumer.stop()
+
+
+class KafkaBus:
+    """Apache Kafka at ``bootstrap_servers``."""
+
+    def __init__(self, bootstrap_servers: str, topics: Topics | None = None) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.topics = topics or Topics()
+        self.description = f"Apache Kafka at {bootstrap_servers}"
+        self._producer: KafkaProducer | None = None
+        self._raw_producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        await self._ensure_topics()
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap_servers,
+            enable_idempotence=True,
+            acks="all",
+            linger_ms=2,
+            request_timeout_ms=30_000,
+        )
+        try:
+            await producer.start()
+        except KafkaError as error:
+            await producer.stop()
+            raise BusError(f"cannot reach Kafka at {self.bootstrap_servers}: {error}") from error
+        self._raw_producer = producer
+        self._producer = KafkaProducer(producer)
+
+    async def stop(self) -> None:
+        if self._raw_producer is not None:
+            await self._raw_producer.stop()
+            self._raw_producer = None
+            self._producer = None
+
+    @property
+    def producer(self) -> KafkaProducer:
+        if self._producer is None:
+            raise RuntimeError("the Kafka bus is not started")
+        return self._producer
+
+    async def consumer(self, topic: str, group: str | None, *, from_start: bool) -> KafkaConsumer:
+        raw = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap_servers,
+            group_id=group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest" if from_start else "latest",
+            session_timeout_ms=10_000,
+            heartbeat_interval_ms=1_000,
+            max_poll_records=1_000,
+        )
+        try:
+            await raw.start()
+            if group is None:
+                partitions = [TopicPartition(topic, p) for p in await self._partitions(topic)]
+                raw.assign(partitions)
+                if from_start:
+                    await raw.seek_to_beginning(*partitions)
+                else:
+                    await raw.seek_to_end(*partitions)
+            else:
+                raw.subscribe([topic])
+        except KafkaError as error:
+            await raw.stop()
+            raise BusError(f"cannot consume {topic}: {error}") from error
+        return KafkaConsumer(raw)
+
+    async def end_offsets(self, topic: str) -> dict[int, int]:
+        raw = AIOKafkaConsumer(bootstrap_servers=self.bootstrap_servers, enable_auto_commit=False)
+        await raw.start()
+        try:
+            partitions = [TopicPartition(topic, p) for p in await self._partitions(topic)]
+            ends = await raw.end_offsets(partitions)
+            return {tp.partition: offset for tp, offset in ends.items()}
+        finally:
+            await raw.stop()
+
+    async def _partitions(self, topic: str) -> list[int]:
+        """The topic's partitions, asked of the broker (a consumer's metadata may lag)."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers)
+        try:
+            await admin.start()
+            for description in await admin.describe_topics([topic]):
+                if description["topic"] == topic and description["error_code"] == 0:
+                    return sorted(p["partition"] for p in description["partitions"])
+        except KafkaError as error:
+            raise BusError(f"cannot describe {topic}: {error}") from error
+        finally:
+            await admin.close()
+        raise BusError(f"topic {topic} does not exist")
+
+    async def _ensure_topics(self) -> None:
+        t = self.topics
+        wanted = [
+            NewTopic(t.events, t.partitions, t.replication),
+            NewTopic(
+                t.state,
+                t.partitions,
+                t.replication,
+                topic_configs={"cleanup.policy": "compact", "min.cleanable.dirty.ratio": "0.1"},
+            ),
+            NewTopic(t.dead_letters, t.partitions, t.replication),
+        ]
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers)
+        try:
+            await admin.start()
+            existing = set(await admin.list_topics())
+            missing = [topic for topic in wanted if topic.name not in existing]
+            if missing:
+                try:
+                    await admin.create_topics(missing)
+                except TopicAlreadyExistsError:
+                    pass  # another hub process created them first
+                _log.info("created topics %s", ", ".join(topic.name for topic in missing))
+        except KafkaError as error:
+            raise BusError(f"cannot create topics on {self.bootstrap_servers}: {error}") from error
+        finally:
+            await admin.close()

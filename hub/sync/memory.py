@@ -1,0 +1,116 @@
+"""The in-process bus: the demo's stand-in for Kafka when none is configured.
+
+It honours the Bus contract within one process (partitions by key, per-group
+committed offsets, lag) and keeps everything in memory, so it forgets on exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import zlib
+from collections import defaultdict
+from collections.abc import Sequence
+
+from hub.sync.bus import Message, Topics
+from hub.sync.envelope import Envelope
+
+
+class _Log:
+    def __init__(self, partitions: int) -> None:
+        self.partitions: list[list[Message]] = [[] for _ in range(partitions)]
+        self.changed = asyncio.Event()
+
+
+class MemoryProducer:
+    def __init__(self, bus: MemoryBus) -> None:
+        self._bus = bus
+
+    async def publish(self, topic: str, records: Sequence[Envelope]) -> None:
+        log = self._bus.log(topic)
+        for record in records:
+            partition = zlib.crc32(record.key) % len(log.partitions)
+            messages = log.partitions[partition]
+            messages.append(
+                Message(topic, partition, len(messages), record.key, record.value, record.headers)
+            )
+        log.changed.set()
+        log.changed = asyncio.Event()
+
+
+class MemoryConsumer:
+    def __init__(self, bus: MemoryBus, topic: str, group: str | None, from_start: bool) -> None:
+        self._bus = bus
+        self._log = bus.log(topic)
+        self._group = group
+        committed = bus.committed[(group, topic)] if group else {}
+        self._position = [
+            committed.get(p, 0 if from_start else len(messages))
+            for p, messages in enumerate(self._log.partitions)
+        ]
+        self._topic = topic
+
+    async def poll(self, timeout: float, max_records: int) -> list[Message]:
+        batch = self._take(max_records)
+        if batch:
+            return batch
+        changed = self._log.changed
+        try:
+            await asyncio.wait_for(changed.wait(), timeout)
+        except TimeoutError:
+            return []
+        return self._take(max_records)
+
+    def _take(self, max_records: int) -> list[Message]:
+        batch: list[Message] = []
+        for partition, messages in enumerate(self._log.partitions):
+            start = self._position[partition]
+            chunk = messages[start : start + max_records - len(batch)]
+            batch += chunk
+            self._position[partition] = start + len(chunk)
+        return batch
+
+    async def commit(self) -> None:
+        if self._group is not None:
+            self._bus.committed[(self._group, self._topic)] = dict(enumerate(self._position))
+
+    def lag(self) -> int:
+        return sum(
+            len(messages) - self._position[p] for p, messages in enumerate(self._log.partitions)
+        )
+
+    async def stop(self) -> None:
+        return None
+
+
+class MemoryBus:
+    """Kafka's contract inside one process; nothing survives a restart."""
+
+    description = "in-process bus (no Kafka configured; events are not durable)"
+
+    def __init__(self, topics: Topics | None = None) -> None:
+        self.topics = topics or Topics()
+        self._logs: dict[str, _Log] = {}
+        self.committed: defaultdict[tuple[str | None, str], dict[int, int]] = defaultdict(dict)
+        self._producer = MemoryProducer(self)
+
+    def log(self, topic: str) -> _Log:
+        if topic not in self._logs:
+            raise KeyError(f"unknown topic {topic!r}")
+        return self._logs[topic]
+
+    async def start(self) -> None:
+        for name in (self.topics.events, self.topics.state, self.topics.dead_letters):
+            self._logs.setdefault(name, _Log(self.topics.partitions))
+
+    async def stop(self) -> None:
+        return None
+
+    @property
+    def producer(self) -> MemoryProducer:
+        return self._producer
+
+    async def consumer(self, topic: str, group: str | None, *, from_start: bool) -> MemoryConsumer:
+        return MemoryConsumer(self, topic, group, from_start)
+
+    async def end_offsets(self, topic: str) -> dict[int, int]:
+        return {p: len(m) for p, m in enumerate(self.log(topic).partitions)}

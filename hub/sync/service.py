@@ -1,0 +1,104 @@
+"""The sync path assembled: bus, outbox relay, node sinks and the broadcaster.
+
+Every loop is a supervised task: if one dies, ``on_failure`` hears about it and
+the hub reports itself unhealthy instead of silently no longer syncing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from typing import Any
+
+from hub.store.database import Database
+from hub.sync.broadcast import Broadcaster
+from hub.sync.bus import Bus
+from hub.sync.relay import OutboxRelay
+from hub.sync.sink import Sink, SinkWorker
+
+_log = logging.getLogger(__name__)
+
+
+class SyncService:
+    def __init__(
+        self,
+        db: Database,
+        bus: Bus,
+        sinks: Sequence[Sink],
+        *,
+        relay: bool = True,
+        on_failure: Callable[[BaseException], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.bus = bus
+        self.relay = OutboxRelay(db, bus) if relay else None
+        self.workers = {s.node_code: SinkWorker(s, bus, db, self.institution_nodes) for s in sinks}
+        self.broadcaster = Broadcaster(bus)
+        self.failure: BaseException | None = None
+        self._on_failure = on_failure
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._routes: dict[str, str] = {}
+
+    async def start(self) -> None:
+        await self.bus.start()
+        await self._load_routes()
+        self._spawn("broadcaster", self.broadcaster.run(self._stop))
+        for node, worker in self.workers.items():
+            self._spawn(f"sink {node}", worker.run(self._stop))
+        if self.relay is not None:
+            self._spawn("outbox relay", self.relay.run(self._stop))
+        ready: asyncio.Future[list[bool]] = asyncio.ensure_future(
+            asyncio.gather(
+                self.broadcaster.ready.wait(), *(w.ready.wait() for w in self.workers.values())
+            )
+        )
+        watched: list[asyncio.Future[Any]] = [ready, *self._tasks]
+        # A loop that dies while starting must fail the start, not hang it.
+        await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
+        if not ready.done():
+            ready.cancel()
+            failed = next(t for t in self._tasks if t.done())
+            await self.stop()
+            raise failed.exception() or RuntimeError(f"{failed.get_name()} stopped while starting")
+        _log.info("sync running on %s with %d node sinks", self.bus.description, len(self.workers))
+
+    async def stop(self, timeout: float = 15) -> None:
+        self._stop.set()
+        if self._tasks:
+            done, pending = await asyncio.wait(self._tasks, timeout=timeout)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        self._tasks.clear()
+        await self.bus.stop()
+
+    def lag(self, node_code: str) -> int | None:
+        worker = self.workers.get(node_code)
+        return worker.stats.lag if worker else None
+
+    async def institution_nodes(self, codes: Iterable[str] = ()) -> Mapping[str, str]:
+        """Institution code -> node code; reloaded when an unknown code shows up."""
+        if any(code not in self._routes for code in codes):
+            await self._load_routes()
+        return self._routes
+
+    async def _load_routes(self) -> None:
+        rows = await self.db.fetch("institution_nodes")
+        self._routes = {r["code"]: r["node_code"] for r in rows}
+
+    def _spawn(self, name: str, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work, name=name)
+        task.add_done_callback(self._supervise)
+        self._tasks.append(task)
+
+    def _supervise(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled() or task.exception() is None:
+            return
+        error = task.exception()
+        assert error is not None
+        _log.critical("sync task %r died: %s", task.get_name(), error, exc_info=error)
+        self.failure = error
+        if self._on_failure is not None:
+            self._on_failure(error)

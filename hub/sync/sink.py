@@ -1,0 +1,187 @@
+"""Node sinks: each node's consumer group, applying the events it is involved in.
+
+Delivery is at least once (the group commits only after the batch was applied)
+and effects are exactly once: an inbox of event ids drops redeliveries and a
+version guard drops anything older than what the node already has. An event the
+node keeps refusing goes to the dead-letter topic after bounded retries, with
+the error in its headers, so it never blocks the partition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from hub.store.database import Database
+from hub.sync.bus import Bus, BusError, Message
+from hub.sync.envelope import Envelope, EnvelopeError, decode, encode
+from hub.sync.routing import involved_nodes
+from schema.events import ReportEvent
+
+_log = logging.getLogger(__name__)
+
+
+class Sink(Protocol):
+    """Writes status changes into one node's own system."""
+
+    node_code: str
+
+    async def apply(self, event: ReportEvent) -> None:
+        """Makes the node reflect ``event``. Raise to have it retried; must tolerate
+        seeing an event again after a crash (the node side should key on event id)."""
+
+
+@dataclass(slots=True)
+class SinkStats:
+    applied: int = 0
+    stale: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+    lag: int = 0
+
+
+@dataclass(slots=True)
+class _Outcome:
+    event: ReportEvent
+    outcome: str
+
+
+@dataclass(slots=True)
+class SinkWorker:
+    """Runs one node's sink until stopped."""
+
+    sink: Sink
+    bus: Bus
+    db: Database
+    institution_nodes: Callable[[Iterable[str]], Awaitable[Mapping[str, str]]]
+    max_attempts: int = 3
+    retry_base: float = 0.05
+    batch_size: int = 500
+    stats: SinkStats = field(default_factory=SinkStats)
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def group(self) -> str:
+        return self.bus.topics.sink_group(self.sink.node_code)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        consumer = await self.bus.consumer(self.bus.topics.events, self.group, from_start=True)
+        self.ready.set()
+        try:
+            while not stop.is_set():
+                try:
+                    messages = await consumer.poll(0.2, self.batch_size)
+                    if messages:
+                        await self.handle(messages)
+                        await consumer.commit()
+                except BusError as error:
+                    # Uncommitted messages come again after a rebalance or
+                    # reconnect; the inbox makes that harmless.
+                    _log.warning("sink %s: %s; retrying", self.sink.node_code, error)
+                    await asyncio.sleep(1)
+                self.stats.lag = consumer.lag()
+        finally:
+            await consumer.stop()
+
+    async def handle(self, messages: list[Message]) -> None:
+        """Applies one polled batch; returns once its outcome is durable."""
+        node = self.sink.node_code
+        events: list[ReportEvent] = []
+        for message in messages:
+            try:
+                events.append(decode(message.key, message.value, message.headers))
+            except EnvelopeError as error:
+                await self._dead_letter(message_envelope(message), f"malformed: {error}")
+        routes = await self.institution_nodes({c for e in events for c in e.institution_codes})
+        relevant = [e for e in events if node in involved_nodes(e, routes)]
+        if not relevant:
+            return
+        ids = [uuid.UUID(e.event_id) for e in relevant]
+        reports = list({uuid.UUID(e.report_id) for e in relevant})
+        seen = {r["event_id"] for r in await self.db.fetch("sink_seen", node, ids)}
+        versions = {
+            r["report_id"]: r["version"]
+            for r in await self.db.fetch("sink_versions_of", node, reports)
+        }
+        outcomes: list[_Outcome] = []
+        for event in relevant:
+            event_id, report_id = uuid.UUID(event.event_id), uuid.UUID(event.report_id)
+            if event_id in seen:
+                self.stats.duplicates += 1
+                continue
+            seen.add(event_id)
+            if event.version <= versions.get(report_id, 0):
+                self.stats.stale += 1
+                outcomes.append(_Outcome(event, "STALE"))
+                continue
+            if await self._apply_with_retries(event):
+                versions[report_id] = event.version
+                self.stats.applied += 1
+                outcomes.append(_Outcome(event, "APPLIED"))
+            else:
+                outcomes.append(_Outcome(event, "DEAD_LETTERED"))
+        await self._record(outcomes)
+
+    async def _apply_with_retries(self, event: ReportEvent) -> bool:
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                await self.sink.apply(event)
+                return True
+            except Exception as error:  # the node's failure, whatever it is, is retried
+                if attempt == self.max_attempts:
+                    _log.warning(
+                        "node %s refused event %s (%s v%d) %d times; dead-lettering: %s",
+                        self.sink.node_code,
+                        event.event_id,
+                        event.report_id,
+                        event.version,
+                        attempt,
+                        error,
+                    )
+                    await self._dead_letter(encode(event), f"{type(error).__name__}: {error}")
+                    return False
+                # Full jitter keeps many sinks from retrying in lockstep.
+                await asyncio.sleep(random.uniform(0, self.retry_base * 2**attempt))
+        return False
+
+    async def _dead_letter(self, envelope: Envelope, reason: str) -> None:
+        headers = [
+            *envelope.headers,
+            ("sp4n_dlq_node", self.sink.node_code.encode()),
+            ("sp4n_dlq_error", reason.encode()[:1000]),
+        ]
+        await self.bus.producer.publish(
+            self.bus.topics.dead_letters, [Envelope(envelope.key, envelope.value, headers)]
+        )
+        self.stats.dead_lettered += 1
+
+    async def _record(self, outcomes: list[_Outcome]) -> None:
+        node = self.sink.node_code
+        async with self.db.pool.acquire() as conn, conn.transaction():
+            await conn.executemany(
+                self.db.sql["sink_record_inbox"],
+                [
+                    (
+                        node,
+                        uuid.UUID(o.event.event_id),
+                        uuid.UUID(o.event.report_id),
+                        o.event.version,
+                        o.outcome,
+                    )
+                    for o in outcomes
+                ],
+            )
+            applied = [o.event for o in outcomes if o.outcome == "APPLIED"]
+            await conn.executemany(
+                self.db.sql["sink_record_version"],
+                [(node, uuid.UUID(e.report_id), e.version, e.state.value) for e in applied],
+            )
+
+
+def message_envelope(message: Message) -> Envelope:
+    return Envelope(message.key or b"", message.value or b"", message.headers)

@@ -1,0 +1,64 @@
+"""Fixtures for the sync path: a hub wired to the real Kafka broker, its own topics."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+from starlette.applications import Starlette
+
+from hub.app import create_app
+from hub.settings import Secret, Settings, SyncMode
+from hub.sync.recording import RecordingSink
+from hub.sync.service import SyncService
+
+
+@pytest.fixture
+def topic_prefix() -> str:
+    return f"t{uuid.uuid4().hex[:10]}."
+
+
+@pytest.fixture
+def sync_settings(database_url: str, kafka_bootstrap: str, topic_prefix: str) -> Settings:
+    return Settings(
+        database_url=Secret(database_url),
+        pool_min_size=1,
+        pool_max_size=8,
+        sync=SyncMode.KAFKA,
+        kafka_bootstrap_servers=kafka_bootstrap,
+        kafka_partitions=3,
+        kafka_topic_prefix=topic_prefix,
+    )
+
+
+@pytest.fixture
+async def sync_app(sync_settings: Settings) -> AsyncIterator[Starlette]:
+    app = create_app(sync_settings)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+def sinks(app: Starlette) -> dict[str, RecordingSink]:
+    sync: SyncService = app.state.sync
+    found = {}
+    for node, worker in sync.workers.items():
+        assert isinstance(worker.sink, RecordingSink)
+        found[node] = worker.sink
+    return found
+
+
+async def wait_until(
+    check: Callable[[], Awaitable[bool] | bool], timeout: float = 60, what: str = "condition"
+) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = check()
+        if not isinstance(result, bool):
+            result = await result
+        if result:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.1)

@@ -1,0 +1,86 @@
+"""CloudEvents binary mode: the headers DESIGN.md names, and clear refusals."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from hub.sync.envelope import EnvelopeError, decode, encode
+from schema.events import ExternalRef, ReportEvent
+from schema.lifecycle import ReportState, Verb
+from schema.report import ActorRole, ReportKind
+
+
+def _event() -> ReportEvent:
+    return ReportEvent(
+        event_id=str(uuid.uuid4()),
+        report_id=str(uuid.uuid4()),
+        version=2,
+        verb=Verb.VERIFY,
+        previous_state=ReportState.SUBMITTED,
+        state=ReportState.VERIFIED,
+        kind=ReportKind.ASPIRATION,
+        region_code="16.04",
+        origin_node="16.04",
+        institution_codes=("pemda-16.04",),
+        external_refs=(ExternalRef("16.04", "LHT-1"),),
+        occurred_at=datetime(2026, 11, 28, 9, 30, tzinfo=UTC),
+        actor_node="16.04",
+        actor_role=ActorRole.INSTITUTION_ADMIN,
+    )
+
+
+def test_binary_mode_headers_and_round_trip() -> None:
+    event = _event()
+    envelope = encode(event)
+    headers = dict(envelope.headers)
+    assert headers == {
+        "ce_specversion": b"1.0",
+        "ce_id": event.event_id.encode(),
+        "ce_source": b"/sp4n/nodes/16.04",
+        "ce_type": b"id.go.sp4n.report.verified.v1",
+        "ce_subject": event.report_id.encode(),
+        "ce_time": b"2026-11-28T09:30:00+00:00",
+        "content-type": b"application/json",
+    }
+    assert envelope.key == event.report_id.encode()
+    assert decode(envelope.key, envelope.value, envelope.headers) == event
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda k, v, h: (k, v, [x for x in h if x[0] != "ce_id"]), "missing CloudEvents headers"),
+        (lambda k, v, h: (k, b"{not json", h), "not JSON"),
+        (lambda k, v, h: (k, None, h), "no value"),
+        (lambda k, v, h: (b"someone-else", v, h), "key"),
+        (
+            lambda k, v, h: (k, v, [(n, b"com.example.x" if n == "ce_type" else b) for n, b in h]),
+            "not an SP4N report event",
+        ),
+        (
+            lambda k, v, h: (k, json.dumps({**json.loads(v), "title": "x"}).encode(), h),
+            "unknown fields",
+        ),
+        (
+            lambda k, v, h: (k, json.dumps({**json.loads(v), "version": "2"}).encode(), h),
+            "'version' must be int",
+        ),
+        (
+            lambda k, v, h: (k, json.dumps({**json.loads(v), "state": "LOST"}).encode(), h),
+            "malformed",
+        ),
+        (
+            lambda k, v, h: (k, json.dumps({**json.loads(v), "verb": "ARCHIVE"}).encode(), h),
+            "does not match",
+        ),
+    ],
+)
+def test_malformed_records_are_refused_with_the_reason(mutate: object, message: str) -> None:
+    envelope = encode(_event())
+    key, value, headers = mutate(envelope.key, envelope.value, envelope.headers)  # type: ignore[operator]
+    with pytest.raises(EnvelopeError, match=message):
+        decode(key, value, headers)
