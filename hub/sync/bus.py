@@ -64,8 +64,8 @@ class Producer(Protocol):
 
 
 class Consumer(Protocol):
-    async def poll(self, timeout: float, max_records: int) -> list[Message]:
-        """The next records after the current position (may be empty after ``timeout``)."""
+    async def poll(self, max_wait: float, max_records: int) -> list[Message]:
+        """The next records after the current position (may be empty after ``max_wait`` seconds)."""
 
     async def commit(self) -> None:
         """Moves the group's committed position to just after everything polled."""

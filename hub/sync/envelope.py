@@ -46,7 +46,7 @@ def encode(event: ReportEvent) -> Envelope:
 
 def decode(key: bytes | None, value: bytes | None, headers: Headers) -> ReportEvent:
     """Parses a record; raises EnvelopeError naming what is wrong."""
-    found = {name: raw for name, raw in headers}
+    found = dict(headers)
     missing = [name for name in _REQUIRED if name not in found]
     if missing:
         raise EnvelopeError(f"missing CloudEvents headers: {', '.join(missing)}")

@@ -8,6 +8,7 @@ where a new group starts.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 
@@ -41,10 +42,10 @@ class KafkaConsumer:
         self._consumer = consumer
         self._next: dict[TopicPartition, int] = {}
 
-    async def poll(self, timeout: float, max_records: int) -> list[Message]:
+    async def poll(self, max_wait: float, max_records: int) -> list[Message]:
         try:
             batches = await self._consumer.getmany(
-                timeout_ms=int(timeout * 1000), max_records=max_records
+                timeout_ms=int(max_wait * 1000), max_records=max_records
             )
         except KafkaError as error:
             raise BusError(f"polling failed: {error}") from error
@@ -185,10 +186,9 @@ class KafkaBus:
             existing = set(await admin.list_topics())
             missing = [topic for topic in wanted if topic.name not in existing]
             if missing:
-                try:
+                # Another hub process may have created them a moment ago.
+                with contextlib.suppress(TopicAlreadyExistsError):
                     await admin.create_topics(missing)
-                except TopicAlreadyExistsError:
-                    pass  # another hub process created them first
                 _log.info("created topics %s", ", ".join(topic.name for topic in missing))
         except KafkaError as error:
             raise BusError(f"cannot create topics on {self.bootstrap_servers}: {error}") from error

@@ -49,13 +49,13 @@ class MemoryConsumer:
         ]
         self._topic = topic
 
-    async def poll(self, timeout: float, max_records: int) -> list[Message]:
+    async def poll(self, max_wait: float, max_records: int) -> list[Message]:
         batch = self._take(max_records)
         if batch:
             return batch
         changed = self._log.changed
         try:
-            await asyncio.wait_for(changed.wait(), timeout)
+            await asyncio.wait_for(changed.wait(), max_wait)
         except TimeoutError:
             return []
         return self._take(max_records)

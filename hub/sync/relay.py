@@ -10,6 +10,7 @@ duplicate, which sinks drop by event id), never loses it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 
@@ -62,10 +63,8 @@ class OutboxRelay:
                     )
                     sent = 0
                 if sent == 0:
-                    try:
+                    with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), backoff)
-                    except TimeoutError:
-                        pass
         finally:
             try:
                 await conn.execute(self._db.sql["relay_release_slices"])

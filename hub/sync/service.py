@@ -64,10 +64,10 @@ class SyncService:
             raise failed.exception() or RuntimeError(f"{failed.get_name()} stopped while starting")
         _log.info("sync running on %s with %d node sinks", self.bus.description, len(self.workers))
 
-    async def stop(self, timeout: float = 15) -> None:
+    async def stop(self, grace: float = 15) -> None:
         self._stop.set()
         if self._tasks:
-            done, pending = await asyncio.wait(self._tasks, timeout=timeout)
+            _, pending = await asyncio.wait(self._tasks, timeout=grace)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)

@@ -50,9 +50,9 @@ def sinks(app: Starlette) -> dict[str, RecordingSink]:
 
 
 async def wait_until(
-    check: Callable[[], Awaitable[bool] | bool], timeout: float = 60, what: str = "condition"
+    check: Callable[[], Awaitable[bool] | bool], within: float = 60, what: str = "condition"
 ) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
+    deadline = asyncio.get_running_loop().time() + within
     while True:
         result = check()
         if not isinstance(result, bool):
@@ -60,5 +60,5 @@ async def wait_until(
         if result:
             return
         if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+            raise AssertionError(f"timed out after {within} s waiting for {what}")
         await asyncio.sleep(0.1)
