@@ -24,10 +24,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Generic, TypeVar
 
-import asyncpg
-
 from hub.errors import HubError
 from hub.store import queries
+from hub.store.connection import Connection
 from schema.institutions import INSTITUTIONS
 from schema.lifecycle import VERBS, ReportState, Verb, can_apply
 from schema.nodes import NATIONAL_NODE
@@ -580,7 +579,7 @@ _COLUMNS: Mapping[str, tuple[str, ...]] = {
 
 
 async def seed_reports(
-    conn: asyncpg.Connection,
+    conn: Connection,
     count: int,
     *,
     seed: int = 1608,
@@ -634,7 +633,7 @@ async def seed_reports(
     return count
 
 
-async def seeded_count(conn: asyncpg.Connection) -> int:
+async def seeded_count(conn: Connection) -> int:
     """How many reports the index holds (seeded or not)."""
     no_filter = (None,) * 7
     total: int = await conn.fetchval(queries.load()["reports_count"], *no_filter)

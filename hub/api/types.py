@@ -212,19 +212,12 @@ class Report:
     region_code: str
     institution_code: str
     topic_id: int
+    state_label: str = strawberry.field(description="The Indonesian label of the state.")
+    region: Region = strawberry.field(description="Where the reported matter happened.")
+    institution: Institution = strawberry.field(
+        description="The institution currently handling the report."
+    )
     uuid: strawberry.Private[uuid.UUID]
-
-    @strawberry.field(description="The Indonesian label of the state.")
-    def state_label(self) -> str:
-        return lifecycle.ReportState(self.state).label
-
-    @strawberry.field
-    async def region(self, info: Info) -> Region | None:
-        return await _region(info, self.region_code)
-
-    @strawberry.field(description="The institution currently handling the report.")
-    async def institution(self, info: Info) -> Institution | None:
-        return await _institution(info, self.institution_code)
 
     @strawberry.field
     async def origin_node(self, info: Info) -> Node | None:
@@ -276,7 +269,10 @@ class Report:
             channel=report.Channel(r.channel),
             anonymous=r.anonymous,
             confidential=r.confidential,
-            state=lifecycle.ReportState(r.state),
+            state=(state := lifecycle.ReportState(r.state)),
+            state_label=state.label,
+            region=Region.from_row(r.region),
+            institution=Institution.from_row(r.institution),
             archive_reason=report.ArchiveReason(r.archive_reason) if r.archive_reason else None,
             version=r.version,
             sla_rule_version=r.sla_rule_version,

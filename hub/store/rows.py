@@ -34,6 +34,34 @@ class ReportRow:
     sla_rule_version: str
     submitted_at: datetime
     updated_at: datetime
+    region_bps_code: str
+    region_name: str
+    region_type: str
+    region_parent_code: str | None
+    institution_name: str
+    institution_level: str
+    institution_node_code: str
+    institution_region_code: str | None
+
+    @property
+    def region(self) -> RegionRow:
+        return RegionRow(
+            self.region_code,
+            self.region_bps_code,
+            self.region_name,
+            self.region_type,
+            self.region_parent_code,
+        )
+
+    @property
+    def institution(self) -> InstitutionRow:
+        return InstitutionRow(
+            self.institution_code,
+            self.institution_name,
+            self.institution_level,
+            self.institution_node_code,
+            self.institution_region_code,
+        )
 
     @classmethod
     def from_record(cls, r: asyncpg.Record) -> ReportRow:

@@ -1,35 +1,21 @@
--- Reads and writes of the report index. Column lists match hub.store.rows.ReportRow.
+-- Reads and writes of the report index. Reads of whole reports use the report_index
+-- view, whose columns match hub.store.rows.ReportRow.
 
 -- name: report_by_id
-SELECT id, kind, complaint_sub_kind, title, content, incident_date, location, latitude,
-       longitude, topic_id, tags, channel, anonymous, confidential, origin_node, region_code,
-       institution_code, state, archive_reason, version, sla_rule_version, submitted_at,
-       updated_at
-FROM reports WHERE id = $1
+SELECT * FROM report_index WHERE id = $1
 
 -- name: report_for_update
-SELECT id, kind, complaint_sub_kind, title, content, incident_date, location, latitude,
-       longitude, topic_id, tags, channel, anonymous, confidential, origin_node, region_code,
-       institution_code, state, archive_reason, version, sla_rule_version, submitted_at,
-       updated_at
-FROM reports WHERE id = $1 FOR UPDATE
+-- Locks the report row only; the joined reference rows stay free.
+SELECT x.* FROM report_index x JOIN reports r ON r.id = x.id WHERE x.id = $1 FOR UPDATE OF r
 
 -- name: report_by_ref
-SELECT r.id, r.kind, r.complaint_sub_kind, r.title, r.content, r.incident_date, r.location,
-       r.latitude, r.longitude, r.topic_id, r.tags, r.channel, r.anonymous, r.confidential,
-       r.origin_node, r.region_code, r.institution_code, r.state, r.archive_reason, r.version,
-       r.sla_rule_version, r.submitted_at, r.updated_at
-FROM external_refs e JOIN reports r ON r.id = e.report_id
+SELECT x.* FROM external_refs e JOIN report_index x ON x.id = e.report_id
 WHERE e.node_code = $1 AND e.external_id = $2
 
 -- name: reports_page
 -- $1 region, $2 institution, $3 state, $4 kind, $5 from, $6 to, $7 title pattern,
 -- $8/$9 cursor (submitted_at, id) or nulls, $10 limit. Newest first.
-SELECT id, kind, complaint_sub_kind, title, content, incident_date, location, latitude,
-       longitude, topic_id, tags, channel, anonymous, confidential, origin_node, region_code,
-       institution_code, state, archive_reason, version, sla_rule_version, submitted_at,
-       updated_at
-FROM reports
+SELECT * FROM report_index
 WHERE ($1::text IS NULL OR region_code = $1)
   AND ($2::text IS NULL OR institution_code = $2)
   AND ($3::text IS NULL OR state = $3)

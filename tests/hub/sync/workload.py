@@ -36,31 +36,31 @@ _REGIONS = [r.code for r in REGIONS]
 def _next_command(rng: random.Random, report: ReportRow) -> Transition | None:
     state = ReportState(report.state)
     rid = report.id
+    options: list[Transition]
     match state:
         case ReportState.SUBMITTED:
-            return rng.choice(
-                [
-                    Verify(rid),
-                    Verify(rid),
-                    Postpone(rid, "lengkapi"),
-                    Archive(rid, ArchiveReason.UNCLEAR),
-                ]
-            )
+            options = [
+                Verify(rid),
+                Verify(rid),
+                Postpone(rid, "lengkapi"),
+                Archive(rid, ArchiveReason.UNCLEAR),
+            ]
+            return rng.choice(options)
         case ReportState.POSTPONED:
-            return rng.choice([Verify(rid), Archive(rid, ArchiveReason.TOO_GENERAL)])
+            options = [Verify(rid), Archive(rid, ArchiveReason.TOO_GENERAL)]
+            return rng.choice(options)
         case ReportState.VERIFIED | ReportState.DISPOSED:
             if state is ReportState.DISPOSED and rng.random() < 0.7:
                 return FollowUp(rid, "tindak lanjut")
             return Dispose(rid, rng.choice(_TARGETS))
         case ReportState.IN_FOLLOW_UP:
-            return rng.choice(
-                [
-                    FollowUp(rid, "lagi"),
-                    Complete(rid),
-                    Complete(rid),
-                    Dispose(rid, rng.choice(_TARGETS)),
-                ]
-            )
+            options = [
+                FollowUp(rid, "lagi"),
+                Complete(rid),
+                Complete(rid),
+                Dispose(rid, rng.choice(_TARGETS)),
+            ]
+            return rng.choice(options)
         case ReportState.COMPLETED:
             return Reopen(rid, "pelapor membalas")
         case ReportState.ARCHIVED:
