@@ -26,6 +26,18 @@ def _should_mask(error: GraphQLError) -> bool:
     return True
 
 
+class MaskUncodedErrors(MaskErrors):
+    """Masks every error the hub did not raise on purpose, keeping a code for clients."""
+
+    def __init__(self) -> None:
+        super().__init__(should_mask_error=_should_mask, error_message="Internal error.")
+
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        masked = super().anonymise_error(error)
+        masked.extensions = {"code": "INTERNAL", "retryable": True}
+        return masked
+
+
 def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
@@ -37,7 +49,7 @@ def build_schema() -> strawberry.Schema:
         extensions=[
             lambda: ParserCache(maxsize=256),
             lambda: ValidationCache(maxsize=256),
-            lambda: MaskErrors(should_mask_error=_should_mask, error_message="Internal error."),
+            MaskUncodedErrors,
         ],
     )
 

@@ -61,6 +61,7 @@ async def test_unexpected_errors_are_masked(app: Starlette, gql: GraphQLClient) 
     finally:
         db.sql = original
     assert body["errors"][0]["message"] == "Internal error."
+    assert body["errors"][0]["extensions"]["code"] == "INTERNAL"
     assert "secret_internal_table" not in str(body)
 
 

@@ -5,8 +5,20 @@
 SELECT * FROM report_index WHERE id = $1
 
 -- name: report_for_update
--- Locks the report row only; the joined reference rows stay free.
-SELECT x.* FROM report_index x JOIN reports r ON r.id = x.id WHERE x.id = $1 FOR UPDATE OF r
+-- Spelled out rather than read from report_index: after waiting for the lock,
+-- PostgreSQL re-reads only the locked row, so every report column must come
+-- from it. The joined reference rows stay unlocked.
+SELECT r.id, r.kind, r.complaint_sub_kind, r.title, r.content, r.incident_date, r.location,
+       r.latitude, r.longitude, r.topic_id, r.tags, r.channel, r.anonymous, r.confidential,
+       r.origin_node, r.region_code, r.institution_code, r.state, r.archive_reason, r.version,
+       r.sla_rule_version, r.submitted_at, r.updated_at,
+       g.bps_code, g.name, g.type, g.parent_code,
+       i.name, i.level, i.node_code, i.region_code
+FROM reports r
+JOIN regions g ON g.code = r.region_code
+JOIN institutions i ON i.code = r.institution_code
+WHERE r.id = $1
+FOR UPDATE OF r
 
 -- name: report_by_ref
 SELECT x.* FROM external_refs e JOIN report_index x ON x.id = e.report_id
