@@ -9,16 +9,26 @@ import signal
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from hub import metrics
 from hub.api.context import Context
 from hub.api.loaders import Loaders
 from hub.api.schema import build_schema
+from hub.audit import AuditLog
+from hub.auth.clients import ClientStore
+from hub.auth.endpoint import token_endpoint
+from hub.auth.keys import KeyRing
+from hub.auth.middleware import Authenticate, BodyLimit, RateLimit, RefusedIs400
+from hub.auth.scopes import Principal
+from hub.auth.tokens import Tokens, TokenSettings
 from hub.domain.commands import Actor
 from hub.domain.service import ReportService
 from hub.errors import ConfigError
@@ -29,25 +39,40 @@ from hub.sync.kafka import KafkaBus
 from hub.sync.memory import MemoryBus
 from hub.sync.recording import RecordingSink
 from hub.sync.service import SyncService
-from schema.nodes import NODES
+from schema.nodes import NATIONAL_NODE, NODES
 from schema.regions import PROVINCE_CODE
 from schema.report import ActorRole
 
 _log = logging.getLogger(__name__)
 
-# Until client credentials arrive (the security issue), every caller acts as the
-# province's admin. The actor is resolved in one place so that change is local.
-DEVELOPMENT_ACTOR = Actor(PROVINCE_CODE, ActorRole.INSTITUTION_ADMIN)
+
+def actor_for(principal: Principal) -> Actor | None:
+    """The actor a caller's mutations run as, or None when it may not change reports."""
+    if principal.client_id is None:
+        return None
+    if principal.is_admin:
+        home = principal.node_code or PROVINCE_CODE
+        return Actor(home, ActorRole.INSTITUTION_ADMIN, principal.client_id, everywhere=True)
+    node = principal.node_code
+    if node is None or node not in principal.nodes("write"):
+        return None
+    role = ActorRole.NATIONAL_ADMIN if node == NATIONAL_NODE else ActorRole.INSTITUTION_ADMIN
+    return Actor(node, role, principal.client_id)
 
 
 class HubGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI app with the hub's typed context."""
 
     def __init__(
-        self, db: Database, service: ReportService, settings: Settings, sync: SyncService | None
+        self,
+        db: Database,
+        service: ReportService,
+        settings: Settings,
+        sync: SyncService | None,
+        audit: AuditLog,
     ) -> None:
         super().__init__(
-            build_schema(),
+            build_schema(settings.limits, production=settings.production),
             graphql_ide="graphiql" if settings.graphiql else None,
             allow_queries_via_get=True,
         )
@@ -55,21 +80,37 @@ class HubGraphQL(GraphQL[Context, None]):
         self._service = service
         self._settings = settings
         self._sync = sync
+        self._audit = audit
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
+        # Set by the Authenticate middleware, which has refused bad tokens already.
+        principal: Principal = request.state.principal
         return Context(
             db=self._db,
             service=self._service,
             settings=self._settings,
-            actor=DEVELOPMENT_ACTOR,
+            actor=actor_for(principal),
             loaders=Loaders(self._db),
             sync=self._sync,
+            principal=principal,
+            audit=self._audit,
         )
 
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        # An operation refused before execution (parse errors, validation, limits)
+        # answers 400, so abusive requests are plainly 4xx.
+        # Execution errors carry a path; parse and validation errors do not.
+        if result.data is None and result.errors and all(e.path is None for e in result.errors):
+            request.state.refused = True
+        return await super().process_result(request, result)
 
-def _bus(settings: Settings) -> Bus:
+
+def bus_for(settings: Settings) -> Bus:
+    """The bus the settings ask for: Kafka, or the in-process stand-in."""
     topics = Topics(prefix=settings.kafka_topic_prefix, partitions=settings.kafka_partitions)
     if settings.sync is SyncMode.KAFKA:
         assert settings.kafka_bootstrap_servers is not None
@@ -92,14 +133,25 @@ def create_app(settings: Settings) -> Starlette:
         min_size=settings.pool_min_size,
         max_size=settings.pool_max_size,
     )
-    service = ReportService(db)
+    audit = AuditLog(db)
+    service = ReportService(db, audit=audit)
+    keys = KeyRing.load(settings.key_dir, create=True)
+    tokens = Tokens(
+        keys,
+        TokenSettings(
+            issuer=settings.auth.issuer,
+            audience=settings.auth.audience,
+            lifetime_seconds=settings.auth.token_lifetime_seconds,
+        ),
+    )
+    clients = ClientStore(db)
     sync = None
     if settings.sync is not SyncMode.OFF:
         # Until the connectors arrive, each node's sink records what it receives.
         sinks = [RecordingSink(node.code) for node in NODES]
         on_failure = _stop_process if settings.exit_on_sync_failure else None
-        sync = SyncService(db, _bus(settings), sinks, on_failure=on_failure)
-    graphql = HubGraphQL(db, service, settings, sync)
+        sync = SyncService(db, bus_for(settings), sinks, on_failure=on_failure)
+    graphql = HubGraphQL(db, service, settings, sync, audit)
     collector = metrics.HubCollector(db, sync)
 
     @contextlib.asynccontextmanager
@@ -135,17 +187,28 @@ def create_app(settings: Settings) -> Starlette:
     async def metrics_endpoint(request: Request) -> Response:
         return Response(metrics.render(collector), media_type="text/plain; version=0.0.4")
 
+    limits = settings.limits
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
+            Route("/oauth/token", token_endpoint(clients, tokens), methods=["POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
+        ],
+        middleware=[
+            Middleware(BodyLimit, max_bytes=limits.max_body_bytes),
+            Middleware(Authenticate, tokens=tokens, is_active=clients.active),
+            Middleware(RateLimit, per_second=limits.requests_per_second, burst=limits.burst),
+            Middleware(RefusedIs400),
         ],
         lifespan=lifespan,
     )
     app.state.database = db
     app.state.service = service
     app.state.sync = sync
+    app.state.tokens = tokens
+    app.state.clients = clients
+    app.state.audit = audit
     return app

@@ -1,4 +1,4 @@
-"""The ``sp4n-hub`` command: migrate, serve, demo, export-schema."""
+"""The ``sp4n-hub`` command: migrate, serve, demo, export-schema, replay."""
 
 from __future__ import annotations
 
@@ -7,18 +7,19 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 import uvicorn
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeElapsedColumn
 
 from hub.app import create_app
 from hub.errors import ConfigError
 from hub.settings import Secret, Settings, masked_url
 from hub.store.database import Database
+from schema.nodes import NODES
 
 DEMO_REPORTS = 6_000
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "hub.graphql"
@@ -114,6 +115,83 @@ def demo(settings: Settings) -> None:
             server.stop()
 
 
+def _require_kafka(settings: Settings) -> str:
+    if not settings.kafka_bootstrap_servers:
+        raise ConfigError(
+            "KAFKA_BOOTSTRAP_SERVERS is not set; replay reads the state topic from Kafka "
+            "(the in-process bus of the demo keeps nothing to replay)"
+        )
+    return settings.kafka_bootstrap_servers
+
+
+def _replay_progress(bar: Progress, task: TaskID) -> Callable[[int, int], None]:
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    return update
+
+
+async def _replay(settings: Settings, codes: Sequence[str], *, reset: bool) -> int:
+    import asyncpg
+
+    from hub.sync.bus import BusError, Topics
+    from hub.sync.kafka import KafkaBus
+    from hub.sync.recording import RecordingSink
+    from hub.sync.replay import InstitutionRoutes, ReplayError, ReplayResult, replay_state
+    from hub.sync.sink import SinkWorker
+
+    url = _require_database(settings)
+    servers = _require_kafka(settings)
+    topics = Topics(prefix=settings.kafka_topic_prefix, partitions=settings.kafka_partitions)
+    bus = KafkaBus(servers, topics)
+    db = Database(url, min_size=1, max_size=2)
+    # Said up front: until connectors exist nothing reaches the node's system.
+    console.print(
+        "[yellow]note:[/] no node connectors exist yet, so each node's sink is a "
+        "RecordingSink: replayed states are kept in this process only and dropped at exit, "
+        "while the hub's record of what the node holds (sink_inbox, sink_versions) is updated"
+    )
+    results: list[ReplayResult] = []
+    try:
+        await db.open()
+        try:
+            await bus.start()
+            try:
+                routes = InstitutionRoutes(db)
+                with Progress(
+                    "[progress.description]{task.description}",
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeElapsedColumn(),
+                    console=console,
+                ) as bar:
+                    for code in codes:
+                        task = bar.add_task(f"replaying {topics.state} into {code}", total=None)
+                        worker = SinkWorker(RecordingSink(code), bus, db, routes)
+                        results.append(
+                            await replay_state(
+                                bus, worker, reset=reset, progress=_replay_progress(bar, task)
+                            )
+                        )
+            finally:
+                await bus.stop()
+        finally:
+            await db.close()
+    except asyncpg.UndefinedTableError:
+        console.print("[red]the database is not migrated:[/] run `sp4n-hub migrate` first")
+        return 1
+    except (BusError, ReplayError) as error:
+        console.print(f"[red]replay failed:[/] {error}")
+        return 1
+    for r in results:
+        forgot = f"; forgot {r.forgotten:,} held reports first" if reset else ""
+        console.print(
+            f"node {r.node_code}: read {r.read:,} state records{forgot}; applied {r.applied:,}, "
+            f"stale {r.stale:,}, duplicates {r.duplicates:,}, dead-lettered {r.dead_lettered:,}"
+        )
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sp4n-hub", description="The SP4N-LAPOR! federation hub of South Sumatra."
@@ -124,6 +202,20 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="embedded PostgreSQL + demo data + the hub, no set-up needed")
     export = sub.add_parser("export-schema", help="write the GraphQL SDL to schema/hub.graphql")
     export.add_argument("--check", action="store_true", help="fail if the file is out of date")
+    replay = sub.add_parser(
+        "replay",
+        help="rebuild nodes from the state topic (needs DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS)",
+    )
+    which = replay.add_mutually_exclusive_group(required=True)
+    which.add_argument(
+        "--node", metavar="CODE", choices=[n.code for n in NODES], help="the node to rebuild"
+    )
+    which.add_argument("--all", action="store_true", help="every node, one after another")
+    replay.add_argument(
+        "--reset",
+        action="store_true",
+        help="first forget what the hub believes the node holds (its system was wiped)",
+    )
     return parser
 
 
@@ -144,6 +236,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 demo(settings)
             case "export-schema":
                 return export_schema(check=args.check)
+            case "replay":
+                codes = [n.code for n in NODES] if args.all else [args.node]
+                return asyncio.run(_replay(settings, codes, reset=args.reset))
     except ConfigError as error:
         console.print(f"[red]configuration error:[/] {error.message}")
         return 2

@@ -44,6 +44,29 @@ def masked_url(url: str) -> str:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """What one GraphQL request may ask for; refused before any resolver runs."""
+
+    max_page_size: int = 100
+    max_depth: int = 12
+    max_aliases: int = 50
+    max_tokens: int = 5_000
+    cost_budget: int = 10_000
+    max_body_bytes: int = 1_000_000
+    requests_per_second: float = 50.0
+    burst: int = 100
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    issuer: str = "https://hub.sp4n.sumselprov.go.id"
+    audience: str = "sp4n-hub"
+    token_lifetime_seconds: int = 900
+    key_dir: Path | None = None
+    """Ed25519 signing keys, one PEM per key id; None: ``<data_dir>/keys``."""
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the hub needs to start; built once, passed down explicitly."""
 
@@ -53,7 +76,8 @@ class Settings:
     port: int = 8000
     profile: Profile = Profile.DEVELOPMENT
     data_dir: Path = Path(".sp4n")
-    max_page_size: int = 100
+    limits: Limits = field(default_factory=Limits)
+    auth: AuthSettings = field(default_factory=AuthSettings)
     pool_min_size: int = 2
     pool_max_size: int = 10
     sync: SyncMode = SyncMode.OFF
@@ -66,8 +90,12 @@ class Settings:
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
             raise ConfigError(f"SP4N_PORT must be a TCP port (1-65535), got {self.port}")
-        if not 1 <= self.max_page_size <= 1000:
-            raise ConfigError(f"SP4N_MAX_PAGE_SIZE must be 1..1000, got {self.max_page_size}")
+        if not 1 <= self.limits.max_page_size <= 1000:
+            raise ConfigError(
+                f"SP4N_MAX_PAGE_SIZE must be 1..1000, got {self.limits.max_page_size}"
+            )
+        if not 60 <= self.auth.token_lifetime_seconds <= 86_400:
+            raise ConfigError("SP4N_TOKEN_LIFETIME must be 60..86400 seconds")
         if not 1 <= self.pool_min_size <= self.pool_max_size:
             raise ConfigError(
                 "SP4N_POOL_MIN_SIZE must be at least 1 and at most SP4N_POOL_MAX_SIZE "
@@ -86,6 +114,14 @@ class Settings:
     @property
     def graphiql(self) -> bool:
         return self.profile is Profile.DEVELOPMENT
+
+    @property
+    def production(self) -> bool:
+        return self.profile is Profile.PRODUCTION
+
+    @property
+    def key_dir(self) -> Path:
+        return self.auth.key_dir or self.data_dir / "keys"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -118,7 +154,15 @@ class Settings:
             port=_int(env, "SP4N_PORT", cls.port),
             profile=profile,
             data_dir=Path(env.get("SP4N_DATA_DIR", str(cls.data_dir))),
-            max_page_size=_int(env, "SP4N_MAX_PAGE_SIZE", cls.max_page_size),
+            limits=Limits(
+                max_page_size=_int(env, "SP4N_MAX_PAGE_SIZE", Limits.max_page_size),
+                requests_per_second=float(_int(env, "SP4N_RATE_LIMIT", 50)),
+                burst=2 * _int(env, "SP4N_RATE_LIMIT", 50),
+            ),
+            auth=AuthSettings(
+                token_lifetime_seconds=_int(env, "SP4N_TOKEN_LIFETIME", 900),
+                key_dir=Path(env["SP4N_KEY_DIR"]) if env.get("SP4N_KEY_DIR") else None,
+            ),
             pool_min_size=_int(env, "SP4N_POOL_MIN_SIZE", cls.pool_min_size),
             pool_max_size=_int(env, "SP4N_POOL_MAX_SIZE", cls.pool_max_size),
         )

@@ -15,7 +15,7 @@ import pytest
 from starlette.applications import Starlette
 
 from hub.app import create_app
-from hub.settings import Secret, Settings
+from hub.settings import AuthSettings, Limits, Secret, Settings
 from hub.store.database import Database
 from infra.postgres import EmbeddedPostgres
 
@@ -82,9 +82,25 @@ async def database_url(postgres_url: str, template_url: str) -> AsyncIterator[st
         await admin.close()
 
 
+KEY_DIR = ROOT / ".sp4n" / "test-keys"
+
+
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=Secret(database_url), pool_min_size=1, pool_max_size=4)
+    return Settings(
+        database_url=Secret(database_url),
+        pool_min_size=1,
+        pool_max_size=4,
+        auth=AuthSettings(key_dir=KEY_DIR),
+        limits=Limits(requests_per_second=10_000, burst=10_000),
+    )
+
+
+async def token_for(app: Starlette, client_id: str, node: str | None, scopes: list[str]) -> str:
+    """Registers a client and mints a token for it, as /oauth/token would."""
+    await app.state.clients.add(client_id, node, scopes)
+    token: str = app.state.tokens.issue(client_id, node, frozenset(scopes))
+    return token
 
 
 @pytest.fixture
@@ -95,13 +111,16 @@ async def app(settings: Settings) -> AsyncIterator[Starlette]:
 
 
 class GraphQLClient:
-    """Posts operations to ``/graphql`` over in-process HTTP."""
+    """Posts operations to ``/graphql`` over in-process HTTP, with a token if given."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(self, http: httpx.AsyncClient, token: str | None = None) -> None:
         self.http = http
+        self.headers = {"authorization": f"Bearer {token}"} if token else {}
 
     async def execute(self, query: str, **variables: Any) -> dict[str, Any]:
-        response = await self.http.post("/graphql", json={"query": query, "variables": variables})
+        response = await self.http.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=self.headers
+        )
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
@@ -122,7 +141,14 @@ async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def gql(http: httpx.AsyncClient) -> GraphQLClient:
+async def gql(app: Starlette, http: httpx.AsyncClient) -> GraphQLClient:
+    """A client acting as the province's verifying admin (sees and may do everything)."""
+    return GraphQLClient(http, await token_for(app, "test-admin", "16", ["province:admin"]))
+
+
+@pytest.fixture
+def public_gql(http: httpx.AsyncClient) -> GraphQLClient:
+    """A caller without a token: the public."""
     return GraphQLClient(http)
 
 

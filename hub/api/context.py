@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from strawberry.types import Info as _Info
 
 from hub.api.loaders import Loaders
+from hub.audit import AuditLog
+from hub.auth.scopes import Principal
 from hub.domain.commands import Actor
 from hub.domain.service import ReportService
+from hub.privacy import Viewer
 from hub.settings import Settings
 from hub.store.database import Database
 from hub.sync.service import SyncService
@@ -19,9 +22,16 @@ class Context:
     db: Database
     service: ReportService
     settings: Settings
-    actor: Actor
+    actor: Actor | None
+    """Who acts for mutations; None when the caller may not change reports."""
     loaders: Loaders
     sync: SyncService | None
+    principal: Principal
+    audit: AuditLog
+
+    @property
+    def viewer(self) -> Viewer:
+        return Viewer.of(self.principal)
 
 
 Info = _Info[Context, None]

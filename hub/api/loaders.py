@@ -18,6 +18,7 @@ from hub.store.rows import (
     InstitutionRow,
     NodeRow,
     RegionRow,
+    ReporterRow,
     TopicRow,
 )
 
@@ -44,6 +45,17 @@ def _many_each(
         for r in await db.fetch(query, keys):
             grouped[r["report_id"]].append(build(*r.values()))
         return [grouped.get(k, []) for k in keys]
+
+    return load
+
+
+def _report_nodes(db: Database) -> Callable[[list[uuid.UUID]], Awaitable[Sequence[list[str]]]]:
+    async def load(keys: list[uuid.UUID]) -> Sequence[list[str]]:
+        found = {
+            r["id"]: list(r["report_nodes"] or [])
+            for r in await db.fetch("report_nodes_by_reports", keys)
+        }
+        return [found.get(k, []) for k in keys]
 
     return load
 
@@ -76,3 +88,7 @@ class Loaders:
         self.external_refs: DataLoader[uuid.UUID, list[ExternalRefRow]] = DataLoader(
             _many_each(db, "external_refs_by_reports", ExternalRefRow)
         )
+        self.reporter: DataLoader[uuid.UUID, ReporterRow | None] = DataLoader(
+            _one_each(db, "reporters_by_reports", "report_id", ReporterRow)
+        )
+        self.report_nodes: DataLoader[uuid.UUID, list[str]] = DataLoader(_report_nodes(db))

@@ -11,6 +11,7 @@ from hub.api.context import Info
 from hub.api.query import parse_id
 from hub.api.types import Report
 from hub.domain import commands
+from hub.errors import Forbidden
 from schema import report
 
 Key = Annotated[
@@ -74,6 +75,10 @@ async def _run(
     info: Info, command: commands.Command, key: str, expected_version: int | None
 ) -> Report:
     ctx = info.context
+    if ctx.actor is None:
+        raise Forbidden(
+            "changing reports needs a token with a node:<code>:write or province:admin scope"
+        )
     row = await ctx.service.execute(
         command, ctx.actor, idempotency_key=key, expected_version=expected_version
     )

@@ -13,6 +13,7 @@ import strawberry
 from hub.api.context import Info
 from hub.api.types import Report
 from hub.errors import BadInput
+from hub.privacy import Viewer
 from schema import lifecycle, report
 
 
@@ -55,11 +56,12 @@ class FilterArgs:
     since: datetime | None
     until: datetime | None
     title_pattern: str | None
+    viewer: Viewer
 
     @classmethod
-    def from_input(cls, f: ReportFilter | None) -> FilterArgs:
+    def from_input(cls, f: ReportFilter | None, viewer: Viewer) -> FilterArgs:
         if f is None:
-            return cls(None, None, None, None, None, None, None)
+            return cls(None, None, None, None, None, None, None, viewer)
         for name, value in (("submittedFrom", f.submitted_from), ("submittedTo", f.submitted_to)):
             if value is not None and value.tzinfo is None:
                 raise BadInput(f"filter.{name} needs a UTC offset, e.g. 2026-01-31T00:00:00+07:00")
@@ -79,6 +81,7 @@ class FilterArgs:
             f.submitted_from,
             f.submitted_to,
             pattern,
+            viewer,
         )
 
     def params(self) -> tuple[object, ...]:
@@ -90,6 +93,9 @@ class FilterArgs:
             self.since,
             self.until,
             self.title_pattern,
+            # Confidential reports only for those involved (privacy.py).
+            self.viewer.sees_everything,
+            sorted(self.viewer.nodes),
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
 import strawberry
 
 from hub.api.context import Info
@@ -19,6 +20,18 @@ from hub.api.pagination import (
 from hub.api.types import Institution, Node, Region, Report, Topic
 from hub.errors import BadInput
 from hub.store.rows import InstitutionRow, NodeRow, RegionRow, ReportRow, TopicRow
+
+
+async def _visible(info: Info, record: asyncpg.Record | None) -> Report | None:
+    """The report, unless it is confidential and the caller is not involved."""
+    if record is None:
+        return None
+    row = ReportRow.from_record(record)
+    if row.confidential and not info.context.viewer.sees_everything:
+        nodes = await info.context.loaders.report_nodes.load(row.id)
+        if not info.context.viewer.may_see_report(True, nodes):
+            return None
+    return Report.from_row(row)
 
 
 def parse_id(value: str) -> uuid.UUID:
@@ -50,15 +63,15 @@ class Query:
         rows = await info.context.db.fetch("list_topics")
         return [Topic.from_row(TopicRow(*r.values())) for r in rows]
 
-    @strawberry.field
+    @strawberry.field(description="A report; null when unknown or not visible to the caller.")
     async def report(self, info: Info, id: strawberry.ID) -> Report | None:
         row = await info.context.db.fetchrow("report_by_id", parse_id(id))
-        return Report.from_row(ReportRow.from_record(row)) if row else None
+        return await _visible(info, row)
 
     @strawberry.field(description="A report by the id a node's own system gave it.")
     async def report_by_ref(self, info: Info, node: str, external_id: str) -> Report | None:
         row = await info.context.db.fetchrow("report_by_ref", node, external_id)
-        return Report.from_row(ReportRow.from_record(row)) if row else None
+        return await _visible(info, row)
 
     @strawberry.field(description="Reports, newest first, as a Relay connection.")
     async def reports(
@@ -68,10 +81,10 @@ class Query:
         first: int = 20,
         after: str | None = None,
     ) -> ReportConnection:
-        limit = info.context.settings.max_page_size
+        limit = info.context.settings.limits.max_page_size
         if not 1 <= first <= limit:
             raise BadInput(f"first must be between 1 and {limit}, got {first}")
-        args = FilterArgs.from_input(filter)
+        args = FilterArgs.from_input(filter, info.context.viewer)
         cursor = decode_cursor(after) if after else (None, None)
         rows = await info.context.db.fetch("reports_page", *args.params(), *cursor, first + 1)
         edges = [

@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
+from strawberry.extensions import (
+    AddValidationRules,
+    DisableIntrospection,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
 from strawberry.schema.config import StrawberryConfig
 
+from hub.api.limits import cost_rule
 from hub.api.mutation import Mutation
 from hub.api.query import Query
 from hub.api.subscription import Subscription
 from hub.errors import HubError
+from hub.settings import Limits
 
 _log = logging.getLogger(__name__)
 
@@ -38,19 +51,29 @@ class MaskUncodedErrors(MaskErrors):
         return masked
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema(limits: Limits | None = None, *, production: bool = False) -> strawberry.Schema:
+    """The hub's schema; ``production`` turns off introspection and field suggestions."""
+    limits = limits or Limits()
+    rule = cost_rule(limits.cost_budget, limits.max_page_size)
+    # Factories: strawberry builds fresh extensions per request; the parser and
+    # validation caches are module-level LRUs shared across requests.
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
+        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: AddValidationRules([rule]),
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+        MaskUncodedErrors,
+    ]
+    if production:
+        extensions.append(DisableIntrospection)
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        config=StrawberryConfig(),
-        # Factories: strawberry builds fresh extensions per request; the two
-        # caches are module-level LRUs shared across requests.
-        extensions=[
-            lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
-            MaskUncodedErrors,
-        ],
+        config=StrawberryConfig(disable_field_suggestions=production),
+        extensions=extensions,
     )
 
 

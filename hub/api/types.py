@@ -8,6 +8,7 @@ from datetime import date, datetime
 import strawberry
 
 from hub.api.context import Info
+from hub.privacy import IDENTITY_FIELDS
 from hub.store.rows import (
     DispositionRow,
     ExternalRefRow,
@@ -187,6 +188,14 @@ class ExternalRef:
         return cls(node=r.node_code, external_id=r.external_id)
 
 
+@strawberry.type(description="Reporter identity: personal data, shown only as privacy allows.")
+class Reporter:
+    name: str | None
+    nik: str | None
+    phone: str | None
+    email: str | None
+
+
 @strawberry.type(description="A citizen's report, as held in the hub's canonical index.")
 class Report:
     id: strawberry.ID
@@ -218,6 +227,29 @@ class Report:
         description="The institution currently handling the report."
     )
     uuid: strawberry.Private[uuid.UUID]
+
+    @strawberry.field(
+        description="Who reported it, as far as the caller may see (privacy flags); "
+        "every read is audited."
+    )
+    async def reporter(self, info: Info) -> Reporter | None:
+        ctx = info.context
+        row = await ctx.loaders.reporter.load(self.uuid)
+        if row is None:
+            return None
+        viewer = ctx.viewer
+        nodes = [] if viewer.sees_everything else await ctx.loaders.report_nodes.load(self.uuid)
+        allowed = viewer.identity_fields(self.anonymous, self.confidential, nodes)
+        if not allowed:
+            return None
+        await ctx.audit.record(
+            client_id=ctx.principal.client_id,
+            node_code=ctx.principal.node_code,
+            action="READ_IDENTITY",
+            report_id=self.uuid,
+            outcome="GRANTED:" + ",".join(allowed),
+        )
+        return Reporter(**{f: getattr(row, f) if f in allowed else None for f in IDENTITY_FIELDS})
 
     @strawberry.field
     async def origin_node(self, info: Info) -> Node | None:

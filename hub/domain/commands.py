@@ -24,10 +24,17 @@ from schema.report import (
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who issues a command: a federation node and the role acting for it."""
+    """Who issues a command: a federation node and the role acting for it.
+
+    An actor acts on the reports its node is involved in (origin, region, or an
+    institution of the disposition chain); ``everywhere`` is for the province's
+    verifying admins and the hub's own system jobs.
+    """
 
     node_code: str
     role: ActorRole
+    client_id: str | None = None
+    everywhere: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from hub.audit import AuditLog
 from hub.domain.commands import (
     Actor,
     Archive,
@@ -29,6 +30,7 @@ from hub.domain.commands import (
 )
 from hub.errors import (
     BadInput,
+    HubError,
     IdempotencyConflict,
     InvalidTransition,
     NotFound,
@@ -56,9 +58,12 @@ def default_institution(region_code: str) -> str:
 class ReportService:
     """Executes commands against the index, one transaction each."""
 
-    def __init__(self, db: Database, clock: Callable[[], datetime] = _now) -> None:
+    def __init__(
+        self, db: Database, clock: Callable[[], datetime] = _now, audit: AuditLog | None = None
+    ) -> None:
         self._db = db
         self._clock = clock
+        self._audit = audit or AuditLog(db, clock)
 
     async def execute(
         self,
@@ -84,6 +89,15 @@ class ReportService:
                 # Two requests with one key raced; the loser now finds the winner's result.
                 if error.constraint_name != "idempotency_keys_pkey":
                     raise
+            except HubError as error:
+                await self._audit.record(
+                    client_id=actor.client_id,
+                    node_code=actor.node_code,
+                    action=command.verb.value,
+                    report_id=getattr(command, "report_id", None),
+                    outcome=error.code,
+                )
+                raise
         raise RuntimeError("idempotency key raced twice")  # pragma: no cover
 
     async def _execute_once(
@@ -120,6 +134,16 @@ class ReportService:
                     report.id,
                     report.version,
                 )
+            # Last, in the same transaction: the change and its audit entry stand or fall
+            # together, and the chain's lock is held only until the commit.
+            await self._audit.record(
+                client_id=actor.client_id,
+                node_code=actor.node_code,
+                action=command.verb.value,
+                report_id=report.id,
+                outcome="OK",
+                conn=conn,
+            )
             return report
 
     async def _submit(self, conn: Connection, c: Submit, actor: Actor) -> ReportRow:
@@ -193,6 +217,11 @@ class ReportService:
         if row is None:
             raise NotFound(f"no report with id {c.report_id}")
         before = ReportRow.from_record(row)
+        if not actor.everywhere:
+            involved_nodes = await conn.fetchval(sql["report_nodes"], c.report_id)
+            if actor.node_code not in involved_nodes:
+                # The same answer as for an unknown id: no hint that it exists.
+                raise NotFound(f"no report with id {c.report_id}")
         if before.version != expected_version:
             raise VersionConflict(
                 f"report {c.report_id} is at version {before.version}, "

@@ -140,3 +140,12 @@ class TopicRow:
     id: int
     parent_id: int | None
     name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReporterRow:
+    report_id: uuid.UUID
+    name: str | None
+    nik: str | None
+    phone: str | None
+    email: str | None

@@ -71,6 +71,10 @@ class Broadcaster:
                     subscriber.queue.get_nowait()
                     subscriber.queue.put_nowait(None)
 
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscribers)
+
     async def subscribe(self, event_filter: EventFilter) -> AsyncIterator[ReportEvent]:
         subscriber = _Subscriber(event_filter, asyncio.Queue(self.queue_size))
         self._subscribers.append(subscriber)

@@ -10,9 +10,9 @@ from hub.api.schema import sdl
 from hub.app import create_app
 from hub.cli import SCHEMA_FILE
 from hub.errors import ConfigError
-from hub.settings import Profile, Secret, Settings
+from hub.settings import AuthSettings, Profile, Secret, Settings
 from hub.store.database import Database
-from tests.conftest import GraphQLClient
+from tests.conftest import KEY_DIR, GraphQLClient
 
 
 async def test_health_and_readiness(http: httpx.AsyncClient) -> None:
@@ -43,7 +43,11 @@ async def test_graphiql_is_served_to_browsers(http: httpx.AsyncClient) -> None:
 
 
 async def test_production_profile_has_no_graphiql(database_url: str) -> None:
-    settings = Settings(database_url=Secret(database_url), profile=Profile.PRODUCTION)
+    settings = Settings(
+        database_url=Secret(database_url),
+        profile=Profile.PRODUCTION,
+        auth=AuthSettings(key_dir=KEY_DIR),
+    )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

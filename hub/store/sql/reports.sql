@@ -26,23 +26,26 @@ WHERE e.node_code = $1 AND e.external_id = $2
 
 -- name: reports_page
 -- $1 region, $2 institution, $3 state, $4 kind, $5 from, $6 to, $7 title pattern,
--- $8/$9 cursor (submitted_at, id) or nulls, $10 limit. Newest first.
+-- $8 sees every confidential report, $9 the viewer's nodes,
+-- $10/$11 cursor (submitted_at, id) or nulls, $12 limit. Newest first.
 SELECT * FROM report_index
-WHERE ($1::text IS NULL OR region_code = $1)
+WHERE (NOT confidential OR $8 OR report_nodes(id) && $9::text[])
+  AND ($1::text IS NULL OR region_code = $1)
   AND ($2::text IS NULL OR institution_code = $2)
   AND ($3::text IS NULL OR state = $3)
   AND ($4::text IS NULL OR kind = $4)
   AND ($5::timestamptz IS NULL OR submitted_at >= $5)
   AND ($6::timestamptz IS NULL OR submitted_at < $6)
   AND ($7::text IS NULL OR title ILIKE $7)
-  AND ($8::timestamptz IS NULL OR (submitted_at, id) < ($8, $9::uuid))
+  AND ($10::timestamptz IS NULL OR (submitted_at, id) < ($10, $11::uuid))
 ORDER BY submitted_at DESC, id DESC
-LIMIT $10
+LIMIT $12
 
 -- name: reports_count
 SELECT count(*)
 FROM reports
-WHERE ($1::text IS NULL OR region_code = $1)
+WHERE (NOT confidential OR $8 OR report_nodes(id) && $9::text[])
+  AND ($1::text IS NULL OR region_code = $1)
   AND ($2::text IS NULL OR institution_code = $2)
   AND ($3::text IS NULL OR state = $3)
   AND ($4::text IS NULL OR kind = $4)
@@ -132,3 +135,12 @@ SELECT node_code, external_id FROM external_refs WHERE report_id = $1 ORDER BY n
 -- name: insert_outbox
 INSERT INTO outbox (event_id, report_id, version, event_type, data)
 VALUES ($1, $2, $3, $4, $5)
+
+-- name: report_nodes
+SELECT report_nodes($1)
+
+-- name: report_nodes_by_reports
+SELECT id, report_nodes(id) FROM unnest($1::uuid[]) AS id
+
+-- name: reporters_by_reports
+SELECT report_id, name, nik, phone, email FROM reporters WHERE report_id = ANY($1::uuid[])

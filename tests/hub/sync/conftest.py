@@ -10,9 +10,10 @@ import pytest
 from starlette.applications import Starlette
 
 from hub.app import create_app
-from hub.settings import Secret, Settings, SyncMode
+from hub.settings import AuthSettings, Secret, Settings, SyncMode
 from hub.sync.recording import RecordingSink
 from hub.sync.service import SyncService
+from tests.conftest import KEY_DIR
 
 
 @pytest.fixture
@@ -24,6 +25,7 @@ def topic_prefix() -> str:
 def sync_settings(database_url: str, kafka_bootstrap: str, topic_prefix: str) -> Settings:
     return Settings(
         database_url=Secret(database_url),
+        auth=AuthSettings(key_dir=KEY_DIR),
         pool_min_size=1,
         pool_max_size=8,
         sync=SyncMode.KAFKA,

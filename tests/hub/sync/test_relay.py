@@ -12,12 +12,13 @@ from starlette.applications import Starlette
 
 from hub.app import create_app
 from hub.domain.service import ReportService
-from hub.settings import Secret, Settings, SyncMode
+from hub.settings import AuthSettings, Secret, Settings, SyncMode
 from hub.store.database import Database
 from hub.sync.bus import Topics
 from hub.sync.kafka import KafkaBus
 from hub.sync.relay import OutboxRelay
 from hub.sync.service import SyncService
+from tests.conftest import KEY_DIR
 from tests.hub.sync.conftest import sinks, wait_until
 from tests.hub.sync.workload import drive, expected_holdings
 
@@ -34,9 +35,7 @@ async def test_two_relays_publish_every_event_once_and_in_order(
     stop = asyncio.Event()
     tasks = [asyncio.create_task(r.run(stop)) for r in relays]
     try:
-        await wait_until(
-            lambda: _backlog(db), within=60, what="the outbox to drain"
-        )
+        await wait_until(lambda: _backlog(db), within=60, what="the outbox to drain")
     finally:
         stop.set()
         await asyncio.gather(*tasks)
@@ -65,11 +64,14 @@ async def test_two_relays_publish_every_event_once_and_in_order(
 
 
 async def _backlog(db: Database) -> bool:
-    return await db.fetchval("outbox_backlog") == 0
+    backlog: int = await db.fetchval("outbox_backlog")
+    return backlog == 0
 
 
 async def test_the_in_process_bus_syncs_like_kafka(database_url: str) -> None:
-    settings = Settings(database_url=Secret(database_url), sync=SyncMode.MEMORY)
+    settings = Settings(
+        database_url=Secret(database_url), sync=SyncMode.MEMORY, auth=AuthSettings(key_dir=KEY_DIR)
+    )
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         sync: SyncService = app.state.sync

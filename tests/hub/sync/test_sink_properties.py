@@ -21,17 +21,32 @@ from schema.events import ReportEvent
 from schema.lifecycle import ReportState, Verb
 from schema.report import ActorRole, ReportKind
 
-STATES = [ReportState.SUBMITTED, ReportState.VERIFIED, ReportState.DISPOSED,
-          ReportState.IN_FOLLOW_UP, ReportState.COMPLETED, ReportState.IN_FOLLOW_UP]
+STATES = [
+    ReportState.SUBMITTED,
+    ReportState.VERIFIED,
+    ReportState.DISPOSED,
+    ReportState.IN_FOLLOW_UP,
+    ReportState.COMPLETED,
+    ReportState.IN_FOLLOW_UP,
+]
 
 
 def _history(report_id: str, length: int) -> list[ReportEvent]:
     return [
         ReportEvent(
-            event_id=str(uuid.uuid4()), report_id=report_id, version=v, verb=Verb.VERIFY,
-            previous_state=None, state=STATES[v - 1], kind=ReportKind.ASPIRATION,
-            region_code="16.71", origin_node="16.71", institution_codes=("pemda-16.71",),
-            external_refs=(), occurred_at=datetime.now(UTC), actor_node="16.71",
+            event_id=str(uuid.uuid4()),
+            report_id=report_id,
+            version=v,
+            verb=Verb.VERIFY,
+            previous_state=None,
+            state=STATES[v - 1],
+            kind=ReportKind.ASPIRATION,
+            region_code="16.71",
+            origin_node="16.71",
+            institution_codes=("pemda-16.71",),
+            external_refs=(),
+            occurred_at=datetime.now(UTC),
+            actor_node="16.71",
             actor_role=ActorRole.INSTITUTION_ADMIN,
         )
         for v in range(1, length + 1)
@@ -47,14 +62,17 @@ deliveries = st.lists(st.integers(1, 6), min_size=1, max_size=3).flatmap(
         st.just(lengths),
         st.lists(
             st.tuples(st.integers(0, len(lengths) - 1), st.integers(0, 5)),
-            min_size=1, max_size=30,
+            min_size=1,
+            max_size=30,
         ),
         st.lists(st.integers(1, 8), min_size=1, max_size=10),
     )
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(plan=deliveries)
 async def test_duplicated_and_reordered_deliveries_never_move_a_report_backwards(
     app: Starlette, plan: tuple[list[int], list[tuple[int, int]], list[int]]

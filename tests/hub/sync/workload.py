@@ -89,7 +89,7 @@ async def drive(
             live = [r for r in mine if r.state != ReportState.ARCHIVED.value]
             if not live or rng.random() < 0.2:
                 node = rng.choice(NODES)
-                actor = Actor(node.code, ActorRole.INSTITUTION_ADMIN)
+                actor = Actor(node.code, ActorRole.INSTITUTION_ADMIN, everywhere=True)
                 region = node.region_code or rng.choice(_REGIONS)
                 complaint = rng.random() < 0.6
                 row = await service.execute(
@@ -109,7 +109,8 @@ async def drive(
             report = rng.choice(live)
             command = _next_command(rng, report)
             assert command is not None
-            actor = Actor(rng.choice(NODES).code, ActorRole.INSTITUTION_ADMIN)
+            # Admins of random nodes: sync must not depend on who acted.
+            actor = Actor(rng.choice(NODES).code, ActorRole.INSTITUTION_ADMIN, everywhere=True)
             updated = await service.execute(command, actor, expected_version=report.version)
             mine[mine.index(report)] = updated
 

@@ -1,0 +1,1 @@
+"""Who is calling: OAuth2 client credentials, signed tokens, scopes and principals."""
