@@ -15,9 +15,10 @@ import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeElapsedColumn
 
+from hub import admin
 from hub.app import create_app
 from hub.errors import ConfigError
-from hub.settings import Secret, Settings, masked_url
+from hub.settings import Secret, Settings, SyncMode, masked_url
 from hub.store.database import Database
 from schema.nodes import NODES
 
@@ -84,11 +85,25 @@ async def _serve(settings: Settings) -> None:
     await uvicorn.Server(config).serve()
 
 
-def _banner(settings: Settings, database: str) -> None:
+def _banner(settings: Settings, database: str, tokens: list[tuple[admin.DemoClient, str]]) -> None:
     url = f"http://{settings.host}:{settings.port}/graphql"
     console.print(f"[bold green]sp4n-hub[/] GraphiQL: [link={url}]{url}[/link]")
     console.print(f"  database: {masked_url(database)}")
-    console.print("  auth: none yet; every caller acts as the province admin (node 16)")
+    if settings.sync is SyncMode.KAFKA:
+        console.print(f"  sync: Apache Kafka at {settings.kafka_bootstrap_servers}")
+    elif settings.sync is SyncMode.MEMORY:
+        console.print(
+            "  sync: in-process bus (KAFKA_BOOTSTRAP_SERVERS not set; events are not durable)"
+        )
+    else:
+        console.print("  sync: off")
+    console.print(
+        "  tokens (12 h) for GraphiQL's Headers tab, as "
+        '{"Authorization": "Bearer <token>"}; without one you are the public:'
+    )
+    for client, token in tokens:
+        console.print(f"  [bold]{client.who}[/] ({' '.join(client.scopes)}):")
+        print(f"    {token}")
     console.print("  press Ctrl-C to stop")
 
 
@@ -107,7 +122,8 @@ def demo(settings: Settings) -> None:
         asyncio.run(_migrate(url))
         asyncio.run(_seed_if_empty(url, DEMO_REPORTS))
         running = replace(settings, database_url=Secret(url))
-        _banner(running, url)
+        tokens = asyncio.run(admin.demo_tokens(running, url))
+        _banner(running, url, tokens)
         asyncio.run(_serve(running))
     finally:
         if server is not None:
@@ -216,6 +232,29 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="first forget what the hub believes the node holds (its system was wiped)",
     )
+    clients = sub.add_parser("clients", help="OAuth2 clients of the nodes (needs DATABASE_URL)")
+    clients_sub = clients.add_subparsers(dest="action", required=True)
+    add = clients_sub.add_parser("add", help="register a client; prints its secret once")
+    add.add_argument("client_id")
+    add.add_argument("--node", choices=[n.code for n in NODES], help="the node it acts for")
+    add.add_argument(
+        "--scope",
+        action="append",
+        required=True,
+        dest="scopes",
+        help="node:<code>:write, node:<code>:read, province:admin or ministry:read (repeatable)",
+    )
+    clients_sub.add_parser("list", help="every client, revoked ones included")
+    revoke = clients_sub.add_parser("revoke", help="refuse a client's tokens from now on")
+    revoke.add_argument("client_id")
+    keys = sub.add_parser("keys", help="token signing keys")
+    keys.add_subparsers(dest="action", required=True).add_parser(
+        "rotate", help="add a new signing key; older keys keep verifying until removed"
+    )
+    audit = sub.add_parser("audit", help="the hash-chained audit log (needs DATABASE_URL)")
+    audit.add_subparsers(dest="action", required=True).add_parser(
+        "verify", help="check that no entry was edited or deleted"
+    )
     return parser
 
 
@@ -239,6 +278,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             case "replay":
                 codes = [n.code for n in NODES] if args.all else [args.node]
                 return asyncio.run(_replay(settings, codes, reset=args.reset))
+            case "clients":
+                url = _require_database(settings)
+                if args.action == "add":
+                    return asyncio.run(
+                        admin.clients_add(console, url, args.client_id, args.node, args.scopes)
+                    )
+                if args.action == "list":
+                    return asyncio.run(admin.clients_list(console, url))
+                return asyncio.run(admin.clients_revoke(console, url, args.client_id))
+            case "keys":
+                return admin.keys_rotate(console, settings.key_dir)
+            case "audit":
+                return asyncio.run(admin.audit_verify(console, _require_database(settings)))
     except ConfigError as error:
         console.print(f"[red]configuration error:[/] {error.message}")
         return 2

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 import asyncpg
+import httpx
 from starlette.applications import Starlette
 
 from hub.seed import seed_reports
-from tests.conftest import ROOT, GraphQLClient
+from tests.conftest import ROOT, GraphQLClient, token_for
 
 
 def _operations() -> list[str]:
@@ -17,8 +18,14 @@ def _operations() -> list[str]:
 
 
 async def test_the_three_walk_through_operations_work(
-    app: Starlette, gql: GraphQLClient, database_url: str
+    app: Starlette, http: httpx.AsyncClient, database_url: str
 ) -> None:
+    palembang = GraphQLClient(
+        http, await token_for(app, "readme-palembang", "16.71", ["node:16.71:write"])
+    )
+    province = GraphQLClient(
+        http, await token_for(app, "readme-province", "16", ["province:admin"])
+    )
     conn = await asyncpg.connect(database_url)
     try:
         await seed_reports(conn, 500)
@@ -27,15 +34,15 @@ async def test_the_three_walk_through_operations_work(
     operations = _operations()
     assert len(operations) == 3
 
-    page = (await gql.data(operations[0]))["reports"]
+    page = (await GraphQLClient(http).data(operations[0]))["reports"]
     assert page["totalCount"] > 0
     assert all(edge["node"]["history"] for edge in page["edges"])
 
-    first = await gql.data(operations[1])
-    again = await gql.data(operations[1])
+    first = await palembang.data(operations[1])
+    again = await palembang.data(operations[1])
     assert first == again, "the idempotency key must return the same report"
     report_id = first["submitReport"]["id"]
 
-    moved = await gql.data(operations[2].replace("<id>", report_id))
+    moved = await province.data(operations[2].replace("<id>", report_id))
     assert moved["d"]["state"] == "DISPOSED"
     assert moved["d"]["dispositions"][0]["toInstitution"]["name"].startswith("Dinas Pekerjaan")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Awaitable, Callable
+from urllib.parse import parse_qs
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -45,7 +46,13 @@ def token_endpoint(
             "application/x-www-form-urlencoded"
         ):
             return _error(400, "invalid_request", "send application/x-www-form-urlencoded")
-        form = await request.form()
+        # A small form: parsed here rather than pulling in a multipart library.
+        raw = await request.body()
+        try:
+            parsed = parse_qs(raw.decode(), keep_blank_values=True, max_num_fields=10)
+        except (UnicodeDecodeError, ValueError):
+            return _error(400, "invalid_request", "the form cannot be parsed")
+        form = {name: values[0] for name, values in parsed.items()}
         if form.get("grant_type") != "client_credentials":
             return _error(400, "unsupported_grant_type", "only client_credentials is supported")
         credentials = _basic_credentials(request)
@@ -64,7 +71,11 @@ def token_endpoint(
                 wanted = validate_scopes(asked.split())
             except ScopeError as error:
                 return _error(400, "invalid_scope", str(error))
-            if not wanted <= client.scopes:
+            # A write scope includes reading the same node.
+            implied = client.scopes | {
+                s.removesuffix(":write") + ":read" for s in client.scopes if s.endswith(":write")
+            }
+            if not wanted <= implied:
                 return _error(400, "invalid_scope", "the client may not ask for those scopes")
             scopes = wanted
         token = tokens.issue(client.client_id, client.node_code, scopes)

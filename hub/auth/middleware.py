@@ -83,7 +83,8 @@ class Authenticate:
             return
         state = scope.setdefault("state", {})
         header = dict(scope["headers"]).get(b"authorization")
-        if header is None:
+        # The token endpoint authenticates clients itself (HTTP Basic or form).
+        if header is None or scope["path"] == "/oauth/token":
             state["principal"] = PUBLIC
             await self.app(scope, receive, send)
             return

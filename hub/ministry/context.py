@@ -1,0 +1,49 @@
+"""What one GraphQL request needs of the ministry view."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Protocol
+
+from strawberry.dataloader import DataLoader
+
+from hub.ministry.deadlines import ReportDeadlines, load_deadlines
+from hub.ministry.service import MinistryService
+from hub.ministry.settings import MinistrySettings
+from hub.ministry.sources import FigureSource
+from hub.store.database import Database
+from schema.calendar import wib_date
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class MinistryRequest:
+    """Built per request: the service and a fresh loader of report deadlines."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: MinistrySettings,
+        *,
+        source: FigureSource | None = None,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self._db = db
+        self.service = MinistryService(db, settings, source=source, clock=clock)
+        self.deadlines: DataLoader[uuid.UUID, ReportDeadlines | None] = DataLoader(
+            load_fn=self._load
+        )
+
+    async def _load(self, keys: Sequence[uuid.UUID]) -> list[ReportDeadlines | None]:
+        return await load_deadlines(self._db, keys, wib_date(self.service.now()))
+
+
+class MinistryContext(Protocol):
+    """Any GraphQL context with a ``ministry`` attribute (the hub's ``Context`` once wired)."""
+
+    @property
+    def ministry(self) -> MinistryRequest: ...

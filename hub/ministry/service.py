@@ -1,0 +1,154 @@
+"""The ministry's questions: statistics, SLA compliance and the ranking of institutions."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from hub.ministry.figures import (
+    COMPLIANCE_STAGES,
+    Counts,
+    GroupBy,
+    Ranking,
+    RankingEntry,
+    SlaCompliance,
+    SlaGroup,
+    StageFigures,
+    Statistics,
+    StatisticsGroup,
+    ranking_entry,
+    suppressed,
+)
+from hub.ministry.period import Period
+from hub.ministry.settings import MinistrySettings
+from hub.ministry.sources import FigureSource, RollupSource
+from hub.store.database import Database
+from schema.calendar import wib_date
+from schema.institutions import InstitutionLevel
+from schema.lifecycle import ReportState
+from schema.sla import SlaStage
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _stages(found: Mapping[SlaStage, StageFigures]) -> tuple[StageFigures, ...]:
+    return tuple(found.get(stage, StageFigures(stage)) for stage in COMPLIANCE_STAGES)
+
+
+class MinistryService:
+    """Answers the ministry's questions from a figure source (the roll-ups by default)."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: MinistrySettings,
+        *,
+        source: FigureSource | None = None,
+        clock: Callable[[], datetime] = _now,
+    ) -> None:
+        self._db = db
+        self._settings = settings
+        self._source = source or RollupSource(db)
+        self._clock = clock
+
+    @property
+    def settings(self) -> MinistrySettings:
+        return self._settings
+
+    def now(self) -> datetime:
+        """A running stage is overdue once the WIB date of now is past its due day."""
+        return self._clock()
+
+    async def statistics(self, period: Period, group_by: GroupBy) -> Statistics:
+        counts, versions, labels = await asyncio.gather(
+            self._source.counts(period, group_by.dim, group_by.by_month),
+            self.rule_versions(period),
+            self._labels(group_by),
+        )
+        threshold = self._settings.suppress_below
+        total = sum(counts.values(), Counts())
+        hidden = suppressed(
+            {key: c.received for key, c in counts.items()}, threshold, with_total=True
+        )
+        groups = tuple(
+            StatisticsGroup(key, labels.get(key, key), None if key in hidden else c)
+            for key, c in sorted(counts.items())
+        )
+        shown = total if total.received >= threshold else None
+        return Statistics(period, group_by, versions, threshold, shown, groups)
+
+    async def sla_compliance(self, period: Period, group_by: GroupBy) -> SlaCompliance:
+        today = wib_date(self.now())
+        counts, stages, overall, versions, labels = await asyncio.gather(
+            self._source.counts(period, group_by.dim, group_by.by_month),
+            self._source.stages(period, group_by.dim, group_by.by_month, today),
+            self._source.stages(period, "ALL", False, today),
+            self.rule_versions(period),
+            self._labels(group_by),
+        )
+        threshold = self._settings.suppress_below
+        hidden = suppressed(
+            {key: c.received for key, c in counts.items()}, threshold, with_total=True
+        )
+        groups = tuple(
+            SlaGroup(
+                key, labels.get(key, key), None if key in hidden else _stages(stages.get(key, {}))
+            )
+            for key in sorted(counts)
+        )
+        received = sum(c.received for c in counts.values())
+        total = _stages(overall.get("", {})) if received >= threshold else None
+        return SlaCompliance(period, group_by, versions, threshold, total, groups)
+
+    async def ranking(self, period: Period, level: InstitutionLevel | None) -> Ranking:
+        today = wib_date(self.now())
+        dim = GroupBy.INSTITUTION.dim
+        counts, stages, versions, institutions = await asyncio.gather(
+            self._source.counts(period, dim, False),
+            self._source.stages(period, dim, False, today),
+            self.rule_versions(period),
+            self._db.fetch("ministry_institutions"),
+        )
+        threshold = self._settings.suppress_below
+        ranked: list[RankingEntry] = []
+        withheld: list[RankingEntry] = []
+        for row in institutions:
+            inst_level = InstitutionLevel(row["level"])
+            found = counts.get(row["code"])
+            if found is None or (level is not None and inst_level is not level):
+                continue
+            if found.received < threshold:
+                withheld.append(
+                    RankingEntry(None, row["code"], row["name"], inst_level, True, found.received)
+                )
+                continue
+            ranked.append(
+                ranking_entry(
+                    row["code"], row["name"], inst_level, found, stages.get(row["code"], {})
+                )
+            )
+        ranked.sort(key=lambda e: (-(e.score or 0.0), -e.received, e.code))
+        entries = [_with_rank(e, i) for i, e in enumerate(ranked, start=1)]
+        withheld.sort(key=lambda e: e.code)
+        return Ranking(period, level, versions, threshold, (*entries, *withheld))
+
+    async def rule_versions(self, period: Period) -> tuple[str, ...]:
+        """The rule versions the period's reports were judged by."""
+        found = await self._source.counts(period, GroupBy.RULE_VERSION.dim, False)
+        return tuple(sorted(found))
+
+    async def _labels(self, group_by: GroupBy) -> dict[str, str]:
+        if group_by is GroupBy.STATE:
+            return {s.value: s.label for s in ReportState}
+        if group_by in (GroupBy.REGION, GroupBy.INSTITUTION, GroupBy.TOPIC):
+            rows = await self._db.fetch("ministry_labels")
+            return {r["key"]: r["label"] for r in rows if r["dim"] == group_by.value}
+        return {}
+
+
+def _with_rank(entry: RankingEntry, rank: int) -> RankingEntry:
+    return replace(entry, rank=rank)

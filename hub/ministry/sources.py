@@ -1,0 +1,98 @@
+"""Where the figures come from: the roll-ups, or the raw tables for comparison.
+
+Both sources answer the same two questions for a period and a grouping, with the
+same types, so the benchmark and the tests can insist their answers are equal.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Protocol
+
+import asyncpg
+
+from hub.ministry.figures import Counts, StageFigures
+from hub.ministry.period import Period
+from hub.store.database import Database
+from schema.sla import SlaStage
+
+StageTable = dict[str, dict[SlaStage, StageFigures]]
+"""Per group key, the figures of each stage that has any."""
+
+
+class FigureSource(Protocol):
+    """Counts and stage figures of the reports submitted in a period, per group."""
+
+    async def counts(self, period: Period, dim: str, by_month: bool) -> dict[str, Counts]:
+        """Per group key, the counts of the group's reports; groups without any are left out."""
+        ...
+
+    async def stages(self, period: Period, dim: str, by_month: bool, today: date) -> StageTable:
+        """Per group key, the compliance figures of each stage, overdue as of ``today``."""
+        ...
+
+
+def _stage_table(rows: list[asyncpg.Record]) -> StageTable:
+    table: defaultdict[str, dict[SlaStage, StageFigures]] = defaultdict(dict)
+    for r in rows:
+        figures = StageFigures(
+            SlaStage(r["stage"]),
+            met=r["met"],
+            late=r["late"],
+            overdue=r["overdue"],
+            pending=r["pending"],
+            median_days=r["median"],
+            p90_days=r["p90"],
+        )
+        if figures.decided or figures.pending:
+            table[r["key"]][figures.stage] = figures
+    return dict(table)
+
+
+class RollupSource:
+    """Whole months from the roll-ups, the ragged days at the ends from per-report facts."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    def _args(self, period: Period, dim: str, by_month: bool) -> tuple[object, ...]:
+        months = period.months()
+        head, tail = period.edges()
+        return (
+            dim,
+            months.start,
+            months.end,
+            head.start,
+            head.end,
+            tail.start,
+            tail.end,
+            by_month,
+        )
+
+    async def counts(self, period: Period, dim: str, by_month: bool) -> dict[str, Counts]:
+        rows = await self._db.fetch("ministry_statistics", *self._args(period, dim, by_month))
+        return {r["key"]: Counts.from_row(r) for r in rows}
+
+    async def stages(self, period: Period, dim: str, by_month: bool, today: date) -> StageTable:
+        rows = await self._db.fetch("ministry_sla", *self._args(period, dim, by_month), today)
+        return _stage_table(rows)
+
+
+class NaiveSource:
+    """One GROUP BY over reports and report_history per question: the yardstick."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def counts(self, period: Period, dim: str, by_month: bool) -> dict[str, Counts]:
+        rows = await self._db.fetch(
+            "ministry_naive_statistics", dim, period.start_at, period.end_at, by_month
+        )
+        return {r["key"]: Counts.from_row(r) for r in rows}
+
+    async def stages(self, period: Period, dim: str, by_month: bool, today: date) -> StageTable:
+        rows = await self._db.fetch(
+            "ministry_naive_sla", dim, period.start_at, period.end_at, by_month, today
+        )
+        return _stage_table(rows)
