@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from datetime import date
 
 from hub.ministry.period import Period
 from schema.institutions import InstitutionLevel
@@ -59,10 +60,6 @@ class Counts:
     """Re-disposed at least once (bukan wewenang)."""
     redispositions: int = 0
     """Re-dispositions in all: every disposition after the first."""
-
-    @classmethod
-    def from_row(cls, row: Mapping[str, int]) -> Counts:
-        return cls(**{f.name: row[f.name] for f in fields(cls)})
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
@@ -128,6 +125,8 @@ class SlaGroup:
 @dataclass(frozen=True, slots=True)
 class SlaCompliance:
     period: Period
+    as_of: date
+    """The WIB date that decides which running stages are overdue."""
     group_by: GroupBy
     rule_versions: tuple[str, ...]
     suppress_below: int
@@ -162,6 +161,7 @@ class RankingEntry:
 @dataclass(frozen=True, slots=True)
 class Ranking:
     period: Period
+    as_of: date
     level: InstitutionLevel | None
     rule_versions: tuple[str, ...]
     suppress_below: int

@@ -151,6 +151,7 @@ class SlaComplianceGroup:
 @strawberry.type
 class SlaCompliance:
     period: PeriodInfo
+    as_of: date = strawberry.field(description="The WIB date overdue is judged on.")
     group_by: GroupBy
     rule_versions: list[str]
     suppress_below: int
@@ -161,6 +162,7 @@ class SlaCompliance:
     def of(cls, s: figures.SlaCompliance) -> SlaCompliance:
         return cls(
             period=PeriodInfo.of(s.period),
+            as_of=s.as_of,
             group_by=s.group_by,
             rule_versions=list(s.rule_versions),
             suppress_below=s.suppress_below,
@@ -228,6 +230,7 @@ class RankingEntry:
 @strawberry.type
 class InstitutionRanking:
     period: PeriodInfo
+    as_of: date
     level: InstitutionLevel | None
     rule_versions: list[str]
     suppress_below: int
@@ -237,6 +240,7 @@ class InstitutionRanking:
     def of(cls, r: figures.Ranking) -> InstitutionRanking:
         return cls(
             period=PeriodInfo.of(r.period),
+            as_of=r.as_of,
             level=r.level,
             rule_versions=list(r.rule_versions),
             suppress_below=r.suppress_below,

@@ -102,7 +102,7 @@ class MinistryService:
         )
         received = sum(c.received for c in counts.values())
         total = _stages(overall.get("", {})) if received >= threshold else None
-        return SlaCompliance(period, group_by, versions, threshold, total, groups)
+        return SlaCompliance(period, today, group_by, versions, threshold, total, groups)
 
     async def ranking(self, period: Period, level: InstitutionLevel | None) -> Ranking:
         today = wib_date(self.now())
@@ -134,7 +134,7 @@ class MinistryService:
         ranked.sort(key=lambda e: (-(e.score or 0.0), -e.received, e.code))
         entries = [_with_rank(e, i) for i, e in enumerate(ranked, start=1)]
         withheld.sort(key=lambda e: e.code)
-        return Ranking(period, level, versions, threshold, (*entries, *withheld))
+        return Ranking(period, today, level, versions, threshold, (*entries, *withheld))
 
     async def rule_versions(self, period: Period) -> tuple[str, ...]:
         """The rule versions the period's reports were judged by."""

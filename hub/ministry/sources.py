@@ -7,6 +7,7 @@ same types, so the benchmark and the tests can insist their answers are equal.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import fields
 from datetime import date
 from typing import Protocol
 
@@ -31,6 +32,11 @@ class FigureSource(Protocol):
     async def stages(self, period: Period, dim: str, by_month: bool, today: date) -> StageTable:
         """Per group key, the compliance figures of each stage, overdue as of ``today``."""
         ...
+
+
+def _counts(rows: list[asyncpg.Record]) -> dict[str, Counts]:
+    names = [f.name for f in fields(Counts)]
+    return {r["key"]: Counts(**{name: r[name] for name in names}) for r in rows}
 
 
 def _stage_table(rows: list[asyncpg.Record]) -> StageTable:
@@ -72,7 +78,7 @@ class RollupSource:
 
     async def counts(self, period: Period, dim: str, by_month: bool) -> dict[str, Counts]:
         rows = await self._db.fetch("ministry_statistics", *self._args(period, dim, by_month))
-        return {r["key"]: Counts.from_row(r) for r in rows}
+        return _counts(rows)
 
     async def stages(self, period: Period, dim: str, by_month: bool, today: date) -> StageTable:
         rows = await self._db.fetch("ministry_sla", *self._args(period, dim, by_month), today)
@@ -89,7 +95,7 @@ class NaiveSource:
         rows = await self._db.fetch(
             "ministry_naive_statistics", dim, period.start_at, period.end_at, by_month
         )
-        return {r["key"]: Counts.from_row(r) for r in rows}
+        return _counts(rows)
 
     async def stages(self, period: Period, dim: str, by_month: bool, today: date) -> StageTable:
         rows = await self._db.fetch(

@@ -283,6 +283,9 @@ SELECT ministry_refresh($1::uuid[])
 -- name: ministry_rebuild
 SELECT ministry_rebuild()
 
+-- name: ministry_facts_count
+SELECT count(*) FROM ministry_facts
+
 -- name: ministry_defer
 -- For the rest of the transaction the history trigger leaves the roll-ups alone;
 -- the loader calls ministry_rebuild once at the end.

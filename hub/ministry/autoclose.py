@@ -1,0 +1,87 @@
+"""Auto-close: a report quiet for 10 working days after a follow-up is completed.
+
+"Quiet" means the report is IN_FOLLOW_UP and its last change was a follow-up: no
+reply from the reporter (a reopening) or an admin (a re-disposition) since. The
+close goes through the one write path, ``ReportService.execute(Complete(...))``,
+as the SYSTEM actor of the node handling the report, with the version it read as
+``expected_version``: a reply that lands in between wins, and the close is
+recorded, published and synced like any other change.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from hub.domain.commands import Actor, Complete
+from hub.domain.service import ReportService
+from hub.errors import InvalidTransition, VersionConflict
+from hub.ministry.calendar import CalendarStore
+from hub.ministry.settings import MinistrySettings
+from hub.store.database import Database
+from schema.calendar import wib_date
+from schema.report import ActorRole
+
+_log = logging.getLogger(__name__)
+
+AUTO_CLOSE_NOTE = "Ditutup otomatis: tidak ada tanggapan dalam 10 hari kerja."
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class AutoCloser:
+    """Syncs the calendar once, then closes due reports every ``auto_close_interval``."""
+
+    def __init__(
+        self,
+        db: Database,
+        service: ReportService,
+        settings: MinistrySettings,
+        *,
+        clock: Callable[[], datetime] = _now,
+        sync_calendar: bool = True,
+    ) -> None:
+        self._db = db
+        self._service = service
+        self._settings = settings
+        self._clock = clock
+        self._sync_calendar = sync_calendar
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Runs until ``stop`` is set; an unexpected error ends it (and should end the hub)."""
+        if self._sync_calendar:
+            await CalendarStore(self._db).sync()
+        while not stop.is_set():
+            while await self.close_due() == self._settings.auto_close_batch:
+                if stop.is_set():
+                    return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=self._settings.auto_close_interval)
+
+    async def close_due(self) -> int:
+        """One pass: closes up to ``auto_close_batch`` due reports; returns how many it closed."""
+        today = wib_date(self._clock())
+        batch = self._settings.auto_close_batch
+        due = await self._db.fetch("ministry_auto_close_due", today, batch)
+        closed = 0
+        for row in due:
+            report_id, version = row["report_id"], row["version"]
+            try:
+                await self._service.execute(
+                    Complete(report_id, AUTO_CLOSE_NOTE),
+                    Actor(row["node_code"], ActorRole.SYSTEM),
+                    idempotency_key=f"auto-close:{report_id}:{version}",
+                    expected_version=version,
+                )
+                closed += 1
+            except (VersionConflict, InvalidTransition) as error:
+                # Someone replied or acted after we read the report: their change wins.
+                _log.info("auto-close of %s skipped: %s", report_id, error.message)
+        if closed:
+            _log.info("auto-closed %d report(s) quiet for 10 working days", closed)
+        return closed

@@ -1,0 +1,161 @@
+"""Fixtures for connector tests: a running sandbox, its node table, started connectors."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+
+from connectors.change import ChangePage, ExternalChange, ReportContent
+from connectors.config import NodeTable
+from connectors.protocol import Connector, Dependencies
+from connectors.registry import default_registry
+from connectors.resilience import ResiliencePolicy
+from connectors.sandbox.sandbox import Sandbox
+from schema.events import ExternalRef, ReportEvent
+from schema.lifecycle import ReportState, Verb
+from schema.report import ActorRole, ReportKind
+
+# One node per protocol flavour; each kind's tests run against these.
+KIND_NODES = {
+    "open311": "16.71",
+    "rest-cursor": "16.01",
+    "rest-page": "16.05",
+    "graphql": "16.07",
+    "lapor": "lapor",
+    "postgres": "16.12",
+}
+FAST = ResiliencePolicy(
+    timeout=2.0, attempts=2, backoff_base=0.01, backoff_max=0.05, failure_threshold=5,
+    reset_after=0.5, concurrency=4,
+)  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+async def sandbox_database(postgres_url: str) -> AsyncIterator[str]:
+    """A database for the sandbox's database-only nodes, one per test session."""
+    name = f"sp4n_sandbox_{os.getpid()}"
+    admin = await asyncpg.connect(postgres_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        base, _, _ = postgres_url.rpartition("/")
+        yield f"{base}/{name}"
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def sandbox(sandbox_database: str) -> AsyncIterator[Sandbox]:
+    """All 19 sandbox nodes, freshly seeded for each test."""
+    async with Sandbox(postgres_url=sandbox_database) as running:
+        yield running
+
+
+@pytest.fixture
+def table(sandbox: Sandbox) -> NodeTable:
+    """The default node table pointed at the sandbox, with quick resilience settings."""
+    full = sandbox.node_table()
+    for config in full:
+        full = full.with_node(config.code, resilience=FAST)
+    return full
+
+
+@dataclass
+class Directory:
+    """The hub side of ReportDirectory, in memory."""
+
+    contents: dict[str, ReportContent] = field(default_factory=dict)
+    links: list[tuple[str, str, str]] = field(default_factory=list)
+
+    async def content(self, report_id: str, node_code: str) -> ReportContent | None:
+        return self.contents.get(report_id)
+
+    async def link(self, report_id: str, node_code: str, external_id: str) -> None:
+        self.links.append((report_id, node_code, external_id))
+
+
+Connect = Callable[..., AbstractAsyncContextManager[Connector]]
+
+
+@pytest.fixture
+def connect(table: NodeTable) -> Connect:
+    """``async with connect(node, page_size=5, resilience=...) as connector``."""
+
+    @asynccontextmanager
+    async def opened(
+        node: str,
+        *,
+        resilience: ResiliencePolicy | None = None,
+        directory: Directory | None = None,
+        **options: object,
+    ) -> AsyncIterator[Connector]:
+        config = table[node]
+        if options:
+            config = replace(config, options={**config.options, **options})
+        if resilience is not None:
+            config = replace(config, resilience=resilience)
+        connector = default_registry().create(config, Dependencies(directory=directory))
+        await connector.start()
+        try:
+            yield connector
+        finally:
+            await connector.stop()
+
+    return opened
+
+
+async def pull_all(connector: Connector, since: str | None = None) -> list[ChangePage]:
+    return [page async for page in connector.pull(since)]
+
+
+def changes_of(pages: list[ChangePage]) -> list[ExternalChange]:
+    return [c for p in pages for c in p.changes]
+
+
+def latest(pages: list[ChangePage]) -> dict[str, ExternalChange]:
+    """The newest change per external id (pages may repeat a boundary record)."""
+    out: dict[str, ExternalChange] = {}
+    for change in changes_of(pages):
+        out[change.external_id] = change
+    return out
+
+
+def event_for(
+    node: str | None,
+    external_id: str | None,
+    state: ReportState,
+    *,
+    version: int = 2,
+    actor: str = "16",
+    report_id: str | None = None,
+    event_id: str | None = None,
+) -> ReportEvent:
+    """An event as the hub would emit it, about a report ``node`` knows as ``external_id``."""
+    refs = (ExternalRef(node, external_id),) if node and external_id else ()
+    return ReportEvent(
+        event_id=event_id or str(uuid.uuid4()),
+        report_id=report_id or str(uuid.uuid4()),
+        version=version,
+        verb=Verb.VERIFY,
+        previous_state=ReportState.SUBMITTED,
+        state=state,
+        kind=ReportKind.COMPLAINT,
+        region_code="16.71",
+        origin_node="lapor",
+        institution_codes=("pemda-16.71", "opd-16-dinkes"),
+        external_refs=refs,
+        occurred_at=datetime.now(UTC),
+        actor_node=actor,
+        actor_role=ActorRole.INSTITUTION_ADMIN,
+    )
+
+
+Timed = Callable[[Awaitable[object]], Awaitable[tuple[float, object]]]
