@@ -19,6 +19,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from hub.api.limits import cost_rule
 from hub.api.mutation import Mutation
@@ -51,6 +52,18 @@ class MaskUncodedErrors(MaskErrors):
         return masked
 
 
+class HubSchema(strawberry.Schema):
+    """Client errors (coded, or refused in validation) are the client's business: logged
+    at debug level. Unexpected faults are logged once, with their traceback, where they
+    are masked."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            _log.debug("GraphQL error for the client: %s", error.message)
+
+
 def build_schema(limits: Limits | None = None, *, production: bool = False) -> strawberry.Schema:
     """The hub's schema; ``production`` turns off introspection and field suggestions."""
     limits = limits or Limits()
@@ -68,7 +81,7 @@ def build_schema(limits: Limits | None = None, *, production: bool = False) -> s
     ]
     if production:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return HubSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
