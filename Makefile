@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-quick clean
+.PHONY: demo test lint bench bench-quick wrk clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,11 +28,18 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
-bench: $(STAMP)
-	$(BIN)/python -m bench.reports_page
+# Benchmarks are not part of the tests; each writes its section of bench/RESULTS.md.
+# The read benchmark drives HTTP with wrk (Debian package), installed if missing.
+wrk:
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 
-bench-quick: $(STAMP)
+bench: $(STAMP) wrk
+	$(BIN)/python -m bench.reports_page
+	$(BIN)/python -m bench.sync_throughput
+
+bench-quick: $(STAMP) wrk
 	$(BIN)/python -m bench.reports_page --quick
+	$(BIN)/python -m bench.sync_throughput --quick
 
 clean:
 	rm -rf $(VENV) .sp4n .mypy_cache .ruff_cache .pytest_cache

@@ -66,11 +66,15 @@ async def test_a_broker_restart_mid_stream_loses_nothing(
     sync: SyncService = sync_app.state.sync
     progress = [0]
     writer = asyncio.create_task(drive(service, CHANGES, seed=11, progress=progress))
-    await wait_until(lambda: progress[0] >= CHANGES // 3, what="a third of the changes")
+    await wait_until(
+        lambda: progress[0] >= CHANGES // 3, within=600, what="a third of the changes"
+    )
     await owned_kafka_broker.stop_async()
     # Changes keep committing into the outbox while Kafka is down.
     stopped_at = progress[0]
-    await wait_until(lambda: progress[0] >= stopped_at + 500, what="writes during the outage")
+    await wait_until(
+        lambda: progress[0] >= stopped_at + 500, within=600, what="writes during the outage"
+    )
     await owned_kafka_broker.restart_async()
     await writer
     await _converged(sync_app, database_url)
