@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -17,7 +17,7 @@ from connectors.config import NodeTable
 from connectors.protocol import Connector, Dependencies
 from connectors.registry import default_registry
 from connectors.resilience import ResiliencePolicy
-from connectors.sandbox.sandbox import Sandbox
+from connectors.sandbox.sandbox import LAYOUT, Sandbox, dsn_variable, token_variable, url_variable
 from schema.events import ExternalRef, ReportEvent
 from schema.lifecycle import ReportState, Verb
 from schema.report import ActorRole, ReportKind
@@ -35,6 +35,14 @@ FAST = ResiliencePolicy(
     timeout=2.0, attempts=2, backoff_base=0.01, backoff_max=0.05, failure_threshold=5,
     reset_after=0.5, concurrency=4,
 )  # fmt: skip
+
+
+def default_table_env() -> dict[str, str]:
+    """Every variable the default nodes.toml reads, with placeholder values."""
+    env = {url_variable(p): "http://127.0.0.1:9" for p in set(LAYOUT.values())}
+    env |= {dsn_variable(n): "postgresql://u@127.0.0.1:9/d" for n, p in LAYOUT.items()
+            if p == "postgres"}  # fmt: skip
+    return env | {token_variable(n): "t" for n in LAYOUT}
 
 
 @pytest.fixture(scope="session")
@@ -156,6 +164,3 @@ def event_for(
         actor_node=actor,
         actor_role=ActorRole.INSTITUTION_ADMIN,
     )
-
-
-Timed = Callable[[Awaitable[object]], Awaitable[tuple[float, object]]]

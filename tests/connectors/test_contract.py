@@ -175,6 +175,12 @@ async def test_a_report_new_to_the_node_is_created_once_and_linked(
     assert len(created) == 1
     assert directory.links == [(report_id, node, created[0])] * 2
     assert await sandbox.status_of(node, created[0]) == label
+    async with connect(node) as connector:
+        pulled = latest(await pull_all(connector))[created[0]]
+    assert pulled.topic_id == 301
+    if connector.config.kind != "open311":  # GeoReport has no title, kind or anonymity
+        assert pulled.title == "Jalan amblas di depan SD Negeri 3"
+        assert (pulled.kind, pulled.privacy.anonymous) == (ReportKind.COMPLAINT, True)
 
 
 async def test_a_report_withheld_by_the_hub_is_not_created(

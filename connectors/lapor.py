@@ -1,0 +1,171 @@
+"""The national SP4N-LAPOR! node.
+
+Its current API is closed, so the contract is ours, modelled on the old public
+LAPOR! API and written down in ``connectors/LAPOR.md``: opaque tracking ids
+(``"1916449"``, never parsed), hierarchical categories, the ``anonim`` and
+``rahasia`` flags, and the LAPOR! status labels. Pull walks update-time
+windows with keyset paging; write-back posts a ``tindakan`` keyed on the event
+id (``id_kejadian``), so a repeated write is a no-op.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime, timedelta
+
+from connectors.base import BaseConnector
+from connectors.change import ChangePage, ExternalChange, FetchResult, LiveRecord, ReportContent
+from connectors.config import NodeConfig
+from connectors.errors import NodeTableError
+from connectors.http import HttpNode
+from connectors.options import Options
+from connectors.paging import INITIAL_SINCE, time_pages
+from connectors.payload import Item, as_list
+from connectors.protocol import Dependencies
+from connectors.records import attachments_by_report, build_change
+from schema.events import ReportEvent
+from schema.report import ReportKind
+
+API = "/api/v1"
+FIELDS = {
+    "external_id": "tracking_id",
+    "external_version": "versi",
+    "raw_state": "status",
+    "title": "judul",
+    "content": "isi",
+    "kind": "jenis",
+    "complaint_sub_kind": "berkadar_pengawasan",
+    "region_code": "kode_wilayah",
+    "category": "kategori.id",
+    "institution": "instansi_tujuan.kode",
+    "channel": "sumber",
+    "anonymous": "anonim",
+    "confidential": "rahasia",
+    "note": "tindak_lanjut_terakhir",
+    "archive_reason": "alasan_arsip",
+    "incident_date": "tanggal_kejadian",
+    "location": "lokasi.alamat",
+    "latitude": "lokasi.lat",
+    "longitude": "lokasi.lng",
+    "tags": "tagar",
+    "attachments": "lampiran",
+    "submitted_at": "dibuat_pada",
+    "occurred_at": "diperbarui_pada",
+    "reporter_name": "pelapor.nama",
+}
+KIND_WORDS = {
+    ReportKind.COMPLAINT: "pengaduan",
+    ReportKind.ASPIRATION: "aspirasi",
+    ReportKind.INFORMATION_REQUEST: "permintaan_informasi",
+}
+ATTACHMENT_FIELDS = {
+    "ref": "id", "name": "nama_berkas", "media_type": "jenis", "url": "url", "size": "ukuran",
+}  # fmt: skip
+_BATCH = 100
+
+
+class LaporConnector(BaseConnector):
+    """The national SP4N-LAPOR! system, through the contract in LAPOR.md."""
+
+    def __init__(self, config: NodeConfig, deps: Dependencies) -> None:
+        super().__init__(config, deps)
+        o = Options(config.code, config.options)
+        self.page_size = o.integer("page_size", 100, high=500)
+        self.window = timedelta(days=o.integer("window_days", 90, high=90))
+        self.province = o.text("province_code", "16")
+        self.initial = o.moment("initial_since", INITIAL_SINCE)
+        o.finish()
+        if config.credentials is None:
+            raise NodeTableError(config.code, "credentials: LAPOR! needs an API token")
+        self.http = HttpNode(
+            config.code,
+            config.url,
+            self.guard,
+            headers={"Authorization": f"Bearer {config.credentials.value}"},
+            transport=deps.transport,
+        )
+
+    async def start(self) -> None:
+        await self.http.start()
+
+    async def stop(self) -> None:
+        await self.http.stop()
+
+    async def ping(self) -> None:
+        await self.http.call("GET", f"{API}/status", what="GET status")
+
+    async def pull(self, since: str | None) -> AsyncIterator[ChangePage]:
+        async for page in time_pages(
+            self.node_code,
+            self._page,
+            since,
+            page_size=self.page_size,
+            initial=self.initial,
+            window=self.window,
+        ):
+            yield page
+
+    async def _page(self, lo: datetime, hi: datetime | None, page: int) -> list[ExternalChange]:
+        params: dict[str, str | int] = {
+            "kode_provinsi": self.province,
+            "diperbarui_sejak": lo.isoformat(),
+            "halaman": page,
+            "per_halaman": self.page_size,
+        }
+        if hi is not None:
+            params["diperbarui_sampai"] = hi.isoformat()
+        return await self.http.read(
+            "GET", f"{API}/laporan", what="GET laporan", params=params, parse=self._changes
+        )
+
+    def _changes(self, body: object) -> list[ExternalChange]:
+        data = Item(self.node_code, "response", body).raw("data")
+        return [
+            build_change(self.config, Item(self.node_code, f"response.data[{i}]", raw), FIELDS)
+            for i, raw in enumerate(as_list(self.node_code, "response.data", data))
+        ]
+
+    async def write_state(self, external_id: str, event: ReportEvent) -> None:
+        body: dict[str, object] = {
+            "status": self.config.status.to_external(event.state),
+            "catatan": f"Diperbarui melalui SP4N Sumsel: {event.state.label}",
+            "id_kejadian": event.event_id,
+            "versi_hub": event.version,
+        }
+        if event.institution_codes:
+            body["instansi"] = event.institution_codes[-1]
+        await self.http.call(
+            "POST", f"{API}/laporan/{external_id}/tindakan", what="POST tindakan", json_body=body
+        )
+
+    async def create(self, content: ReportContent, event: ReportEvent) -> str:
+        body = {
+            "id_eksternal": content.report_id,
+            "judul": content.title,
+            "isi": content.content,
+            "jenis": KIND_WORDS[content.kind],
+            "kategori_id": self.category_for(content.topic_id),
+            "kode_wilayah": content.region_code,
+            "instansi": content.institution_code,
+            "anonim": content.privacy.anonymous,
+            "rahasia": content.privacy.confidential,
+            "lokasi": content.location,
+            "sumber": "aplikasi_terintegrasi",
+        }
+        return await self.http.read(
+            "POST", f"{API}/laporan", what="POST laporan", json_body=body,
+            parse=lambda answer: Item(self.node_code, "response", answer).text("data.tracking_id"),
+        )  # fmt: skip
+
+    async def fetch(self, refs: Sequence[str]) -> FetchResult:
+        records: dict[str, LiveRecord] = {}
+        for start in range(0, len(refs), _BATCH):
+            chunk = refs[start : start + _BATCH]
+            records |= await self.http.read(
+                "GET",
+                f"{API}/lampiran",
+                what="GET lampiran",
+                params={"tracking_id": ",".join(chunk)},
+                parse=lambda body: attachments_by_report(self.node_code, body, ATTACHMENT_FIELDS),
+            )
+        return FetchResult(records, frozenset(refs) - set(records))

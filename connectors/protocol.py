@@ -1,0 +1,73 @@
+"""The seams: what a connector is, and what it may ask of the hub.
+
+A connector satisfies the hub's ``Sink`` protocol too (``node_code`` and
+``apply``), so one object per node serves pulls, write-backs and live reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import httpx
+
+from connectors.change import ChangePage, FetchResult, ReportContent
+from connectors.config import NodeConfig
+from connectors.resilience import Health
+from schema.events import ReportEvent
+
+
+class Connector(Protocol):
+    """One node's system, seen through its protocol."""
+
+    node_code: str
+    config: NodeConfig
+
+    @property
+    def health(self) -> Health:
+        """Circuit state, last error and last success of this node's calls."""
+
+    async def start(self) -> None:
+        """Opens clients and pools. Does not contact the node: a node that is down
+        must not stop the hub from starting."""
+
+    async def stop(self) -> None:
+        """Closes what ``start`` opened; safe to call twice."""
+
+    async def ping(self) -> None:
+        """One cheap call to the node; raises ConnectorError when it is not healthy."""
+
+    def pull(self, since: str | None) -> AsyncIterator[ChangePage]:
+        """Changes since the watermark ``since`` (None: from the beginning), page by page.
+
+        Persist each page's watermark only after its changes were applied. A
+        malformed page raises MalformedPayload before anything of it is yielded.
+        """
+
+    async def apply(self, event: ReportEvent) -> None:
+        """Writes a status change back to the node, idempotently (keyed on the event id
+        where the protocol carries one). An event this node itself caused is skipped."""
+
+    async def fetch(self, refs: Sequence[str]) -> FetchResult:
+        """Live read of what the hub does not copy (attachments), batched."""
+
+
+class ReportDirectory(Protocol):
+    """What a connector may ask the hub, implemented by the hub."""
+
+    async def content(self, report_id: str, node_code: str) -> ReportContent | None:
+        """A report's content as ``node_code`` may see it; None when it may not."""
+
+    async def link(self, report_id: str, node_code: str, external_id: str) -> None:
+        """Records that the node now knows the report under ``external_id``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Dependencies:
+    """What factories receive besides the node's configuration."""
+
+    directory: ReportDirectory | None = None
+    """None: a connector cannot create reports the node has not seen, it skips them."""
+    transport: httpx.AsyncBaseTransport | None = None
+    """An httpx transport to use instead of the network (tests of odd answers)."""

@@ -1,0 +1,197 @@
+"""JSON/REST nodes (regency CRMs), described declaratively in the node table.
+
+Everything specific to one CRM is data: the paths, the field map
+(``options.fields``: canonical field -> dotted path), and the pagination,
+either ``cursor`` (the watermark is the node's own opaque cursor) or ``page``
+(the watermark is an update time, walked with keyset paging, see paging.py).
+Write-back sends the event id and hub version with the status, so the node
+can ignore a write it has already applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import datetime
+
+from connectors.base import BaseConnector
+from connectors.change import (
+    ChangePage,
+    ExternalChange,
+    FetchResult,
+    LiveRecord,
+    ReportContent,
+)
+from connectors.config import NodeConfig
+from connectors.errors import MalformedPayload
+from connectors.http import HttpNode
+from connectors.options import Options
+from connectors.paging import INITIAL_SINCE, time_pages
+from connectors.payload import Item, as_list
+from connectors.protocol import Dependencies
+from connectors.records import attachments_by_report, build_change, field_map
+from schema.events import ReportEvent
+
+_CREATE_FIELDS = {
+    "report_id": "id_eksternal", "title": "judul", "content": "isi", "kind": "jenis",
+    "category": "kategori", "region_code": "wilayah", "institution_code": "instansi",
+    "anonymous": "anonim", "confidential": "rahasia", "location": "lokasi",
+    "latitude": "lat", "longitude": "lng",
+}  # fmt: skip
+_ATTACHMENT_FIELDS = {
+    "ref": "id",
+    "name": "nama",
+    "media_type": "jenis",
+    "url": "url",
+    "size": "ukuran",
+}
+_BATCH = 100
+
+
+class RestConnector(BaseConnector):
+    """A node with a JSON API and a declarative mapping."""
+
+    def __init__(self, config: NodeConfig, deps: Dependencies) -> None:
+        super().__init__(config, deps)
+        o = Options(config.code, config.options)
+        self.fields = field_map(config.code, o.table("fields"))
+        self.changes_path = o.text("changes_path", "/aduan")
+        self.items_path = o.text("items_path", "data")
+        self.pagination = o.choice("pagination", "cursor", ("cursor", "page"))
+        self.page_size = o.integer("page_size", 100, high=1000)
+        self.limit_param = o.text("limit_param", "limit")
+        self.cursor_param = o.text("cursor_param", "cursor")
+        self.next_cursor_path = o.text("next_cursor_path", "next_cursor")
+        self.since_param = o.text("since_param", "updated_since")
+        self.page_param = o.text("page_param", "page")
+        self.initial = o.moment("initial_since", INITIAL_SINCE)
+        self.status_path = o.text("status_path", "/aduan/{id}/status")
+        self.status_method = o.choice("status_method", "PUT", ("PUT", "POST", "PATCH"))
+        self.body_fields = {
+            k: o.text(f"{k}_field", default)
+            for k, default in (
+                ("status", "status"), ("note", "catatan"), ("event", "id_peristiwa"),
+                ("version", "versi_hub"), ("institution", "instansi"),
+            )
+        }  # fmt: skip
+        self.create_path = o.opt_text("create_path")
+        self.create_fields = o.table("create_fields", _CREATE_FIELDS)
+        self.created_id_path = o.text("created_id_path", "data.id")
+        self.attachments_path = o.opt_text("attachments_path")
+        self.attachments_param = o.text("attachments_param", "ids")
+        self.attachment_fields = o.table("attachment_fields", _ATTACHMENT_FIELDS)
+        self.ping_path = o.text("ping_path", "/status")
+        header = o.text("auth_header", "Authorization")
+        scheme = o.text("auth_scheme", "Bearer")
+        o.finish()
+        headers = {}
+        if config.credentials is not None:
+            token = config.credentials.value
+            headers[header] = f"{scheme} {token}" if scheme != "none" else token
+        self.http = HttpNode(
+            config.code, config.url, self.guard, headers=headers, transport=deps.transport
+        )
+
+    async def start(self) -> None:
+        await self.http.start()
+
+    async def stop(self) -> None:
+        await self.http.stop()
+
+    async def ping(self) -> None:
+        await self.http.call("GET", self.ping_path, what="ping")
+
+    async def pull(self, since: str | None) -> AsyncIterator[ChangePage]:
+        if self.pagination == "page":
+            async for page in time_pages(
+                self.node_code,
+                self._time_page,
+                since,
+                page_size=self.page_size,
+                initial=self.initial,
+            ):
+                yield page
+            return
+        cursor = since
+        while True:
+            params: dict[str, str | int] = {self.limit_param: self.page_size}
+            if cursor is not None:
+                params[self.cursor_param] = cursor
+            changes, following = await self.http.read(
+                "GET", self.changes_path, what="GET changes", params=params, parse=self._cursor_page
+            )
+            if changes:
+                yield ChangePage(changes, following or "")
+            if len(changes) < self.page_size or following == cursor:
+                return
+            cursor = following
+
+    def _cursor_page(self, body: object) -> tuple[tuple[ExternalChange, ...], str | None]:
+        changes = self._changes(body)
+        following = Item(self.node_code, "response", body).opt_text(self.next_cursor_path)
+        if changes and following is None:
+            raise MalformedPayload(
+                self.node_code, f"response.{self.next_cursor_path}", "is missing"
+            )
+        return changes, following
+
+    async def _time_page(
+        self, lo: datetime, _hi: datetime | None, page: int
+    ) -> tuple[ExternalChange, ...]:
+        params: dict[str, str | int] = {self.since_param: lo.isoformat(), self.page_param: page}
+        params[self.limit_param] = self.page_size
+        return await self.http.read(
+            "GET", self.changes_path, what="GET changes", params=params, parse=self._changes
+        )
+
+    def _changes(self, body: object) -> tuple[ExternalChange, ...]:
+        items = Item(self.node_code, "response", body).raw(self.items_path)
+        where = f"response.{self.items_path}"
+        return tuple(
+            build_change(self.config, Item(self.node_code, f"{where}[{i}]", raw), self.fields)
+            for i, raw in enumerate(as_list(self.node_code, where, items))
+        )
+
+    async def write_state(self, external_id: str, event: ReportEvent) -> None:
+        f = self.body_fields
+        body: dict[str, object] = {
+            f["status"]: self.config.status.to_external(event.state),
+            f["note"]: f"Diperbarui melalui SP4N Sumsel: {event.state.label}",
+            f["event"]: event.event_id,
+            f["version"]: event.version,
+        }
+        if event.institution_codes:
+            body[f["institution"]] = event.institution_codes[-1]
+        path = self.status_path.replace("{id}", external_id)
+        await self.http.call(self.status_method, path, what="write status", json_body=body)
+
+    async def create(self, content: ReportContent, event: ReportEvent) -> str:
+        if self.create_path is None:
+            return await super().create(content, event)
+        values: Mapping[str, object] = {
+            "report_id": content.report_id, "title": content.title, "content": content.content,
+            "kind": content.kind.value, "category": self.category_for(content.topic_id),
+            "region_code": content.region_code, "institution_code": content.institution_code,
+            "anonymous": content.privacy.anonymous, "confidential": content.privacy.confidential,
+            "location": content.location, "latitude": content.latitude,
+            "longitude": content.longitude,
+        }  # fmt: skip
+        body = {key: values[name] for name, key in self.create_fields.items() if name in values}
+        id_path = self.created_id_path
+        return await self.http.read(
+            "POST", self.create_path, what="create report", json_body=body,
+            parse=lambda answer: Item(self.node_code, "response", answer).text(id_path),
+        )  # fmt: skip
+
+    async def fetch(self, refs: Sequence[str]) -> FetchResult:
+        if self.attachments_path is None:
+            return FetchResult({}, frozenset(refs))
+        records: dict[str, LiveRecord] = {}
+        a = self.attachment_fields
+        for start in range(0, len(refs), _BATCH):
+            chunk = refs[start : start + _BATCH]
+            records |= await self.http.read(
+                "GET", self.attachments_path, what="GET attachments",
+                params={self.attachments_param: ",".join(chunk)},
+                parse=lambda body: attachments_by_report(self.node_code, body, a),
+            )  # fmt: skip
+        return FetchResult(records, frozenset(refs) - set(records))

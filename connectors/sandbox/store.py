@@ -1,0 +1,189 @@
+"""One sandbox node system in memory: its reports, its change counter, its writes.
+
+Each protocol app renders these reports in its own format; the store knows
+only the node's own vocabulary. Writes are idempotent on the caller's event
+id, creations on the hub's report id, as the connectors expect of a node.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from connectors.sandbox.vocabulary import NodeVocabulary
+
+
+@dataclass(slots=True)
+class SandboxAttachment:
+    """A file attached to a sandbox report (only its description; there are no bytes)."""
+
+    id: str
+    name: str
+    media_type: str
+    size: int
+    url: str
+
+
+@dataclass(slots=True)
+class SandboxReport:
+    """A report as the node system holds it (its own label, its own category)."""
+
+    id: str
+    title: str
+    content: str
+    kind: str
+    topic_id: int
+    category: str
+    status: str
+    step: int
+    note: str
+    institution: str
+    region: str
+    channel: str
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+    seq: int = 0
+    supervisory: bool | None = None
+    anonymous: bool = False
+    confidential: bool = False
+    location: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    incident_date: date | None = None
+    tags: list[str] = field(default_factory=list)
+    reporter_name: str | None = None
+    attachments: list[SandboxAttachment] = field(default_factory=list)
+    hub_id: str | None = None
+    archive_reason: str | None = None
+
+
+class UnknownLabel(ValueError):
+    """A write named a status this system does not have."""
+
+
+class NodeSystem:
+    """A node's complaint system."""
+
+    def __init__(
+        self,
+        code: str,
+        vocabulary: NodeVocabulary,
+        clock: Callable[[], datetime],
+        new_id: Callable[[], str],
+    ) -> None:
+        self.code = code
+        self.vocabulary = vocabulary
+        self.reports: dict[str, SandboxReport] = {}
+        self._clock = clock
+        self._new_id = new_id
+        self._seq = itertools.count(1)
+        self._last = datetime.min.replace(tzinfo=UTC)
+        self._applied: set[str] = set()
+        self._created: dict[str, str] = {}
+        self.writes = 0
+        """Writes that changed something (a repeated event id does not count)."""
+
+    def stamp(self) -> datetime:
+        """Now, strictly after every earlier stamp, so update times order changes."""
+        now = max(self._clock(), self._last + timedelta(microseconds=1))
+        self._last = now
+        return now
+
+    def load(self, reports: list[SandboxReport]) -> None:
+        """Takes seed reports, numbering their changes in update order."""
+        for report in sorted(reports, key=lambda r: (r.updated_at, r.id)):
+            report.seq = next(self._seq)
+            self._last = max(self._last, report.updated_at)
+            self.reports[report.id] = report
+
+    def by_update(self) -> list[SandboxReport]:
+        return sorted(self.reports.values(), key=lambda r: (r.updated_at, r.id))
+
+    def by_seq(self) -> list[SandboxReport]:
+        return sorted(self.reports.values(), key=lambda r: r.seq)
+
+    def _touch(self, report: SandboxReport) -> None:
+        report.version += 1
+        report.seq = next(self._seq)
+        report.updated_at = self.stamp()
+
+    def set_status(
+        self, report: SandboxReport, label: str, note: str, step: int | None = None
+    ) -> None:
+        """A status change by the node's own staff."""
+        if label not in self.vocabulary.labels:
+            raise UnknownLabel(f"{self.code} has no status {label!r}")
+        report.status = label
+        report.step = step if step is not None else self.vocabulary.step_of(label, report.step)
+        report.note = note
+        self._touch(report)
+
+    def write(
+        self, report_id: str, label: str, note: str, event_id: str, institution: str | None
+    ) -> SandboxReport:
+        """A write from the hub: KeyError for an unknown report, UnknownLabel for a bad label."""
+        report = self.reports[report_id]
+        if event_id in self._applied:
+            return report
+        self.set_status(report, label, note)
+        if institution:
+            report.institution = institution
+        self._applied.add(event_id)
+        self.writes += 1
+        return report
+
+    def create(self, hub_id: str, make: Callable[[str], SandboxReport]) -> SandboxReport:
+        """Adds a report the hub sent; the same hub id always gives the same report."""
+        if hub_id in self._created:
+            return self.reports[self._created[hub_id]]
+        report = make(self._new_id())
+        report.hub_id = hub_id
+        report.created_at = report.updated_at = self.stamp()
+        report.seq = next(self._seq)
+        self.reports[report.id] = report
+        self._created[hub_id] = report.id
+        return report
+
+    def add(self, report: SandboxReport) -> SandboxReport:
+        """A report filed directly at the node (a citizen using the regency's app)."""
+        report.created_at = report.updated_at = self.stamp()
+        report.seq = next(self._seq)
+        self.reports[report.id] = report
+        return report
+
+    def next_id(self) -> str:
+        return self._new_id()
+
+    def advance(self, rng: random.Random) -> SandboxReport | None:
+        """Staff move one open report a step along the node's own path."""
+        vocabulary = self.vocabulary
+        open_reports = [r for r in self.by_seq() if not vocabulary.final(r.status, r.step)]
+        if not open_reports:
+            return None
+        report = rng.choice(open_reports)
+        label, note, step = next_step(vocabulary, report.status, report.step, rng)
+        self.set_status(report, label, note, step)
+        return report
+
+    def __iter__(self) -> Iterator[SandboxReport]:
+        return iter(self.reports.values())
+
+
+def next_step(
+    vocabulary: NodeVocabulary, label: str, step: int, rng: random.Random
+) -> tuple[str, str, int]:
+    """Where the node's staff take a report next: (label, note, step index)."""
+    steps = vocabulary.steps
+    if label in vocabulary.resume:
+        target = vocabulary.resume[label]
+        index = vocabulary.step_of(target, -1)
+        return target, steps[index].note, index
+    detour = vocabulary.detour
+    if detour and label == detour[0] and rng.random() < 0.2:
+        return detour[1], detour[2], step
+    index = min(step + 1, len(steps) - 1)
+    return steps[index].label, steps[index].note, index
