@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncGenerator
 from datetime import datetime
 
@@ -64,5 +65,13 @@ class Subscription:
         sync = info.context.sync
         if sync is None:
             raise BadInput("this hub runs without sync (SP4N_SYNC=off): no events to follow")
+        viewer = info.context.viewer
+        db = info.context.db
         async for event in sync.broadcaster.subscribe(EventFilter(region_code, institution_code)):
+            # Events hold no content, but even the existence of a confidential report
+            # is not for the public or uninvolved nodes (privacy.py).
+            if not viewer.sees_everything:
+                row = await db.fetchrow("report_visibility", uuid.UUID(event.report_id))
+                if row is None or not viewer.may_see_report(row["confidential"], row["nodes"]):
+                    continue
             yield ReportEventMessage.from_event(event)

@@ -144,3 +144,6 @@ SELECT id, report_nodes(id) FROM unnest($1::uuid[]) AS id
 
 -- name: reporters_by_reports
 SELECT report_id, name, nik, phone, email FROM reporters WHERE report_id = ANY($1::uuid[])
+
+-- name: report_visibility
+SELECT confidential, report_nodes(id) AS nodes FROM reports WHERE id = $1

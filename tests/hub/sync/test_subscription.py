@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -23,7 +23,7 @@ from hub.domain.commands import Actor, Dispose, FollowUp, Submit, Verify
 from hub.domain.service import ReportService
 from hub.settings import Settings
 from hub.sync.service import SyncService
-from schema.report import ActorRole, Channel, ComplaintSubKind, ReportKind
+from schema.report import ActorRole, Channel, ComplaintSubKind, PrivacyFlags, ReportKind
 from tests.hub.sync.conftest import wait_until
 
 CANARY = "KANARI-7c3a"
@@ -254,3 +254,17 @@ async def test_the_event_type_has_no_content_fields(client: GraphQLWebSocket) ->
         await client.subscribe(name, query=f"subscription {{ reportEvents {{ {name} }} }}")
         errors = await client.error(name)
         assert f"Cannot query field '{name}'" in errors[0]["message"], errors
+
+
+async def test_the_public_does_not_learn_of_confidential_reports(
+    served: Served, client: GraphQLWebSocket
+) -> None:
+    await client.subscribe("public", region="16.04")
+    await wait_until(lambda: served.subscribers() == 1, what="the subscription")
+    service = served.service
+    secret = replace(_submit("16.04", "Rahasia"), privacy=PrivacyFlags(confidential=True))
+    hidden = await service.execute(secret, LAHAT)
+    marker = await service.execute(_submit("16.04", "Penanda"), LAHAT)
+    received = await client.events_until("public", str(marker.id), 1)
+    assert str(hidden.id) not in {e["reportId"] for e in received}
+    await client.complete("public")
