@@ -14,6 +14,7 @@ from typing import Any
 from hub.store.database import Database
 from hub.sync.broadcast import Broadcaster
 from hub.sync.bus import Bus
+from hub.sync.envelope import SharedDecoder
 from hub.sync.relay import OutboxRelay
 from hub.sync.sink import Sink, SinkWorker
 
@@ -33,7 +34,14 @@ class SyncService:
         self.db = db
         self.bus = bus
         self.relay = OutboxRelay(db, bus) if relay else None
-        self.workers = {s.node_code: SinkWorker(s, bus, db, self.institution_nodes) for s in sinks}
+        # The sinks get a small pool of their own, so a burst of API writes queued
+        # on the request pool never holds back applying changes to the nodes.
+        self.sink_db = Database(db.url, min_size=1, max_size=4)
+        decoder = SharedDecoder()
+        self.workers = {
+            s.node_code: SinkWorker(s, bus, self.sink_db, self.institution_nodes, decoder=decoder)
+            for s in sinks
+        }
         self.broadcaster = Broadcaster(bus)
         self.failure: BaseException | None = None
         self._on_failure = on_failure
@@ -42,6 +50,7 @@ class SyncService:
         self._routes: dict[str, str] = {}
 
     async def start(self) -> None:
+        await self.sink_db.open()
         await self.bus.start()
         await self._load_routes()
         self._spawn("broadcaster", self.broadcaster.run(self._stop))
@@ -73,6 +82,7 @@ class SyncService:
             await asyncio.gather(*pending, return_exceptions=True)
         self._tasks.clear()
         await self.bus.stop()
+        await self.sink_db.close()
 
     def lag(self, node_code: str) -> int | None:
         worker = self.workers.get(node_code)

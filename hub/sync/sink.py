@@ -19,7 +19,7 @@ from typing import Protocol
 
 from hub.store.database import Database
 from hub.sync.bus import Bus, BusError, Message
-from hub.sync.envelope import Envelope, EnvelopeError, decode, encode
+from hub.sync.envelope import Envelope, EnvelopeError, SharedDecoder, encode
 from hub.sync.routing import involved_nodes
 from schema.events import ReportEvent
 
@@ -62,6 +62,7 @@ class SinkWorker:
     max_attempts: int = 3
     retry_base: float = 0.05
     batch_size: int = 500
+    decoder: SharedDecoder = field(default_factory=SharedDecoder)
     stats: SinkStats = field(default_factory=SinkStats)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -94,7 +95,10 @@ class SinkWorker:
         events: list[ReportEvent] = []
         for message in messages:
             try:
-                events.append(decode(message.key, message.value, message.headers))
+                where = (message.topic, message.partition, message.offset)
+                events.append(
+                    self.decoder.decode(where, message.key, message.value, message.headers)
+                )
             except EnvelopeError as error:
                 await self._dead_letter(message_envelope(message), f"malformed: {error}")
         routes = await self.institution_nodes({c for e in events for c in e.institution_codes})

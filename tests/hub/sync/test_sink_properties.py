@@ -92,7 +92,7 @@ async def test_duplicated_and_reordered_deliveries_never_move_a_report_backwards
         batch = stream[position : position + size]
         position += size
         messages = []
-        for offset, event in enumerate(batch):
+        for offset, event in enumerate(batch, start=position - size):
             envelope = encode(event)
             messages.append(Message("t", 0, offset, envelope.key, envelope.value, envelope.headers))
         await worker.handle(messages)
