@@ -24,7 +24,7 @@ async def _converged(app: Starlette, url: str) -> None:
         return all(nodes[node].latest() == held for node, held in expected.items())
 
     try:
-        await wait_until(done, within=240, what="every sink to hold every latest version")
+        await wait_until(done, within=600, what="every sink to hold every latest version")
     finally:
         for node, held in expected.items():
             got = nodes[node].latest()
