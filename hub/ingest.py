@@ -41,7 +41,7 @@ from hub.domain.commands import (
     Verify,
 )
 from hub.domain.service import ReportService
-from hub.errors import BadInput, ConfigError, InvalidTransition
+from hub.errors import BadInput, ConfigError, InvalidTransition, VersionConflict
 from hub.store.database import Database
 from hub.store.rows import ReportRow
 from schema.lifecycle import ReportState, Verb
@@ -164,6 +164,9 @@ class Ingest:
                 self.stats.setdefault(node, PullStats()).last_error = str(error)
                 wait = connector.config.poll_interval
                 _log.warning("pull from node %s failed: %s; next try in %ss", node, error, wait)
+            except Exception as error:  # a bug or a database hiccup: log, keep this node going
+                self.stats.setdefault(node, PullStats()).last_error = str(error)
+                _log.exception("pull from node %s failed unexpectedly", node)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), connector.config.poll_interval)
 
@@ -176,8 +179,23 @@ class Ingest:
                 )
 
     async def apply(self, change: ExternalChange, stats: PullStats | None = None) -> None:
-        """Makes the index reflect one change, or queues it for review."""
+        """Makes the index reflect one change, or queues it for review.
+
+        A report someone else changed meanwhile (a version conflict) is read again
+        and the change applied anew, a few times.
+        """
         stats = stats if stats is not None else self.stats.setdefault(change.node, PullStats())
+        for _attempt in range(3):
+            try:
+                await self._apply_once(change, stats)
+                return
+            except VersionConflict:
+                continue
+        raise VersionConflict(
+            f"node {change.node} report {change.external_id} kept changing under the pull"
+        )
+
+    async def _apply_once(self, change: ExternalChange, stats: PullStats) -> None:
         actor = Actor(change.node, ActorRole.SYSTEM, everywhere=True)
         row = await self.db.fetchrow("report_by_ref", change.node, change.external_id)
         report = ReportRow.from_record(row) if row is not None else None
@@ -195,6 +213,9 @@ class Ingest:
             stats.submitted += 1
         current = ReportState(report.state)
         if current in change.agrees_with:
+            stats.unchanged += 1
+            return
+        if row is not None and await self._behind(report.id, change):
             stats.unchanged += 1
             return
         if change.state is None:
@@ -218,6 +239,17 @@ class Ingest:
                 await self._review(change, f"{verb.value}: {error.message}", report.id, stats)
                 return
         stats.moved += 1
+
+    async def _behind(self, report_id: uuid.UUID, change: ExternalChange) -> bool:
+        """Whether the node shows a state the hub held since the node's last own change:
+        the hub's write-backs have not caught up with it yet (or echo an older one).
+
+        Ordering by the node's clock cannot tell this apart from news, since a
+        late write-back is stamped late; the report's history can.
+        """
+        rows = await self.db.fetch("states_since_node_change", report_id, change.node)
+        held = {ReportState(r["to_state"]) for r in rows}
+        return bool(held & change.agrees_with)
 
     async def _review(
         self,

@@ -28,12 +28,16 @@ class SyncService:
         sinks: Sequence[Sink],
         *,
         relay: bool = True,
+        sink_attempts: int = 3,
         on_failure: Callable[[BaseException], None] | None = None,
     ) -> None:
         self.db = db
         self.bus = bus
         self.relay = OutboxRelay(db, bus) if relay else None
-        self.workers = {s.node_code: SinkWorker(s, bus, db, self.institution_nodes) for s in sinks}
+        self.workers = {
+            s.node_code: SinkWorker(s, bus, db, self.institution_nodes, max_attempts=sink_attempts)
+            for s in sinks
+        }
         self.broadcaster = Broadcaster(bus)
         self.failure: BaseException | None = None
         self._on_failure = on_failure

@@ -35,3 +35,12 @@ SELECT r.id, r.title, r.content, r.kind, r.region_code, r.topic_id, r.institutio
        r.anonymous, r.confidential, r.location, r.latitude, r.longitude
 FROM reports r
 WHERE r.id = $1 AND (NOT r.confidential OR $2 = ANY (report_nodes(r.id)))
+
+-- name: states_since_node_change
+-- The states report $1 has held since node $2 last changed it (that change
+-- included; all of its history if the node never did). A node showing one of
+-- these is behind the hub's write-backs, not reporting news.
+SELECT DISTINCT to_state FROM report_history
+WHERE report_id = $1
+  AND version >= coalesce(
+      (SELECT max(version) FROM report_history WHERE report_id = $1 AND actor_node = $2), 0)
