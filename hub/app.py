@@ -77,6 +77,7 @@ class HubGraphQL(GraphQL[Context, None]):
         settings: Settings,
         sync: SyncService | None,
         audit: AuditLog,
+        federation: Federation | None = None,
     ) -> None:
         super().__init__(
             build_schema(settings.limits, production=settings.production),
@@ -88,6 +89,7 @@ class HubGraphQL(GraphQL[Context, None]):
         self._settings = settings
         self._sync = sync
         self._audit = audit
+        self._federation = federation
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -103,6 +105,7 @@ class HubGraphQL(GraphQL[Context, None]):
             sync=self._sync,
             principal=principal,
             audit=self._audit,
+            federation=self._federation,
         )
 
     async def process_result(
@@ -195,7 +198,7 @@ def create_app(
         sync = SyncService(
             db, bus_for(settings), sinks, sink_attempts=attempts, on_failure=on_failure
         )
-    graphql = HubGraphQL(db, service, settings, sync, audit)
+    graphql = HubGraphQL(db, service, settings, sync, audit, federation)
     collector = metrics.HubCollector(db, sync)
 
     @contextlib.asynccontextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
+from datetime import datetime
 from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -60,6 +61,14 @@ def _report_nodes(db: Database) -> Callable[[list[uuid.UUID]], Awaitable[Sequenc
     return load
 
 
+def _pulled_at(db: Database) -> Callable[[list[str]], Awaitable[Sequence[datetime | None]]]:
+    async def load(keys: list[str]) -> Sequence[datetime | None]:
+        found = {r["node_code"]: r["pulled_at"] for r in await db.fetch("pulled_at_by_nodes", keys)}
+        return [found.get(k) for k in keys]
+
+    return load
+
+
 class Loaders:
     """A fresh set for each request, so nothing is cached across callers."""
 
@@ -92,3 +101,4 @@ class Loaders:
             _one_each(db, "reporters_by_reports", "report_id", ReporterRow)
         )
         self.report_nodes: DataLoader[uuid.UUID, list[str]] = DataLoader(_report_nodes(db))
+        self.pulled_at: DataLoader[str, datetime | None] = DataLoader(_pulled_at(db))

@@ -44,3 +44,6 @@ SELECT DISTINCT to_state FROM report_history
 WHERE report_id = $1
   AND version >= coalesce(
       (SELECT max(version) FROM report_history WHERE report_id = $1 AND actor_node = $2), 0)
+
+-- name: pulled_at_by_nodes
+SELECT node_code, pulled_at FROM node_watermarks WHERE node_code = ANY($1::text[])
