@@ -101,7 +101,7 @@ class HubGraphQL(GraphQL[Context, None]):
             service=self._service,
             settings=self._settings,
             actor=actor_for(principal),
-            loaders=Loaders(self._db),
+            loaders=Loaders(self._db, self._federation),
             sync=self._sync,
             principal=principal,
             audit=self._audit,

@@ -37,6 +37,15 @@ class Region:
         )
 
 
+@strawberry.type(description="A file attached to a report, as its node serves it.")
+class Attachment:
+    ref: str
+    name: str
+    media_type: str
+    url: str
+    size: int | None
+
+
 @strawberry.type(description="How a node's connector is doing.")
 class NodeHealth:
     healthy: bool
@@ -331,6 +340,25 @@ class Report:
     async def external_refs(self, info: Info) -> list[ExternalRef]:
         rows = await info.context.loaders.external_refs.load(self.uuid)
         return [ExternalRef.from_row(r) for r in rows]
+
+    @strawberry.field(
+        description="Attachments, read live from the node the report came from; null when "
+        "this hub has no connector for that node. When the node is down this field alone "
+        "fails, with extensions {source, code, retryable}."
+    )
+    async def attachments(self, info: Info) -> list[Attachment] | None:
+        federation = info.context.federation
+        if federation is None or self.origin_node_code not in federation.connectors:
+            return None
+        refs = await info.context.loaders.external_refs.load(self.uuid)
+        own = next((r for r in refs if r.node_code == self.origin_node_code), None)
+        if own is None:
+            return []
+        found = await info.context.loaders.attachments.load((own.node_code, own.external_id))
+        return [
+            Attachment(ref=a.ref, name=a.name, media_type=a.media_type, url=a.url, size=a.size)
+            for a in found
+        ]
 
     @classmethod
     def from_row(cls, r: ReportRow) -> Report:
