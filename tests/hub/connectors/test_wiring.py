@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from connectors.config import DEFAULT_TABLE
 from hub.domain.commands import Actor, Submit
 from hub.domain.service import ReportService
 from hub.errors import ConfigError
@@ -32,7 +33,7 @@ def test_the_packaged_node_table_loads_with_its_variables_set() -> None:
 
 
 def test_a_bad_node_table_is_a_config_error_naming_node_and_key(tmp_path: Path) -> None:
-    text = Path("connectors/nodes.toml").read_text(encoding="utf-8")
+    text = DEFAULT_TABLE.read_text(encoding="utf-8")
     broken = tmp_path / "nodes.toml"
     broken.write_text(text.replace('[nodes."16.71"]', '[nodes."16.71"]\nbogus_key = 1', 1))
     with pytest.raises(ConfigError, match=r"16\.71.*bogus_key|bogus_key.*16\.71"):
