@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -18,6 +19,10 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
+from connectors.config import NodeTable
+from connectors.federation import Federation
+from connectors.protocol import Dependencies
+from connectors.registry import default_registry
 from hub import metrics
 from hub.api.context import Context
 from hub.api.loaders import Loaders
@@ -32,6 +37,7 @@ from hub.auth.tokens import Tokens, TokenSettings
 from hub.domain.commands import Actor
 from hub.domain.service import ReportService
 from hub.errors import ConfigError
+from hub.ingest import HubDirectory, Ingest, node_table_for
 from hub.settings import Settings, SyncMode
 from hub.store.database import Database
 from hub.sync.bus import Bus, Topics
@@ -39,6 +45,7 @@ from hub.sync.kafka import KafkaBus
 from hub.sync.memory import MemoryBus
 from hub.sync.recording import RecordingSink
 from hub.sync.service import SyncService
+from hub.sync.sink import Sink
 from schema.nodes import NATIONAL_NODE, NODES
 from schema.regions import PROVINCE_CODE
 from schema.report import ActorRole
@@ -70,6 +77,7 @@ class HubGraphQL(GraphQL[Context, None]):
         settings: Settings,
         sync: SyncService | None,
         audit: AuditLog,
+        federation: Federation | None = None,
     ) -> None:
         super().__init__(
             build_schema(settings.limits, production=settings.production),
@@ -81,6 +89,7 @@ class HubGraphQL(GraphQL[Context, None]):
         self._settings = settings
         self._sync = sync
         self._audit = audit
+        self._federation = federation
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -92,10 +101,11 @@ class HubGraphQL(GraphQL[Context, None]):
             service=self._service,
             settings=self._settings,
             actor=actor_for(principal),
-            loaders=Loaders(self._db),
+            loaders=Loaders(self._db, self._federation),
             sync=self._sync,
             principal=principal,
             audit=self._audit,
+            federation=self._federation,
         )
 
     async def process_result(
@@ -124,8 +134,28 @@ def _stop_process(error: BaseException) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
-def create_app(settings: Settings) -> Starlette:
-    """Builds the hub; resources open in the lifespan and close in reverse order."""
+async def _stop_task(task: asyncio.Task[None], stop: asyncio.Event, grace: float = 15) -> None:
+    """Asks a loop to stop, and cancels it if it has not within ``grace`` seconds."""
+    stop.set()
+    try:
+        await asyncio.wait_for(task, grace)
+    except TimeoutError:
+        _log.warning("%s did not stop within %ss", task.get_name(), grace)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    env: Mapping[str, str] | None = None,
+    node_table: NodeTable | None = None,
+) -> Starlette:
+    """Builds the hub; resources open in the lifespan and close in reverse order.
+
+    With ``settings.connectors`` the nodes are served through their connectors:
+    ``node_table`` if given, else the table file of the settings, whose
+    ``${NAME}`` placeholders and credentials are read from ``env`` (default: the
+    process environment, read here at the composition root and nowhere else).
+    """
     if settings.database_url is None:
         raise ConfigError("DATABASE_URL is not set (the demo command starts an embedded one)")
     db = Database(
@@ -145,13 +175,30 @@ def create_app(settings: Settings) -> Starlette:
         ),
     )
     clients = ClientStore(db)
+    federation: Federation | None = None
+    ingest: Ingest | None = None
+    if settings.connectors:
+        table = node_table or node_table_for(
+            os.environ if env is None else env, settings.node_table
+        )
+        federation = default_registry().build(table, Dependencies(directory=HubDirectory(db)))
+        ingest = Ingest(db, service, federation)
     sync = None
     if settings.sync is not SyncMode.OFF:
-        # Until the connectors arrive, each node's sink records what it receives.
-        sinks = [RecordingSink(node.code) for node in NODES]
+        sinks: list[Sink]
+        if federation is not None:
+            # A connector retries and breaks its own circuit: one attempt here, and
+            # a node that is down keeps its batch instead of dead-lettering it.
+            sinks = list(federation)
+            attempts = 1
+        else:
+            sinks = [RecordingSink(node.code) for node in NODES]
+            attempts = 3
         on_failure = _stop_process if settings.exit_on_sync_failure else None
-        sync = SyncService(db, bus_for(settings), sinks, on_failure=on_failure)
-    graphql = HubGraphQL(db, service, settings, sync, audit)
+        sync = SyncService(
+            db, bus_for(settings), sinks, sink_attempts=attempts, on_failure=on_failure
+        )
+    graphql = HubGraphQL(db, service, settings, sync, audit, federation)
     collector = metrics.HubCollector(db, sync)
 
     @contextlib.asynccontextmanager
@@ -161,13 +208,18 @@ def create_app(settings: Settings) -> Starlette:
             applied = await db.migrate()
             if applied:
                 _log.info("database migrated to version %d", applied[-1].version)
-            if sync is not None:
-                await sync.start()
-            try:
-                yield
-            finally:
+            async with contextlib.AsyncExitStack() as stack:
+                if federation is not None:
+                    await federation.start()
+                    stack.push_async_callback(federation.stop)
                 if sync is not None:
-                    await sync.stop()
+                    await sync.start()
+                    stack.push_async_callback(sync.stop)
+                if ingest is not None:
+                    stop_pulling = asyncio.Event()
+                    pulling = asyncio.create_task(ingest.run(stop_pulling), name="pulls")
+                    stack.push_async_callback(_stop_task, pulling, stop_pulling)
+                yield
         finally:
             await db.close()
 
@@ -208,6 +260,8 @@ def create_app(settings: Settings) -> Starlette:
     app.state.database = db
     app.state.service = service
     app.state.sync = sync
+    app.state.federation = federation
+    app.state.ingest = ingest
     app.state.tokens = tokens
     app.state.clients = clients
     app.state.audit = audit

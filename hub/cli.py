@@ -1,4 +1,4 @@
-"""The ``sp4n-hub`` command: migrate, serve, demo, export-schema, replay."""
+"""The ``sp4n-hub`` command: migrate, serve, demo, export-schema, replay, sync."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,6 +15,7 @@ import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeElapsedColumn
 
+from connectors.protocol import Connector
 from hub import admin
 from hub.app import create_app
 from hub.errors import ConfigError
@@ -208,6 +209,72 @@ async def _replay(settings: Settings, codes: Sequence[str], *, reset: bool) -> i
     return 0
 
 
+async def _sync(
+    settings: Settings, env: Mapping[str, str], codes: Sequence[str], *, once: bool
+) -> int:
+    """Pulls each node from its watermark with a progress bar, then (unless ``once``)
+    keeps pulling every node's ``poll_interval`` until interrupted."""
+    from connectors.errors import ConnectorError
+    from connectors.protocol import Dependencies
+    from connectors.registry import default_registry
+    from hub.domain.service import ReportService
+    from hub.ingest import HubDirectory, Ingest, node_table_for
+
+    url = _require_database(settings)
+    table = node_table_for(env, settings.node_table)
+    db = Database(url, min_size=1, max_size=4)
+    await db.open()
+    try:
+        service = ReportService(db)
+        federation = default_registry().build(table, Dependencies(directory=HubDirectory(db)))
+        ingest = Ingest(db, service, federation)
+        connectors = ingest.pulling(codes or None)
+        if not connectors:
+            console.print("[yellow]no pulling node selected[/] (push nodes are never pulled)")
+            return 1
+        await federation.start()
+        try:
+            failed: list[str] = []
+            with Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                "{task.completed:,} changes",
+                TimeElapsedColumn(),
+                console=console,
+            ) as bar:
+
+                async def pull(connector: Connector) -> None:
+                    task = bar.add_task(f"pulling {connector.node_code}", total=None)
+                    try:
+                        await ingest.pull_once(
+                            connector,
+                            on_page=lambda page: bar.advance(task, len(page.changes)),
+                        )
+                        bar.update(task, total=bar.tasks[task].completed or 1, completed=None)
+                    except ConnectorError as error:
+                        failed.append(f"{connector.node_code}: {error}")
+                        bar.update(task, description=f"[red]{connector.node_code} failed")
+
+                await asyncio.gather(*(pull(c) for c in connectors))
+            for node, stats in sorted(ingest.stats.items()):
+                console.print(
+                    f"node {node}: {stats.changes:,} changes in {stats.pages:,} pages; "
+                    f"submitted {stats.submitted:,}, moved {stats.moved:,}, "
+                    f"unchanged {stats.unchanged:,}, to review {stats.reviewed:,}"
+                )
+            for line in failed:
+                console.print(f"[red]pull failed:[/] {line}")
+            if once:
+                return 1 if failed else 0
+            console.print("pulling every node's poll interval; Ctrl+C stops")
+            await ingest.run(asyncio.Event(), [c.node_code for c in connectors])
+            return 0
+        finally:
+            await federation.stop()
+    finally:
+        await db.close()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sp4n-hub", description="The SP4N-LAPOR! federation hub of South Sumatra."
@@ -232,6 +299,17 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="first forget what the hub believes the node holds (its system was wiped)",
     )
+    sync = sub.add_parser(
+        "sync", help="pull the nodes through their connectors into the index (needs DATABASE_URL)"
+    )
+    sync.add_argument(
+        "--node",
+        metavar="CODE",
+        action="append",
+        choices=[n.code for n in NODES],
+        help="only this node (repeatable); default: every node that is pulled",
+    )
+    sync.add_argument("--once", action="store_true", help="one pull per node, then exit")
     clients = sub.add_parser("clients", help="OAuth2 clients of the nodes (needs DATABASE_URL)")
     clients_sub = clients.add_subparsers(dest="action", required=True)
     add = clients_sub.add_parser("add", help="register a client; prints its secret once")
@@ -278,6 +356,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             case "replay":
                 codes = [n.code for n in NODES] if args.all else [args.node]
                 return asyncio.run(_replay(settings, codes, reset=args.reset))
+            case "sync":
+                return asyncio.run(_sync(settings, os.environ, args.node or [], once=args.once))
             case "clients":
                 url = _require_database(settings)
                 if args.action == "add":

@@ -52,3 +52,23 @@ class ConfigError(HubError):
     """A setting is missing or malformed; the message names the variable."""
 
     code = "CONFIG"
+
+
+class SourceUnavailable(HubError):
+    """A live read from a node failed; every other field of the answer still stands.
+
+    Its extensions name the node (``source``), the connector's error code and
+    whether trying again later may succeed.
+    """
+
+    code = "SOURCE_UNAVAILABLE"
+
+    def __init__(self, source: str, source_code: str, retryable: bool, message: str) -> None:
+        super().__init__(message)
+        self.source = source
+        self.source_code = source_code
+        self.retryable = retryable
+
+    @property
+    def extensions(self) -> dict[str, object]:
+        return {"source": self.source, "code": self.source_code, "retryable": self.retryable}

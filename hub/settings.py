@@ -86,6 +86,11 @@ class Settings:
     kafka_topic_prefix: str = ""
     exit_on_sync_failure: bool = False
     """Stop the process when a sync loop dies, so an orchestrator restarts it."""
+    node_table: Path | None = None
+    """The node table (TOML); None: the packaged ``connectors/nodes.toml``."""
+    connectors: bool = False
+    """Serve the nodes through their connectors (pulls, write-backs, live reads);
+    off: each node's sink only records what it receives."""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -165,6 +170,8 @@ class Settings:
             ),
             pool_min_size=_int(env, "SP4N_POOL_MIN_SIZE", cls.pool_min_size),
             pool_max_size=_int(env, "SP4N_POOL_MAX_SIZE", cls.pool_max_size),
+            node_table=Path(env["SP4N_NODE_TABLE"]) if env.get("SP4N_NODE_TABLE") else None,
+            connectors=_flag(env, "SP4N_CONNECTORS"),
         )
 
 
@@ -176,3 +183,12 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "0").strip().lower()
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0, got {raw!r}")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from strawberry.types import Info as _Info
 
+from connectors.federation import Federation
 from hub.api.loaders import Loaders
 from hub.audit import AuditLog
 from hub.auth.scopes import Principal
@@ -28,6 +29,8 @@ class Context:
     sync: SyncService | None
     principal: Principal
     audit: AuditLog
+    federation: Federation | None = None
+    """The nodes' connectors; None when this hub runs none."""
 
     @property
     def viewer(self) -> Viewer:

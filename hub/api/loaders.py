@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
+from datetime import datetime
 from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
 
+from connectors.change import Attachment
+from connectors.errors import ConnectorError
+from connectors.federation import Federation
+from hub.errors import HubError, SourceUnavailable
 from hub.store.database import Database
 from hub.store.rows import (
     DispositionRow,
@@ -60,10 +66,54 @@ def _report_nodes(db: Database) -> Callable[[list[uuid.UUID]], Awaitable[Sequenc
     return load
 
 
+def _pulled_at(db: Database) -> Callable[[list[str]], Awaitable[Sequence[datetime | None]]]:
+    async def load(keys: list[str]) -> Sequence[datetime | None]:
+        found = {r["node_code"]: r["pulled_at"] for r in await db.fetch("pulled_at_by_nodes", keys)}
+        return [found.get(k) for k in keys]
+
+    return load
+
+
+AttachmentKey = tuple[str, str]
+"""(node code, the node's external id of the report)."""
+
+
+def _attachments(
+    federation: Federation | None,
+) -> Callable[[list[AttachmentKey]], Awaitable[Sequence[tuple[Attachment, ...] | BaseException]]]:
+    """Live reads, one batched ``fetch`` per node; a failing node fails only its own keys."""
+
+    async def load(keys: list[AttachmentKey]) -> Sequence[tuple[Attachment, ...] | BaseException]:
+        by_node: defaultdict[str, list[str]] = defaultdict(list)
+        for node, external_id in keys:
+            by_node[node].append(external_id)
+
+        async def read(node: str, refs: list[str]) -> dict[str, tuple[Attachment, ...]] | HubError:
+            if federation is None or node not in federation.connectors:
+                return {}
+            try:
+                result = await federation[node].fetch(refs)
+            except ConnectorError as error:
+                return SourceUnavailable(node, error.code, error.retryable, str(error))
+            return {ref: record.attachments for ref, record in result.records.items()}
+
+        nodes = list(by_node)
+        answers = dict(
+            zip(nodes, await asyncio.gather(*(read(n, by_node[n]) for n in nodes)), strict=True)
+        )
+        out: list[tuple[Attachment, ...] | BaseException] = []
+        for node, external_id in keys:
+            answer = answers[node]
+            out.append(answer if isinstance(answer, HubError) else answer.get(external_id, ()))
+        return out
+
+    return load
+
+
 class Loaders:
     """A fresh set for each request, so nothing is cached across callers."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, federation: Federation | None = None) -> None:
         self.region: DataLoader[str, RegionRow | None] = DataLoader(
             _one_each(db, "regions_by_code", "code", RegionRow)
         )
@@ -92,3 +142,7 @@ class Loaders:
             _one_each(db, "reporters_by_reports", "report_id", ReporterRow)
         )
         self.report_nodes: DataLoader[uuid.UUID, list[str]] = DataLoader(_report_nodes(db))
+        self.pulled_at: DataLoader[str, datetime | None] = DataLoader(_pulled_at(db))
+        self.attachments: DataLoader[AttachmentKey, tuple[Attachment, ...]] = DataLoader(
+            _attachments(federation)
+        )

@@ -17,8 +17,8 @@ from hub.api.pagination import (
     decode_cursor,
     encode_cursor,
 )
-from hub.api.types import Institution, Node, Region, Report, Topic
-from hub.errors import BadInput
+from hub.api.types import Institution, Node, Region, Report, ReviewItem, Topic
+from hub.errors import BadInput, Forbidden
 from hub.store.rows import InstitutionRow, NodeRow, RegionRow, ReportRow, TopicRow
 
 
@@ -52,6 +52,30 @@ class Query:
     async def nodes(self, info: Info) -> list[Node]:
         rows = await info.context.db.fetch("list_nodes")
         return [Node.from_row(NodeRow(*r.values())) for r in rows]
+
+    @strawberry.field(
+        description="Pulled changes waiting for an admin, oldest first (admins only)."
+    )
+    async def review_queue(self, info: Info, first: int = 50) -> list[ReviewItem]:
+        if not info.context.principal.is_admin:
+            raise Forbidden("the review queue is for the province's admins")
+        limit = info.context.settings.limits.max_page_size
+        if not 1 <= first <= limit:
+            raise BadInput(f"first must be between 1 and {limit}, got {first}")
+        rows = await info.context.db.fetch("open_reviews", first)
+        return [
+            ReviewItem(
+                id=strawberry.ID(str(r["id"])),
+                node_code=r["node_code"],
+                external_id=r["external_id"],
+                external_version=r["external_version"],
+                raw_state=r["raw_state"],
+                reason=r["reason"],
+                report_id=strawberry.ID(str(r["report_id"])) if r["report_id"] else None,
+                received_at=r["received_at"],
+            )
+            for r in rows
+        ]
 
     @strawberry.field
     async def institutions(self, info: Info) -> list[Institution]:

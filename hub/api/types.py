@@ -37,6 +37,35 @@ class Region:
         )
 
 
+@strawberry.type(description="A file attached to a report, as its node serves it.")
+class Attachment:
+    ref: str
+    name: str
+    media_type: str
+    url: str
+    size: int | None
+
+
+@strawberry.type(description="How a node's connector is doing.")
+class NodeHealth:
+    healthy: bool
+    consecutive_failures: int
+    last_success_at: datetime | None
+    last_error_at: datetime | None
+
+
+@strawberry.type(description="A change a node showed that the hub would not guess at.")
+class ReviewItem:
+    id: strawberry.ID
+    node_code: str
+    external_id: str
+    external_version: str
+    raw_state: str = strawberry.field(description="The status label as the node shows it.")
+    reason: str
+    report_id: strawberry.ID | None
+    received_at: datetime
+
+
 @strawberry.type(description="A federation member: a regency, the province or SP4N-LAPOR!.")
 class Node:
     code: str
@@ -54,6 +83,36 @@ class Node:
     def lag(self, info: Info) -> int | None:
         sync = info.context.sync
         return sync.lag(self.code) if sync else None
+
+    @strawberry.field(
+        description="Whether the node's connector is healthy (its circuit closed, its last "
+        "call a success); null when this hub runs no connector for the node."
+    )
+    def health(self, info: Info) -> NodeHealth | None:
+        federation = info.context.federation
+        if federation is None or self.code not in federation.connectors:
+            return None
+        health = federation[self.code].health
+        return NodeHealth(
+            healthy=health.healthy,
+            consecutive_failures=health.consecutive_failures,
+            last_success_at=health.last_success_at,
+            last_error_at=health.last_error_at,
+        )
+
+    @strawberry.field(
+        description="The node's circuit breaker: CLOSED, OPEN (calls are not attempted) or "
+        "HALF_OPEN; null when this hub runs no connector for the node."
+    )
+    def circuit(self, info: Info) -> str | None:
+        federation = info.context.federation
+        if federation is None or self.code not in federation.connectors:
+            return None
+        return federation[self.code].health.circuit.value
+
+    @strawberry.field(description="When the hub last applied a page pulled from this node.")
+    async def last_pulled_at(self, info: Info) -> datetime | None:
+        return await info.context.loaders.pulled_at.load(self.code)
 
     @classmethod
     def from_row(cls, row: NodeRow) -> Node:
@@ -281,6 +340,25 @@ class Report:
     async def external_refs(self, info: Info) -> list[ExternalRef]:
         rows = await info.context.loaders.external_refs.load(self.uuid)
         return [ExternalRef.from_row(r) for r in rows]
+
+    @strawberry.field(
+        description="Attachments, read live from the node the report came from; null when "
+        "this hub has no connector for that node. When the node is down this field alone "
+        "fails, with extensions {source, code, retryable}."
+    )
+    async def attachments(self, info: Info) -> list[Attachment] | None:
+        federation = info.context.federation
+        if federation is None or self.origin_node_code not in federation.connectors:
+            return None
+        refs = await info.context.loaders.external_refs.load(self.uuid)
+        own = next((r for r in refs if r.node_code == self.origin_node_code), None)
+        if own is None:
+            return []
+        found = await info.context.loaders.attachments.load((own.node_code, own.external_id))
+        return [
+            Attachment(ref=a.ref, name=a.name, media_type=a.media_type, url=a.url, size=a.size)
+            for a in found
+        ]
 
     @classmethod
     def from_row(cls, r: ReportRow) -> Report:

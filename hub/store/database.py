@@ -81,3 +81,9 @@ class Database:
     async def fetchval(self, query: str, *args: object) -> Any:
         self.statements.count += 1
         return await self.pool.fetchval(self.sql[query], *args)
+
+    async def execute(self, query: str, *args: object) -> str:
+        """Runs the named statement ``query``; returns its status tag."""
+        self.statements.count += 1
+        result: str = await self.pool.execute(self.sql[query], *args)
+        return result

@@ -29,6 +29,7 @@ class SyncService:
         sinks: Sequence[Sink],
         *,
         relay: bool = True,
+        sink_attempts: int = 3,
         on_failure: Callable[[BaseException], None] | None = None,
     ) -> None:
         self.db = db
@@ -39,7 +40,14 @@ class SyncService:
         self.sink_db = Database(db.url, min_size=1, max_size=4)
         decoder = SharedDecoder()
         self.workers = {
-            s.node_code: SinkWorker(s, bus, self.sink_db, self.institution_nodes, decoder=decoder)
+            s.node_code: SinkWorker(
+                s,
+                bus,
+                self.sink_db,
+                self.institution_nodes,
+                max_attempts=sink_attempts,
+                decoder=decoder,
+            )
             for s in sinks
         }
         self.broadcaster = Broadcaster(bus)

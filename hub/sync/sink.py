@@ -10,6 +10,7 @@ the error in its headers, so it never blocks the partition.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import uuid
@@ -24,6 +25,15 @@ from hub.sync.routing import involved_nodes
 from schema.events import ReportEvent
 
 _log = logging.getLogger(__name__)
+
+
+class TryLater(BusError):
+    """The node cannot take the batch now but may soon (its error was ``retryable``).
+
+    The batch is neither dead-lettered nor committed: the worker keeps it and
+    applies it again after ``retry_later`` seconds, so a node that is down
+    delays its own events and loses none.
+    """
 
 
 class Sink(Protocol):
@@ -62,6 +72,7 @@ class SinkWorker:
     max_attempts: int = 3
     retry_base: float = 0.05
     batch_size: int = 500
+    retry_later: float = 5.0
     decoder: SharedDecoder = field(default_factory=SharedDecoder)
     stats: SinkStats = field(default_factory=SinkStats)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
@@ -77,8 +88,7 @@ class SinkWorker:
             while not stop.is_set():
                 try:
                     messages = await consumer.poll(0.2, self.batch_size)
-                    if messages:
-                        await self.handle(messages)
+                    if messages and await self._handle_patiently(messages, stop):
                         await consumer.commit()
                 except BusError as error:
                     # Uncommitted messages come again after a rebalance or
@@ -88,6 +98,19 @@ class SinkWorker:
                 self.stats.lag = consumer.lag()
         finally:
             await consumer.stop()
+
+    async def _handle_patiently(self, messages: list[Message], stop: asyncio.Event) -> bool:
+        """Handles a batch, waiting out a node that asks to try later; False if stopped first."""
+        while not stop.is_set():
+            try:
+                await self.handle(messages)
+                return True
+            except TryLater as error:
+                _log.warning("sink %s: %s; batch kept, next try in %ss",
+                             self.sink.node_code, error, self.retry_later)  # fmt: skip
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.retry_later)
+        return False
 
     async def handle(self, messages: list[Message]) -> None:
         """Applies one polled batch; returns once its outcome is durable."""
@@ -123,7 +146,13 @@ class SinkWorker:
                 self.stats.stale += 1
                 outcomes.append(_Outcome(event, "STALE"))
                 continue
-            if await self._apply_with_retries(event):
+            try:
+                applied = await self._apply_with_retries(event)
+            except TryLater:
+                # What was settled stays settled: a retry sees those as duplicates.
+                await self._record(outcomes)
+                raise
+            if applied:
                 versions[report_id] = event.version
                 self.stats.applied += 1
                 outcomes.append(_Outcome(event, "APPLIED"))
@@ -137,6 +166,8 @@ class SinkWorker:
                 await self.sink.apply(event)
                 return True
             except Exception as error:  # the node's failure, whatever it is, is retried
+                if getattr(error, "retryable", False) is True:
+                    raise TryLater(f"node {self.sink.node_code} unavailable: {error}") from error
                 if attempt == self.max_attempts:
                     _log.warning(
                         "node %s refused event %s (%s v%d) %d times; dead-lettering: %s",

@@ -1,0 +1,327 @@
+"""Pulls: what the nodes' connectors show becomes domain commands on the one write path.
+
+For each node whose connector pulls (every kind but ``push``), changes are read
+page by page from the node's persisted watermark. Each change becomes a run of
+domain commands through ``ReportService.execute``, acting as the pulling node's
+SYSTEM actor (so that node's connector skips writing the change back to it).
+What the hub will not guess (an unmapped status or topic, a move the life cycle
+forbids) goes to the review queue. A page's watermark is persisted only after
+its changes were applied, so a crash re-pulls at most one page, and idempotency
+keys make that harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from connectors.change import ChangePage, ExternalChange, ReportContent
+from connectors.config import NodeTable, load_node_table
+from connectors.errors import ConnectorError, NodeTableError
+from connectors.federation import Federation
+from connectors.protocol import Connector
+from connectors.transitions import verbs_between
+from hub.domain.commands import (
+    Actor,
+    Archive,
+    Complete,
+    Dispose,
+    FollowUp,
+    Postpone,
+    Reopen,
+    Reporter,
+    Submit,
+    Transition,
+    Verify,
+)
+from hub.domain.service import ReportService
+from hub.errors import BadInput, ConfigError, InvalidTransition, VersionConflict
+from hub.store.database import Database
+from hub.store.rows import ReportRow
+from schema.lifecycle import ReportState, Verb
+from schema.report import (
+    ActorRole,
+    ArchiveReason,
+    ComplaintSubKind,
+    PrivacyFlags,
+    ReportKind,
+)
+
+_log = logging.getLogger(__name__)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def node_table_for(env: Mapping[str, str], path: Path | None) -> NodeTable:
+    """The node table, or a ConfigError naming the node and the key that is wrong."""
+    try:
+        return load_node_table(env, path)
+    except NodeTableError as error:
+        raise ConfigError(f"node table: {error}") from None
+
+
+class HubDirectory:
+    """The hub side of connectors' ``ReportDirectory``: content and links, privacy kept."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def content(self, report_id: str, node_code: str) -> ReportContent | None:
+        """The report as ``node_code`` may see it; None when it is confidential and the
+        node is not involved in it (or there is no such report)."""
+        try:
+            rid = uuid.UUID(report_id)
+        except ValueError:
+            return None
+        row = await self._db.fetchrow("directory_content", rid, node_code)
+        if row is None:
+            return None
+        return ReportContent(
+            report_id=str(row["id"]),
+            title=row["title"],
+            content=row["content"],
+            kind=ReportKind(row["kind"]),
+            region_code=row["region_code"],
+            topic_id=row["topic_id"],
+            institution_code=row["institution_code"],
+            privacy=PrivacyFlags(row["anonymous"], row["confidential"]),
+            location=row["location"],
+            latitude=row["latitude"],
+            longitude=row["longitude"],
+        )
+
+    async def link(self, report_id: str, node_code: str, external_id: str) -> None:
+        """Records the node's own id for the report; linking twice is harmless."""
+        await self._db.execute("link_external_ref", node_code, external_id, uuid.UUID(report_id))
+
+
+@dataclass(slots=True)
+class PullStats:
+    """What one node's pulls did, since the ingest started."""
+
+    pages: int = 0
+    changes: int = 0
+    submitted: int = 0
+    moved: int = 0
+    unchanged: int = 0
+    reviewed: int = 0
+    last_error: str | None = None
+
+
+@dataclass(slots=True)
+class Ingest:
+    """Applies pulled changes; one instance serves every node."""
+
+    db: Database
+    service: ReportService
+    federation: Federation
+    clock: Callable[[], datetime] = _now
+    stats: dict[str, PullStats] = field(default_factory=dict)
+
+    def pulling(self, nodes: Iterable[str] | None = None) -> list[Connector]:
+        """The connectors that pull (every kind but ``push``), optionally only ``nodes``."""
+        wanted = set(nodes) if nodes is not None else None
+        return [
+            c
+            for c in self.federation
+            if c.config.kind != "push" and (wanted is None or c.node_code in wanted)
+        ]
+
+    async def pull_once(
+        self, connector: Connector, on_page: Callable[[ChangePage], None] | None = None
+    ) -> PullStats:
+        """One pull cycle of one node, from its watermark to whatever is new now."""
+        node = connector.node_code
+        stats = self.stats.setdefault(node, PullStats())
+        watermark = await self.db.fetchval("watermark_of", node)
+        async for page in connector.pull(watermark):
+            for change in page.changes:
+                await self.apply(change, stats)
+            await self.db.execute(
+                "upsert_watermark", node, page.watermark, self.clock(), len(page.changes)
+            )
+            stats.pages += 1
+            stats.changes += len(page.changes)
+            if on_page is not None:
+                on_page(page)
+        return stats
+
+    async def run_node(self, connector: Connector, stop: asyncio.Event) -> None:
+        """Pulls one node every ``poll_interval`` until ``stop``; a failing node only logs."""
+        node = connector.node_code
+        while not stop.is_set():
+            try:
+                await self.pull_once(connector)
+            except ConnectorError as error:
+                self.stats.setdefault(node, PullStats()).last_error = str(error)
+                wait = connector.config.poll_interval
+                _log.warning("pull from node %s failed: %s; next try in %ss", node, error, wait)
+            except Exception as error:  # a bug or a database hiccup: log, keep this node going
+                self.stats.setdefault(node, PullStats()).last_error = str(error)
+                _log.exception("pull from node %s failed unexpectedly", node)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), connector.config.poll_interval)
+
+    async def run(self, stop: asyncio.Event, nodes: Iterable[str] | None = None) -> None:
+        """Every pulling node's loop, side by side, until ``stop``."""
+        async with asyncio.TaskGroup() as group:
+            for connector in self.pulling(nodes):
+                group.create_task(
+                    self.run_node(connector, stop), name=f"pull-{connector.node_code}"
+                )
+
+    async def apply(self, change: ExternalChange, stats: PullStats | None = None) -> None:
+        """Makes the index reflect one change, or queues it for review.
+
+        A report someone else changed meanwhile (a version conflict) is read again
+        and the change applied anew, a few times.
+        """
+        stats = stats if stats is not None else self.stats.setdefault(change.node, PullStats())
+        for _attempt in range(3):
+            try:
+                await self._apply_once(change, stats)
+                return
+            except VersionConflict:
+                continue
+        raise VersionConflict(
+            f"node {change.node} report {change.external_id} kept changing under the pull"
+        )
+
+    async def _apply_once(self, change: ExternalChange, stats: PullStats) -> None:
+        actor = Actor(change.node, ActorRole.SYSTEM, everywhere=True)
+        row = await self.db.fetchrow("report_by_ref", change.node, change.external_id)
+        report = ReportRow.from_record(row) if row is not None else None
+        if report is None:
+            if change.topic_id is None:
+                await self._review(change, f"unmapped topic {change.raw_topic!r}", None, stats)
+                return
+            try:
+                report = await self.service.execute(
+                    _submit(change), actor, idempotency_key=change.idempotency_key
+                )
+            except BadInput as error:
+                await self._review(change, f"cannot submit: {error.message}", None, stats)
+                return
+            stats.submitted += 1
+        current = ReportState(report.state)
+        if current in change.agrees_with:
+            stats.unchanged += 1
+            return
+        if row is not None and await self._behind(report.id, change):
+            stats.unchanged += 1
+            return
+        if change.state is None:
+            await self._review(change, f"unmapped status {change.raw_state!r}", report.id, stats)
+            return
+        verbs = verbs_between(current, change.state)
+        if verbs is None:
+            reason = f"no move from {current.value} to {change.state.value}"
+            await self._review(change, reason, report.id, stats)
+            return
+        for verb in verbs:
+            try:
+                command = _transition(verb, report, change)
+                report = await self.service.execute(
+                    command,
+                    actor,
+                    idempotency_key=f"{change.idempotency_key}-{verb.value.lower()}",
+                    expected_version=report.version,
+                )
+            except (InvalidTransition, BadInput) as error:
+                await self._review(change, f"{verb.value}: {error.message}", report.id, stats)
+                return
+        stats.moved += 1
+
+    async def _behind(self, report_id: uuid.UUID, change: ExternalChange) -> bool:
+        """Whether the node shows a state the hub held since the node's last own change:
+        the hub's write-backs have not caught up with it yet (or echo an older one).
+
+        Ordering by the node's clock cannot tell this apart from news, since a
+        late write-back is stamped late; the report's history can.
+        """
+        rows = await self.db.fetch("states_since_node_change", report_id, change.node)
+        held = {ReportState(r["to_state"]) for r in rows}
+        return bool(held & change.agrees_with)
+
+    async def _review(
+        self,
+        change: ExternalChange,
+        reason: str,
+        report_id: uuid.UUID | None,
+        stats: PullStats,
+    ) -> None:
+        _log.info("node %s report %s to review: %s", change.node, change.external_id, reason)
+        await self.db.execute(
+            "enqueue_review",
+            change.node,
+            change.external_id,
+            change.external_version,
+            change.raw_state,
+            reason,
+            report_id,
+        )
+        stats.reviewed += 1
+
+
+def _submit(change: ExternalChange) -> Submit:
+    assert change.topic_id is not None
+    sub_kind = change.complaint_sub_kind
+    if change.kind is ReportKind.COMPLAINT and sub_kind is None:
+        sub_kind = ComplaintSubKind.NON_SUPERVISORY
+    who = change.reporter
+    reporter = (
+        Reporter(name=who.name, nik=who.nik, phone=who.phone, email=who.email)
+        if who is not None
+        else None
+    )
+    return Submit(
+        kind=change.kind,
+        title=change.title,
+        content=change.content,
+        region_code=change.region_code,
+        topic_id=change.topic_id,
+        channel=change.channel,
+        complaint_sub_kind=sub_kind,
+        institution_code=None,
+        incident_date=change.incident_date,
+        location=change.location,
+        latitude=change.latitude,
+        longitude=change.longitude,
+        tags=change.tags,
+        privacy=change.privacy,
+        reporter=reporter,
+        external_node=change.node,
+        external_id=change.external_id,
+    )
+
+
+def _transition(verb: Verb, report: ReportRow, change: ExternalChange) -> Transition:
+    """The command for one step towards the node's state, from the change's fields."""
+    said = change.note or f"status at node {change.node}: {change.raw_state}"
+    rid = report.id
+    match verb:
+        case Verb.VERIFY:
+            return Verify(rid, note=change.note)
+        case Verb.POSTPONE:
+            return Postpone(rid, note=said)
+        case Verb.DISPOSE:
+            if change.institution_code is None:
+                raise BadInput("the node names no institution to dispose to")
+            return Dispose(rid, institution_code=change.institution_code, note=change.note)
+        case Verb.FOLLOW_UP:
+            return FollowUp(rid, content=said)
+        case Verb.COMPLETE:
+            return Complete(rid, note=change.note)
+        case Verb.REOPEN:
+            return Reopen(rid, note=said)
+        case Verb.ARCHIVE:
+            return Archive(rid, reason=change.archive_reason or ArchiveReason.UNCLEAR, note=said)
+    raise BadInput(f"{verb.value} is not a transition")

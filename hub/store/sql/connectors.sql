@@ -1,0 +1,49 @@
+-- Connector state: pull watermarks, the review queue, and the directory connectors ask.
+
+-- name: watermark_of
+SELECT watermark FROM node_watermarks WHERE node_code = $1
+
+-- name: upsert_watermark
+-- $1 node, $2 watermark, $3 pulled at, $4 changes in this page (added to the total).
+INSERT INTO node_watermarks (node_code, watermark, pulled_at, changes)
+VALUES ($1, $2, $3, $4)
+ON CONFLICT (node_code) DO UPDATE
+SET watermark = EXCLUDED.watermark, pulled_at = EXCLUDED.pulled_at,
+    changes = node_watermarks.changes + EXCLUDED.changes
+
+-- name: watermarks
+SELECT node_code, watermark, pulled_at, changes FROM node_watermarks ORDER BY node_code
+
+-- name: enqueue_review
+-- The same node version is queued once, however often it is pulled.
+INSERT INTO review_queue (node_code, external_id, external_version, raw_state, reason, report_id)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (node_code, external_id, external_version) DO NOTHING
+
+-- name: open_reviews
+SELECT id, node_code, external_id, external_version, raw_state, reason, report_id, received_at
+FROM review_queue WHERE resolved_at IS NULL ORDER BY received_at, id LIMIT $1
+
+-- name: link_external_ref
+INSERT INTO external_refs (node_code, external_id, report_id) VALUES ($1, $2, $3)
+ON CONFLICT DO NOTHING
+
+-- name: directory_content
+-- A report's content for node $2; no row when the report is confidential and
+-- $2 is not involved in it.
+SELECT r.id, r.title, r.content, r.kind, r.region_code, r.topic_id, r.institution_code,
+       r.anonymous, r.confidential, r.location, r.latitude, r.longitude
+FROM reports r
+WHERE r.id = $1 AND (NOT r.confidential OR $2 = ANY (report_nodes(r.id)))
+
+-- name: states_since_node_change
+-- The states report $1 has held since node $2 last changed it (that change
+-- included; all of its history if the node never did). A node showing one of
+-- these is behind the hub's write-backs, not reporting news.
+SELECT DISTINCT to_state FROM report_history
+WHERE report_id = $1
+  AND version >= coalesce(
+      (SELECT max(version) FROM report_history WHERE report_id = $1 AND actor_node = $2), 0)
+
+-- name: pulled_at_by_nodes
+SELECT node_code, pulled_at FROM node_watermarks WHERE node_code = ANY($1::text[])

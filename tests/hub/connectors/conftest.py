@@ -1,0 +1,75 @@
+"""Fixtures for the hub's connector wiring: the sandbox, a migrated database, started connectors."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from connectors.config import NodeTable
+from connectors.federation import Federation
+from connectors.protocol import Dependencies
+from connectors.registry import default_registry
+from hub.app import create_app
+from hub.domain.service import ReportService
+from hub.ingest import HubDirectory, Ingest
+from hub.settings import Settings, SyncMode
+from hub.store.database import Database
+from tests.conftest import GraphQLClient, token_for
+from tests.connectors.conftest import sandbox, sandbox_database, table
+
+__all__ = ["sandbox", "sandbox_database", "table"]
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url, min_size=1, max_size=4)
+    await database.open()
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@dataclass
+class Hub:
+    db: Database
+    service: ReportService
+    federation: Federation
+    ingest: Ingest
+
+
+@pytest.fixture
+async def hub(db: Database, table: NodeTable) -> AsyncIterator[Hub]:
+    """The write path and every sandbox node's started connector, no HTTP app."""
+    service = ReportService(db)
+    federation = default_registry().build(table, Dependencies(directory=HubDirectory(db)))
+    await federation.start()
+    try:
+        yield Hub(db, service, federation, Ingest(db, service, federation))
+    finally:
+        await federation.stop()
+
+
+@pytest.fixture
+async def connected_app(settings: Settings, table: NodeTable) -> AsyncIterator[Starlette]:
+    """The whole hub on the in-process bus, serving three sandbox nodes through their
+    connectors (a regency, the province, LAPOR), pulling every 0.2 s."""
+    quick = table.only({"16.07", "16", "lapor"})
+    for config in quick:
+        quick = quick.with_node(config.code, poll_interval=0.2)
+    app = create_app(replace(settings, sync=SyncMode.MEMORY, connectors=True), node_table=quick)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def admin_gql(connected_app: Starlette) -> AsyncIterator[GraphQLClient]:
+    """The province's verifying admin, talking to ``connected_app``."""
+    token = await token_for(connected_app, "test-admin", "16", ["province:admin"])
+    transport = httpx.ASGITransport(app=connected_app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+        yield GraphQLClient(client, token)

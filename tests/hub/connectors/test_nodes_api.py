@@ -1,0 +1,64 @@
+"""Each node's freshness and health, and the review queue, through GraphQL."""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.applications import Starlette
+
+from connectors.sandbox.faults import Fault
+from connectors.sandbox.sandbox import Sandbox
+from tests.conftest import GraphQLClient
+
+NODES = "{ nodes { code circuit lastPulledAt health { healthy consecutiveFailures } } }"
+
+
+async def _nodes(gql: GraphQLClient) -> dict[str, dict[str, object]]:
+    data = await gql.data(NODES)
+    return {n["code"]: n for n in data["nodes"]}
+
+
+async def test_a_failing_node_shows_its_circuit_open_and_the_others_stay_fresh(
+    connected_app: Starlette, admin_gql: GraphQLClient, sandbox: Sandbox
+) -> None:
+    sandbox.fault("lapor", Fault.ERROR)
+    for _ in range(300):
+        nodes = await _nodes(admin_gql)
+        if nodes["lapor"]["circuit"] == "OPEN" and nodes["16.07"]["lastPulledAt"]:
+            break
+        await asyncio.sleep(0.05)
+    assert nodes["lapor"]["circuit"] == "OPEN"
+    health = nodes["lapor"]["health"]
+    assert isinstance(health, dict)
+    assert health["healthy"] is False
+    assert health["consecutiveFailures"] >= 5  # the table's failure threshold
+    assert nodes["16.07"]["circuit"] == "CLOSED"
+    assert nodes["16.07"]["lastPulledAt"] is not None
+    assert nodes["16.01"]["circuit"] is None  # no connector for it in this hub
+
+
+async def test_the_review_queue_lists_what_a_node_showed_unmapped(
+    connected_app: Starlette, admin_gql: GraphQLClient, sandbox: Sandbox
+) -> None:
+    db = connected_app.state.database
+    external_id = next(iter(await sandbox.inventory("lapor")))
+    for _ in range(300):
+        if await db.fetchrow("report_by_ref", "lapor", external_id):
+            break
+        await asyncio.sleep(0.05)
+    await sandbox.set_status("lapor", external_id, "Bukan Wewenang")
+    query = "{ reviewQueue(first: 10) { nodeCode externalId rawState reason reportId } }"
+    for _ in range(300):
+        items = (await admin_gql.data(query))["reviewQueue"]
+        if items:
+            break
+        await asyncio.sleep(0.05)
+    assert [(i["nodeCode"], i["externalId"], i["rawState"]) for i in items] == [
+        ("lapor", external_id, "Bukan Wewenang")
+    ]
+    assert items[0]["reportId"] is not None
+
+
+async def test_the_review_queue_is_for_admins(public_gql: GraphQLClient) -> None:
+    body = await public_gql.execute("{ reviewQueue { nodeCode } }")
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -1,0 +1,77 @@
+"""Settings for the connectors, the node table at the composition root, the hub's directory."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from connectors.config import DEFAULT_TABLE
+from hub.domain.commands import Actor, Submit
+from hub.domain.service import ReportService
+from hub.errors import ConfigError
+from hub.ingest import HubDirectory, node_table_for
+from hub.settings import Settings
+from hub.store.database import Database
+from schema.report import ActorRole, Channel, PrivacyFlags, ReportKind
+from tests.connectors.conftest import default_table_env
+
+
+def test_connectors_are_off_unless_asked_for() -> None:
+    assert Settings.from_env({}).connectors is False
+    assert Settings.from_env({}).node_table is None
+    settings = Settings.from_env({"SP4N_CONNECTORS": "1", "SP4N_NODE_TABLE": "/etc/nodes.toml"})
+    assert settings.connectors is True
+    assert settings.node_table == Path("/etc/nodes.toml")
+    with pytest.raises(ConfigError, match="SP4N_CONNECTORS"):
+        Settings.from_env({"SP4N_CONNECTORS": "maybe"})
+
+
+def test_the_packaged_node_table_loads_with_its_variables_set() -> None:
+    assert len(node_table_for(default_table_env(), None)) == 19
+
+
+def test_a_bad_node_table_is_a_config_error_naming_node_and_key(tmp_path: Path) -> None:
+    text = DEFAULT_TABLE.read_text(encoding="utf-8")
+    broken = tmp_path / "nodes.toml"
+    broken.write_text(text.replace('[nodes."16.71"]', '[nodes."16.71"]\nbogus_key = 1', 1))
+    with pytest.raises(ConfigError, match=r"16\.71.*bogus_key|bogus_key.*16\.71"):
+        node_table_for(default_table_env(), broken)
+    with pytest.raises(ConfigError, match="node table"):
+        node_table_for({}, None)  # the URL variables are missing
+
+
+async def _submit(db: Database, *, confidential: bool) -> uuid.UUID:
+    report = await ReportService(db).execute(
+        Submit(
+            kind=ReportKind.ASPIRATION, title="Lampu jalan mati", content="Sudah seminggu.",
+            region_code="16.71", topic_id=1, channel=Channel.INTEGRATED_APP,
+            privacy=PrivacyFlags(confidential=confidential),
+        ),
+        Actor("16.71", ActorRole.INSTITUTION_ADMIN),
+    )  # fmt: skip
+    return report.id
+
+
+async def test_the_directory_withholds_a_confidential_report_from_uninvolved_nodes(
+    db: Database,
+) -> None:
+    directory = HubDirectory(db)
+    secret = await _submit(db, confidential=True)
+    public = await _submit(db, confidential=False)
+    assert await directory.content(str(secret), "16.01") is None
+    involved = await directory.content(str(secret), "16.71")
+    assert involved is not None
+    assert involved.privacy.confidential
+    assert await directory.content(str(public), "16.01") is not None
+    assert await directory.content(str(uuid.uuid4()), "16.71") is None
+
+
+async def test_linking_twice_is_harmless(db: Database) -> None:
+    directory = HubDirectory(db)
+    report = await _submit(db, confidential=False)
+    await directory.link(str(report), "16.01", "CRM-1")
+    await directory.link(str(report), "16.01", "CRM-1")
+    refs = await db.fetch("external_refs_of_report", report)
+    assert [(r["node_code"], r["external_id"]) for r in refs] == [("16.01", "CRM-1")]
