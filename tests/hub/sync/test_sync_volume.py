@@ -66,9 +66,7 @@ async def test_a_broker_restart_mid_stream_loses_nothing(
     sync: SyncService = sync_app.state.sync
     progress = [0]
     writer = asyncio.create_task(drive(service, CHANGES, seed=11, progress=progress))
-    await wait_until(
-        lambda: progress[0] >= CHANGES // 3, within=600, what="a third of the changes"
-    )
+    await wait_until(lambda: progress[0] >= CHANGES // 3, within=600, what="a third of the changes")
     await owned_kafka_broker.stop_async()
     # Changes keep committing into the outbox while Kafka is down.
     stopped_at = progress[0]
