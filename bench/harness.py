@@ -236,16 +236,19 @@ class Summary:
         )
 
 
-def machine_facts() -> dict[str, str]:
-    """What a reader needs to judge the numbers: the box and the software on it."""
+def machine_facts(
+    packages: Sequence[str] = ("uvicorn", "starlette", "strawberry-graphql"),
+) -> dict[str, str]:
+    """What a reader needs to judge the numbers: the box and the software on it.
+
+    ``packages`` names the installed distributions whose versions matter to the benchmark.
+    """
     cpu = platform.processor() or "unknown"
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
         found = re.search(r"^model name\s*:\s*(.+)$", cpuinfo.read_text(), re.MULTILINE)
         cpu = found[1] if found else cpu
-    versions = ", ".join(
-        f"{name} {_version(name)}" for name in ("uvicorn", "starlette", "strawberry-graphql")
-    )
+    versions = ", ".join(f"{name} {_version(name)}" for name in packages)
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "nproc": str(os.cpu_count()),
