@@ -3,9 +3,10 @@
 "Quiet" means the report is IN_FOLLOW_UP and its last change was a follow-up: no
 reply from the reporter (a reopening) or an admin (a re-disposition) since. The
 close goes through the one write path, ``ReportService.execute(Complete(...))``,
-as the SYSTEM actor of the node handling the report, with the version it read as
-``expected_version``: a reply that lands in between wins, and the close is
-recorded, published and synced like any other change.
+as the SYSTEM actor (a hub job, so ``everywhere``) on behalf of the node handling
+the report, with the version it read as ``expected_version``: a reply that lands
+in between wins, and the close is recorded, published and synced like any other
+change.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from hub.domain.commands import Actor, Complete
@@ -32,6 +33,21 @@ AUTO_CLOSE_NOTE = "Ditutup otomatis: tidak ada tanggapan dalam 10 hari kerja."
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+async def _unless_stopped(work: Awaitable[object], stop: asyncio.Event) -> bool:
+    """Runs ``work`` unless ``stop`` is set first (then cancels it); whether it finished."""
+    task = asyncio.ensure_future(work)
+    stopped = asyncio.ensure_future(stop.wait())
+    done, _ = await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    loser = stopped if task in done else task
+    loser.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await loser
+    if task in done:
+        task.result()
+        return True
+    return False
 
 
 class AutoCloser:
@@ -54,8 +70,8 @@ class AutoCloser:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Runs until ``stop`` is set; an unexpected error ends it (and should end the hub)."""
-        if self._sync_calendar:
-            await CalendarStore(self._db).sync()
+        if self._sync_calendar and not await _unless_stopped(CalendarStore(self._db).sync(), stop):
+            return
         while not stop.is_set():
             while await self.close_due() == self._settings.auto_close_batch:
                 if stop.is_set():
@@ -74,7 +90,7 @@ class AutoCloser:
             try:
                 await self._service.execute(
                     Complete(report_id, AUTO_CLOSE_NOTE),
-                    Actor(row["node_code"], ActorRole.SYSTEM),
+                    Actor(row["node_code"], ActorRole.SYSTEM, everywhere=True),
                     idempotency_key=f"auto-close:{report_id}:{version}",
                     expected_version=version,
                 )

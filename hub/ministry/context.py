@@ -9,6 +9,7 @@ from typing import Protocol
 
 from strawberry.dataloader import DataLoader
 
+from hub.errors import Forbidden
 from hub.ministry.deadlines import ReportDeadlines, load_deadlines
 from hub.ministry.service import MinistryService
 from hub.ministry.settings import MinistrySettings
@@ -22,7 +23,12 @@ def _now() -> datetime:
 
 
 class MinistryRequest:
-    """Built per request: the service and a fresh loader of report deadlines."""
+    """Built per request: the service and a fresh loader of report deadlines.
+
+    ``may_read`` says whether the caller may read the aggregated figures (the hub
+    grants it with the ``ministry:read`` scope); a report's deadlines follow the
+    report's own visibility and are not gated here.
+    """
 
     def __init__(
         self,
@@ -31,12 +37,20 @@ class MinistryRequest:
         *,
         source: FigureSource | None = None,
         clock: Callable[[], datetime] = _now,
+        may_read: bool = True,
     ) -> None:
         self._db = db
+        self._may_read = may_read
         self.service = MinistryService(db, settings, source=source, clock=clock)
         self.deadlines: DataLoader[uuid.UUID, ReportDeadlines | None] = DataLoader(
             load_fn=self._load
         )
+
+    def figures(self) -> MinistryService:
+        """The service, for a caller allowed to read the ministry's figures."""
+        if not self._may_read:
+            raise Forbidden("the ministry's figures need the ministry:read scope")
+        return self.service
 
     async def _load(self, keys: Sequence[uuid.UUID]) -> list[ReportDeadlines | None]:
         return await load_deadlines(self._db, keys, wib_date(self.service.now()))

@@ -174,11 +174,16 @@ class Exporter:
     """The endpoints; each builds a service per request, like the GraphQL context."""
 
     def __init__(
-        self, db: Database, settings: MinistrySettings, clock: Callable[[], datetime]
+        self,
+        db: Database,
+        settings: MinistrySettings,
+        clock: Callable[[], datetime],
+        authorize: Callable[[Request], bool],
     ) -> None:
         self._db = db
         self._settings = settings
         self._clock = clock
+        self._authorize = authorize
 
     def _service(self) -> MinistryService:
         return MinistryService(self._db, self._settings, clock=self._clock)
@@ -195,6 +200,9 @@ class Exporter:
     async def _guard(
         self, request: Request, build: Callable[[Request, str], Awaitable[Response]]
     ) -> Response:
+        if not self._authorize(request):
+            refusal = "the ministry's figures need the ministry:read scope"
+            return JSONResponse({"error": refusal, "code": "FORBIDDEN"}, status_code=403)
         fmt = request.path_params["fmt"]
         if fmt not in ("csv", "json"):
             problem = {"error": f"no export format {fmt!r}; use csv or json", "code": "NOT_FOUND"}
@@ -340,11 +348,20 @@ def _entry(e: RankingEntry) -> list[Cell]:
     ]
 
 
+def _anyone(request: Request) -> bool:
+    return True
+
+
 def ministry_routes(
-    db: Database, settings: MinistrySettings, *, clock: Callable[[], datetime] = _now
+    db: Database,
+    settings: MinistrySettings,
+    *,
+    clock: Callable[[], datetime] = _now,
+    authorize: Callable[[Request], bool] = _anyone,
 ) -> list[Route]:
-    """The export routes, to add to the hub's Starlette app."""
-    exporter = Exporter(db, settings, clock)
+    """The export routes, to add to the hub's Starlette app; ``authorize`` decides who
+    may read them (403 otherwise)."""
+    exporter = Exporter(db, settings, clock, authorize)
     return [
         Route("/export/statistics.{fmt}", exporter.statistics, methods=["GET"]),
         Route("/export/sla-compliance.{fmt}", exporter.sla_compliance, methods=["GET"]),

@@ -143,7 +143,7 @@ class RankingEntry:
     name: str
     level: InstitutionLevel
     suppressed: bool
-    received: int
+    received: int | None = None
     score: float | None = None
     verified_within_limit: float | None = None
     first_follow_up_within_limit: float | None = None

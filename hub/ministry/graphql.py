@@ -186,7 +186,7 @@ class RankingEntry:
     institution_name: str
     level: InstitutionLevel
     suppressed: bool
-    received: int
+    received: int | None
     score: float | None = strawberry.field(
         description="Mean of the four shares verified, first follow-up and completed within "
         "the limit, and completed."
@@ -276,21 +276,21 @@ class StageDeadlineType:
 async def _statistics(
     info: MinistryInfo, period: PeriodInput, group_by: GroupBy
 ) -> ReportStatistics:
-    service = info.context.ministry.service
+    service = info.context.ministry.figures()
     return ReportStatistics.of(await service.statistics(period.to_period(), group_by))
 
 
 async def _sla_compliance(
     info: MinistryInfo, period: PeriodInput, group_by: GroupBy
 ) -> SlaCompliance:
-    service = info.context.ministry.service
+    service = info.context.ministry.figures()
     return SlaCompliance.of(await service.sla_compliance(period.to_period(), group_by))
 
 
 async def _ranking(
     info: MinistryInfo, period: PeriodInput, level: InstitutionLevel | None = None
 ) -> InstitutionRanking:
-    service = info.context.ministry.service
+    service = info.context.ministry.figures()
     return InstitutionRanking.of(await service.ranking(period.to_period(), level))
 
 

@@ -58,6 +58,20 @@ class Period:
         last = self.end.replace(day=1)
         return Span(first, last) if first < last else Span(first, first)
 
+    def years(self) -> Span:
+        """The whole calendar years inside the period, as 1 January of each."""
+        months = self.months()
+        first = months.start if months.start.month == 1 else date(months.start.year + 1, 1, 1)
+        last = date(months.end.year, 1, 1)
+        return Span(first, last) if first < last else Span(months.start, months.start)
+
+    def months_around_years(self) -> tuple[Span, Span]:
+        """The whole months before and after the whole years; with them, ``months()``."""
+        months, years = self.months(), self.years()
+        if years.start == years.end:
+            return months, Span(months.end, months.end)
+        return Span(months.start, years.start), Span(years.end, months.end)
+
     def edges(self) -> tuple[Span, Span]:
         """The days before and after the whole months; together with them, the period."""
         months = self.months()

@@ -122,16 +122,14 @@ class MinistryService:
             if found is None or (level is not None and inst_level is not level):
                 continue
             if found.received < threshold:
-                withheld.append(
-                    RankingEntry(None, row["code"], row["name"], inst_level, True, found.received)
-                )
+                withheld.append(RankingEntry(None, row["code"], row["name"], inst_level, True))
                 continue
             ranked.append(
                 ranking_entry(
                     row["code"], row["name"], inst_level, found, stages.get(row["code"], {})
                 )
             )
-        ranked.sort(key=lambda e: (-(e.score or 0.0), -e.received, e.code))
+        ranked.sort(key=lambda e: (-(e.score or 0.0), -(e.received or 0), e.code))
         entries = [_with_rank(e, i) for i, e in enumerate(ranked, start=1)]
         withheld.sort(key=lambda e: e.code)
         return Ranking(period, today, level, versions, threshold, (*entries, *withheld))

@@ -14,7 +14,7 @@ from typing import Protocol
 import asyncpg
 
 from hub.ministry.figures import Counts, StageFigures
-from hub.ministry.period import Period
+from hub.ministry.period import Period, Span
 from hub.store.database import Database
 from schema.sla import SlaStage
 
@@ -81,7 +81,23 @@ class RollupSource:
         return _counts(rows)
 
     async def stages(self, period: Period, dim: str, by_month: bool, today: date) -> StageTable:
-        rows = await self._db.fetch("ministry_sla", *self._args(period, dim, by_month), today)
+        months = period.months()
+        if by_month:
+            # Year rows carry no month: read every whole month month by month.
+            years = Span(months.start, months.start)
+            before, after = months, Span(months.end, months.end)
+        else:
+            years = period.years()
+            before, after = period.months_around_years()
+        head, tail = period.edges()
+        rows = await self._db.fetch(
+            "ministry_sla",
+            dim,
+            by_month,
+            today,
+            *(years.start, years.end, before.start, before.end, after.start, after.end),
+            *(months.start, months.end, head.start, head.end, tail.start, tail.end),
+        )
         return _stage_table(rows)
 
 

@@ -35,31 +35,30 @@ HAVING sum(received) > 0
 ORDER BY key
 
 -- name: ministry_sla
--- Per group and stage: met, late, overdue (running past its due day, as of $9, the
--- WIB date today), pending, and the nearest-rank median and p90 of working days
--- taken by the ended stages. Parameters $1..$8 as ministry_statistics.
-WITH parts AS (
-    SELECT CASE WHEN $8::boolean THEN to_char(month, 'YYYY-MM') ELSE key END AS key, stage,
-           days, met, NULL::date AS due_day, n
-    FROM ministry_stage_ended
-    WHERE dim = $1 AND month >= $2::date AND month < $3::date
-    UNION ALL
-    SELECT CASE WHEN $8::boolean THEN to_char(month, 'YYYY-MM') ELSE key END, stage,
-           NULL, NULL, due_day, n
-    FROM ministry_stage_open
-    WHERE dim = $1 AND month >= $2::date AND month < $3::date
-    UNION ALL
-    SELECT CASE WHEN $8::boolean THEN to_char(month, 'YYYY-MM') ELSE key END, stage,
-           CASE WHEN status <> 'OPEN' THEN days END, status = 'MET',
-           CASE WHEN status = 'OPEN' THEN due_day END, 1
-    FROM ministry_stage_rows
-    WHERE dim = $1
-      AND ((sub_day >= $4::date AND sub_day < $5::date)
-           OR (sub_day >= $6::date AND sub_day < $7::date))
-), ended AS (
+-- Per group and stage: met, late, overdue (running past its due day as of $3, the
+-- WIB date today), pending, and the nearest-rank median and p90 of the working days
+-- taken by the stages that ended. $1 dim, $2 group by month of submission; ended
+-- stages: $4/$5 whole years (YEAR rows), $6/$7 and $8/$9 the whole months around them;
+-- running stages: $10/$11 all whole months; both: $12/$13 and $14/$15 ragged days.
+-- Spans are [from, to) dates; an empty one has from = to.
+WITH ended AS (
     SELECT key, stage, days, sum(n) AS n, coalesce(sum(n) FILTER (WHERE met), 0) AS met
-    FROM parts
-    WHERE days IS NOT NULL
+    FROM (
+        SELECT CASE WHEN $2::boolean THEN to_char(month, 'YYYY-MM') ELSE key END AS key,
+               stage, days, met, n
+        FROM ministry_stage_ended
+        WHERE dim = $1
+          AND ((grain = 'YEAR' AND month >= $4::date AND month < $5::date)
+               OR (grain = 'MONTH' AND ((month >= $6::date AND month < $7::date)
+                                        OR (month >= $8::date AND month < $9::date))))
+        UNION ALL
+        SELECT CASE WHEN $2::boolean THEN to_char(month, 'YYYY-MM') ELSE key END,
+               stage, days, status = 'MET', 1
+        FROM ministry_stage_rows
+        WHERE dim = $1 AND status IN ('MET', 'LATE')
+          AND ((sub_day >= $12::date AND sub_day < $13::date)
+               OR (sub_day >= $14::date AND sub_day < $15::date))
+    ) AS x
     GROUP BY key, stage, days
     HAVING sum(n) <> 0
 ), ranked AS (
@@ -75,10 +74,33 @@ WITH parts AS (
     FROM ranked
     GROUP BY key, stage
 ), o AS (
-    SELECT key, stage, coalesce(sum(n) FILTER (WHERE due_day < $9::date), 0) AS overdue,
-           coalesce(sum(n) FILTER (WHERE due_day >= $9::date), 0) AS pending
-    FROM parts
-    WHERE days IS NULL
+    SELECT key, stage, sum(overdue) AS overdue, sum(pending) AS pending
+    FROM (
+        -- Months whose running stages are all past due: their totals are enough.
+        SELECT CASE WHEN $2::boolean THEN to_char(month, 'YYYY-MM') ELSE key END AS key,
+               stage, n AS overdue, 0 AS pending
+        FROM ministry_stage_open_total
+        WHERE dim = $1 AND month >= $10::date AND month < $11::date
+          AND coalesce(due_max, '-infinity') < $3::date
+        UNION ALL
+        -- The other months, due day by due day.
+        SELECT CASE WHEN $2::boolean THEN to_char(d.month, 'YYYY-MM') ELSE d.key END,
+               d.stage, CASE WHEN d.due_day < $3::date THEN d.n ELSE 0 END,
+               CASE WHEN d.due_day >= $3::date THEN d.n ELSE 0 END
+        FROM ministry_stage_open_total t
+        JOIN ministry_stage_open d
+          ON d.dim = t.dim AND d.month = t.month AND d.key = t.key AND d.stage = t.stage
+        WHERE t.dim = $1 AND t.month >= $10::date AND t.month < $11::date
+          AND t.due_max >= $3::date
+        UNION ALL
+        SELECT CASE WHEN $2::boolean THEN to_char(month, 'YYYY-MM') ELSE key END, stage,
+               CASE WHEN due_day < $3::date THEN 1 ELSE 0 END,
+               CASE WHEN due_day >= $3::date THEN 1 ELSE 0 END
+        FROM ministry_stage_rows
+        WHERE dim = $1 AND status = 'OPEN'
+          AND ((sub_day >= $12::date AND sub_day < $13::date)
+               OR (sub_day >= $14::date AND sub_day < $15::date))
+    ) AS x
     GROUP BY key, stage
 )
 SELECT coalesce(e.key, o.key) AS key, coalesce(e.stage, o.stage) AS stage,
