@@ -69,15 +69,23 @@ class AutoCloser:
         self._sync_calendar = sync_calendar
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Runs until ``stop`` is set; an unexpected error ends it (and should end the hub)."""
-        if self._sync_calendar and not await _unless_stopped(CalendarStore(self._db).sync(), stop):
-            return
+        """Runs until ``stop`` is set. A failed pass (a database hiccup, a bug) is logged
+        and tried again after the interval, like the hub's other loops."""
+        interval = self._settings.auto_close_interval
+        synced = not self._sync_calendar
         while not stop.is_set():
-            while await self.close_due() == self._settings.auto_close_batch:
-                if stop.is_set():
-                    return
+            try:
+                if not synced:
+                    if not await _unless_stopped(CalendarStore(self._db).sync(), stop):
+                        return
+                    synced = True
+                while await self.close_due() == self._settings.auto_close_batch:
+                    if stop.is_set():
+                        return
+            except Exception:
+                _log.exception("auto-close pass failed; next try in %ss", interval)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=self._settings.auto_close_interval)
+                await asyncio.wait_for(stop.wait(), timeout=interval)
 
     async def close_due(self) -> int:
         """One pass: closes up to ``auto_close_batch`` due reports; returns how many it closed."""

@@ -7,6 +7,8 @@ import json
 import uuid
 from datetime import date
 
+import pytest
+
 from hub.domain.commands import Actor, Command, Complete, Dispose, FollowUp, Reopen, Verify
 from hub.domain.service import ReportService
 from hub.ministry.autoclose import AUTO_CLOSE_NOTE, AutoCloser
@@ -139,3 +141,46 @@ async def test_a_stop_during_the_first_calendar_sync_ends_the_loop_at_once(db: D
         stop.set()
         # The hub stops without waiting for the sync (it rolls back and retries next start).
         await asyncio.wait_for(task, timeout=2)
+
+
+class _FailsOnce(ReportService):
+    """The first close hits a database hiccup; the next pass goes through."""
+
+    failures = 0
+
+    async def execute(
+        self,
+        command: Command,
+        actor: Actor,
+        *,
+        idempotency_key: str | None = None,
+        expected_version: int | None = None,
+    ) -> ReportRow:
+        if not self.failures:
+            self.failures += 1
+            raise ConnectionResetError("the database went away")
+        return await super().execute(
+            command, actor, idempotency_key=idempotency_key, expected_version=expected_version
+        )
+
+
+async def test_a_failed_pass_is_logged_and_tried_again(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    w = Writer(db)
+    report = await _followed_up(w, 8)
+    clock = Clock(wib(8, 3, 9))
+    settings = MinistrySettings(auto_close_interval=1)
+    service = _FailsOnce(db, clock=clock)
+    closer = AutoCloser(db, service, settings, clock=clock, sync_calendar=False)
+    stop = asyncio.Event()
+    task = asyncio.create_task(closer.run(stop))
+    for _ in range(100):
+        if (await _state(db, report.id))[0] == "COMPLETED":
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await asyncio.wait_for(task, timeout=5)
+    assert service.failures == 1
+    assert await _state(db, report.id) == ("COMPLETED", report.version + 1)
+    assert "auto-close pass failed" in caplog.text
