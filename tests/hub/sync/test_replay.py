@@ -31,6 +31,16 @@ async def _converged(app: Starlette, url: str) -> dict[str, dict[str, int]]:
         lambda: all(nodes[n].latest() == held for n, held in expected.items()),
         what="every node sink to converge",
     )
+
+    # A sink records what it applied just after applying it: wait for that record too,
+    # or a test that edits it races the sink's last write.
+    async def recorded() -> bool:
+        for node, held in expected.items():
+            if await _sink_versions(url, node) != held:
+                return False
+        return True
+
+    await wait_until(recorded, what="every sink's record of what it applied")
     return expected
 
 
