@@ -32,12 +32,15 @@ from hub.auth.clients import ClientStore
 from hub.auth.endpoint import token_endpoint
 from hub.auth.keys import KeyRing
 from hub.auth.middleware import Authenticate, BodyLimit, RateLimit, RefusedIs400
-from hub.auth.scopes import Principal
+from hub.auth.scopes import MINISTRY_READ, Principal
 from hub.auth.tokens import Tokens, TokenSettings
 from hub.domain.commands import Actor
 from hub.domain.service import ReportService
 from hub.errors import ConfigError
 from hub.ingest import HubDirectory, Ingest, node_table_for
+from hub.ministry.autoclose import AutoCloser
+from hub.ministry.context import MinistryRequest
+from hub.ministry.export import ministry_routes
 from hub.settings import Settings, SyncMode
 from hub.store.database import Database
 from hub.sync.bus import Bus, Topics
@@ -105,6 +108,9 @@ class HubGraphQL(GraphQL[Context, None]):
             sync=self._sync,
             principal=principal,
             audit=self._audit,
+            ministry=MinistryRequest(
+                self._db, self._settings.ministry, may_read=may_read_figures(principal)
+            ),
             federation=self._federation,
         )
 
@@ -126,6 +132,11 @@ def bus_for(settings: Settings) -> Bus:
         assert settings.kafka_bootstrap_servers is not None
         return KafkaBus(settings.kafka_bootstrap_servers, topics)
     return MemoryBus(topics)
+
+
+def may_read_figures(principal: Principal) -> bool:
+    """The ministry's figures and exports: its analysts and the province's admins."""
+    return principal.is_admin or MINISTRY_READ in principal.scopes
 
 
 def _stop_process(error: BaseException) -> None:
@@ -199,6 +210,7 @@ def create_app(
             db, bus_for(settings), sinks, sink_attempts=attempts, on_failure=on_failure
         )
     graphql = HubGraphQL(db, service, settings, sync, audit, federation)
+    auto_closer = AutoCloser(db, service, settings.ministry)
     collector = metrics.HubCollector(db, sync)
 
     @contextlib.asynccontextmanager
@@ -219,6 +231,9 @@ def create_app(
                     stop_pulling = asyncio.Event()
                     pulling = asyncio.create_task(ingest.run(stop_pulling), name="pulls")
                     stack.push_async_callback(_stop_task, pulling, stop_pulling)
+                stop_closing = asyncio.Event()
+                closing = asyncio.create_task(auto_closer.run(stop_closing), name="auto-close")
+                stack.push_async_callback(_stop_task, closing, stop_closing)
                 yield
         finally:
             await db.close()
@@ -248,6 +263,11 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
+            *ministry_routes(
+                db,
+                settings.ministry,
+                authorize=lambda request: may_read_figures(request.state.principal),
+            ),
         ],
         middleware=[
             Middleware(BodyLimit, max_bytes=limits.max_body_bytes),

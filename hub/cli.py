@@ -19,6 +19,7 @@ from connectors.protocol import Connector
 from hub import admin
 from hub.app import create_app
 from hub.errors import ConfigError
+from hub.ministry.cli import add_calendar_parser, calendar_command
 from hub.settings import Secret, Settings, SyncMode, masked_url
 from hub.store.database import Database
 from schema.nodes import NODES
@@ -333,6 +334,7 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_subparsers(dest="action", required=True).add_parser(
         "verify", help="check that no entry was edited or deleted"
     )
+    add_calendar_parser(sub)
     return parser
 
 
@@ -353,6 +355,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 demo(settings)
             case "export-schema":
                 return export_schema(check=args.check)
+            case "calendar":
+                return asyncio.run(calendar_command(args, _require_database(settings)))
             case "replay":
                 codes = [n.code for n in NODES] if args.all else [args.node]
                 return asyncio.run(_replay(settings, codes, reset=args.reset))

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from hub.errors import ConfigError
+from hub.ministry.settings import MinistrySettings
 
 
 class Profile(enum.Enum):
@@ -78,6 +79,7 @@ class Settings:
     data_dir: Path = Path(".sp4n")
     limits: Limits = field(default_factory=Limits)
     auth: AuthSettings = field(default_factory=AuthSettings)
+    ministry: MinistrySettings = field(default_factory=MinistrySettings)
     pool_min_size: int = 2
     pool_max_size: int = 10
     sync: SyncMode = SyncMode.OFF
@@ -172,6 +174,7 @@ class Settings:
             pool_max_size=_int(env, "SP4N_POOL_MAX_SIZE", cls.pool_max_size),
             node_table=Path(env["SP4N_NODE_TABLE"]) if env.get("SP4N_NODE_TABLE") else None,
             connectors=_flag(env, "SP4N_CONNECTORS"),
+            ministry=MinistrySettings.from_env(env),
         )
 
 

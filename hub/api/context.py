@@ -12,6 +12,7 @@ from hub.audit import AuditLog
 from hub.auth.scopes import Principal
 from hub.domain.commands import Actor
 from hub.domain.service import ReportService
+from hub.ministry.context import MinistryRequest
 from hub.privacy import Viewer
 from hub.settings import Settings
 from hub.store.database import Database
@@ -29,6 +30,7 @@ class Context:
     sync: SyncService | None
     principal: Principal
     audit: AuditLog
+    ministry: MinistryRequest
     federation: Federation | None = None
     """The nodes' connectors; None when this hub runs none."""
 

@@ -19,6 +19,7 @@ from hub.api.pagination import (
 )
 from hub.api.types import Institution, Node, Region, Report, ReviewItem, Topic
 from hub.errors import BadInput, Forbidden
+from hub.ministry.graphql import MinistryQuery
 from hub.store.rows import InstitutionRow, NodeRow, RegionRow, ReportRow, TopicRow
 
 
@@ -42,7 +43,7 @@ def parse_id(value: str) -> uuid.UUID:
 
 
 @strawberry.type
-class Query:
+class Query(MinistryQuery):
     @strawberry.field(description="The province and its 17 kabupaten/kota.")
     async def regions(self, info: Info) -> list[Region]:
         rows = await info.context.db.fetch("list_regions")

@@ -8,6 +8,7 @@ from datetime import date, datetime
 import strawberry
 
 from hub.api.context import Info
+from hub.ministry.graphql import StageDeadlineType, report_deadlines, report_overdue
 from hub.privacy import IDENTITY_FIELDS
 from hub.store.rows import (
     DispositionRow,
@@ -286,6 +287,15 @@ class Report:
         description="The institution currently handling the report."
     )
     uuid: strawberry.Private[uuid.UUID]
+    deadlines: list[StageDeadlineType] = strawberry.field(
+        resolver=report_deadlines,
+        description="Every SLA stage: its due time (end of the Nth working day, WIB), "
+        "status and working days taken.",
+    )
+    overdue: bool = strawberry.field(
+        resolver=report_overdue,
+        description="A stage (verify, first follow-up, completion) runs past its due time.",
+    )
 
     @strawberry.field(
         description="Who reported it, as far as the caller may see (privacy flags); "
