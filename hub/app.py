@@ -285,4 +285,5 @@ def create_app(
     app.state.tokens = tokens
     app.state.clients = clients
     app.state.audit = audit
+    app.state.auto_closer = auto_closer
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import shutil
@@ -107,6 +108,9 @@ async def token_for(app: Starlette, client_id: str, node: str | None, scopes: li
 async def app(settings: Settings) -> AsyncIterator[Starlette]:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
+        # The auto-close loop syncs the calendar and makes a first pass at start; let it
+        # finish so that tests counting statements see only their own.
+        await asyncio.wait_for(app.state.auto_closer.settled.wait(), timeout=60)
         yield app
 
 

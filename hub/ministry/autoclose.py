@@ -67,10 +67,19 @@ class AutoCloser:
         self._settings = settings
         self._clock = clock
         self._sync_calendar = sync_calendar
+        self.settled = asyncio.Event()
+        """Set once the calendar is synced and the first pass is over (or the loop stopped):
+        from then on the loop is quiet until its next interval."""
 
     async def run(self, stop: asyncio.Event) -> None:
         """Runs until ``stop`` is set. A failed pass (a database hiccup, a bug) is logged
         and tried again after the interval, like the hub's other loops."""
+        try:
+            await self._run(stop)
+        finally:
+            self.settled.set()
+
+    async def _run(self, stop: asyncio.Event) -> None:
         interval = self._settings.auto_close_interval
         synced = not self._sync_calendar
         while not stop.is_set():
@@ -84,6 +93,7 @@ class AutoCloser:
                         return
             except Exception:
                 _log.exception("auto-close pass failed; next try in %ss", interval)
+            self.settled.set()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
 
