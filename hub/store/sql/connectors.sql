@@ -48,3 +48,13 @@ WHERE report_id = $1
 
 -- name: pulled_at_by_nodes
 SELECT node_code, pulled_at FROM node_watermarks WHERE node_code = ANY($1::text[])
+
+-- name: forget_node_watermarks
+-- Pulls of nodes $1 start from the beginning again (their systems were reset).
+DELETE FROM node_watermarks WHERE node_code = ANY($1::text[])
+
+-- name: forget_links_made_by_hub
+-- The ids nodes $1 gave reports the hub created there (the refs of reports that
+-- did not originate at that node); their systems were reset and forgot them.
+DELETE FROM external_refs e USING reports r
+WHERE e.report_id = r.id AND e.node_code = ANY($1::text[]) AND r.origin_node <> e.node_code
