@@ -11,6 +11,7 @@ from connectors.errors import NotSupported
 from connectors.protocol import Dependencies
 from connectors.resilience import Guard, Health
 from schema.events import ReportEvent
+from schema.report import ActorRole
 from schema.topics import TOPICS
 
 _log = logging.getLogger(__name__)
@@ -47,8 +48,10 @@ class BaseConnector:
 
     async def apply(self, event: ReportEvent) -> None:
         """Writes ``event`` to the node, creating the report there first if it is new."""
-        if event.actor_node == self.node_code:
-            # The node made this change (we pulled it, or it pushed it): it already shows it.
+        if event.actor_node == self.node_code and event.actor_role is ActorRole.SYSTEM:
+            # The hub pulled this change from the node: it already shows it. A change by
+            # the node's people through the hub (e.g. the province's verifying admins)
+            # is news to the node's own system and is written like any other.
             return
         external_id = self.external_id_of(event)
         if external_id is None:

@@ -47,7 +47,8 @@ class Connector(Protocol):
 
     async def apply(self, event: ReportEvent) -> None:
         """Writes a status change back to the node, idempotently (keyed on the event id
-        where the protocol carries one). An event this node itself caused is skipped."""
+        where the protocol carries one). An event the hub pulled from this node (its
+        SYSTEM actor) is skipped; changes by the node's people through the hub are not."""
 
     async def fetch(self, refs: Sequence[str]) -> FetchResult:
         """Live read of what the hub does not copy (attachments), batched."""

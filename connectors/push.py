@@ -69,7 +69,9 @@ class PushConnector(BaseConnector):
 
     async def apply(self, event: ReportEvent) -> None:
         if event.actor_node == self.node_code:
-            return  # the node pushed this change itself
+            # A push node's changes reach the hub as its own mutations, under any of its
+            # roles (there is no pull to mark them SYSTEM): every one came from the node.
+            return
         if self.http is None:
             self.recorded.append(event)
             return

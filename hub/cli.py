@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeElapsedColumn
 
 from connectors.protocol import Connector
+from connectors.sandbox.sandbox import Sandbox
 from hub import admin
 from hub.app import create_app
 from hub.errors import ConfigError
@@ -87,10 +88,27 @@ async def _serve(settings: Settings) -> None:
     await uvicorn.Server(config).serve()
 
 
-def _banner(settings: Settings, database: str, tokens: list[tuple[admin.DemoClient, str]]) -> None:
+def _banner(
+    settings: Settings,
+    database: str,
+    tokens: list[tuple[admin.DemoClient, str]],
+    sandbox: Sandbox,
+) -> None:
+    from hub.demo import POLL_SECONDS, TICK_SECONDS
+
     url = f"http://{settings.host}:{settings.port}/graphql"
     console.print(f"[bold green]sp4n-hub[/] GraphiQL: [link={url}]{url}[/link]")
     console.print(f"  database: {masked_url(database)}")
+    console.print(
+        f"  sandboxes: {len(sandbox.nodes)} node systems running on loopback, served through "
+        f"their connectors (pulled every {POLL_SECONDS:g} s; their staff act every "
+        f"{TICK_SECONDS:g} s):"
+    )
+    for protocol, nodes in _sandbox_servers(sandbox):
+        console.print(f"    {protocol:<8} {sandbox.url(protocol)}  nodes {', '.join(nodes)}")
+    if sandbox.postgres_url is not None:
+        where = masked_url(sandbox.postgres_url)
+        console.print(f"    postgres {where}  nodes {', '.join(sorted(sandbox.databases))}")
     if settings.sync is SyncMode.KAFKA:
         console.print(f"  sync: Apache Kafka at {settings.kafka_bootstrap_servers}")
     elif settings.sync is SyncMode.MEMORY:
@@ -106,11 +124,46 @@ def _banner(settings: Settings, database: str, tokens: list[tuple[admin.DemoClie
     for client, token in tokens:
         console.print(f"  [bold]{client.who}[/] ({' '.join(client.scopes)}):")
         print(f"    {token}")
+    console.print("  try: { nodes { code health { healthy } circuit lastPulledAt } }")
     console.print("  press Ctrl-C to stop")
 
 
+def _sandbox_servers(sandbox: Sandbox) -> list[tuple[str, list[str]]]:
+    from connectors.sandbox.sandbox import LAYOUT
+
+    protocols = sorted({p for p in LAYOUT.values() if p != "postgres"})
+    return [(p, [n for n in sandbox.nodes if LAYOUT[n] == p]) for p in protocols]
+
+
+async def _serve_demo(
+    settings: Settings, url: str, tokens: list[tuple[admin.DemoClient, str]]
+) -> None:
+    """The sandbox nodes, then the hub serving them through their connectors; Ctrl-C
+    stops the hub, then the sandbox."""
+    from hub.demo import DemoServer, demo_node_table, running_sandbox
+
+    async with running_sandbox(url) as sandbox:
+        table = demo_node_table(sandbox, settings.node_table)
+        app = create_app(replace(settings, connectors=True), node_table=table)
+        _banner(settings, url, tokens, sandbox)
+        # The banner says where everything is; uvicorn's lines and the connectors'
+        # every request (httpx logs each at INFO) would bury it.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        config = uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+        )
+        await DemoServer(config).serve()
+        console.print("stopping the sandbox nodes …")
+
+
 def demo(settings: Settings) -> None:
-    """Embedded PostgreSQL, migrations, demo data, then the hub; Ctrl-C stops all."""
+    """Embedded PostgreSQL, migrations, demo data, the sandbox nodes, then the hub
+    serving them; Ctrl-C stops all."""
     from infra.postgres import EmbeddedPostgres
 
     if settings.database_url is not None:
@@ -125,8 +178,7 @@ def demo(settings: Settings) -> None:
         asyncio.run(_seed_if_empty(url, DEMO_REPORTS))
         running = replace(settings, database_url=Secret(url))
         tokens = asyncio.run(admin.demo_tokens(running, url))
-        _banner(running, url, tokens)
-        asyncio.run(_serve(running))
+        asyncio.run(_serve_demo(running, url, tokens))
     finally:
         if server is not None:
             console.print("stopping embedded PostgreSQL …")

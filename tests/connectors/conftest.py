@@ -143,6 +143,7 @@ def event_for(
     *,
     version: int = 2,
     actor: str = "16",
+    role: ActorRole = ActorRole.INSTITUTION_ADMIN,
     report_id: str | None = None,
     event_id: str | None = None,
 ) -> ReportEvent:
@@ -162,5 +163,5 @@ def event_for(
         external_refs=refs,
         occurred_at=datetime.now(UTC),
         actor_node=actor,
-        actor_role=ActorRole.INSTITUTION_ADMIN,
+        actor_role=role,
     )

@@ -12,7 +12,7 @@ import pytest
 from connectors.change import ReportContent
 from connectors.sandbox.sandbox import Sandbox
 from schema.lifecycle import ReportState
-from schema.report import PrivacyFlags, ReportKind
+from schema.report import ActorRole, PrivacyFlags, ReportKind
 from tests.connectors.conftest import (
     KIND_NODES,
     Connect,
@@ -111,7 +111,7 @@ async def test_a_repeated_event_is_applied_once(
     assert again.get(target, latest(pages)[target]).external_version == first
 
 
-async def test_an_event_the_node_caused_is_not_written_back(
+async def test_a_change_pulled_from_the_node_is_not_written_back(
     sandbox: Sandbox, connect: Connect, node: str
 ) -> None:
     async with connect(node) as connector:
@@ -119,8 +119,25 @@ async def test_an_event_the_node_caused_is_not_written_back(
         held = sorted(await sandbox.inventory(node))
         target = next(iter([k for k in held if await sandbox.status_of(node, k) != label]))
         before = await sandbox.status_of(node, target)
-        await connector.apply(event_for(node, target, ReportState.ARCHIVED, actor=node))
+        pulled = event_for(node, target, ReportState.ARCHIVED, actor=node, role=ActorRole.SYSTEM)
+        await connector.apply(pulled)
     assert await sandbox.status_of(node, target) == before
+
+
+async def test_a_change_by_the_nodes_own_admins_through_the_hub_is_written_back(
+    sandbox: Sandbox, connect: Connect, node: str
+) -> None:
+    # E.g. the province's verifying admins act as node 16 in GraphQL: their
+    # change is news to the province's own system.
+    async with connect(node) as connector:
+        label = connector.config.status.to_external(ReportState.ARCHIVED)
+        held = sorted(await sandbox.inventory(node))
+        target = next(iter([k for k in held if await sandbox.status_of(node, k) != label]))
+        by_admin = event_for(
+            node, target, ReportState.ARCHIVED, actor=node, role=ActorRole.INSTITUTION_ADMIN
+        )
+        await connector.apply(by_admin)
+    assert await sandbox.status_of(node, target) == label
 
 
 async def test_live_reads_are_batched_and_name_the_unknown(

@@ -30,11 +30,12 @@ ON CONFLICT DO NOTHING
 
 -- name: directory_content
 -- A report's content for node $2; no row when the report is confidential and
--- $2 is not involved in it.
+-- $2 is not involved in it. $3: $2 is involved in every report (the national
+-- node, whose admins verify and forward them all).
 SELECT r.id, r.title, r.content, r.kind, r.region_code, r.topic_id, r.institution_code,
        r.anonymous, r.confidential, r.location, r.latitude, r.longitude
 FROM reports r
-WHERE r.id = $1 AND (NOT r.confidential OR $2 = ANY (report_nodes(r.id)))
+WHERE r.id = $1 AND (NOT r.confidential OR $3 OR $2 = ANY (report_nodes(r.id)))
 
 -- name: states_since_node_change
 -- The states report $1 has held since node $2 last changed it (that change
@@ -47,3 +48,13 @@ WHERE report_id = $1
 
 -- name: pulled_at_by_nodes
 SELECT node_code, pulled_at FROM node_watermarks WHERE node_code = ANY($1::text[])
+
+-- name: forget_node_watermarks
+-- Pulls of nodes $1 start from the beginning again (their systems were reset).
+DELETE FROM node_watermarks WHERE node_code = ANY($1::text[])
+
+-- name: forget_links_made_by_hub
+-- The ids nodes $1 gave reports the hub created there (the refs of reports that
+-- did not originate at that node); their systems were reset and forgot them.
+DELETE FROM external_refs e USING reports r
+WHERE e.report_id = r.id AND e.node_code = ANY($1::text[]) AND r.origin_node <> e.node_code

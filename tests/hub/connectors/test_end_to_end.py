@@ -64,8 +64,7 @@ async def test_a_regency_report_is_handled_through_the_hub_and_every_node_shows_
         return None
 
     # The national system hears of every report: the hub created it there and linked it.
-    # (Not checked for the province's own node "16": the admin acts as node 16, and a
-    # connector skips events its own node caused, so node 16 is not written to.)
+    # (The province's own node "16" hearing its admins is test_write_backs.py's concern.)
     await _eventually(lambda: _is_not_none(known_at("lapor")), "LAPOR to know it", within=90)
     external = await known_at("lapor")
     assert external is not None

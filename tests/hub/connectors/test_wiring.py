@@ -54,13 +54,17 @@ async def _submit(db: Database, *, confidential: bool) -> uuid.UUID:
     return report.id
 
 
-async def test_the_directory_withholds_a_confidential_report_from_uninvolved_nodes(
+async def test_the_directory_withholds_a_confidential_report_from_uninvolved_regencies(
     db: Database,
 ) -> None:
     directory = HubDirectory(db)
     secret = await _submit(db, confidential=True)
     public = await _submit(db, confidential=False)
     assert await directory.content(str(secret), "16.01") is None
+    # SP4N-LAPOR!'s admins verify and forward every report, confidential ones too.
+    national = await directory.content(str(secret), "lapor")
+    assert national is not None
+    assert national.privacy.confidential
     involved = await directory.content(str(secret), "16.71")
     assert involved is not None
     assert involved.privacy.confidential
