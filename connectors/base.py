@@ -48,10 +48,11 @@ class BaseConnector:
 
     async def apply(self, event: ReportEvent) -> None:
         """Writes ``event`` to the node, creating the report there first if it is new."""
-        if event.actor_node == self.node_code and event.actor_role is ActorRole.SYSTEM:
-            # The hub pulled this change from the node: it already shows it. A change by
-            # the node's people through the hub (e.g. the province's verifying admins)
-            # is news to the node's own system and is written like any other.
+        if event.actor_node == self.node_code and event.actor_role is ActorRole.NODE_SYSTEM:
+            # The change came from the node's own system (pulled, or sent by its service
+            # account): it already shows it. A change by the node's people through the
+            # hub (e.g. the province's verifying admins) or by the hub's auto-close is
+            # news to the node's system and is written like any other.
             return
         external_id = self.external_id_of(event)
         if external_id is None:

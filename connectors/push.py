@@ -18,6 +18,7 @@ from connectors.http import HttpNode
 from connectors.options import Options
 from connectors.protocol import Dependencies
 from schema.events import ReportEvent
+from schema.report import ActorRole
 
 
 def cloud_event(event: ReportEvent) -> dict[str, object]:
@@ -68,9 +69,8 @@ class PushConnector(BaseConnector):
         yield  # makes this an async generator that yields nothing
 
     async def apply(self, event: ReportEvent) -> None:
-        if event.actor_node == self.node_code:
-            # A push node's changes reach the hub as its own mutations, under any of its
-            # roles (there is no pull to mark them SYSTEM): every one came from the node.
+        if event.actor_node == self.node_code and event.actor_role is ActorRole.NODE_SYSTEM:
+            # The node sent this change itself, through its service account.
             return
         if self.http is None:
             self.recorded.append(event)

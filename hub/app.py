@@ -49,7 +49,7 @@ from hub.sync.memory import MemoryBus
 from hub.sync.recording import RecordingSink
 from hub.sync.service import SyncService
 from hub.sync.sink import Sink
-from schema.nodes import NATIONAL_NODE, NODES
+from schema.nodes import NODES
 from schema.regions import PROVINCE_CODE
 from schema.report import ActorRole
 
@@ -66,8 +66,8 @@ def actor_for(principal: Principal) -> Actor | None:
     node = principal.node_code
     if node is None or node not in principal.nodes("write"):
         return None
-    role = ActorRole.NATIONAL_ADMIN if node == NATIONAL_NODE else ActorRole.INSTITUTION_ADMIN
-    return Actor(node, role, principal.client_id)
+    # A node-scoped client is that node's service account: its own system speaking.
+    return Actor(node, ActorRole.NODE_SYSTEM, principal.client_id)
 
 
 class HubGraphQL(GraphQL[Context, None]):

@@ -202,7 +202,7 @@ class Ingest:
         )
 
     async def _apply_once(self, change: ExternalChange, stats: PullStats) -> None:
-        actor = Actor(change.node, ActorRole.SYSTEM, everywhere=True)
+        actor = Actor(change.node, ActorRole.NODE_SYSTEM, everywhere=True)
         row = await self.db.fetchrow("report_by_ref", change.node, change.external_id)
         report = ReportRow.from_record(row) if row is not None else None
         if report is None:

@@ -870,7 +870,7 @@ class _Builder:
         if channel is Channel.FACE_TO_FACE:
             return ActorRole.INSTITUTION_ADMIN
         # A report synced from a node's own system arrives through its service account.
-        return ActorRole.SYSTEM if synced else ActorRole.REPORTER
+        return ActorRole.NODE_SYSTEM if synced else ActorRole.REPORTER
 
     def _words(self, region: str, place: _Place) -> dict[str, str]:
         rng = self.rng

@@ -43,7 +43,11 @@ class ActorRole(enum.Enum):
     NATIONAL_ADMIN = "NATIONAL_ADMIN"
     INSTITUTION_ADMIN = "INSTITUTION_ADMIN"
     LIAISON_ADMIN = "LIAISON_ADMIN"
+    NODE_SYSTEM = "NODE_SYSTEM"
+    """A node's own complaint system: a change its connector pulled, or one its service
+    account sent through the hub's API. That node already knows it."""
     SYSTEM = "SYSTEM"
+    """The hub's own jobs (the auto-close)."""
 
 
 @dataclass(frozen=True, slots=True)

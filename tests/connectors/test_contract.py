@@ -119,7 +119,9 @@ async def test_a_change_pulled_from_the_node_is_not_written_back(
         held = sorted(await sandbox.inventory(node))
         target = next(iter([k for k in held if await sandbox.status_of(node, k) != label]))
         before = await sandbox.status_of(node, target)
-        pulled = event_for(node, target, ReportState.ARCHIVED, actor=node, role=ActorRole.SYSTEM)
+        pulled = event_for(
+            node, target, ReportState.ARCHIVED, actor=node, role=ActorRole.NODE_SYSTEM
+        )
         await connector.apply(pulled)
     assert await sandbox.status_of(node, target) == before
 

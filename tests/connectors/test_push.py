@@ -9,6 +9,7 @@ from connectors.protocol import Dependencies
 from connectors.push import PushConnector
 from connectors.sandbox.sandbox import Sandbox
 from schema.lifecycle import ReportState
+from schema.report import ActorRole
 from tests.connectors.conftest import Connect, event_for, pull_all
 
 NODE = "16.11"
@@ -29,9 +30,14 @@ async def test_events_are_forwarded_once_as_cloudevents_without_content(
     async with connect(NODE) as connector:
         await connector.apply(event)
         await connector.apply(event)  # a redelivery
-        await connector.apply(event_for(None, None, ReportState.VERIFIED, actor=NODE))
+        # The node's own change, sent by its service account: not echoed back to it.
+        own = event_for(None, None, ReportState.VERIFIED, actor=NODE, role=ActorRole.NODE_SYSTEM)
+        await connector.apply(own)
+        # The province's admins acting as node 16.11 (their home node): news to its system.
+        by_admin = event_for(None, None, ReportState.VERIFIED, actor=NODE, version=3)
+        await connector.apply(by_admin)
     received = sandbox.push.received[NODE]
-    assert len(received) == 1
+    assert [c["id"] for c in received] == [event.event_id, by_admin.event_id]
     cloud = received[0]
     assert cloud["id"] == event.event_id
     assert cloud["type"] == "id.go.sp4n.report.verified.v1"  # the verb's event name

@@ -133,14 +133,14 @@ def _a_sandbox_moves_a_report(port: int) -> None:
             message = json.loads(ws.recv(timeout=left))
             assert message["type"] == "next", message
             event = message["payload"]["data"]["reportEvents"]
-            if event["actorRole"] != "SYSTEM" or event["verb"] == "SUBMIT":
+            if event["actorRole"] != "NODE_SYSTEM" or event["verb"] == "SUBMIT":
                 continue
             report = _graphql(port, HISTORY, id=event["reportId"])["report"]
             node, version = event["actorNode"], event["version"]
             by_node = [
                 h
                 for h in report["history"]
-                if h["actorNode"] == node and h["actorRole"] == "SYSTEM"
+                if h["actorNode"] == node and h["actorRole"] == "NODE_SYSTEM"
             ]
             this = next(h for h in by_node if h["version"] == version)
             before = datetime.fromisoformat(this["at"]) - timedelta(seconds=2)

@@ -27,7 +27,7 @@ async def test_a_fresh_sandbox_is_pulled_from_the_start_and_gets_the_hubs_report
                 region_code="16.71", topic_id=601, channel=Channel.INTEGRATED_APP,
                 external_node="16.71", external_id="1671-00001",
             ),
-            Actor("16.71", ActorRole.SYSTEM, everywhere=True),
+            Actor("16.71", ActorRole.NODE_SYSTEM, everywhere=True),
         )  # fmt: skip
         await HubDirectory(db).link(str(report.id), "lapor", "1916449")
         for node in ("16.71", "lapor", "16.01"):

@@ -116,6 +116,16 @@ async def test_a_confidential_regency_report_reaches_lapor_but_no_other_regency(
     # The content went; the reporter's identity did not.
     assert created.reporter_name is None
 
+    # The regency's own app sent it (its service account): its system is not sent it back.
+    sync: SyncService = connected_app.state.sync
+
+    async def drained() -> bool:
+        return sync.lag(REGENCY) == 0
+
+    await _eventually(drained, "the regency's sink to read every event")
+    held = await sandbox.inventory(REGENCY)
+    assert report_id not in {hub_id for hub_id, _ in held.values()}
+
     # Another regency's connector, asking the hub, still gets nothing to create.
     directory = HubDirectory(db)
     assert await directory.content(report_id, "16.01") is None
