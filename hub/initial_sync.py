@@ -105,43 +105,51 @@ class InitialSync:
         now = self.clock()
         sql = self.db.sql
         async with self.db.pool.acquire() as conn, conn.transaction():
-            raced = await self._write(conn, node, plan, now) if new or plan.reviews else []
+            raced, written_rows = await self._write(conn, node, plan, now) if new else ([], (0, 0))
             if raced:
                 by_id = {c.external_id: c for c in new}
                 leftovers += [by_id[i] for i in raced]
             leftovers += later
-            written = not leftovers
-            if written:
+            watermark = not leftovers
+            if watermark:
                 await conn.execute(
                     sql["upsert_watermark"], node, page.watermark, now, len(page.changes)
                 )
-            if new:
+            if any(written_rows):  # a re-run that adds nothing leaves no trace either
                 await self.audit.record(
                     client_id=None,
                     node_code=node,
                     action=AUDIT_ACTION,
                     report_id=None,
-                    outcome=f"OK: {len(plan.reports) - len(raced)} reports, "
-                    f"{plan.reviewed} to review",
+                    outcome=f"OK: {written_rows[0]} reports, {written_rows[1]} to review",
                     conn=conn,
                 )
-        return PageResult(plan, unchanged_known, leftovers, written)
+        return PageResult(plan, unchanged_known, leftovers, watermark)
 
-    async def _write(self, conn: Connection, node: str, plan: Plan, now: datetime) -> list[str]:
+    async def _write(
+        self, conn: Connection, node: str, plan: Plan, now: datetime
+    ) -> tuple[list[str], tuple[int, int]]:
+        """Copies the plan in; returns the external ids another writer linked meanwhile
+        (left out) and how many reports and review items were written."""
         sql = self.db.sql
         await conn.execute(sql["bulk_stage"])
         for table, columns, rows in rows_of(plan):
             if rows:
                 await conn.copy_records_to_table(table, records=rows, columns=columns)
         raced = [r["external_id"] for r in await conn.fetch(sql["bulk_drop_known"], node)]
-        await conn.execute(sql["bulk_insert_reports"], node, now)
+        reports = await conn.execute(sql["bulk_insert_reports"], node, now)
         await conn.execute(sql["bulk_insert_external_refs"], node)
         await conn.execute(sql["bulk_insert_reporters"])
         await conn.execute(sql["bulk_insert_dispositions"], node, now)
         await conn.execute(sql["bulk_insert_follow_ups"], node, now)
         await conn.execute(sql["bulk_insert_history"], node, now, ActorRole.SYSTEM.value)
-        await conn.execute(sql["bulk_insert_reviews"], node)
-        return raced
+        reviews = await conn.execute(sql["bulk_insert_reviews"], node)
+        return raced, (_rows_of(reports), _rows_of(reviews))
+
+
+def _rows_of(status: str) -> int:
+    """The row count of an ``INSERT 0 <n>`` status tag."""
+    return int(status.rsplit(" ", 1)[1])
 
 
 def _first_of_each(
