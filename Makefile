@@ -36,10 +36,12 @@ wrk:
 bench: $(STAMP) wrk
 	$(BIN)/python -m bench.reports_page
 	$(BIN)/python -m bench.sync_throughput
+	$(BIN)/python -m bench.initial_sync
 
 bench-quick: $(STAMP) wrk
 	$(BIN)/python -m bench.reports_page --quick
 	$(BIN)/python -m bench.sync_throughput --quick
+	$(BIN)/python -m bench.initial_sync --quick
 
 clean:
 	rm -rf $(VENV) .sp4n .mypy_cache .ruff_cache .pytest_cache

@@ -6,11 +6,13 @@ disposed at once), so a pulled state becomes a short run of domain commands.
 
 from __future__ import annotations
 
+import functools
 from collections import deque
 
 from schema.lifecycle import VERBS, ReportState, Verb, can_apply
 
 
+@functools.cache  # a pure function of two enum members; an import asks it per report
 def verbs_between(current: ReportState, target: ReportState) -> tuple[Verb, ...] | None:
     """The shortest run of verbs from ``current`` to ``target``.
 

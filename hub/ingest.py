@@ -3,11 +3,15 @@
 For each node whose connector pulls (every kind but ``push``), changes are read
 page by page from the node's persisted watermark. Each change becomes a run of
 domain commands through ``ReportService.execute``, acting as the pulling node's
-SYSTEM actor (so that node's connector skips writing the change back to it).
+NODE_SYSTEM actor (so that node's connector skips writing the change back to it).
 What the hub will not guess (an unmapped status or topic, a move the life cycle
 forbids) goes to the review queue. A page's watermark is persisted only after
 its changes were applied, so a crash re-pulls at most one page, and idempotency
 keys make that harmless.
+
+A node's first pull (no watermark yet) is imported set-wise instead, with the
+same decisions and without outbox events; see ``hub.initial_sync``. Every
+later pull runs change by change as above.
 """
 
 from __future__ import annotations
@@ -27,29 +31,20 @@ from connectors.errors import ConnectorError, NodeTableError
 from connectors.federation import Federation
 from connectors.protocol import Connector
 from connectors.transitions import verbs_between
+from hub.audit import AuditLog
 from hub.domain.commands import (
     Actor,
-    Archive,
-    Complete,
-    Dispose,
-    FollowUp,
-    Postpone,
-    Reopen,
-    Reporter,
-    Submit,
-    Transition,
-    Verify,
 )
 from hub.domain.service import ReportService
 from hub.errors import BadInput, ConfigError, InvalidTransition, VersionConflict
+from hub.initial_sync import InitialSync
+from hub.pulled import submit_for, transition_for
 from hub.store.database import Database
 from hub.store.rows import ReportRow
-from schema.lifecycle import ReportState, Verb
+from schema.lifecycle import ReportState
 from schema.nodes import NATIONAL_NODE
 from schema.report import (
     ActorRole,
-    ArchiveReason,
-    ComplaintSubKind,
     PrivacyFlags,
     ReportKind,
 )
@@ -131,6 +126,12 @@ class Ingest:
     federation: Federation
     clock: Callable[[], datetime] = _now
     stats: dict[str, PullStats] = field(default_factory=dict)
+    bulk: bool = True
+    """Import a node's first pull (no watermark yet) set-wise, see ``hub.initial_sync``."""
+    initial: InitialSync = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.initial = InitialSync(self.db, self.clock, AuditLog(self.db, self.clock))
 
     def pulling(self, nodes: Iterable[str] | None = None) -> list[Connector]:
         """The connectors that pull (every kind but ``push``), optionally only ``nodes``."""
@@ -148,17 +149,37 @@ class Ingest:
         node = connector.node_code
         stats = self.stats.setdefault(node, PullStats())
         watermark = await self.db.fetchval("watermark_of", node)
+        initial = self.bulk and watermark is None
         async for page in connector.pull(watermark):
-            for change in page.changes:
-                await self.apply(change, stats)
-            await self.db.execute(
-                "upsert_watermark", node, page.watermark, self.clock(), len(page.changes)
-            )
+            if initial:
+                await self._import(node, page, stats)
+            else:
+                for change in page.changes:
+                    await self.apply(change, stats)
+                await self.db.execute(
+                    "upsert_watermark", node, page.watermark, self.clock(), len(page.changes)
+                )
             stats.pages += 1
             stats.changes += len(page.changes)
             if on_page is not None:
                 on_page(page)
         return stats
+
+    async def _import(self, node: str, page: ChangePage, stats: PullStats) -> None:
+        """One page of a first pull: new reports set-wise, the rest change by change."""
+        result = await self.initial.import_page(node, page)
+        plan = result.plan
+        stats.submitted += plan.submitted
+        stats.moved += plan.moved
+        stats.unchanged += plan.unchanged + result.unchanged_known
+        stats.reviewed += plan.reviewed
+        if result.watermark_written:
+            return
+        for change in result.leftovers:
+            await self.apply(change, stats)
+        await self.db.execute(
+            "upsert_watermark", node, page.watermark, self.clock(), len(page.changes)
+        )
 
     async def run_node(self, connector: Connector, stop: asyncio.Event) -> None:
         """Pulls one node every ``poll_interval`` until ``stop``; a failing node only logs."""
@@ -211,7 +232,7 @@ class Ingest:
                 return
             try:
                 report = await self.service.execute(
-                    _submit(change), actor, idempotency_key=change.idempotency_key
+                    submit_for(change), actor, idempotency_key=change.idempotency_key
                 )
             except BadInput as error:
                 await self._review(change, f"cannot submit: {error.message}", None, stats)
@@ -234,7 +255,7 @@ class Ingest:
             return
         for verb in verbs:
             try:
-                command = _transition(verb, report, change)
+                command = transition_for(verb, report.id, change)
                 report = await self.service.execute(
                     command,
                     actor,
@@ -275,59 +296,3 @@ class Ingest:
             report_id,
         )
         stats.reviewed += 1
-
-
-def _submit(change: ExternalChange) -> Submit:
-    assert change.topic_id is not None
-    sub_kind = change.complaint_sub_kind
-    if change.kind is ReportKind.COMPLAINT and sub_kind is None:
-        sub_kind = ComplaintSubKind.NON_SUPERVISORY
-    who = change.reporter
-    reporter = (
-        Reporter(name=who.name, nik=who.nik, phone=who.phone, email=who.email)
-        if who is not None
-        else None
-    )
-    return Submit(
-        kind=change.kind,
-        title=change.title,
-        content=change.content,
-        region_code=change.region_code,
-        topic_id=change.topic_id,
-        channel=change.channel,
-        complaint_sub_kind=sub_kind,
-        institution_code=None,
-        incident_date=change.incident_date,
-        location=change.location,
-        latitude=change.latitude,
-        longitude=change.longitude,
-        tags=change.tags,
-        privacy=change.privacy,
-        reporter=reporter,
-        external_node=change.node,
-        external_id=change.external_id,
-    )
-
-
-def _transition(verb: Verb, report: ReportRow, change: ExternalChange) -> Transition:
-    """The command for one step towards the node's state, from the change's fields."""
-    said = change.note or f"status at node {change.node}: {change.raw_state}"
-    rid = report.id
-    match verb:
-        case Verb.VERIFY:
-            return Verify(rid, note=change.note)
-        case Verb.POSTPONE:
-            return Postpone(rid, note=said)
-        case Verb.DISPOSE:
-            if change.institution_code is None:
-                raise BadInput("the node names no institution to dispose to")
-            return Dispose(rid, institution_code=change.institution_code, note=change.note)
-        case Verb.FOLLOW_UP:
-            return FollowUp(rid, content=said)
-        case Verb.COMPLETE:
-            return Complete(rid, note=change.note)
-        case Verb.REOPEN:
-            return Reopen(rid, note=said)
-        case Verb.ARCHIVE:
-            return Archive(rid, reason=change.archive_reason or ArchiveReason.UNCLEAR, note=said)
-    raise BadInput(f"{verb.value} is not a transition")

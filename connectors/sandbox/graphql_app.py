@@ -102,7 +102,7 @@ class _Root:
 
     def perubahanAduan(self, _info: Any, jumlah: int, sejak: str | None = None) -> object:
         after = int(sejak) if sejak and sejak.isdigit() else 0
-        changed = [r for r in self.system.by_seq() if r.seq > after]
+        changed = self.system.after_seq(after, jumlah + 1)
         page = changed[:jumlah]
         return {
             "simpul": [render(r) for r in page],

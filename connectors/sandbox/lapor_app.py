@@ -88,7 +88,7 @@ def build_app(backend: Backend) -> Starlette:
         page = int_param(request, "halaman", 1, 1_000_000)
         province = q.get("kode_provinsi", "16")
         found = [
-            r for r in system.by_update()
+            r for r in (system.updated_since(lo) if lo is not None else system.by_update())
             if (lo is None or r.updated_at >= lo) and (hi is None or r.updated_at <= hi)
             and r.region.split(".")[0] == province
         ]  # fmt: skip

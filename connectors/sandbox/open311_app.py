@@ -99,7 +99,8 @@ def build_app(backend: Backend) -> Starlette:
     async def requests(request: Request) -> Response:
         system = await backend.enter(request, auth=False)
         q = request.query_params
-        found = system.by_update()
+        updated_after = parse_time(q.get("updated_after"), "updated_after")
+        found = system.updated_since(updated_after) if updated_after else system.by_update()
         if "service_request_id" in q:
             wanted = set(q["service_request_id"].split(","))
             found = [r for r in found if r.id in wanted]

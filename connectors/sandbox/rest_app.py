@@ -70,14 +70,13 @@ def build_app(backend: Backend) -> Starlette:
         since = parse_time(q.get("updated_since"), "updated_since")
         if since is not None:
             page = int_param(request, "page", 1, 1_000_000)
-            found = [r for r in system.by_update() if r.updated_at >= since]
-            found = found[(page - 1) * limit : page * limit]
+            found = system.updated_since(since)[(page - 1) * limit : page * limit]
             following = None
         else:
             cursor = q.get("cursor", "0")
             if not cursor.isdigit():
                 raise HTTPException(400, "cursor is not one this CRM gave out")
-            found = [r for r in system.by_seq() if r.seq > int(cursor)][:limit]
+            found = system.after_seq(int(cursor), limit)
             following = str(found[-1].seq) if found else cursor
         body = [render(r) for r in found]
         if backend.faults.malformed(system.code):

@@ -7,6 +7,7 @@ id, creations on the hub's report id, as the connectors expect of a node.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import random
 from collections.abc import Callable, Iterator
@@ -86,6 +87,10 @@ class NodeSystem:
         self._created: dict[str, str] = {}
         self.writes = 0
         """Writes that changed something (a repeated event id does not count)."""
+        # The orders pages are cut from, sorted once per change rather than once per
+        # request: a first pull of a large node asks for hundreds of pages.
+        self._by_update: list[SandboxReport] | None = None
+        self._by_seq: list[SandboxReport] | None = None
 
     def stamp(self) -> datetime:
         """Now, strictly after every earlier stamp, so update times order changes."""
@@ -99,17 +104,40 @@ class NodeSystem:
             report.seq = next(self._seq)
             self._last = max(self._last, report.updated_at)
             self.reports[report.id] = report
+        self.changed()
 
     def by_update(self) -> list[SandboxReport]:
-        return sorted(self.reports.values(), key=lambda r: (r.updated_at, r.id))
+        """Every report, oldest update first (do not modify the list)."""
+        if self._by_update is None:
+            self._by_update = sorted(self.reports.values(), key=lambda r: (r.updated_at, r.id))
+        return self._by_update
 
     def by_seq(self) -> list[SandboxReport]:
-        return sorted(self.reports.values(), key=lambda r: r.seq)
+        """Every report in change order (do not modify the list)."""
+        if self._by_seq is None:
+            self._by_seq = sorted(self.reports.values(), key=lambda r: r.seq)
+        return self._by_seq
+
+    def after_seq(self, seq: int, limit: int) -> list[SandboxReport]:
+        """Up to ``limit`` reports changed after change number ``seq``, in change order."""
+        ordered = self.by_seq()
+        start = bisect.bisect_right(ordered, seq, key=lambda r: r.seq)
+        return ordered[start : start + limit]
+
+    def updated_since(self, since: datetime) -> list[SandboxReport]:
+        """Reports updated at or after ``since``, oldest first."""
+        ordered = self.by_update()
+        return ordered[bisect.bisect_left(ordered, since, key=lambda r: r.updated_at) :]
+
+    def changed(self) -> None:
+        """Forgets the cached orders; every change to a report's seq or time calls it."""
+        self._by_update = self._by_seq = None
 
     def _touch(self, report: SandboxReport) -> None:
         report.version += 1
         report.seq = next(self._seq)
         report.updated_at = self.stamp()
+        self.changed()
 
     def set_status(
         self, report: SandboxReport, label: str, note: str, step: int | None = None
@@ -146,6 +174,7 @@ class NodeSystem:
         report.seq = next(self._seq)
         self.reports[report.id] = report
         self._created[hub_id] = report.id
+        self.changed()
         return report
 
     def add(self, report: SandboxReport) -> SandboxReport:
@@ -153,6 +182,7 @@ class NodeSystem:
         report.created_at = report.updated_at = self.stamp()
         report.seq = next(self._seq)
         self.reports[report.id] = report
+        self.changed()
         return report
 
     def next_id(self) -> str:

@@ -1,0 +1,165 @@
+"""The initial import of a node: its first pull, written set-wise.
+
+A node's first pull (no watermark yet; ``sp4n-hub sync --once`` on a fresh
+index) brings every report the node holds, tens of thousands at once. Running
+each through ``ReportService`` (a transaction, an audit entry under the chain's
+lock, an outbox row and an idempotency key per command) manages a few hundred
+reports a second. Here each page is planned in memory by ``hub.import_plan``
+with the per-change path's own decisions (the same command builders and
+validators, the same review reasons), COPYed into temporary staging tables and
+moved into ``reports``, ``reporters``, ``external_refs``, ``report_history``,
+``dispositions``, ``follow_ups`` and ``review_queue`` with INSERT … SELECT, in
+one transaction per page together with the page's watermark.
+
+What differs from the per-change path, on purpose:
+
+- **No outbox events.** The imported reports already exist in their node (and,
+  through it, in SP4N-LAPOR!): an event per imported report would only make
+  every sink write back what the nodes already hold. Changes pulled after the
+  import run through the per-change path and are published as usual.
+- **One audit entry per page** (action ``IMPORT``, outcome ``OK: <n> reports``),
+  not one per command: the chain's lock is taken once per page.
+- **No idempotency keys.** The import is idempotent on the external ref
+  ``(node, external id)`` (and the review queue on ``(node, external id,
+  external version)``) with ON CONFLICT; a report already linked is skipped
+  when its state agrees with the node, else handed to the per-change path.
+- **One time per page.** Every row of a page carries the hub's time of the page.
+
+Roll-ups stay correct without extra work: the history rows of a page go in as
+one statement, so the ministry trigger refreshes the page's reports in one
+set-wise pass, inside the page's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from connectors.change import ChangePage, ExternalChange
+from hub.audit import AuditLog
+from hub.import_plan import Plan, Reference, plan_page, rows_of
+from hub.store.connection import Connection
+from hub.store.database import Database
+from schema.lifecycle import ReportState
+from schema.report import ActorRole
+
+AUDIT_ACTION = "IMPORT"
+
+
+@dataclass(slots=True)
+class PageResult:
+    """What one imported page did, and the changes left to the per-change path."""
+
+    plan: Plan
+    unchanged_known: int = 0
+    leftovers: list[ExternalChange] = field(default_factory=list)
+    watermark_written: bool = False
+
+
+@dataclass(slots=True)
+class InitialSync:
+    """Imports pages of a node's first pull; one instance serves every node."""
+
+    db: Database
+    clock: Callable[[], datetime]
+    audit: AuditLog
+    _reference: Reference | None = None
+
+    async def reference(self) -> Reference:
+        if self._reference is None:
+            row = await self.db.fetchrow("bulk_reference")
+            assert row is not None
+            self._reference = Reference(
+                frozenset(row["regions"]),
+                frozenset(row["topics"]),
+                frozenset(row["institutions"]),
+                frozenset(row["nodes"]),
+            )
+        return self._reference
+
+    async def import_page(self, node: str, page: ChangePage) -> PageResult:
+        """Writes the page's new reports and, when nothing is left over, its watermark.
+
+        Leftovers (a report the hub already holds in another state, or a second
+        change of one report within the page) are returned for the per-change
+        path; the caller then persists the watermark after applying them.
+        """
+        fresh, later = _first_of_each(page.changes)
+        known = {
+            r["external_id"]: ReportState(r["state"])
+            for r in await self.db.fetch("bulk_known_refs", node, [c.external_id for c in fresh])
+        }
+        unchanged_known = 0
+        new: list[ExternalChange] = []
+        leftovers: list[ExternalChange] = []
+        for change in fresh:
+            state = known.get(change.external_id)
+            if state is None:
+                new.append(change)
+            elif state in change.agrees_with:
+                unchanged_known += 1
+            else:
+                leftovers.append(change)
+        plan = plan_page(new, await self.reference())
+        now = self.clock()
+        sql = self.db.sql
+        async with self.db.pool.acquire() as conn, conn.transaction():
+            raced, written_rows = await self._write(conn, node, plan, now) if new else ([], (0, 0))
+            if raced:
+                by_id = {c.external_id: c for c in new}
+                leftovers += [by_id[i] for i in raced]
+            leftovers += later
+            watermark = not leftovers
+            if watermark:
+                await conn.execute(
+                    sql["upsert_watermark"], node, page.watermark, now, len(page.changes)
+                )
+            if any(written_rows):  # a re-run that adds nothing leaves no trace either
+                await self.audit.record(
+                    client_id=None,
+                    node_code=node,
+                    action=AUDIT_ACTION,
+                    report_id=None,
+                    outcome=f"OK: {written_rows[0]} reports, {written_rows[1]} to review",
+                    conn=conn,
+                )
+        return PageResult(plan, unchanged_known, leftovers, watermark)
+
+    async def _write(
+        self, conn: Connection, node: str, plan: Plan, now: datetime
+    ) -> tuple[list[str], tuple[int, int]]:
+        """Copies the plan in; returns the external ids another writer linked meanwhile
+        (left out) and how many reports and review items were written."""
+        sql = self.db.sql
+        await conn.execute(sql["bulk_stage"])
+        for table, columns, rows in rows_of(plan):
+            if rows:
+                await conn.copy_records_to_table(table, records=rows, columns=columns)
+        raced = [r["external_id"] for r in await conn.fetch(sql["bulk_drop_known"], node)]
+        reports = await conn.execute(sql["bulk_insert_reports"], node, now)
+        await conn.execute(sql["bulk_insert_external_refs"], node)
+        await conn.execute(sql["bulk_insert_reporters"])
+        await conn.execute(sql["bulk_insert_dispositions"], node, now)
+        await conn.execute(sql["bulk_insert_follow_ups"], node, now)
+        await conn.execute(sql["bulk_insert_history"], node, now, ActorRole.NODE_SYSTEM.value)
+        reviews = await conn.execute(sql["bulk_insert_reviews"], node)
+        return raced, (_rows_of(reports), _rows_of(reviews))
+
+
+def _rows_of(status: str) -> int:
+    """The row count of an ``INSERT 0 <n>`` status tag."""
+    return int(status.rsplit(" ", 1)[1])
+
+
+def _first_of_each(
+    changes: Sequence[ExternalChange],
+) -> tuple[list[ExternalChange], list[ExternalChange]]:
+    """Each report's first change in the page, and its later ones (applied one by one)."""
+    seen: set[str] = set()
+    first: list[ExternalChange] = []
+    later: list[ExternalChange] = []
+    for change in changes:
+        (later if change.external_id in seen else first).append(change)
+        seen.add(change.external_id)
+    return first, later

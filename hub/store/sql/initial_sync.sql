@@ -1,0 +1,96 @@
+-- The initial import of a node: a page's planned rows are copied into staging
+-- tables, then moved set-wise into the index (hub/initial_sync.py). $1 is always
+-- the node, $2 the hub's time of the page, $3 the actor role.
+
+-- name: bulk_reference
+SELECT ARRAY(SELECT code FROM regions) AS regions,
+       ARRAY(SELECT id FROM topics) AS topics,
+       ARRAY(SELECT code FROM institutions) AS institutions,
+       ARRAY(SELECT code FROM nodes) AS nodes
+
+-- name: bulk_known_refs
+-- Which of the page's external ids already name a report, and its state.
+SELECT e.external_id, r.state
+FROM external_refs e JOIN reports r ON r.id = e.report_id
+WHERE e.node_code = $1 AND e.external_id = ANY ($2::text[])
+
+-- name: bulk_stage
+-- Dropped at commit; one set per page and connection.
+CREATE TEMP TABLE bulk_reports (
+    id uuid NOT NULL, kind text, complaint_sub_kind text, title text, content text,
+    incident_date date, location text, latitude double precision, longitude double precision,
+    topic_id integer, tags text[], channel text, anonymous boolean, confidential boolean,
+    region_code text, institution_code text, state text, archive_reason text,
+    version integer, sla_rule_version text, external_id text NOT NULL
+) ON COMMIT DROP;
+CREATE TEMP TABLE bulk_reporters (
+    report_id uuid, name text, nik text, phone text, email text
+) ON COMMIT DROP;
+CREATE TEMP TABLE bulk_history (
+    report_id uuid, version integer, verb text, from_state text, to_state text, note text
+) ON COMMIT DROP;
+CREATE TEMP TABLE bulk_dispositions (
+    report_id uuid, seq integer, from_institution text, to_institution text, note text
+) ON COMMIT DROP;
+CREATE TEMP TABLE bulk_follow_ups (
+    ord integer, report_id uuid, institution_code text, content text
+) ON COMMIT DROP;
+CREATE TEMP TABLE bulk_reviews (
+    external_id text, external_version text, raw_state text, reason text, report_id uuid
+) ON COMMIT DROP;
+
+-- name: bulk_drop_known
+-- A report another writer linked meanwhile is left to the per-change path.
+DELETE FROM bulk_reports s USING external_refs e
+WHERE e.node_code = $1 AND e.external_id = s.external_id
+RETURNING s.external_id
+
+-- name: bulk_insert_reports
+INSERT INTO reports (id, kind, complaint_sub_kind, title, content, incident_date, location,
+                     latitude, longitude, topic_id, tags, channel, anonymous, confidential,
+                     origin_node, region_code, institution_code, state, archive_reason, version,
+                     sla_rule_version, submitted_at, updated_at)
+SELECT id, kind, complaint_sub_kind, title, content, incident_date, location, latitude,
+       longitude, topic_id, tags, channel, anonymous, confidential, $1, region_code,
+       institution_code, state, archive_reason, version, sla_rule_version, $2, $2
+FROM bulk_reports
+ON CONFLICT (id) DO NOTHING
+
+-- name: bulk_insert_external_refs
+INSERT INTO external_refs (node_code, external_id, report_id)
+SELECT $1, external_id, id FROM bulk_reports
+ON CONFLICT (node_code, external_id) DO NOTHING
+
+-- name: bulk_insert_reporters
+INSERT INTO reporters (report_id, name, nik, phone, email)
+SELECT p.report_id, p.name, p.nik, p.phone, p.email
+FROM bulk_reporters p JOIN bulk_reports s ON s.id = p.report_id
+ON CONFLICT (report_id) DO NOTHING
+
+-- name: bulk_insert_dispositions
+INSERT INTO dispositions (report_id, seq, from_institution, to_institution, note, actor_node, at)
+SELECT d.report_id, d.seq, d.from_institution, d.to_institution, d.note, $1, $2
+FROM bulk_dispositions d JOIN bulk_reports s ON s.id = d.report_id
+ON CONFLICT (report_id, seq) DO NOTHING
+
+-- name: bulk_insert_follow_ups
+INSERT INTO follow_ups (report_id, institution_code, content, actor_node, at)
+SELECT f.report_id, f.institution_code, f.content, $1, $2
+FROM bulk_follow_ups f JOIN bulk_reports s ON s.id = f.report_id
+ORDER BY f.ord
+
+-- name: bulk_insert_history
+-- One statement: the ministry trigger refreshes the page's reports in one pass.
+INSERT INTO report_history (report_id, version, verb, from_state, to_state, actor_node,
+                            actor_role, note, at)
+SELECT h.report_id, h.version, h.verb, h.from_state, h.to_state, $1, $3, h.note, $2
+FROM bulk_history h JOIN bulk_reports s ON s.id = h.report_id
+ON CONFLICT (report_id, version) DO NOTHING
+
+-- name: bulk_insert_reviews
+-- The same node version is queued once, however often it is imported.
+INSERT INTO review_queue (node_code, external_id, external_version, raw_state, reason, report_id)
+SELECT $1, v.external_id, v.external_version, v.raw_state, v.reason, v.report_id
+FROM bulk_reviews v
+WHERE v.report_id IS NULL OR EXISTS (SELECT 1 FROM bulk_reports s WHERE s.id = v.report_id)
+ON CONFLICT (node_code, external_id, external_version) DO NOTHING

@@ -1,0 +1,273 @@
+"""A node's first pull, imported set-wise, against the per-change path on the same sandbox."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import asyncpg
+import pytest
+
+from connectors.change import ChangePage
+from connectors.config import NodeTable
+from connectors.errors import MalformedPayload
+from connectors.federation import Federation
+from connectors.protocol import Dependencies
+from connectors.registry import default_registry
+from connectors.sandbox.faults import Fault
+from connectors.sandbox.sandbox import Sandbox
+from hub.domain.service import ReportService
+from hub.ingest import HubDirectory, Ingest
+from hub.initial_sync import AUDIT_ACTION
+from hub.ministry.figures import GroupBy
+from hub.ministry.period import Period
+from hub.ministry.service import MinistryService
+from hub.ministry.settings import MinistrySettings
+from hub.store.database import Database
+from schema.calendar import WIB
+
+NOW = datetime(2026, 3, 2, 9, 30, tzinfo=WIB)
+UNMAPPED_STATE = ("lapor", "Bukan Wewenang")  # LAPOR!'s label the default mapping lacks
+
+
+def _fixed() -> datetime:
+    return NOW
+
+
+@pytest.fixture
+async def other_db(postgres_url: str, template_url: str) -> AsyncIterator[Database]:
+    """A second fresh index, so both paths can fill one each from the same sandbox."""
+    name = f"sp4n_test_{os.getpid()}_per_change"
+    base = postgres_url.rpartition("/")[0]
+    template = template_url.rpartition("/")[2]
+    admin = await asyncpg.connect(postgres_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
+        database = Database(f"{base}/{name}", min_size=1, max_size=4)
+        await database.open()
+        try:
+            yield database
+        finally:
+            await database.close()
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@dataclass
+class Pulled:
+    ingest: Ingest
+    filled_pages: int = 0
+    """Pages that carried changes (a date window may close with an empty one)."""
+
+
+async def _pull(db: Database, table: NodeTable, *, bulk: bool) -> Pulled:
+    service = ReportService(db, clock=_fixed)
+    federation: Federation = default_registry().build(
+        table, Dependencies(directory=HubDirectory(db))
+    )
+    pulled = Pulled(Ingest(db, service, federation, clock=_fixed, bulk=bulk))
+
+    def count(page: ChangePage) -> None:
+        pulled.filled_pages += bool(page.changes)
+
+    await federation.start()
+    try:
+        for connector in pulled.ingest.pulling():
+            await pulled.ingest.pull_once(connector, on_page=count)
+    finally:
+        await federation.stop()
+    return pulled
+
+
+async def _oddities(sandbox: Sandbox) -> dict[str, str]:
+    """Reports the hub must not guess about: an unmapped status, an unmapped topic, and a
+    disposition to an institution the hub does not know. Returns kind -> external id."""
+    node, label = UNMAPPED_STATE
+    unmapped_state = sorted(await sandbox.inventory(node))[0]
+    await sandbox.set_status(node, unmapped_state, label)
+    rest = sandbox.systems["16.01"]
+    unmapped_topic = sorted(rest.reports)[1]
+    rest.reports[unmapped_topic].category = "TIDAK-ADA"
+    gql = sandbox.systems["16.07"]
+    unknown_institution = sorted(gql.reports)[2]
+    gql.reports[unknown_institution].institution = "dinas-yang-tidak-ada"
+    gql.set_status(gql.reports[unknown_institution], "DIDISPOSISI", "Diteruskan")
+    return {
+        "state": unmapped_state,
+        "topic": unmapped_topic,
+        "institution": unknown_institution,
+    }
+
+
+def _rows(records: list[asyncpg.Record], key: Callable[[asyncpg.Record], Any]) -> dict[Any, Any]:
+    grouped: dict[Any, list[tuple[object, ...]]] = {}
+    for r in records:
+        grouped.setdefault(key(r), []).append(tuple(r.values())[1:])
+    return grouped
+
+
+async def _index(db: Database) -> dict[str, Any]:
+    """The whole index, keyed by the node's ref instead of the hub's random report ids."""
+    pool = db.pool
+    ref = {
+        r["report_id"]: (r["node_code"], r["external_id"])
+        for r in await pool.fetch("SELECT report_id, node_code, external_id FROM external_refs")
+    }
+
+    def by_ref(r: asyncpg.Record) -> tuple[str, str]:
+        return ref[r[0]]
+
+    reports = await pool.fetch(
+        "SELECT id, kind, complaint_sub_kind, title, content, incident_date, location, latitude, "
+        "longitude, topic_id, tags, channel, anonymous, confidential, origin_node, region_code, "
+        "institution_code, state, archive_reason, version, sla_rule_version, submitted_at, "
+        "updated_at FROM reports"
+    )
+    history = await pool.fetch(
+        "SELECT report_id, version, verb, from_state, to_state, actor_node, actor_role, note, at "
+        "FROM report_history ORDER BY report_id, version"
+    )
+    dispositions = await pool.fetch(
+        "SELECT report_id, seq, from_institution, to_institution, note, actor_node, at "
+        "FROM dispositions ORDER BY report_id, seq"
+    )
+    follow_ups = await pool.fetch(
+        "SELECT report_id, institution_code, content, actor_node, at FROM follow_ups "
+        "ORDER BY report_id, id"
+    )
+    reporters = await pool.fetch("SELECT report_id, name, nik, phone, email FROM reporters")
+    reviews = await pool.fetch(
+        "SELECT node_code, external_id, external_version, raw_state, reason, report_id "
+        "FROM review_queue"
+    )
+    facts = await pool.fetch("SELECT * FROM ministry_facts")
+    return {
+        "reports": _rows(reports, by_ref),
+        "history": _rows(history, by_ref),
+        "dispositions": _rows(dispositions, by_ref),
+        "follow_ups": _rows(follow_ups, by_ref),
+        "reporters": _rows(reporters, by_ref),
+        "reviews": {
+            (*tuple(r.values())[:5], ref.get(r["report_id"]) if r["report_id"] else None)
+            for r in reviews
+        },
+        "facts": _rows(facts, by_ref),
+    }
+
+
+async def _figures(db: Database) -> list[object]:
+    """Everything the ministry asks for 2026, judged a fortnight after the pull."""
+    ministry = MinistryService(db, MinistrySettings(), clock=lambda: NOW + timedelta(days=14))
+    period = Period.year(2026)
+    figures: list[object] = [await ministry.ranking(period, None)]
+    for group_by in GroupBy:
+        figures.append(await ministry.statistics(period, group_by))
+        figures.append(await ministry.sla_compliance(period, group_by))
+    return figures
+
+
+async def test_the_import_gives_the_same_index_as_the_per_change_path(
+    db: Database, other_db: Database, table: NodeTable, sandbox: Sandbox
+) -> None:
+    odd = await _oddities(sandbox)
+    bulk = await _pull(db, table, bulk=True)
+    per_change = await _pull(other_db, table, bulk=False)
+
+    imported, applied = await _index(db), await _index(other_db)
+    assert len(imported["reports"]) > 300
+    for part in ("reports", "history", "dispositions", "follow_ups", "reporters", "reviews"):
+        assert imported[part] == applied[part], part
+    # The comparison covers what matters: privacy flags, identities, every state,
+    # disposition chains, follow-ups and each kind of review.
+    rows = [r[0] for r in imported["reports"].values()]
+    assert any(r[11] for r in rows)  # anonymous
+    assert any(r[12] for r in rows)  # confidential
+    assert {r[16] for r in rows} >= {"SUBMITTED", "VERIFIED", "DISPOSED", "COMPLETED"}
+    assert imported["reporters"]
+    assert imported["dispositions"]
+    assert imported["follow_ups"]
+    reasons = {(r[0], r[1]): r[4] for r in imported["reviews"]}
+    assert reasons[(UNMAPPED_STATE[0], odd["state"])] == f"unmapped status {UNMAPPED_STATE[1]!r}"
+    assert reasons[("16.01", odd["topic"])] == "unmapped topic 'TIDAK-ADA'"
+    assert reasons[("16.07", odd["institution"])].startswith("DISPOSE: ")
+    stats = {node: (s.submitted, s.moved, s.unchanged, s.reviewed)
+             for node, s in bulk.ingest.stats.items()}  # fmt: skip
+    assert stats == {node: (s.submitted, s.moved, s.unchanged, s.reviewed)
+                     for node, s in per_change.ingest.stats.items()}  # fmt: skip
+    # No outbox event for imported reports; one audit entry per imported page.
+    assert await db.pool.fetchval("SELECT count(*) FROM outbox") == 0
+    assert await other_db.pool.fetchval("SELECT count(*) FROM outbox") > 0
+    audit = await db.pool.fetch("SELECT action FROM audit_log")
+    assert {r["action"] for r in audit} == {AUDIT_ACTION}
+    assert len(audit) == bulk.filled_pages
+
+
+async def test_ministry_figures_after_an_import_equal_the_per_change_ones(
+    db: Database, other_db: Database, table: NodeTable, sandbox: Sandbox
+) -> None:
+    await _oddities(sandbox)
+    await _pull(db, table, bulk=True)
+    await _pull(other_db, table, bulk=False)
+    imported = await _figures(db)
+    assert imported == await _figures(other_db)
+    assert (await _index(db))["facts"] == (await _index(other_db))["facts"]
+    # And they are what a full rebuild computes: the trigger kept them current page by page.
+    await db.pool.execute("SELECT ministry_rebuild()")
+    assert await _figures(db) == imported
+
+
+async def test_re_running_the_import_changes_nothing(
+    db: Database, table: NodeTable, sandbox: Sandbox
+) -> None:
+    await _oddities(sandbox)
+    await _pull(db, table, bulk=True)
+    before = await _index(db)
+    entries = await db.pool.fetchval("SELECT count(*) FROM audit_log")
+    await db.pool.execute("DELETE FROM node_watermarks")  # a first pull once more
+    again = await _pull(db, table, bulk=True)
+    assert await _index(db) == before
+    assert await db.pool.fetchval("SELECT count(*) FROM audit_log") == entries
+    assert sum(s.submitted for s in again.ingest.stats.values()) == 0
+    assert len(await db.fetch("watermarks")) == len(again.ingest.pulling())
+
+
+async def test_an_unmapped_state_is_imported_as_submitted_and_goes_to_review(
+    db: Database, table: NodeTable, sandbox: Sandbox
+) -> None:
+    node, label = UNMAPPED_STATE
+    external_id = (await _oddities(sandbox))["state"]
+    await _pull(db, table.only({node}), bulk=True)
+    row = await db.pool.fetchrow(
+        "SELECT q.raw_state, q.reason, r.state, r.version FROM review_queue q "
+        "JOIN external_refs e ON e.report_id = q.report_id "
+        "JOIN reports r ON r.id = q.report_id WHERE e.node_code = $1 AND e.external_id = $2",
+        node,
+        external_id,
+    )
+    assert row is not None
+    assert tuple(row) == (label, f"unmapped status {label!r}", "SUBMITTED", 1)
+
+
+async def test_a_malformed_page_writes_nothing_and_says_what_was_wrong(
+    db: Database, table: NodeTable, sandbox: Sandbox
+) -> None:
+    node = "16.01"
+    sandbox.fault(node, Fault.MALFORMED)
+    with pytest.raises(MalformedPayload) as caught:
+        await _pull(db, table.only({node}), bulk=True)
+    assert "diperbarui" in str(caught.value) or "diubah" in str(caught.value)
+    counts = await db.pool.fetchrow(
+        "SELECT (SELECT count(*) FROM reports), (SELECT count(*) FROM review_queue), "
+        "(SELECT count(*) FROM node_watermarks), (SELECT count(*) FROM audit_log)"
+    )
+    assert tuple(counts or ()) == (0, 0, 0, 0)
+    sandbox.fault(node, Fault.NONE)
+    await _pull(db, table.only({node}), bulk=True)
+    assert await db.pool.fetchval("SELECT count(*) FROM reports") == len(
+        await sandbox.inventory(node)
+    )
