@@ -102,9 +102,11 @@ class Writer:
         )
         return await self.service.execute(command, ACTOR)
 
-    async def act(self, at: datetime, report: ReportRow, command: Command) -> ReportRow:
+    async def act(
+        self, at: datetime, report: ReportRow, command: Command, actor: Actor = ACTOR
+    ) -> ReportRow:
         self.clock.now = at
-        return await self.service.execute(command, ACTOR, expected_version=report.version)
+        return await self.service.execute(command, actor, expected_version=report.version)
 
 
 async def build(db: Database) -> dict[str, uuid.UUID]:

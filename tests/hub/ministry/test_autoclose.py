@@ -18,7 +18,7 @@ from hub.ministry.service import MinistryService
 from hub.ministry.settings import MinistrySettings
 from hub.store.database import Database
 from hub.store.rows import ReportRow
-from schema.report import ReportKind
+from schema.report import ActorRole, ReportKind
 from tests.hub.ministry.dataset import Clock, Writer, wib
 
 
@@ -48,6 +48,10 @@ async def test_a_quiet_report_is_completed_by_the_system_after_ten_working_days(
     redisposed = await w.act(wib(7, 9, 8), redisposed, Dispose(redisposed.id, "pemda-16.71"))
     later = await _followed_up(w, 8)
     later = await w.act(wib(7, 15, 10), later, FollowUp(later.id, "Tahap kedua selesai."))
+    # Completed in the regency's own system and pulled: the node's system, not the hub.
+    pulled = await _followed_up(w, 8)
+    node_system = Actor("16.71", ActorRole.NODE_SYSTEM, everywhere=True)
+    await w.act(wib(7, 9, 9), pulled, Complete(pulled.id), actor=node_system)
     clock = Clock(wib(7, 22, 23, 30))
     closer = AutoCloser(db, ReportService(db, clock=clock), MinistrySettings(), clock=clock)
     # Followed up Wednesday 8 July: the tenth working day after is Wednesday 22 July.
@@ -75,8 +79,9 @@ async def test_a_quiet_report_is_completed_by_the_system_after_ten_working_days(
         july, GroupBy.STATE
     )
     assert stats.total is not None
-    # The reopened one was completed once by an admin; only the quiet one by the system.
-    assert (stats.total.completed, stats.total.auto_closed) == (2, 1)
+    # The reopened one was completed once by an admin, the pulled one by its node's own
+    # system; only the quiet one by the hub's auto-close.
+    assert (stats.total.completed, stats.total.auto_closed) == (3, 1)
 
 
 class _ReplyFirst(ReportService):
