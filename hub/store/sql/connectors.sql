@@ -38,13 +38,16 @@ FROM reports r
 WHERE r.id = $1 AND (NOT r.confidential OR $3 OR $2 = ANY (report_nodes(r.id)))
 
 -- name: states_since_node_change
--- The states report $1 has held since node $2 last changed it (that change
--- included; all of its history if the node never did). A node showing one of
--- these is behind the hub's write-backs, not reporting news.
+-- The states report $1 has held since node $2's own system last changed it
+-- (that change included; all of its history if it never did). A node showing
+-- one of these is behind the hub's write-backs, not reporting news. Changes by
+-- the node's people through the hub (the province's admins act as node 16) are
+-- write-backs to it like any other.
 SELECT DISTINCT to_state FROM report_history
 WHERE report_id = $1
   AND version >= coalesce(
-      (SELECT max(version) FROM report_history WHERE report_id = $1 AND actor_node = $2), 0)
+      (SELECT max(version) FROM report_history
+       WHERE report_id = $1 AND actor_node = $2 AND actor_role = 'NODE_SYSTEM'), 0)
 
 -- name: pulled_at_by_nodes
 SELECT node_code, pulled_at FROM node_watermarks WHERE node_code = ANY($1::text[])
