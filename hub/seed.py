@@ -27,12 +27,13 @@ from typing import Generic, TypeVar
 from hub.errors import HubError
 from hub.store import queries
 from hub.store.connection import Connection
+from schema.calendar import WorkingCalendar
 from schema.institutions import INSTITUTIONS
 from schema.lifecycle import VERBS, ReportState, Verb, can_apply
 from schema.nodes import NATIONAL_NODE
 from schema.regions import PROVINCE_CODE, REGENCIES, RegionType
 from schema.report import ActorRole, ArchiveReason, Channel, ComplaintSubKind, ReportKind
-from schema.sla import CURRENT_SLA_VERSION
+from schema.sla import CURRENT_SLA_VERSION, SLA_RULES, SlaStage, rule_for
 from schema.topics import TOPICS
 
 T = TypeVar("T")
@@ -702,6 +703,12 @@ class _Builder:
     def __init__(self, rng: _Dice, now: datetime, count: int) -> None:
         self.rng = rng
         self.now = now
+        self.calendar = WorkingCalendar.indonesia(range(now.year - 3, now.year + 2))
+        rule = rule_for(
+            SLA_RULES, CURRENT_SLA_VERSION, SlaStage.AUTO_CLOSE, ReportKind.COMPLAINT, None
+        )
+        assert rule is not None, "the SLA table has an auto-close rule"
+        self.auto_close_days = rule.working_days
         self.node_of = {i.code: i.node_code for i in INSTITUTIONS}
         self.regions = [*(r.code for r in REGENCIES), PROVINCE_CODE]
         self.region = _Weighted(
@@ -916,6 +923,7 @@ class _Builder:
     def _play(self, walk: _Walk, topic: int, batch: _Batch) -> None:
         """Walks the life cycle from SUBMITTED until a stall, a final state or now."""
         rng = self.rng
+        last: Verb | None = None
         while len(walk.history) < _MAX_HISTORY:
             assert walk.state is not None
             capped = (
@@ -935,6 +943,7 @@ class _Builder:
             else:
                 verb = self.next_verb[walk.state].draw(rng)
             if verb is None:
+                self._close_if_quiet(walk, topic, batch, last)
                 return
             auto_close = verb is Verb.COMPLETE and rng.random() < 0.35
             if auto_close:
@@ -944,11 +953,26 @@ class _Builder:
                 mean = _DELAY_HOURS[verb] * (4 if walk.state is ReportState.POSTPONED else 1)
                 delay = timedelta(seconds=max(300, int(rng.expovariate(1 / (mean * 3600)))))
             if walk.at + delay >= self.now:
+                self._close_if_quiet(walk, topic, batch, last)
                 return
             if not can_apply(verb, walk.state):
                 raise SeedError(f"seed walk tried {verb.value} from {walk.state.value}")
             walk.at += delay
             self._apply(walk, verb, topic, batch, auto_close)
+            last = verb
+
+    def _close_if_quiet(self, walk: _Walk, topic: int, batch: _Batch, last: Verb | None) -> None:
+        """A walk that stops right after a follow-up is closed as the hub's auto-close job
+        would have closed it, just after its due day; so the index holds no report the
+        job still owes a close (the job would otherwise close them all at the first
+        start, and every node would be sent the news of old reports)."""
+        if walk.state is not ReportState.IN_FOLLOW_UP or last is not Verb.FOLLOW_UP:
+            return
+        closes = self.calendar.due_at(walk.at, self.auto_close_days) + timedelta(minutes=5)
+        if closes >= self.now:
+            return
+        walk.at = closes
+        self._apply(walk, Verb.COMPLETE, topic, batch, True)
 
     def _apply(self, walk: _Walk, verb: Verb, topic: int, batch: _Batch, auto: bool) -> None:
         rng = self.rng
