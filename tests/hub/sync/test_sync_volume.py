@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from starlette.applications import Starlette
 
 from hub.domain.service import ReportService
@@ -14,6 +15,10 @@ from tests.hub.sync.conftest import sinks, wait_until
 from tests.hub.sync.workload import drive, expected_holdings
 
 CHANGES = 10_000
+
+# 10,000 changes through the write path take minutes on a busy 2-core machine; the
+# waits below bound each stage, so the suite-wide 300 s limit would only cut them short.
+pytestmark = pytest.mark.timeout(1500)
 
 
 async def _converged(app: Starlette, url: str) -> None:
