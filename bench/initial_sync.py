@@ -3,8 +3,9 @@
 ``python -m bench.initial_sync [--quick]`` starts an embedded PostgreSQL (or uses
 ``DATABASE_URL``'s server), fills the sandbox nodes with 200,000 reports in all
 (20,000 with ``--quick``) spread over the 17 pulling nodes (15 served over HTTP
-from memory, 2 database-only nodes seeded with COPY), and then, in alternating
-rounds on a fresh index each time:
+from memory, 2 database-only nodes seeded with COPY), served from a child process
+(the regencies' systems are other machines; the hub keeps its own core), and then,
+in alternating rounds on a fresh index each time:
 
 - **hub**: ``Ingest.pull_once`` of every pulling node at once, as ``sp4n-hub sync
   --once`` runs it on an empty index: connectors page over HTTP (and SQL for the
@@ -36,12 +37,13 @@ from datetime import UTC, datetime
 import asyncpg
 
 from bench.harness import ROOT, load_average, machine_facts, say, write_section
+from bench.sandbox_process import SandboxProcess
 from connectors.change import ChangePage
 from connectors.config import NodeTable
 from connectors.federation import Federation
 from connectors.protocol import Dependencies
 from connectors.registry import default_registry
-from connectors.sandbox.sandbox import LAYOUT, Sandbox
+from connectors.sandbox.sandbox import LAYOUT
 from hub.audit import AuditLog
 from hub.domain.service import ReportService
 from hub.import_plan import plan_page
@@ -227,8 +229,10 @@ async def run(server_url: str, plan: Plan) -> tuple[list[Round], Breakdown, floa
             await template.close()
         say(f"seeding {per_node:,} reports in each of {len(pulling)} sandbox nodes")
         started = time.perf_counter()
-        sandbox = Sandbox(reports_per_node=per_node, postgres_url=with_url(server_url, SANDBOX_DB))
-        async with sandbox:
+        sandbox = SandboxProcess(
+            reports_per_node=per_node, postgres_url=with_url(server_url, SANDBOX_DB)
+        )
+        with sandbox:
             seed_seconds = time.perf_counter() - started
             table = big_pages(sandbox.node_table())
             url = with_url(server_url, INDEX_DB)
