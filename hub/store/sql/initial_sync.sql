@@ -80,7 +80,7 @@ FROM bulk_follow_ups f JOIN bulk_reports s ON s.id = f.report_id
 ORDER BY f.ord
 
 -- name: bulk_insert_history
--- One statement: the ministry trigger refreshes the page's reports in one pass.
+-- The page's transaction defers the ministry trigger (bulk_pending_rollups).
 INSERT INTO report_history (report_id, version, verb, from_state, to_state, actor_node,
                             actor_role, note, at)
 SELECT h.report_id, h.version, h.verb, h.from_state, h.to_state, $1, $3, h.note, $2
@@ -94,3 +94,27 @@ SELECT $1, v.external_id, v.external_version, v.raw_state, v.reason, v.report_id
 FROM bulk_reviews v
 WHERE v.report_id IS NULL OR EXISTS (SELECT 1 FROM bulk_reports s WHERE s.id = v.report_id)
 ON CONFLICT (node_code, external_id, external_version) DO NOTHING
+
+-- name: bulk_pending_rollups
+-- The page's reports, whose roll-ups bulk_refresh_pending brings up to date later.
+INSERT INTO ministry_pending (report_id, node_code)
+SELECT id, $1 FROM bulk_reports
+ON CONFLICT (report_id) DO NOTHING
+
+-- name: bulk_refresh_pending
+-- Up to $2 of the node's pending reports: facts and roll-ups in one set-wise pass.
+WITH done AS (
+    DELETE FROM ministry_pending
+    WHERE report_id IN (SELECT report_id FROM ministry_pending WHERE node_code = $1 LIMIT $2)
+    RETURNING report_id
+)
+SELECT count(*) AS refreshed, ministry_refresh(array_agg(report_id)) AS nothing FROM done
+
+-- name: bulk_refresh_any_pending
+-- Up to $1 pending reports of any node, the same way.
+WITH done AS (
+    DELETE FROM ministry_pending
+    WHERE report_id IN (SELECT report_id FROM ministry_pending LIMIT $1)
+    RETURNING report_id
+)
+SELECT count(*) AS refreshed, ministry_refresh(array_agg(report_id)) AS nothing FROM done
