@@ -15,29 +15,31 @@ FROM external_refs e JOIN reports r ON r.id = e.report_id
 WHERE e.node_code = $1 AND e.external_id = ANY ($2::text[])
 
 -- name: bulk_stage
--- Dropped at commit; one set per page and connection.
-CREATE TEMP TABLE bulk_reports (
+-- Made once per connection and emptied at every commit (creating them anew for
+-- every page cost more than the page's COPY); a page's rows never outlive its
+-- transaction.
+CREATE TEMP TABLE IF NOT EXISTS bulk_reports (
     id uuid NOT NULL, kind text, complaint_sub_kind text, title text, content text,
     incident_date date, location text, latitude double precision, longitude double precision,
     topic_id integer, tags text[], channel text, anonymous boolean, confidential boolean,
     region_code text, institution_code text, state text, archive_reason text,
     version integer, sla_rule_version text, external_id text NOT NULL
-) ON COMMIT DROP;
-CREATE TEMP TABLE bulk_reporters (
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS bulk_reporters (
     report_id uuid, name text, nik text, phone text, email text
-) ON COMMIT DROP;
-CREATE TEMP TABLE bulk_history (
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS bulk_history (
     report_id uuid, version integer, verb text, from_state text, to_state text, note text
-) ON COMMIT DROP;
-CREATE TEMP TABLE bulk_dispositions (
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS bulk_dispositions (
     report_id uuid, seq integer, from_institution text, to_institution text, note text
-) ON COMMIT DROP;
-CREATE TEMP TABLE bulk_follow_ups (
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS bulk_follow_ups (
     ord integer, report_id uuid, institution_code text, content text
-) ON COMMIT DROP;
-CREATE TEMP TABLE bulk_reviews (
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS bulk_reviews (
     external_id text, external_version text, raw_state text, reason text, report_id uuid
-) ON COMMIT DROP;
+) ON COMMIT DELETE ROWS;
 
 -- name: bulk_drop_known
 -- A report another writer linked meanwhile is left to the per-change path.
