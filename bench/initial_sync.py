@@ -325,7 +325,10 @@ def report(
         f"Target ≥ {TARGET_SHARE:.0%} of the raw COPY rate: {verdict(share >= TARGET_SHARE)}.",
         f"- The sandbox held {held:,} reports over 17 pulling nodes (seeded in "
         f"{seed_seconds:.1f} s); the hub indexed {indexed:,} per round, in {seconds:.1f} s "
-        "(median), every node pulled at once as `sp4n-hub sync --once` does.",
+        "(median), every node pulled at once as `sp4n-hub sync --once` does. The sandbox "
+        "nodes are served from a child process (`bench/sandbox_process.py`), as the "
+        "regencies' systems are other machines; on this machine they still share its cores "
+        "with the hub and PostgreSQL.",
         "- What one hub round writes per report: the report, its external ref, its reporter "
         "when the node names one, one history row per command the per-change path would "
         "run (submit and the moves to the node's state), dispositions and follow-ups, "
