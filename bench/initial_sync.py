@@ -88,6 +88,89 @@ class TimedSync(InitialSync):
             self.seconds += time.perf_counter() - started
 
 
+@dataclass(frozen=True, slots=True)
+class Cpu:
+    """CPU seconds used during a hub round: the hub's process, the sandbox's, the
+    PostgreSQL server's, and the whole machine's (including anything else running)."""
+
+    hub: float = 0.0
+    sandbox: float = 0.0
+    postgres: float = 0.0
+    machine: float = 0.0
+
+    def __sub__(self, other: Cpu) -> Cpu:
+        return Cpu(
+            self.hub - other.hub,
+            self.sandbox - other.sandbox,
+            self.postgres - other.postgres,
+            self.machine - other.machine,
+        )
+
+
+def _process_cpu(stat: str) -> tuple[int, float]:
+    """(parent pid, CPU seconds) from the text of a /proc/<pid>/stat file."""
+    fields = stat.rpartition(")")[2].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds(postmaster: int | None) -> float:
+    """CPU seconds of the PostgreSQL server's live processes (Linux, local server), else 0.
+
+    Backends that ended meanwhile are not counted; the measured rounds keep theirs open.
+    """
+    if postmaster is None:
+        return 0.0
+    total = 0.0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as stat:
+                parent, seconds = _process_cpu(stat.read())
+        except OSError:
+            continue
+        if parent == postmaster or int(entry.name) == postmaster:
+            total += seconds
+    return total
+
+
+async def postmaster_of(url: str) -> int | None:
+    """The PostgreSQL server's main process, when it runs on this machine."""
+    conn = await asyncpg.connect(url)
+    try:  # read while the backend still runs: it ends with the connection
+        return _parent_of(int(await conn.fetchval("SELECT pg_backend_pid()")))
+    finally:
+        await conn.close()
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return _process_cpu(stat.read())[0]
+    except OSError:
+        return None
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds every core of the machine spent busy since boot (Linux), else 0."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:]]
+    except OSError:
+        return 0.0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_now(sandbox: SandboxProcess, postmaster: int | None) -> Cpu:
+    return Cpu(
+        time.process_time(),
+        sandbox.cpu_seconds(),
+        postgres_cpu_seconds(postmaster),
+        machine_busy_seconds(),
+    )
+
+
 @dataclass(slots=True)
 class Round:
     hub_seconds: float
@@ -95,6 +178,7 @@ class Round:
     import_seconds: float
     raw_seconds: float
     raw_rows: int
+    cpu: Cpu = field(default_factory=Cpu)
 
     @property
     def hub_rate(self) -> float:
@@ -138,8 +222,11 @@ def federation_for(db: Database, table: NodeTable) -> Federation:
     return default_registry().build(table, Dependencies(directory=HubDirectory(db)))
 
 
-async def measure_hub(url: str, table: NodeTable) -> tuple[float, int, float]:
-    """One initial sync of every pulling node: (seconds, reports indexed, import seconds)."""
+async def measure_hub(
+    url: str, table: NodeTable, sandbox: SandboxProcess, postmaster: int | None
+) -> tuple[float, int, float, Cpu]:
+    """One initial sync of every pulling node: (seconds, reports indexed, import seconds,
+    CPU used meanwhile)."""
     db = Database(url, min_size=2, max_size=8)
     await db.open()
     try:
@@ -149,13 +236,15 @@ async def measure_hub(url: str, table: NodeTable) -> tuple[float, int, float]:
         await ingest.federation.start()
         try:
             await timed.reference()  # reference data once, outside the clock
+            cpu = cpu_now(sandbox, postmaster)
             started = time.perf_counter()
             await asyncio.gather(*(ingest.pull_once(c) for c in ingest.pulling()))
             seconds = time.perf_counter() - started
+            cpu = cpu_now(sandbox, postmaster) - cpu
         finally:
             await ingest.federation.stop()
         count = int(await db.pool.fetchval("SELECT count(*) FROM reports"))
-        return seconds, count, timed.seconds
+        return seconds, count, timed.seconds, cpu
     finally:
         await db.close()
 
@@ -268,13 +357,18 @@ async def run(server_url: str, plan: Plan) -> tuple[list[Round], Breakdown, floa
             url = with_url(server_url, INDEX_DB)
             rows: list[tuple[object, ...]] = []
             rounds = []
+            postmaster = await postmaster_of(server_url)
             for number in range(1, plan.rounds + 1):
                 await recreate(admin, INDEX_DB, TEMPLATE_DB)
-                hub_seconds, count, import_seconds = await measure_hub(url, table)
+                hub_seconds, count, import_seconds, cpu = await measure_hub(
+                    url, table, sandbox, postmaster
+                )
                 if not rows:
                     rows = await report_rows(url)
                 raw_seconds = await measure_raw(url, rows)
-                rounds.append(Round(hub_seconds, count, import_seconds, raw_seconds, len(rows)))
+                rounds.append(
+                    Round(hub_seconds, count, import_seconds, raw_seconds, len(rows), cpu)
+                )
                 say(
                     f"round {number}/{plan.rounds}: hub {count / hub_seconds:,.0f} reports/s "
                     f"({hub_seconds:.1f} s), raw COPY {len(rows) / raw_seconds:,.0f} rows/s"
@@ -302,6 +396,8 @@ def report(
     share = hub / raw
     seconds = statistics.median(r.hub_seconds for r in rounds)
     importing = statistics.median(r.import_seconds for r in rounds)
+    middle = sorted(rounds, key=lambda r: r.hub_seconds)[len(rounds) // 2]
+    cpu, cores = middle.cpu, os.cpu_count() or 1
     indexed = rounds[0].hub_reports
 
     def verdict(ok: bool) -> str:
@@ -351,6 +447,13 @@ def report(
         f"| planning alone (`plan_page`, in memory, one core) | {found.plan_seconds:.1f} |",
         f"| ministry roll-ups alone: `ministry_refresh` of the {found.rollup_reports:,} "
         f"reports in one pass (in PostgreSQL) | {found.rollup_seconds:.1f} |",
+        "",
+        f"CPU in the median round ({middle.hub_seconds:.1f} s wall, so "
+        f"{cores * middle.hub_seconds:.1f} CPU seconds on {cores} cores): hub process "
+        f"{cpu.hub:.1f} s, sandbox process {cpu.sandbox:.1f} s, PostgreSQL "
+        f"{cpu.postgres:.1f} s (0 when not on this machine), anything else "
+        f"{cpu.machine - cpu.hub - cpu.sandbox - cpu.postgres:.1f} s; the machine was busy "
+        f"{cpu.machine / (cores * middle.hub_seconds):.0%} of the time.",
         "",
         "Pulling alone, per node kind (summed over that kind's nodes): "
         + ", ".join(f"{k} {v:.1f} s" for k, v in sorted(found.per_kind.items()))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
+import time
 from multiprocessing.connection import Connection
 from types import TracebackType
 
@@ -27,8 +28,20 @@ async def _serve(conn: Connection, reports_per_node: int, postgres_url: str | No
         conn.send(("ready", sandbox.env(), sandbox.nodes))
         loop = asyncio.get_running_loop()
         stopped = asyncio.Event()
-        # The pipe is readable on "stop" or when the parent closes its end.
-        loop.add_reader(conn.fileno(), stopped.set)
+
+        def answer() -> None:
+            # "cpu" asks for this process's CPU seconds; "stop", or the parent
+            # closing its end, stops the sandbox.
+            try:
+                asked = conn.recv()
+            except EOFError:
+                asked = "stop"
+            if asked == "cpu":
+                conn.send(time.process_time())
+            else:
+                stopped.set()
+
+        loop.add_reader(conn.fileno(), answer)
         try:
             await stopped.wait()
         finally:
@@ -84,6 +97,12 @@ class SandboxProcess:
             if process.is_alive():
                 process.terminate()
                 process.join(5)
+
+    def cpu_seconds(self) -> float:
+        """The CPU time the sandbox process has used so far."""
+        assert self._conn is not None, "the sandbox process is not running"
+        self._conn.send("cpu")
+        return float(self._conn.recv())
 
     def node_table(self) -> NodeTable:
         """The default node table pointed at the child's servers (only the nodes served)."""
