@@ -3,20 +3,23 @@
 ``python -m bench.initial_sync [--quick]`` starts an embedded PostgreSQL (or uses
 ``DATABASE_URL``'s server), fills the sandbox nodes with 200,000 reports in all
 (20,000 with ``--quick``) spread over the 17 pulling nodes (15 served over HTTP
-from memory, 2 database-only nodes seeded with COPY), and then, in alternating
-rounds on a fresh index each time:
+from memory, 2 database-only nodes seeded with COPY), served from a child process
+(the regencies' systems are other machines; the hub keeps its own core), and then,
+in alternating rounds on a fresh index each time:
 
 - **hub**: ``Ingest.pull_once`` of every pulling node at once, as ``sp4n-hub sync
   --once`` runs it on an empty index: connectors page over HTTP (and SQL for the
   database nodes), each page mapped and validated, planned and written set-wise by
-  ``hub.initial_sync`` with its watermark, audit entry and roll-up refresh;
+  ``hub.initial_sync`` with its watermark and audit entry, the roll-ups refreshed
+  beside it (the round ends when they are complete);
 - **raw COPY**: ``copy_records_to_table`` of the rows the hub wrote to ``reports``
   into a plain table shaped like it (``LIKE reports``: no indexes, no triggers).
 
 Pages are as large as the sandbox nodes allow (500 for REST and LAPOR!, 1,000 for
 Open311 and GraphQL, 2,000 for the database nodes). A last, unmeasured pass pulls
 without writing and plans without writing, to split the time into pulling (HTTP,
-JSON, mapping), planning and writing. Targets (issue 4 item 9): at least 20,000
+JSON, mapping), planning, the roll-ups (one pass over every report, rolled back)
+and writing. Targets (issue 4 item 9): at least 20,000
 reports/s and at least 25 % of the raw COPY rate.
 """
 
@@ -36,12 +39,13 @@ from datetime import UTC, datetime
 import asyncpg
 
 from bench.harness import ROOT, load_average, machine_facts, say, write_section
+from bench.sandbox_process import SandboxProcess
 from connectors.change import ChangePage
 from connectors.config import NodeTable
 from connectors.federation import Federation
 from connectors.protocol import Dependencies
 from connectors.registry import default_registry
-from connectors.sandbox.sandbox import LAYOUT, Sandbox
+from connectors.sandbox.sandbox import LAYOUT
 from hub.audit import AuditLog
 from hub.domain.service import ReportService
 from hub.import_plan import plan_page
@@ -84,6 +88,89 @@ class TimedSync(InitialSync):
             self.seconds += time.perf_counter() - started
 
 
+@dataclass(frozen=True, slots=True)
+class Cpu:
+    """CPU seconds used during a hub round: the hub's process, the sandbox's, the
+    PostgreSQL server's, and the whole machine's (including anything else running)."""
+
+    hub: float = 0.0
+    sandbox: float = 0.0
+    postgres: float = 0.0
+    machine: float = 0.0
+
+    def __sub__(self, other: Cpu) -> Cpu:
+        return Cpu(
+            self.hub - other.hub,
+            self.sandbox - other.sandbox,
+            self.postgres - other.postgres,
+            self.machine - other.machine,
+        )
+
+
+def _process_cpu(stat: str) -> tuple[int, float]:
+    """(parent pid, CPU seconds) from the text of a /proc/<pid>/stat file."""
+    fields = stat.rpartition(")")[2].split()
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds(postmaster: int | None) -> float:
+    """CPU seconds of the PostgreSQL server's live processes (Linux, local server), else 0.
+
+    Backends that ended meanwhile are not counted; the measured rounds keep theirs open.
+    """
+    if postmaster is None:
+        return 0.0
+    total = 0.0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as stat:
+                parent, seconds = _process_cpu(stat.read())
+        except OSError:
+            continue
+        if parent == postmaster or int(entry.name) == postmaster:
+            total += seconds
+    return total
+
+
+async def postmaster_of(url: str) -> int | None:
+    """The PostgreSQL server's main process, when it runs on this machine."""
+    conn = await asyncpg.connect(url)
+    try:  # read while the backend still runs: it ends with the connection
+        return _parent_of(int(await conn.fetchval("SELECT pg_backend_pid()")))
+    finally:
+        await conn.close()
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            return _process_cpu(stat.read())[0]
+    except OSError:
+        return None
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds every core of the machine spent busy since boot (Linux), else 0."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = [int(v) for v in stat.readline().split()[1:]]
+    except OSError:
+        return 0.0
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_now(sandbox: SandboxProcess, postmaster: int | None) -> Cpu:
+    return Cpu(
+        time.process_time(),
+        sandbox.cpu_seconds(),
+        postgres_cpu_seconds(postmaster),
+        machine_busy_seconds(),
+    )
+
+
 @dataclass(slots=True)
 class Round:
     hub_seconds: float
@@ -91,6 +178,7 @@ class Round:
     import_seconds: float
     raw_seconds: float
     raw_rows: int
+    cpu: Cpu = field(default_factory=Cpu)
 
     @property
     def hub_rate(self) -> float:
@@ -107,6 +195,8 @@ class Breakdown:
     pages: int = 0
     changes: int = 0
     plan_seconds: float = 0.0
+    rollup_seconds: float = 0.0
+    rollup_reports: int = 0
     per_kind: dict[str, float] = field(default_factory=dict)
 
 
@@ -132,8 +222,11 @@ def federation_for(db: Database, table: NodeTable) -> Federation:
     return default_registry().build(table, Dependencies(directory=HubDirectory(db)))
 
 
-async def measure_hub(url: str, table: NodeTable) -> tuple[float, int, float]:
-    """One initial sync of every pulling node: (seconds, reports indexed, import seconds)."""
+async def measure_hub(
+    url: str, table: NodeTable, sandbox: SandboxProcess, postmaster: int | None
+) -> tuple[float, int, float, Cpu]:
+    """One initial sync of every pulling node: (seconds, reports indexed, import seconds,
+    CPU used meanwhile)."""
     db = Database(url, min_size=2, max_size=8)
     await db.open()
     try:
@@ -143,13 +236,15 @@ async def measure_hub(url: str, table: NodeTable) -> tuple[float, int, float]:
         await ingest.federation.start()
         try:
             await timed.reference()  # reference data once, outside the clock
+            cpu = cpu_now(sandbox, postmaster)
             started = time.perf_counter()
             await asyncio.gather(*(ingest.pull_once(c) for c in ingest.pulling()))
             seconds = time.perf_counter() - started
+            cpu = cpu_now(sandbox, postmaster) - cpu
         finally:
             await ingest.federation.stop()
         count = int(await db.pool.fetchval("SELECT count(*) FROM reports"))
-        return seconds, count, timed.seconds
+        return seconds, count, timed.seconds, cpu
     finally:
         await db.close()
 
@@ -173,6 +268,31 @@ async def measure_raw(url: str, rows: list[tuple[object, ...]]) -> float:
         return time.perf_counter() - started
     finally:
         await conn.close()
+
+
+async def rollups_alone(url: str) -> tuple[float, int]:
+    """The ministry roll-ups of every indexed report, computed afresh in one set-wise
+    pass (what the import's refreshes add up to), then rolled back."""
+    conn = await asyncpg.connect(url)
+    try:
+        async with conn.transaction():
+            await conn.execute(
+                "TRUNCATE ministry_facts, ministry_counts, ministry_stage_ended, "
+                "ministry_stage_open_total, ministry_stage_open"
+            )
+            ids = [r["id"] for r in await conn.fetch("SELECT id FROM reports")]
+            started = time.perf_counter()
+            await conn.execute("SELECT ministry_refresh($1::uuid[])", ids)
+            seconds = time.perf_counter() - started
+            raise _RollBack
+    except _RollBack:
+        return seconds, len(ids)
+    finally:
+        await conn.close()
+
+
+class _RollBack(Exception):
+    """Leaves a measuring transaction without keeping what it did."""
 
 
 async def breakdown(url: str, table: NodeTable) -> Breakdown:
@@ -204,6 +324,7 @@ async def breakdown(url: str, table: NodeTable) -> Breakdown:
         for page in pages:
             plan_page(page.changes, reference)
         found.plan_seconds = time.perf_counter() - started
+        found.rollup_seconds, found.rollup_reports = await rollups_alone(url)
         found.pages = sum(1 for p in pages if p.changes)
         found.changes = sum(len(p.changes) for p in pages)
         return found
@@ -227,20 +348,27 @@ async def run(server_url: str, plan: Plan) -> tuple[list[Round], Breakdown, floa
             await template.close()
         say(f"seeding {per_node:,} reports in each of {len(pulling)} sandbox nodes")
         started = time.perf_counter()
-        sandbox = Sandbox(reports_per_node=per_node, postgres_url=with_url(server_url, SANDBOX_DB))
-        async with sandbox:
+        sandbox = SandboxProcess(
+            reports_per_node=per_node, postgres_url=with_url(server_url, SANDBOX_DB)
+        )
+        with sandbox:
             seed_seconds = time.perf_counter() - started
             table = big_pages(sandbox.node_table())
             url = with_url(server_url, INDEX_DB)
             rows: list[tuple[object, ...]] = []
             rounds = []
+            postmaster = await postmaster_of(server_url)
             for number in range(1, plan.rounds + 1):
                 await recreate(admin, INDEX_DB, TEMPLATE_DB)
-                hub_seconds, count, import_seconds = await measure_hub(url, table)
+                hub_seconds, count, import_seconds, cpu = await measure_hub(
+                    url, table, sandbox, postmaster
+                )
                 if not rows:
                     rows = await report_rows(url)
                 raw_seconds = await measure_raw(url, rows)
-                rounds.append(Round(hub_seconds, count, import_seconds, raw_seconds, len(rows)))
+                rounds.append(
+                    Round(hub_seconds, count, import_seconds, raw_seconds, len(rows), cpu)
+                )
                 say(
                     f"round {number}/{plan.rounds}: hub {count / hub_seconds:,.0f} reports/s "
                     f"({hub_seconds:.1f} s), raw COPY {len(rows) / raw_seconds:,.0f} rows/s"
@@ -268,6 +396,8 @@ def report(
     share = hub / raw
     seconds = statistics.median(r.hub_seconds for r in rounds)
     importing = statistics.median(r.import_seconds for r in rounds)
+    middle = sorted(rounds, key=lambda r: r.hub_seconds)[len(rounds) // 2]
+    cpu, cores = middle.cpu, os.cpu_count() or 1
     indexed = rounds[0].hub_reports
 
     def verdict(ok: bool) -> str:
@@ -291,12 +421,17 @@ def report(
         f"Target ≥ {TARGET_SHARE:.0%} of the raw COPY rate: {verdict(share >= TARGET_SHARE)}.",
         f"- The sandbox held {held:,} reports over 17 pulling nodes (seeded in "
         f"{seed_seconds:.1f} s); the hub indexed {indexed:,} per round, in {seconds:.1f} s "
-        "(median), every node pulled at once as `sp4n-hub sync --once` does.",
+        "(median), every node pulled at once as `sp4n-hub sync --once` does. The sandbox "
+        "nodes are served from a child process (`bench/sandbox_process.py`), as the "
+        "regencies' systems are other machines; on this machine they still share its cores "
+        "with the hub and PostgreSQL.",
         "- What one hub round writes per report: the report, its external ref, its reporter "
         "when the node names one, one history row per command the per-change path would "
         "run (submit and the moves to the node's state), dispositions and follow-ups, "
-        "review items; per page one audit entry, the watermark, and the ministry roll-up "
-        "refresh (the history trigger, once per page). No outbox rows (hub/initial_sync.py).",
+        "review items; per page one audit entry and the watermark. The ministry roll-ups of "
+        "the imported reports are refreshed beside the import, from the pending list the "
+        "pages leave, and are complete when the round ends. No outbox rows "
+        "(hub/initial_sync.py).",
         "- The raw COPY writes only the final `reports` rows into a table with no index, "
         "constraint beyond NOT NULL, or trigger.",
         "",
@@ -310,6 +445,15 @@ def report(
         f"| pulling alone, no writes: HTTP, JSON, mapping to `ExternalChange` "
         f"({found.changes:,} changes, {found.pages:,} pages) | {found.pull_seconds:.1f} |",
         f"| planning alone (`plan_page`, in memory, one core) | {found.plan_seconds:.1f} |",
+        f"| ministry roll-ups alone: `ministry_refresh` of the {found.rollup_reports:,} "
+        f"reports in one pass (in PostgreSQL) | {found.rollup_seconds:.1f} |",
+        "",
+        f"CPU in the median round ({middle.hub_seconds:.1f} s wall, so "
+        f"{cores * middle.hub_seconds:.1f} CPU seconds on {cores} cores): hub process "
+        f"{cpu.hub:.1f} s, sandbox process {cpu.sandbox:.1f} s, PostgreSQL "
+        f"{cpu.postgres:.1f} s (0 when not on this machine), anything else "
+        f"{cpu.machine - cpu.hub - cpu.sandbox - cpu.postgres:.1f} s; the machine was busy "
+        f"{cpu.machine / (cores * middle.hub_seconds):.0%} of the time.",
         "",
         "Pulling alone, per node kind (summed over that kind's nodes): "
         + ", ".join(f"{k} {v:.1f} s" for k, v in sorted(found.per_kind.items()))

@@ -84,6 +84,19 @@ class ExternalChange:
     reporter: ReporterIdentity | None = None
 
     def __post_init__(self) -> None:
+        if (
+            str(self.external_id).strip()
+            and str(self.external_version).strip()
+            and str(self.raw_state).strip()
+            and str(self.title).strip()
+            and str(self.content).strip()
+            and self.submitted_at.utcoffset() is not None
+            and self.occurred_at.utcoffset() is not None
+            and self.region_code in _REGION_CODES
+            and (self.state is None or self.state in self.agrees_with)
+            and (self.latitude is None) == (self.longitude is None)
+        ):
+            return  # sound, as nearly every record is; the same checks name the problems below
         problems = [
             *(
                 f"{name} is empty"

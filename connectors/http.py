@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 import httpx
+import orjson
 
 from connectors.errors import (
     MalformedPayload,
@@ -131,6 +132,10 @@ class HttpNode:
             raise NodeUnavailable(self.node, f"{what}: HTTP {status} {_snippet(response)}")
         if status >= 300:
             raise NodeRejected(self.node, f"{what}: HTTP {status} {_snippet(response)}")
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            pass  # not UTF-8 JSON as orjson reads it: the standard decoder has the last word
         try:
             return response.json()
         except (json.JSONDecodeError, UnicodeDecodeError):

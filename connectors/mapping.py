@@ -7,13 +7,14 @@ table fails at start naming the vocabulary and the key, never at the first pull.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from connectors.errors import NodeTableError
 from schema.lifecycle import ReportState
 from schema.topics import TOPICS
 
 _TOPIC_IDS = frozenset(t.id for t in TOPICS)
+_NONE: frozenset[ReportState] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,15 @@ class StatusMapping:
     name: str
     inbound: Mapping[str, ReportState]
     outbound: Mapping[ReportState, str]
+    _agreeing: Mapping[str, frozenset[ReportState]] = field(init=False, repr=False, compare=False)
+    """``agreeing`` worked out once per label: it is asked for every pulled record."""
+
+    def __post_init__(self) -> None:
+        table: dict[str, set[ReportState]] = {label: {s} for label, s in self.inbound.items()}
+        for state, label in self.outbound.items():
+            table.setdefault(label, set()).add(state)
+        agreeing = {label: frozenset(states) for label, states in table.items()}
+        object.__setattr__(self, "_agreeing", agreeing)
 
     def to_canonical(self, raw: str) -> ReportState | None:
         """The canonical state of ``raw``, or None when this vocabulary does not know it."""
@@ -41,11 +51,7 @@ class StatusMapping:
 
     def agreeing(self, raw: str) -> frozenset[ReportState]:
         """Canonical states the node's label ``raw`` is consistent with."""
-        raw = raw.strip()
-        states = {s for s, label in self.outbound.items() if label == raw}
-        if raw in self.inbound:
-            states.add(self.inbound[raw])
-        return frozenset(states)
+        return self._agreeing.get(raw.strip(), _NONE)
 
     @classmethod
     def from_table(cls, name: str, table: object) -> StatusMapping:

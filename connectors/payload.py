@@ -15,6 +15,8 @@ from connectors.errors import MalformedPayload
 
 def as_mapping(node: str, where: str, value: object) -> Mapping[str, object]:
     """``value`` as a JSON object, or a MalformedPayload naming ``where``."""
+    if type(value) is dict:  # what JSON decodes to; spares the ABC check per record
+        return value
     if not isinstance(value, Mapping):
         raise MalformedPayload(node, where, f"expected an object, got {_describe(value)}")
     return value
@@ -30,6 +32,11 @@ def as_list(node: str, where: str, value: object) -> Sequence[object]:
 def _describe(value: object) -> str:
     text = repr(value)
     return f"{type(value).__name__} {text[:60]}{'…' if len(text) > 60 else ''}"
+
+
+_STEPS: dict[str, tuple[str, ...]] = {}
+"""Dotted paths split once: the node tables' few field paths are read for every record."""
+_STEPS_KEPT = 4096
 
 
 class Item:
@@ -48,9 +55,14 @@ class Item:
 
     def raw(self, path: str) -> object:
         """The value at ``path``, or None when any step is missing or null."""
+        steps = _STEPS.get(path)
+        if steps is None:
+            steps = tuple(path.split("."))
+            if len(_STEPS) < _STEPS_KEPT:
+                _STEPS[path] = steps
         value: object = self.data
-        for step in path.split("."):
-            if not isinstance(value, Mapping):
+        for step in steps:
+            if type(value) is not dict and not isinstance(value, Mapping):
                 return None
             value = value.get(step)
             if value is None:

@@ -150,19 +150,23 @@ class Ingest:
         stats = self.stats.setdefault(node, PullStats())
         watermark = await self.db.fetchval("watermark_of", node)
         initial = self.bulk and watermark is None
-        async for page in connector.pull(watermark):
-            if initial:
-                await self._import(node, page, stats)
-            else:
-                for change in page.changes:
-                    await self.apply(change, stats)
-                await self.db.execute(
-                    "upsert_watermark", node, page.watermark, self.clock(), len(page.changes)
-                )
-            stats.pages += 1
-            stats.changes += len(page.changes)
-            if on_page is not None:
-                on_page(page)
+        try:
+            async for page in connector.pull(watermark):
+                if initial:
+                    await self._import(node, page, stats)
+                else:
+                    for change in page.changes:
+                        await self.apply(change, stats)
+                    await self.db.execute(
+                        "upsert_watermark", node, page.watermark, self.clock(), len(page.changes)
+                    )
+                stats.pages += 1
+                stats.changes += len(page.changes)
+                if on_page is not None:
+                    on_page(page)
+        finally:
+            # The roll-ups an import deferred, also those an interrupted pull left behind.
+            await self.initial.refresh_rollups(node)
         return stats
 
     async def _import(self, node: str, page: ChangePage, stats: PullStats) -> None:

@@ -25,13 +25,22 @@ What differs from the per-change path, on purpose:
   when its state agrees with the node, else handed to the per-change path.
 - **One time per page.** Every row of a page carries the hub's time of the page.
 
-Roll-ups stay correct without extra work: the history rows of a page go in as
-one statement, so the ministry trigger refreshes the page's reports in one
-set-wise pass, inside the page's transaction.
+- **Roll-ups beside the import, not inside each page.** A page's transaction
+  defers the ministry trigger and lists its reports in ``ministry_pending``.
+  One refresher at a time (per hub) drains that list in large set-wise passes
+  while the next pages are pulled and written, and ``refresh_rollups``, called
+  when a node's pull ends however it ends, drains what is left of the node.
+  Refreshing inside every page made the nodes' pages queue on the roll-up
+  rows' locks. Meanwhile the figures lag behind the imported reports; a pending
+  row outlives a crash (the node's next pull refreshes it), and a report
+  changed meanwhile is refreshed by the trigger as usual (the refresh works by
+  difference, so a second one changes nothing).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -44,7 +53,11 @@ from hub.store.database import Database
 from schema.lifecycle import ReportState
 from schema.report import ActorRole
 
+_log = logging.getLogger(__name__)
+
 AUDIT_ACTION = "IMPORT"
+REFRESH_BATCH = 5000
+"""Pending reports refreshed per transaction, so the roll-up rows' locks stay short."""
 
 
 @dataclass(slots=True)
@@ -65,6 +78,8 @@ class InitialSync:
     clock: Callable[[], datetime]
     audit: AuditLog
     _reference: Reference | None = None
+    _refreshing: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _drainer: asyncio.Task[None] | None = None
 
     async def reference(self) -> Reference:
         if self._reference is None:
@@ -124,7 +139,38 @@ class InitialSync:
                     outcome=f"OK: {written_rows[0]} reports, {written_rows[1]} to review",
                     conn=conn,
                 )
+        if written_rows[0]:
+            self._drain_in_background()
         return PageResult(plan, unchanged_known, leftovers, watermark)
+
+    def _drain_in_background(self) -> None:
+        """Starts draining ``ministry_pending`` unless a drain is already under way."""
+        if self._drainer is None or self._drainer.done():
+            self._drainer = asyncio.create_task(self._drain(), name="initial-sync-rollups")
+
+    async def _drain(self) -> None:
+        try:
+            async with self._refreshing:
+                while await self._refresh_batch("bulk_refresh_any_pending") == REFRESH_BATCH:
+                    pass
+        except Exception:  # the node's own refresh_rollups, or its next pull, tries again
+            _log.exception("refreshing the roll-ups of imported reports failed")
+
+    async def refresh_rollups(self, node: str) -> int:
+        """Brings the ministry figures of the node's imported reports up to date;
+        returns how many reports were refreshed (0 when none wait)."""
+        if self._drainer is not None:
+            await self._drainer
+        total = 0
+        async with self._refreshing:
+            while True:
+                refreshed = await self._refresh_batch("bulk_refresh_pending", node)
+                total += refreshed
+                if refreshed < REFRESH_BATCH:
+                    return total
+
+    async def _refresh_batch(self, query: str, *args: object) -> int:
+        return int(await self.db.fetchval(query, *args, REFRESH_BATCH) or 0)
 
     async def _write(
         self, conn: Connection, node: str, plan: Plan, now: datetime
@@ -132,6 +178,7 @@ class InitialSync:
         """Copies the plan in; returns the external ids another writer linked meanwhile
         (left out) and how many reports and review items were written."""
         sql = self.db.sql
+        await conn.execute(sql["ministry_defer"])
         await conn.execute(sql["bulk_stage"])
         for table, columns, rows in rows_of(plan):
             if rows:
@@ -144,6 +191,7 @@ class InitialSync:
         await conn.execute(sql["bulk_insert_follow_ups"], node, now)
         await conn.execute(sql["bulk_insert_history"], node, now, ActorRole.NODE_SYSTEM.value)
         reviews = await conn.execute(sql["bulk_insert_reviews"], node)
+        await conn.execute(sql["bulk_pending_rollups"], node)
         return raced, (_rows_of(reports), _rows_of(reviews))
 
 

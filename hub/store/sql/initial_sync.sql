@@ -15,29 +15,31 @@ FROM external_refs e JOIN reports r ON r.id = e.report_id
 WHERE e.node_code = $1 AND e.external_id = ANY ($2::text[])
 
 -- name: bulk_stage
--- Dropped at commit; one set per page and connection.
-CREATE TEMP TABLE bulk_reports (
+-- Made once per connection and emptied at every commit (creating them anew for
+-- every page cost more than the page's COPY); a page's rows never outlive its
+-- transaction.
+CREATE TEMP TABLE IF NOT EXISTS bulk_reports (
     id uuid NOT NULL, kind text, complaint_sub_kind text, title text, content text,
     incident_date date, location text, latitude double precision, longitude double precision,
     topic_id integer, tags text[], channel text, anonymous boolean, confidential boolean,
     region_code text, institution_code text, state text, archive_reason text,
     version integer, sla_rule_version text, external_id text NOT NULL
-) ON COMMIT DROP;
-CREATE TEMP TABLE bulk_reporters (
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS bulk_reporters (
     report_id uuid, name text, nik text, phone text, email text
-) ON COMMIT DROP;
-CREATE TEMP TABLE bulk_history (
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS bulk_history (
     report_id uuid, version integer, verb text, from_state text, to_state text, note text
-) ON COMMIT DROP;
-CREATE TEMP TABLE bulk_dispositions (
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS bulk_dispositions (
     report_id uuid, seq integer, from_institution text, to_institution text, note text
-) ON COMMIT DROP;
-CREATE TEMP TABLE bulk_follow_ups (
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS bulk_follow_ups (
     ord integer, report_id uuid, institution_code text, content text
-) ON COMMIT DROP;
-CREATE TEMP TABLE bulk_reviews (
+) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS bulk_reviews (
     external_id text, external_version text, raw_state text, reason text, report_id uuid
-) ON COMMIT DROP;
+) ON COMMIT DELETE ROWS;
 
 -- name: bulk_drop_known
 -- A report another writer linked meanwhile is left to the per-change path.
@@ -80,7 +82,7 @@ FROM bulk_follow_ups f JOIN bulk_reports s ON s.id = f.report_id
 ORDER BY f.ord
 
 -- name: bulk_insert_history
--- One statement: the ministry trigger refreshes the page's reports in one pass.
+-- The page's transaction defers the ministry trigger (bulk_pending_rollups).
 INSERT INTO report_history (report_id, version, verb, from_state, to_state, actor_node,
                             actor_role, note, at)
 SELECT h.report_id, h.version, h.verb, h.from_state, h.to_state, $1, $3, h.note, $2
@@ -94,3 +96,27 @@ SELECT $1, v.external_id, v.external_version, v.raw_state, v.reason, v.report_id
 FROM bulk_reviews v
 WHERE v.report_id IS NULL OR EXISTS (SELECT 1 FROM bulk_reports s WHERE s.id = v.report_id)
 ON CONFLICT (node_code, external_id, external_version) DO NOTHING
+
+-- name: bulk_pending_rollups
+-- The page's reports, whose roll-ups bulk_refresh_pending brings up to date later.
+INSERT INTO ministry_pending (report_id, node_code)
+SELECT id, $1 FROM bulk_reports
+ON CONFLICT (report_id) DO NOTHING
+
+-- name: bulk_refresh_pending
+-- Up to $2 of the node's pending reports: facts and roll-ups in one set-wise pass.
+WITH done AS (
+    DELETE FROM ministry_pending
+    WHERE report_id IN (SELECT report_id FROM ministry_pending WHERE node_code = $1 LIMIT $2)
+    RETURNING report_id
+)
+SELECT count(*) AS refreshed, ministry_refresh(array_agg(report_id)) AS nothing FROM done
+
+-- name: bulk_refresh_any_pending
+-- Up to $1 pending reports of any node, the same way.
+WITH done AS (
+    DELETE FROM ministry_pending
+    WHERE report_id IN (SELECT report_id FROM ministry_pending LIMIT $1)
+    RETURNING report_id
+)
+SELECT count(*) AS refreshed, ministry_refresh(array_agg(report_id)) AS nothing FROM done
