@@ -37,11 +37,13 @@ bench: $(STAMP) wrk
 	$(BIN)/python -m bench.reports_page
 	$(BIN)/python -m bench.sync_throughput
 	$(BIN)/python -m bench.initial_sync
+	$(BIN)/python -m bench.ministry
 
 bench-quick: $(STAMP) wrk
 	$(BIN)/python -m bench.reports_page --quick
 	$(BIN)/python -m bench.sync_throughput --quick
 	$(BIN)/python -m bench.initial_sync --quick
+	$(BIN)/python -m bench.ministry --quick
 
 clean:
 	rm -rf $(VENV) .sp4n .mypy_cache .ruff_cache .pytest_cache
