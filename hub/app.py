@@ -228,6 +228,7 @@ def create_app(
                     await sync.start()
                     stack.push_async_callback(sync.stop)
                 if ingest is not None:
+                    stack.push_async_callback(ingest.close)  # runs after the pulls stop
                     stop_pulling = asyncio.Event()
                     pulling = asyncio.create_task(ingest.run(stop_pulling), name="pulls")
                     stack.push_async_callback(_stop_task, pulling, stop_pulling)

@@ -323,6 +323,7 @@ async def _sync(
             await ingest.run(asyncio.Event(), [c.node_code for c in connectors])
             return 0
         finally:
+            await ingest.close()
             await federation.stop()
     finally:
         await db.close()

@@ -150,6 +150,7 @@ class Ingest:
         stats = self.stats.setdefault(node, PullStats())
         watermark = await self.db.fetchval("watermark_of", node)
         initial = self.bulk and watermark is None
+        cancelled = False
         try:
             async for page in connector.pull(watermark):
                 if initial:
@@ -164,10 +165,18 @@ class Ingest:
                 stats.changes += len(page.changes)
                 if on_page is not None:
                     on_page(page)
+        except asyncio.CancelledError:
+            cancelled = True  # stopping: the next pull refreshes what this one deferred
+            raise
         finally:
-            # The roll-ups an import deferred, also those an interrupted pull left behind.
-            await self.initial.refresh_rollups(node)
+            if not cancelled:
+                # The roll-ups an import deferred, also those an interrupted pull left.
+                await self.initial.refresh_rollups(node)
         return stats
+
+    async def close(self) -> None:
+        """Stops the background work of initial imports (call after the pulls ended)."""
+        await self.initial.stop()
 
     async def _import(self, node: str, page: ChangePage, stats: PullStats) -> None:
         """One page of a first pull: new reports set-wise, the rest change by change."""

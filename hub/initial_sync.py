@@ -40,6 +40,7 @@ What differs from the per-change path, on purpose:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -150,24 +151,33 @@ class InitialSync:
 
     async def _drain(self) -> None:
         try:
-            async with self._refreshing:
-                while await self._refresh_batch("bulk_refresh_any_pending") == REFRESH_BATCH:
-                    pass
+            while True:
+                # A batch at a time, so a node's own refresh_rollups waits one batch at most.
+                async with self._refreshing:
+                    if await self._refresh_batch("bulk_refresh_any_pending") < REFRESH_BATCH:
+                        return
         except Exception:  # the node's own refresh_rollups, or its next pull, tries again
             _log.exception("refreshing the roll-ups of imported reports failed")
 
     async def refresh_rollups(self, node: str) -> int:
         """Brings the ministry figures of the node's imported reports up to date;
-        returns how many reports were refreshed (0 when none wait)."""
-        if self._drainer is not None:
-            await self._drainer
+        returns how many reports were refreshed (0 when none wait). It does not
+        wait for the background drain of other nodes' reports."""
         total = 0
-        async with self._refreshing:
-            while True:
+        while True:
+            async with self._refreshing:
                 refreshed = await self._refresh_batch("bulk_refresh_pending", node)
-                total += refreshed
-                if refreshed < REFRESH_BATCH:
-                    return total
+            total += refreshed
+            if refreshed < REFRESH_BATCH:
+                return total
+
+    async def stop(self) -> None:
+        """Stops the background drain; what it left pending waits for the next pull."""
+        drainer, self._drainer = self._drainer, None
+        if drainer is not None and not drainer.done():
+            drainer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await drainer
 
     async def _refresh_batch(self, query: str, *args: object) -> int:
         return int(await self.db.fetchval(query, *args, REFRESH_BATCH) or 0)

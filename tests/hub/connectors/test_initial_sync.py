@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from connectors.protocol import Dependencies
 from connectors.registry import default_registry
 from connectors.sandbox.faults import Fault
 from connectors.sandbox.sandbox import Sandbox
+from hub.domain.commands import Actor, Verify
 from hub.domain.service import ReportService
 from hub.ingest import HubDirectory, Ingest
 from hub.initial_sync import AUDIT_ACTION, InitialSync
@@ -28,6 +30,7 @@ from hub.ministry.service import MinistryService
 from hub.ministry.settings import MinistrySettings
 from hub.store.database import Database
 from schema.calendar import WIB
+from schema.report import ActorRole
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=WIB)
 UNMAPPED_STATE = ("lapor", "Bukan Wewenang")  # LAPOR!'s label the default mapping lacks
@@ -299,6 +302,40 @@ async def test_roll_ups_an_interrupted_import_left_pending_are_refreshed_by_the_
     assert await db.pool.fetchval("SELECT count(*) FROM ministry_pending") == 0
     facts = await db.pool.fetchval("SELECT count(*) FROM ministry_facts")
     assert facts == await db.pool.fetchval("SELECT count(*) FROM reports")
+    figures = await _figures(db)
+    await db.pool.execute("SELECT ministry_rebuild()")
+    assert await _figures(db) == figures
+
+
+async def test_a_write_racing_the_refresh_of_pending_reports_is_counted_once(
+    db: Database, table: NodeTable, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node = "16.01"
+    nodes = table.only({node})
+    monkeypatch.setattr(InitialSync, "_drain_in_background", lambda self: None)
+    federation = default_registry().build(nodes, Dependencies(directory=HubDirectory(db)))
+    ingest = Ingest(db, ReportService(db, clock=_fixed), federation, clock=_fixed)
+    await federation.start()
+    try:
+        async for page in federation[node].pull(None):
+            await ingest.initial.import_page(node, page)
+            break
+    finally:
+        await federation.stop()
+    submitted = await db.pool.fetch(
+        "SELECT id, version FROM reports WHERE state = 'SUBMITTED' ORDER BY id LIMIT 20"
+    )
+    assert submitted
+    service = ReportService(db, clock=_fixed)
+    admin = Actor("16", ActorRole.INSTITUTION_ADMIN, everywhere=True)
+
+    async def verify(row: asyncpg.Record) -> None:
+        await service.execute(Verify(row["id"]), admin, expected_version=row["version"])
+
+    # The admins verify pending reports while their deferred roll-ups are refreshed: each
+    # report's two refreshes must not interleave (counted twice, or a fact-row collision).
+    await asyncio.gather(ingest.initial.refresh_rollups(node), *(verify(r) for r in submitted))
+    assert await db.pool.fetchval("SELECT count(*) FROM ministry_pending") == 0
     figures = await _figures(db)
     await db.pool.execute("SELECT ministry_rebuild()")
     assert await _figures(db) == figures
