@@ -17,6 +17,7 @@ from hub.ministry.period import Period
 from hub.ministry.service import MinistryService
 from hub.ministry.settings import MinistrySettings
 from hub.store.database import Database
+from hub.store.migrations import available
 from hub.store.rows import ReportRow
 from schema.report import ActorRole, ReportKind
 from tests.hub.ministry.dataset import Clock, Writer, wib
@@ -189,3 +190,40 @@ async def test_a_failed_pass_is_logged_and_tried_again(
     assert service.failures == 1
     assert await _state(db, report.id) == ("COMPLETED", report.version + 1)
     assert "auto-close pass failed" in caplog.text
+
+
+async def test_history_from_before_the_role_split_is_corrected(db: Database) -> None:
+    """Migration 0008: old rows recorded a node's own system as SYSTEM too."""
+    w = Writer(db)
+    quiet = await _followed_up(w, 8)
+    pulled = await _followed_up(w, 8)
+    node_system = Actor("16.71", ActorRole.NODE_SYSTEM, everywhere=True)
+    await w.act(wib(7, 9, 9), pulled, Complete(pulled.id), actor=node_system)
+    clock = Clock(wib(7, 23, 0, 5))
+    closer = AutoCloser(db, ReportService(db, clock=clock), MinistrySettings(), clock=clock)
+    assert await closer.close_due() == 1
+    july = Period(date(2026, 7, 1), date(2026, 8, 1))
+    ministry = MinistryService(db, MinistrySettings(suppress_below=1))
+    async with db.pool.acquire() as conn:
+        # The history as the hub wrote it before the split.
+        await conn.execute("ALTER TABLE report_history DISABLE TRIGGER USER")
+        await conn.execute(
+            "UPDATE report_history SET actor_role = 'SYSTEM' WHERE actor_role = 'NODE_SYSTEM'"
+        )
+        await conn.execute("ALTER TABLE report_history ENABLE TRIGGER USER")
+        await conn.execute("SELECT ministry_rebuild()")
+        before = await ministry.statistics(july, GroupBy.STATE)
+        assert before.total is not None
+        assert before.total.auto_closed == 2  # the miscount
+        migration = next(m for m in available() if m.version == 8)
+        async with conn.transaction():
+            await conn.execute(migration.sql)
+    after = await ministry.statistics(july, GroupBy.STATE)
+    assert after.total is not None
+    assert (after.total.completed, after.total.auto_closed) == (2, 1)
+    roles = {
+        (r["report_id"], r["verb"]): r["actor_role"]
+        for r in await db.fetch("history_by_reports", [quiet.id, pulled.id])
+    }
+    assert roles[(quiet.id, "COMPLETE")] == "SYSTEM"
+    assert roles[(pulled.id, "COMPLETE")] == "NODE_SYSTEM"
