@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -57,17 +57,24 @@ async def sandbox_database(url: str) -> str:
     return _with_database(url, SANDBOX_DATABASE)
 
 
-async def forget_sandbox(url: str, nodes: tuple[str, ...]) -> None:
+async def forget_sandbox(url: str, held: Mapping[str, Iterable[str]]) -> None:
     """The sandbox starts afresh each run: what the hub kept of the previous run's
-    sandbox (how far it pulled each node, the ids the nodes gave reports the hub
-    created there) no longer holds, and would skip new changes or point at the
-    wrong report. Reports the nodes themselves hold are seeded identically each
-    run, so their links stay."""
+    sandbox (how far it pulled each node, the ids the nodes gave reports in that
+    run) no longer holds, and would skip new changes or point at the wrong report
+    once the reset systems hand the same ids out again. ``held`` is what each
+    fresh node holds (its seed, identical each run): links to those ids stay."""
+    nodes = list(held)
+    pairs = [(node, external_id) for node in nodes for external_id in held[node]]
     db = Database(url, min_size=1, max_size=1)
     await db.open()
     try:
-        await db.execute("forget_node_watermarks", list(nodes))
-        await db.execute("forget_links_made_by_hub", list(nodes))
+        await db.execute("forget_node_watermarks", nodes)
+        await db.execute(
+            "forget_links_made_by_hub",
+            nodes,
+            [node for node, _ in pairs],
+            [external_id for _, external_id in pairs],
+        )
     finally:
         await db.close()
 
@@ -86,7 +93,8 @@ async def running_sandbox(url: str) -> AsyncIterator[Sandbox]:
     sandbox = Sandbox(postgres_url=await sandbox_database(url))
     await sandbox.start()
     try:
-        await forget_sandbox(url, sandbox.nodes)
+        held = {node: list(await sandbox.inventory(node)) for node in sandbox.nodes}
+        await forget_sandbox(url, held)
         sandbox.start_ticking(TICK_SECONDS, TICK_CHANGES)
         yield sandbox
     finally:

@@ -57,7 +57,11 @@ SELECT node_code, pulled_at FROM node_watermarks WHERE node_code = ANY($1::text[
 DELETE FROM node_watermarks WHERE node_code = ANY($1::text[])
 
 -- name: forget_links_made_by_hub
--- The ids nodes $1 gave reports the hub created there (the refs of reports that
--- did not originate at that node); their systems were reset and forgot them.
-DELETE FROM external_refs e USING reports r
-WHERE e.report_id = r.id AND e.node_code = ANY($1::text[]) AND r.origin_node <> e.node_code
+-- The links to nodes $1 whose ids their freshly reset systems do not hold (pairs
+-- $2 node, $3 id): ids given in an earlier run, to reports the hub created there
+-- or citizens filed there, which the reset system will hand out again.
+DELETE FROM external_refs e
+WHERE e.node_code = ANY($1::text[])
+  AND NOT EXISTS (
+      SELECT 1 FROM unnest($2::text[], $3::text[]) AS held (node_code, external_id)
+      WHERE held.node_code = e.node_code AND held.external_id = e.external_id)
