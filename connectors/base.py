@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from connectors.change import ChangePage, FetchResult, ReportContent
 from connectors.config import NodeConfig
 from connectors.errors import NotSupported
+from connectors.http import HttpNode
 from connectors.protocol import Dependencies
 from connectors.resilience import Guard, Health
 from schema.events import ReportEvent
@@ -31,11 +32,16 @@ class BaseConnector:
     def health(self) -> Health:
         return self.guard.health
 
+    http: HttpNode | None = None
+    """The node's HTTP client, for the kinds that speak HTTP; started and stopped here."""
+
     async def start(self) -> None:
-        """Nothing to open by default."""
+        if self.http is not None:
+            await self.http.start()
 
     async def stop(self) -> None:
-        """Nothing to close by default."""
+        if self.http is not None:
+            await self.http.stop()
 
     async def ping(self) -> None:
         """Nothing to check by default."""

@@ -45,6 +45,8 @@ _ATTACHMENT_FIELDS = {"ref": "id", "name": "nama", "media_type": "jenis", "url":
 class GraphQLConnector(BaseConnector):
     """A node with its own GraphQL API."""
 
+    http: HttpNode
+
     def __init__(self, config: NodeConfig, deps: Dependencies) -> None:
         super().__init__(config, deps)
         o = Options(config.code, config.options)
@@ -70,12 +72,6 @@ class GraphQLConnector(BaseConnector):
         self.http = HttpNode(
             config.code, config.url, self.guard, headers=headers, transport=deps.transport
         )
-
-    async def start(self) -> None:
-        await self.http.start()
-
-    async def stop(self) -> None:
-        await self.http.stop()
 
     async def _execute(
         self,

@@ -67,6 +67,8 @@ _BATCH = 100
 class LaporConnector(BaseConnector):
     """The national SP4N-LAPOR! system, through the contract in LAPOR.md."""
 
+    http: HttpNode
+
     def __init__(self, config: NodeConfig, deps: Dependencies) -> None:
         super().__init__(config, deps)
         o = Options(config.code, config.options)
@@ -84,12 +86,6 @@ class LaporConnector(BaseConnector):
             headers={"Authorization": f"Bearer {config.credentials.value}"},
             transport=deps.transport,
         )
-
-    async def start(self) -> None:
-        await self.http.start()
-
-    async def stop(self) -> None:
-        await self.http.stop()
 
     async def ping(self) -> None:
         await self.http.call("GET", f"{API}/status", what="GET status")

@@ -81,6 +81,8 @@ def status_note(state: ReportState) -> str:
 class Open311Connector(BaseConnector):
     """A node speaking GeoReport v2."""
 
+    http: HttpNode
+
     def __init__(self, config: NodeConfig, deps: Dependencies) -> None:
         super().__init__(config, deps)
         opts = Options(config.code, config.options)
@@ -100,12 +102,6 @@ class Open311Connector(BaseConnector):
             raise NodeTableError(config.code, "credentials: Open311 needs an api_key")
         self.api_key = config.credentials.value
         self.http = HttpNode(config.code, config.url, self.guard, transport=deps.transport)
-
-    async def start(self) -> None:
-        await self.http.start()
-
-    async def stop(self) -> None:
-        await self.http.stop()
 
     async def ping(self) -> None:
         def services(body: object) -> None:

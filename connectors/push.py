@@ -43,7 +43,6 @@ class PushConnector(BaseConnector):
         o = Options(config.code, config.options)
         self.recorded: deque[ReportEvent] = deque(maxlen=o.integer("record_limit", 1000))
         o.finish()
-        self.http: HttpNode | None = None
         if config.url is not None:
             headers = {"content-type": "application/cloudevents+json"}
             if config.credentials is not None:
@@ -51,14 +50,6 @@ class PushConnector(BaseConnector):
             self.http = HttpNode(
                 config.code, config.url, self.guard, headers=headers, transport=deps.transport
             )
-
-    async def start(self) -> None:
-        if self.http is not None:
-            await self.http.start()
-
-    async def stop(self) -> None:
-        if self.http is not None:
-            await self.http.stop()
 
     async def ping(self) -> None:
         """A push node proves itself by calling; there is nothing to ping."""

@@ -50,6 +50,8 @@ _BATCH = 100
 class RestConnector(BaseConnector):
     """A node with a JSON API and a declarative mapping."""
 
+    http: HttpNode
+
     def __init__(self, config: NodeConfig, deps: Dependencies) -> None:
         super().__init__(config, deps)
         o = Options(config.code, config.options)
@@ -90,12 +92,6 @@ class RestConnector(BaseConnector):
         self.http = HttpNode(
             config.code, config.url, self.guard, headers=headers, transport=deps.transport
         )
-
-    async def start(self) -> None:
-        await self.http.start()
-
-    async def stop(self) -> None:
-        await self.http.stop()
 
     async def ping(self) -> None:
         await self.http.call("GET", self.ping_path, what="ping")

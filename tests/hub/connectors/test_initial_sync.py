@@ -276,12 +276,11 @@ async def test_a_malformed_page_writes_nothing_and_says_what_was_wrong(
     )
 
 
-async def test_roll_ups_an_interrupted_import_left_pending_are_refreshed_by_the_next_pull(
-    db: Database, table: NodeTable, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    node = "16.01"
-    nodes = table.only({node})
-    # The hub stops right after committing the first page, before any refresh ran.
+async def _first_page_only(
+    db: Database, nodes: NodeTable, node: str, monkeypatch: pytest.MonkeyPatch
+) -> Ingest:
+    """Imports the node's first page and stops, before any roll-up refresh ran (as a
+    hub stopped right after that commit would); the drain stays off until undone."""
     monkeypatch.setattr(InitialSync, "_drain_in_background", lambda self: None)
     federation = default_registry().build(nodes, Dependencies(directory=HubDirectory(db)))
     ingest = Ingest(db, ReportService(db, clock=_fixed), federation, clock=_fixed)
@@ -292,6 +291,15 @@ async def test_roll_ups_an_interrupted_import_left_pending_are_refreshed_by_the_
             break
     finally:
         await federation.stop()
+    return ingest
+
+
+async def test_roll_ups_an_interrupted_import_left_pending_are_refreshed_by_the_next_pull(
+    db: Database, table: NodeTable, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    node = "16.01"
+    nodes = table.only({node})
+    await _first_page_only(db, nodes, node, monkeypatch)
     reports = await db.pool.fetchval("SELECT count(*) FROM reports")
     assert reports > 0
     assert await db.pool.fetchval("SELECT count(*) FROM ministry_pending") == reports
@@ -311,17 +319,7 @@ async def test_a_write_racing_the_refresh_of_pending_reports_is_counted_once(
     db: Database, table: NodeTable, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     node = "16.01"
-    nodes = table.only({node})
-    monkeypatch.setattr(InitialSync, "_drain_in_background", lambda self: None)
-    federation = default_registry().build(nodes, Dependencies(directory=HubDirectory(db)))
-    ingest = Ingest(db, ReportService(db, clock=_fixed), federation, clock=_fixed)
-    await federation.start()
-    try:
-        async for page in federation[node].pull(None):
-            await ingest.initial.import_page(node, page)
-            break
-    finally:
-        await federation.stop()
+    ingest = await _first_page_only(db, table.only({node}), node, monkeypatch)
     submitted = await db.pool.fetch(
         "SELECT id, version FROM reports WHERE state = 'SUBMITTED' ORDER BY id LIMIT 20"
     )
