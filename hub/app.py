@@ -9,6 +9,7 @@ import os
 import signal
 from collections.abc import AsyncIterator, Mapping
 
+import asyncpg
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -31,19 +32,26 @@ from hub.audit import AuditLog
 from hub.auth.clients import ClientStore
 from hub.auth.endpoint import token_endpoint
 from hub.auth.keys import KeyRing
-from hub.auth.middleware import Authenticate, BodyLimit, RateLimit, RefusedIs400
+from hub.auth.middleware import (
+    Authenticate,
+    BodyLimit,
+    OutageIs503,
+    RateLimit,
+    StatusFromGraphQL,
+)
 from hub.auth.scopes import MINISTRY_READ, Principal
 from hub.auth.tokens import Tokens, TokenSettings
 from hub.domain.commands import Actor
 from hub.domain.service import ReportService
-from hub.errors import ConfigError
+from hub.errors import ConfigError, Unavailable
 from hub.ingest import HubDirectory, Ingest, node_table_for
+from hub.logs import throttle_library_logs
 from hub.ministry.autoclose import AutoCloser
 from hub.ministry.context import MinistryRequest
 from hub.ministry.export import ministry_routes
 from hub.settings import Settings, SyncMode
 from hub.store.database import Database
-from hub.sync.bus import Bus, Topics
+from hub.sync.bus import Bus, BusError, Topics
 from hub.sync.kafka import KafkaBus
 from hub.sync.memory import MemoryBus
 from hub.sync.recording import RecordingSink
@@ -122,6 +130,9 @@ class HubGraphQL(GraphQL[Context, None]):
         # Execution errors carry a path; parse and validation errors do not.
         if result.data is None and result.errors and all(e.path is None for e in result.errors):
             request.state.refused = True
+        # The database failed under the operation: nothing was written, say when to retry.
+        if any((e.extensions or {}).get("code") == Unavailable.code for e in result.errors or ()):
+            request.state.retry_after = Unavailable.retry_after_seconds
         return await super().process_result(request, result)
 
 
@@ -137,6 +148,38 @@ def bus_for(settings: Settings) -> Bus:
 def may_read_figures(principal: Principal) -> bool:
     """The ministry's figures and exports: its analysts and the province's admins."""
     return principal.is_admin or MINISTRY_READ in principal.scopes
+
+
+_PROBE_TIMEOUT = 1.0
+"""How long /readyz waits for the database and the broker: it answers for this moment."""
+
+
+async def _database_answers(url: str) -> str:
+    """ "ok" if a fresh connection runs a statement now (a pooled one may outlive the
+    server by a moment); else why not, for the operator."""
+    try:
+        async with asyncio.timeout(_PROBE_TIMEOUT):
+            conn = await asyncpg.connect(url)
+            try:
+                await conn.fetchval("SELECT 1")
+            finally:
+                await conn.close()
+    except Exception as error:  # any failure means "not ready"; the reason is shown
+        return f"unreachable: {type(error).__name__}"
+    return "ok"
+
+
+async def _broker_answers(bus: Bus | None) -> str:
+    if bus is None:
+        return "off"
+    try:
+        async with asyncio.timeout(_PROBE_TIMEOUT):
+            await bus.ping()
+    except TimeoutError:
+        return f"unreachable: no answer within {_PROBE_TIMEOUT:g} s"
+    except BusError as error:
+        return f"unreachable: {error}"
+    return "ok"
 
 
 def _stop_process(error: BaseException) -> None:
@@ -169,6 +212,7 @@ def create_app(
     """
     if settings.database_url is None:
         raise ConfigError("DATABASE_URL is not set (the demo command starts an embedded one)")
+    throttle_library_logs()
     db = Database(
         settings.database_url.value,
         min_size=settings.pool_min_size,
@@ -240,19 +284,25 @@ def create_app(
             await db.close()
 
     async def healthz(request: Request) -> Response:
+        # Liveness: only a loop that died of a fault a restart of this process may fix.
+        # An outage of PostgreSQL or Kafka is readiness's business (/readyz).
         if sync is not None and sync.failure is not None:
             return PlainTextResponse(f"sync failed: {sync.failure}", status_code=503)
         return PlainTextResponse("ok")
 
     async def readyz(request: Request) -> Response:
-        try:
-            await db.fetchval("ready")
-        except Exception as error:  # any failure means "not ready"; the reason is logged
-            _log.warning("not ready: %s", error)
-            return JSONResponse({"ready": False, "database": "unreachable"}, status_code=503)
-        return JSONResponse({"ready": True, "database": "ok"})
+        database, broker = await asyncio.gather(
+            _database_answers(settings.database_url.value if settings.database_url else ""),
+            _broker_answers(sync.bus if sync is not None else None),
+        )
+        ready = database == "ok" and broker in ("ok", "off")
+        return JSONResponse(
+            {"ready": ready, "database": database, "broker": broker},
+            status_code=200 if ready else 503,
+        )
 
     async def metrics_endpoint(request: Request) -> Response:
+        collector.outbox = await metrics.read_outbox(db)
         return Response(metrics.render(collector), media_type="text/plain; version=0.0.4")
 
     limits = settings.limits
@@ -264,6 +314,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
+            *([graphql.ide.route()] if graphql.ide is not None else []),
             *ministry_routes(
                 db,
                 settings.ministry,
@@ -272,9 +323,10 @@ def create_app(
         ],
         middleware=[
             Middleware(BodyLimit, max_bytes=limits.max_body_bytes),
+            Middleware(OutageIs503),
             Middleware(Authenticate, tokens=tokens, is_active=clients.active),
             Middleware(RateLimit, per_second=limits.requests_per_second, burst=limits.burst),
-            Middleware(RefusedIs400),
+            Middleware(StatusFromGraphQL),
         ],
         lifespan=lifespan,
     )

@@ -48,6 +48,17 @@ class IdempotencyConflict(BadInput):
     """The same idempotency key came back with a different request."""
 
 
+class Unavailable(HubError):
+    """The database (or another part the hub needs) is unreachable for now: try again.
+
+    HTTP answers carry status 503 and ``Retry-After``; nothing was written.
+    """
+
+    code = "UNAVAILABLE"
+    retryable = True
+    retry_after_seconds = 2
+
+
 class ConfigError(HubError):
     """A setting is missing or malformed; the message names the variable."""
 

@@ -38,6 +38,7 @@ from hub.domain.commands import (
 from hub.domain.service import ReportService
 from hub.errors import BadInput, ConfigError, InvalidTransition, VersionConflict
 from hub.initial_sync import InitialSync
+from hub.outages import Outage, is_outage
 from hub.pulled import submit_for, transition_for
 from hub.store.database import Database
 from hub.store.rows import ReportRow
@@ -197,16 +198,21 @@ class Ingest:
     async def run_node(self, connector: Connector, stop: asyncio.Event) -> None:
         """Pulls one node every ``poll_interval`` until ``stop``; a failing node only logs."""
         node = connector.node_code
+        database = Outage(f"pulls from node {node}: PostgreSQL", logger=_log)
         while not stop.is_set():
             try:
                 await self.pull_once(connector)
+                database.recovered()
             except ConnectorError as error:
                 self.stats.setdefault(node, PullStats()).last_error = str(error)
                 wait = connector.config.poll_interval
                 _log.warning("pull from node %s failed: %s; next try in %ss", node, error, wait)
-            except Exception as error:  # a bug or a database hiccup: log, keep this node going
+            except Exception as error:  # a bug or a database outage: log, keep this node going
                 self.stats.setdefault(node, PullStats()).last_error = str(error)
-                _log.exception("pull from node %s failed unexpectedly", node)
+                if is_outage(error):
+                    database.failed(error)  # a line now and then; the next poll tries again
+                else:
+                    _log.exception("pull from node %s failed unexpectedly", node)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), connector.config.poll_interval)
 

@@ -26,17 +26,23 @@ from hub.api.mutation import Mutation
 from hub.api.query import Query
 from hub.api.subscription import Subscription
 from hub.errors import HubError
+from hub.outages import database_unavailable, is_outage
 from hub.settings import Limits
 
 _log = logging.getLogger(__name__)
 
 
 def _should_mask(error: GraphQLError) -> bool:
-    """Coded errors reach the client; anything else is an internal fault: log it, mask it."""
+    """Coded errors reach the client; anything else is masked: an outage of the database
+    as ``UNAVAILABLE``, any other fault as ``INTERNAL`` (logged with its traceback)."""
     original = error.original_error
     if original is None or isinstance(original, HubError):
         return False
-    _log.error("unexpected error in %s", error.path, exc_info=original)
+    if is_outage(original):
+        # Logged once per outage by the OutageIs503 middleware, not once per request.
+        _log.debug("answering UNAVAILABLE at %s: %s", error.path, original)
+    else:
+        _log.error("unexpected error in %s", error.path, exc_info=original)
     return True
 
 
@@ -48,7 +54,12 @@ class MaskUncodedErrors(MaskErrors):
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         masked = super().anonymise_error(error)
-        masked.extensions = {"code": "INTERNAL", "retryable": True}
+        if error.original_error is not None and is_outage(error.original_error):
+            coded = database_unavailable(error.original_error)
+            masked.message = coded.message
+            masked.extensions = coded.extensions
+        else:
+            masked.extensions = {"code": "INTERNAL", "retryable": True}
         return masked
 
 

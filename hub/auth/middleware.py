@@ -1,4 +1,5 @@
-"""Pure ASGI middleware for the GraphQL endpoint: body size, who is calling, how often.
+"""Pure ASGI middleware for the GraphQL endpoint: body size, who is calling, how often,
+and the status codes of refusals and outages.
 
 Each refuses before the request reaches GraphQL, so no resolver and no SQL runs
 for a refused call.
@@ -7,6 +8,7 @@ for a refused call.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from collections.abc import Awaitable, Callable
@@ -16,12 +18,25 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.auth.scopes import PUBLIC
 from hub.auth.tokens import TokenError, Tokens
+from hub.errors import Unavailable
+from hub.outages import Outage, database_unavailable, is_outage
+
+_log = logging.getLogger(__name__)
 
 
 async def _reply(
-    send: Send, status: int, message: str, code: str, headers: list[tuple[bytes, bytes]]
+    send: Send,
+    status: int,
+    message: str,
+    code: str,
+    headers: list[tuple[bytes, bytes]],
+    *,
+    retryable: bool = False,
 ) -> None:
-    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
+    extensions: dict[str, object] = {"code": code}
+    if retryable:
+        extensions["retryable"] = True
+    body = json.dumps({"errors": [{"message": message, "extensions": extensions}]}).encode()
     await send(
         {
             "type": "http.response.start",
@@ -94,8 +109,10 @@ class Authenticate:
                 raise TokenError("use the Authorization: Bearer <token> scheme")
             principal = self.tokens.verify(token.strip())
             assert principal.client_id is not None
-            if not await self.is_active(principal.client_id):
+            if not await self._is_active(scope, principal.client_id, send):
                 raise TokenError("the client has been revoked")
+        except _Answered:
+            return
         except TokenError as error:
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 4401, "reason": error.reason})
@@ -111,6 +128,21 @@ class Authenticate:
             return
         state["principal"] = principal
         await self.app(scope, receive, send)
+
+    async def _is_active(self, scope: Scope, client_id: str, send: Send) -> bool:
+        try:
+            return await self.is_active(client_id)
+        except Exception as error:
+            # HTTP requests get their 503 from OutageIs503; a WebSocket is told here
+            # (1013: try again later), as no HTTP answer can be sent on it any more.
+            if scope["type"] != "websocket" or not is_outage(error):
+                raise
+            await send({"type": "websocket.close", "code": 1013, "reason": "try again later"})
+            raise _Answered from error
+
+
+class _Answered(Exception):
+    """The middleware has already answered the connection."""
 
 
 @dataclass(slots=True)
@@ -153,11 +185,12 @@ class RateLimit:
         await self.app(scope, receive, send)
 
 
-class RefusedIs400:
-    """Answers 400 for an operation GraphQL refused before executing it.
+class StatusFromGraphQL:
+    """Sets the HTTP status GraphQL's answer calls for: 400 for an operation refused before
+    executing it, 503 with ``Retry-After`` for one the database was unavailable for.
 
-    The GraphQL view marks such a request in ``scope["state"]``; status codes
-    are HTTP's business, so the rewrite happens here.
+    The GraphQL view marks such a request in ``scope["state"]`` (``refused``,
+    ``retry_after``); status codes are HTTP's business, so the rewrite happens here.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -169,8 +202,63 @@ class RefusedIs400:
             return
 
         async def send_with_status(message: Message) -> None:
-            if message["type"] == "http.response.start" and scope.get("state", {}).get("refused"):
-                message = {**message, "status": 400}
+            state = scope.get("state", {})
+            if message["type"] == "http.response.start":
+                if state.get("retry_after") is not None:
+                    retry = str(state["retry_after"]).encode()
+                    headers = [*message.get("headers", []), (b"retry-after", retry)]
+                    message = {**message, "status": 503, "headers": headers}
+                elif state.get("refused"):
+                    message = {**message, "status": 400}
             await send(message)
 
         await self.app(scope, receive, send_with_status)
+
+
+class OutageIs503:
+    """Answers a coded 503 for any request the database failed under, wherever it failed
+    (the client lookup, the token endpoint, an export), instead of a bare 500.
+
+    It also logs the outage as requests see it: a line when it starts, one now and
+    then while it lasts (not one per request), and one when a request succeeds again.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._outage = Outage(
+            "requests: PostgreSQL", logger=_log, meanwhile="answering 503 with Retry-After"
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+        status = 0
+
+        async def watched(message: Message) -> None:
+            nonlocal started, status
+            if message["type"] == "http.response.start":
+                started, status = True, message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except Exception as error:
+            if started or not is_outage(error):
+                raise
+            self._outage.failed(error)
+            coded = database_unavailable(error)
+            await _reply(
+                send,
+                503,
+                coded.message,
+                coded.code,
+                [(b"retry-after", str(coded.retry_after_seconds).encode())],
+                retryable=True,
+            )
+            return
+        if scope.get("state", {}).get("retry_after") is not None:
+            self._outage.failed(Unavailable("a GraphQL operation met the outage"))
+        elif started and status < 500:
+            self._outage.recovered()

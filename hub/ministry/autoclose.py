@@ -22,6 +22,7 @@ from hub.domain.service import ReportService
 from hub.errors import InvalidTransition, VersionConflict
 from hub.ministry.calendar import CalendarStore
 from hub.ministry.settings import MinistrySettings
+from hub.outages import Outage, is_outage
 from hub.store.database import Database
 from schema.calendar import wib_date
 from schema.report import ActorRole
@@ -82,6 +83,7 @@ class AutoCloser:
     async def _run(self, stop: asyncio.Event) -> None:
         interval = self._settings.auto_close_interval
         synced = not self._sync_calendar
+        database = Outage("auto-close: PostgreSQL", logger=_log)
         while not stop.is_set():
             try:
                 if not synced:
@@ -91,8 +93,12 @@ class AutoCloser:
                 while await self.close_due() == self._settings.auto_close_batch:
                     if stop.is_set():
                         return
-            except Exception:
-                _log.exception("auto-close pass failed; next try in %ss", interval)
+                database.recovered()
+            except Exception as error:
+                if is_outage(error):
+                    database.failed(error)
+                else:
+                    _log.exception("auto-close pass failed; next try in %ss", interval)
             self.settled.set()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)

@@ -7,7 +7,8 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from hub.sync.bus import Bus
+from hub.outages import Outage
+from hub.sync.bus import Bus, BusError
 from hub.sync.envelope import EnvelopeError, decode
 from schema.events import ReportEvent
 
@@ -43,9 +44,16 @@ class Broadcaster:
     async def run(self, stop: asyncio.Event) -> None:
         consumer = await self.bus.consumer(self.bus.topics.events, None, from_start=False)
         self.ready.set()
+        broker = Outage("subscriptions: Kafka", logger=_log)
         try:
             while not stop.is_set():
-                for message in await consumer.poll(0.2, 1000):
+                try:
+                    messages = await consumer.poll(0.2, 1000)
+                    broker.recovered()
+                except BusError as error:
+                    await broker.wait(error, stop)
+                    continue
+                for message in messages:
                     try:
                         event = decode(message.key, message.value, message.headers)
                     except EnvelopeError:

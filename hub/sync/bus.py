@@ -88,6 +88,10 @@ class Bus(Protocol):
 
     async def stop(self) -> None: ...
 
+    async def ping(self) -> None:
+        """Asks the broker for its metadata now; raises BusError if it cannot answer
+        (readiness, not the data path: bound it with ``asyncio.timeout``)."""
+
     @property
     def producer(self) -> Producer: ...
 

@@ -112,6 +112,14 @@ class KafkaBus:
             self._raw_producer = None
             self._producer = None
 
+    async def ping(self) -> None:
+        if self._raw_producer is None:
+            raise BusError("the Kafka bus is not started")
+        try:
+            await self._raw_producer.client.fetch_all_metadata()
+        except KafkaError as error:
+            raise BusError(f"Kafka at {self.bootstrap_servers}: {error}") from error
+
     @property
     def producer(self) -> KafkaProducer:
         if self._producer is None:

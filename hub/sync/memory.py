@@ -105,6 +105,9 @@ class MemoryBus:
     async def stop(self) -> None:
         return None
 
+    async def ping(self) -> None:
+        """In this process: always reachable."""
+
     @property
     def producer(self) -> MemoryProducer:
         return self._producer

@@ -16,6 +16,7 @@ import logging
 
 import asyncpg
 
+from hub.outages import Outage, is_outage
 from hub.store.database import Database
 from hub.sync.bus import Bus, BusError
 from hub.sync.envelope import Envelope, encode
@@ -46,30 +47,49 @@ class OutboxRelay:
         self.slices: list[int] = []
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Relays until ``stop`` is set; the dedicated connection holds the slice locks."""
-        conn = await asyncpg.connect(self._db.url)
-        backoff = self._idle_wait
+        """Relays until ``stop`` is set; the dedicated connection holds the slice locks.
+
+        A lost connection loses its locks with it: the relay lets go of its slices,
+        waits the database out and claims them anew (another relay may have them by
+        then). A broker that cannot take a batch leaves it unpublished for later.
+        """
+        database = Outage("outbox relay: PostgreSQL", logger=_log)
+        broker = Outage("outbox relay: Kafka", logger=_log)
+        conn: asyncpg.Connection | None = None
         try:
             while not stop.is_set():
-                await self._claim_free_slices(conn)
+                sent = 0
                 try:
+                    if conn is None:
+                        conn = await asyncpg.connect(self._db.url)
+                    await self._claim_free_slices(conn)
+                    database.recovered()
                     sent = await self.relay_once(conn) if self.slices else 0
-                    backoff = self._idle_wait
+                    broker.recovered()
                 except BusError as error:
                     # The batch rolled back and stays unpublished; try again later.
-                    backoff = min(backoff * 2 + 0.1, 5.0)
-                    _log.warning(
-                        "outbox relay cannot publish (%s); retrying in %.1f s", error, backoff
-                    )
-                    sent = 0
+                    await broker.wait(error, stop)
+                    continue
+                except Exception as error:
+                    if not is_outage(error):
+                        raise
+                    self.slices = []
+                    if conn is not None:
+                        conn.terminate()
+                        conn = None
+                    await database.wait(error, stop)
+                    continue
                 if sent == 0:
                     with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), backoff)
+                        await asyncio.wait_for(stop.wait(), self._idle_wait)
         finally:
-            try:
-                await conn.execute(self._db.sql["relay_release_slices"])
-            finally:
-                await conn.close()
+            if conn is not None:
+                try:
+                    await conn.execute(self._db.sql["relay_release_slices"])
+                except Exception as error:  # closing anyway; the locks die with the session
+                    _log.debug("releasing the relay's slices failed: %s", error)
+                finally:
+                    await conn.close()
 
     async def _claim_free_slices(self, conn: asyncpg.Connection) -> None:
         """Takes every slice no other relay holds (e.g. after one stopped)."""

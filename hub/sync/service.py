@@ -1,7 +1,9 @@
 """The sync path assembled: bus, outbox relay, node sinks and the broadcaster.
 
-Every loop is a supervised task: if one dies, ``on_failure`` hears about it and
-the hub reports itself unhealthy instead of silently no longer syncing.
+Every loop is a supervised task. Each rides out an outage of PostgreSQL or Kafka
+itself (``hub.outages``); if one dies all the same, of a fault waiting would not
+mend, ``on_failure`` hears about it and the hub reports itself unhealthy instead
+of silently no longer syncing.
 """
 
 from __future__ import annotations
@@ -116,7 +118,14 @@ class SyncService:
             return
         error = task.exception()
         assert error is not None
-        _log.critical("sync task %r died: %s", task.get_name(), error, exc_info=error)
+        # The loops wait out outages of PostgreSQL and Kafka themselves: what ends one is
+        # a fault that waiting would not mend, so the process says which and stops.
+        _log.critical(
+            "sync task %r died of a fault it cannot wait out: %s",
+            task.get_name(),
+            error,
+            exc_info=error,
+        )
         self.failure = error
         if self._on_failure is not None:
             self._on_failure(error)

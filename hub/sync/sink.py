@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from hub.outages import Outage, is_outage
 from hub.store.database import Database
 from hub.sync.bus import Bus, BusError, Message
 from hub.sync.envelope import Envelope, EnvelopeError, SharedDecoder, encode
@@ -84,32 +85,54 @@ class SinkWorker:
     async def run(self, stop: asyncio.Event) -> None:
         consumer = await self.bus.consumer(self.bus.topics.events, self.group, from_start=True)
         self.ready.set()
+        node = self.sink.node_code
+        broker = Outage(f"sink {node}: Kafka", logger=_log)
+        committed = True
         try:
             while not stop.is_set():
                 try:
-                    messages = await consumer.poll(0.2, self.batch_size)
-                    if messages and await self._handle_patiently(messages, stop):
+                    if not committed:
+                        # An applied batch whose commit failed: commit before reading on.
                         await consumer.commit()
+                        committed = True
+                    messages = await consumer.poll(0.2, self.batch_size)
+                    if messages:
+                        if not await self._handle_patiently(messages, stop):
+                            return  # stopped: the batch comes again to whoever runs next
+                        committed = False
+                        await consumer.commit()
+                        committed = True
+                    broker.recovered()
                 except BusError as error:
-                    # Uncommitted messages come again after a rebalance or
-                    # reconnect; the inbox makes that harmless.
-                    _log.warning("sink %s: %s; retrying", self.sink.node_code, error)
-                    await asyncio.sleep(1)
+                    # Polled batches are kept until handled; a failed commit is retried
+                    # before the next poll, and a redelivery is dropped by the inbox.
+                    await broker.wait(error, stop)
                 self.stats.lag = consumer.lag()
         finally:
             await consumer.stop()
 
     async def _handle_patiently(self, messages: list[Message], stop: asyncio.Event) -> bool:
-        """Handles a batch, waiting out a node that asks to try later; False if stopped first."""
+        """Handles a batch, waiting out a node that asks to try later and a database
+        outage (the batch is kept and handled anew); False if stopped first."""
+        database = Outage(f"sink {self.sink.node_code}: PostgreSQL", logger=_log)
+        broker = Outage(f"sink {self.sink.node_code}: Kafka (dead letters)", logger=_log)
         while not stop.is_set():
             try:
                 await self.handle(messages)
+                database.recovered()
+                broker.recovered()
                 return True
             except TryLater as error:
                 _log.warning("sink %s: %s; batch kept, next try in %ss",
                              self.sink.node_code, error, self.retry_later)  # fmt: skip
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), self.retry_later)
+            except BusError as error:  # a dead letter could not be published
+                await broker.wait(error, stop)
+            except Exception as error:
+                if not is_outage(error):
+                    raise
+                await database.wait(error, stop)
         return False
 
     async def handle(self, messages: list[Message]) -> None:
@@ -166,6 +189,8 @@ class SinkWorker:
                 await self.sink.apply(event)
                 return True
             except Exception as error:  # the node's failure, whatever it is, is retried
+                if is_outage(error):
+                    raise  # the hub's own database (e.g. the directory): keep the batch
                 if getattr(error, "retryable", False) is True:
                     raise TryLater(f"node {self.sink.node_code} unavailable: {error}") from error
                 if attempt == self.max_attempts:

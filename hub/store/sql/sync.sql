@@ -20,7 +20,11 @@ FOR UPDATE SKIP LOCKED
 UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])
 
 -- name: outbox_backlog
-SELECT count(*) FROM outbox WHERE published_at IS NULL
+-- Rows not yet published, and how long the oldest of them has waited.
+SELECT count(*) AS rows,
+       coalesce(extract(epoch FROM now() - min(created_at)), 0)::float8 AS oldest_seconds
+FROM outbox
+WHERE published_at IS NULL
 
 -- name: sink_seen
 SELECT event_id FROM sink_inbox WHERE node_code = $1 AND event_id = ANY($2::uuid[])
