@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncpg
 import httpx
 import pytest
 from starlette.applications import Starlette
@@ -23,17 +24,19 @@ async def test_health_and_readiness(http: httpx.AsyncClient) -> None:
 
 
 async def test_readiness_fails_when_the_database_is_gone(
-    app: Starlette, http: httpx.AsyncClient
+    http: httpx.AsyncClient, postgres_url: str, database_url: str
 ) -> None:
-    db: Database = app.state.database
-    await db.pool.close()
+    admin = await asyncpg.connect(postgres_url)
     try:
-        response = await http.get("/readyz")
-        assert response.status_code == 503
-        assert response.json() == {"ready": False, "database": "unreachable"}
+        await admin.execute(f'DROP DATABASE "{database_url.rpartition("/")[2]}" WITH (FORCE)')
     finally:
-        await db.close()
-        await db.open()
+        await admin.close()
+    response = await http.get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["ready"] is False
+    assert body["database"].startswith("unreachable")
+    assert body["broker"] == "off"  # these settings run no sync
 
 
 async def test_graphiql_is_served_to_browsers(http: httpx.AsyncClient) -> None:
