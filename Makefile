@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench bench-quick wrk clean
+.PHONY: demo test lint browser bench bench-quick wrk clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,14 @@ lint: $(STAMP)
 
 # Lint, types, the SDL snapshot, then every test against a real PostgreSQL
 # (embedded, or DATABASE_URL) and a real Kafka broker the suite starts itself.
-test: lint
+test: lint browser
 	$(BIN)/pytest
+
+# The GraphiQL test drives Debian's headless Chromium through its chromedriver
+# (Debian packages), installed if missing; nothing downloads a browser of its own.
+browser:
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || \
+		(apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
 
 # Benchmarks are not part of the tests; each writes its section of bench/RESULTS.md.
 # The read benchmark drives HTTP with wrk (Debian package), installed if missing.

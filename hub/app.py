@@ -26,6 +26,7 @@ from connectors.protocol import Dependencies
 from connectors.registry import default_registry
 from hub import metrics
 from hub.api.context import Context
+from hub.api.graphiql.page import GraphiQLPage
 from hub.api.loaders import Loaders
 from hub.api.schema import build_schema
 from hub.audit import AuditLog
@@ -90,9 +91,10 @@ class HubGraphQL(GraphQL[Context, None]):
         audit: AuditLog,
         federation: Federation | None = None,
     ) -> None:
+        self.ide = GraphiQLPage() if settings.graphiql else None
         super().__init__(
             build_schema(settings.limits, production=settings.production),
-            graphql_ide="graphiql" if settings.graphiql else None,
+            graphql_ide="graphiql" if self.ide is not None else None,
             allow_queries_via_get=True,
         )
         self._db = db
@@ -101,6 +103,12 @@ class HubGraphQL(GraphQL[Context, None]):
         self._sync = sync
         self._audit = audit
         self._federation = federation
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        # The hub's own copy of GraphiQL: strawberry's page loads it from a CDN,
+        # which a data centre without internet never reaches.
+        assert self.ide is not None  # asked only when graphql_ide is set
+        return self.ide.response()
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
