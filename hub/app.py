@@ -7,7 +7,7 @@ import contextlib
 import logging
 import os
 import signal
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 import asyncpg
 from starlette.applications import Starlette
@@ -17,8 +17,10 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET, UnsetType
 
 from connectors.config import NodeTable
 from connectors.federation import Federation
@@ -39,9 +41,10 @@ from hub.auth.middleware import (
     OutageIs503,
     RateLimit,
     StatusFromGraphQL,
+    bearer_principal,
 )
 from hub.auth.scopes import MINISTRY_READ, Principal
-from hub.auth.tokens import Tokens, TokenSettings
+from hub.auth.tokens import TokenError, Tokens, TokenSettings
 from hub.domain.commands import Actor
 from hub.domain.service import ReportService
 from hub.errors import ConfigError, Unavailable
@@ -79,6 +82,10 @@ def actor_for(principal: Principal) -> Actor | None:
     return Actor(node, ActorRole.NODE_SYSTEM, principal.client_id)
 
 
+_PLAIN_ACK: UnsetType = UNSET
+"""``connection_ack`` without a payload."""
+
+
 class HubGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI app with the hub's typed context."""
 
@@ -90,6 +97,9 @@ class HubGraphQL(GraphQL[Context, None]):
         sync: SyncService | None,
         audit: AuditLog,
         federation: Federation | None = None,
+        *,
+        tokens: Tokens,
+        is_active: Callable[[str], Awaitable[bool]],
     ) -> None:
         self.ide = GraphiQLPage() if settings.graphiql else None
         super().__init__(
@@ -103,6 +113,8 @@ class HubGraphQL(GraphQL[Context, None]):
         self._sync = sync
         self._audit = audit
         self._federation = federation
+        self._tokens = tokens
+        self._is_active = is_active
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # The hub's own copy of GraphiQL: strawberry's page loads it from a CDN,
@@ -124,11 +136,37 @@ class HubGraphQL(GraphQL[Context, None]):
             sync=self._sync,
             principal=principal,
             audit=self._audit,
-            ministry=MinistryRequest(
-                self._db, self._settings.ministry, may_read=may_read_figures(principal)
-            ),
+            ministry=self._ministry_for(principal),
             federation=self._federation,
         )
+
+    def _ministry_for(self, principal: Principal) -> MinistryRequest:
+        return MinistryRequest(
+            self._db, self._settings.ministry, may_read=may_read_figures(principal)
+        )
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """Browsers cannot set a WebSocket's headers: graphql-ws clients send the token in
+        ``connection_init``'s payload (``{"Authorization": "Bearer …"}``) instead, and it is
+        checked exactly as the header is. A refusal closes the socket with 4403."""
+        params = context.connection_params or {}
+        given = [v for k, v in params.items() if k.lower() == "authorization"]
+        if not given:
+            return _PLAIN_ACK
+        if not isinstance(given[0], str):
+            raise ConnectionRejectionError({"reason": "Authorization must be a string"})
+        try:
+            principal = await bearer_principal(given[0], self._tokens, self._is_active)
+        except TokenError as error:
+            raise ConnectionRejectionError({"reason": error.reason}) from None
+        if context.principal.client_id not in (None, principal.client_id):
+            reason = "the Authorization header and connection_init name different clients"
+            raise ConnectionRejectionError({"reason": reason})
+        # The connection's one context, made at the upgrade, now speaks for this caller.
+        context.principal = principal
+        context.actor = actor_for(principal)
+        context.ministry = self._ministry_for(principal)
+        return _PLAIN_ACK
 
     async def process_result(
         self, request: Request, result: ExecutionResult
@@ -261,7 +299,9 @@ def create_app(
         sync = SyncService(
             db, bus_for(settings), sinks, sink_attempts=attempts, on_failure=on_failure
         )
-    graphql = HubGraphQL(db, service, settings, sync, audit, federation)
+    graphql = HubGraphQL(
+        db, service, settings, sync, audit, federation, tokens=tokens, is_active=clients.active
+    )
     auto_closer = AutoCloser(db, service, settings.ministry)
     collector = metrics.HubCollector(db, sync)
 

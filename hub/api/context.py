@@ -33,6 +33,8 @@ class Context:
     ministry: MinistryRequest
     federation: Federation | None = None
     """The nodes' connectors; None when this hub runs none."""
+    connection_params: dict[str, object] | None = None
+    """A WebSocket's ``connection_init`` payload (strawberry sets it); None over HTTP."""
 
     @property
     def viewer(self) -> Viewer:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub.auth.scopes import PUBLIC
+from hub.auth.scopes import PUBLIC, Principal
 from hub.auth.tokens import TokenError, Tokens
 from hub.errors import Unavailable
 from hub.outages import Outage, database_unavailable, is_outage
@@ -103,16 +103,10 @@ class Authenticate:
             state["principal"] = PUBLIC
             await self.app(scope, receive, send)
             return
-        scheme, _, token = header.decode("latin-1").partition(" ")
         try:
-            if scheme.lower() != "bearer" or not token.strip():
-                raise TokenError("use the Authorization: Bearer <token> scheme")
-            principal = self.tokens.verify(token.strip())
-            assert principal.client_id is not None
-            if not await self._is_active(scope, principal.client_id, send):
-                raise TokenError("the client has been revoked")
-        except _Answered:
-            return
+            principal = await bearer_principal(
+                header.decode("latin-1"), self.tokens, self.is_active
+            )
         except TokenError as error:
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 4401, "reason": error.reason})
@@ -126,23 +120,30 @@ class Authenticate:
                 [(b"www-authenticate", challenge.encode())],
             )
             return
-        state["principal"] = principal
-        await self.app(scope, receive, send)
-
-    async def _is_active(self, scope: Scope, client_id: str, send: Send) -> bool:
-        try:
-            return await self.is_active(client_id)
         except Exception as error:
             # HTTP requests get their 503 from OutageIs503; a WebSocket is told here
             # (1013: try again later), as no HTTP answer can be sent on it any more.
             if scope["type"] != "websocket" or not is_outage(error):
                 raise
             await send({"type": "websocket.close", "code": 1013, "reason": "try again later"})
-            raise _Answered from error
+            return
+        state["principal"] = principal
+        await self.app(scope, receive, send)
 
 
-class _Answered(Exception):
-    """The middleware has already answered the connection."""
+async def bearer_principal(
+    authorization: str, tokens: Tokens, is_active: Callable[[str], Awaitable[bool]]
+) -> Principal:
+    """The caller an ``Authorization`` value names (from an HTTP header or a WebSocket's
+    ``connection_init`` payload); TokenError with a reason to show if it must be refused."""
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise TokenError("use the Authorization: Bearer <token> scheme")
+    principal = tokens.verify(token.strip())
+    assert principal.client_id is not None
+    if not await is_active(principal.client_id):
+        raise TokenError("the client has been revoked")
+    return principal
 
 
 @dataclass(slots=True)

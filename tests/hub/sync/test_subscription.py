@@ -16,6 +16,7 @@ import pytest
 import uvicorn
 from starlette.applications import Starlette
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from hub.app import create_app
@@ -24,6 +25,7 @@ from hub.domain.service import ReportService
 from hub.settings import Settings
 from hub.sync.service import SyncService
 from schema.report import ActorRole, Channel, ComplaintSubKind, PrivacyFlags, ReportKind
+from tests.conftest import token_for
 from tests.hub.sync.conftest import wait_until
 
 CANARY = "KANARI-7c3a"
@@ -99,8 +101,8 @@ class GraphQLWebSocket:
     ws: ClientConnection
     frames: list[str] = field(default_factory=list)
 
-    async def init(self) -> None:
-        await self._send({"type": "connection_init"})
+    async def init(self, payload: dict[str, Any] | None = None) -> None:
+        await self._send({"type": "connection_init", **({"payload": payload} if payload else {})})
         ack = await self._receive()
         assert ack["type"] == "connection_ack", ack
 
@@ -268,3 +270,38 @@ async def test_the_public_does_not_learn_of_confidential_reports(
     received = await client.events_until("public", str(marker.id), 1)
     assert str(hidden.id) not in {e["reportId"] for e in received}
     await client.complete("public")
+
+
+async def test_a_token_in_connection_init_authenticates_the_subscription(
+    served: Served,
+) -> None:
+    """Browsers cannot set a WebSocket's headers; graphql-ws clients put the token in the
+    connection_init payload, and the node then sees its own confidential reports."""
+    token = await token_for(served.app, "lahat-read", "16.04", ["node:16.04:read"])
+    async with connect(served.ws_url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
+        lahat = GraphQLWebSocket(ws)
+        await lahat.init({"Authorization": f"Bearer {token}"})
+        await lahat.subscribe("lahat", region="16.04")
+        await wait_until(lambda: served.subscribers() == 1, what="the subscription")
+        secret = replace(_submit("16.04", "Rahasia"), privacy=PrivacyFlags(confidential=True))
+        hidden = await served.service.execute(secret, LAHAT)
+        # Events of different reports may cross partitions in any order: wait for this one
+        # itself (the public's test above shows the same subscription without a token
+        # never gets it).
+        received = await lahat.events_until("lahat", str(hidden.id), 1)
+        assert received[-1]["state"] == "SUBMITTED"
+
+
+@pytest.mark.parametrize("authorization", ["Bearer not-a-token", "Basic dXNlcjpwYXNz", 42])
+async def test_a_bad_token_in_connection_init_closes_the_socket(
+    served: Served, authorization: object
+) -> None:
+    """graphql-ws's answer to a refused connection_init: close with 4403 Forbidden."""
+    async with connect(served.ws_url, subprotocols=[Subprotocol("graphql-transport-ws")]) as ws:
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": authorization}})
+        )
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 30)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4403
