@@ -5,8 +5,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+HTTP_AUDIT := tests/hub/api/http_audit
 
-.PHONY: demo test lint browser bench bench-quick wrk clean
+.PHONY: demo test lint browser graphql-http bench bench-quick wrk clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +26,7 @@ lint: $(STAMP)
 
 # Lint, types, the SDL snapshot, then every test against a real PostgreSQL
 # (embedded, or DATABASE_URL) and a real Kafka broker the suite starts itself.
-test: lint browser
+test: lint browser graphql-http
 	$(BIN)/pytest
 
 # The GraphiQL test drives Debian's headless Chromium through its chromedriver
@@ -33,6 +34,14 @@ test: lint browser
 browser:
 	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || \
 		(apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
+
+# The GraphQL-over-HTTP audit runs npm's graphql-http (the spec's reference
+# implementation) at the versions its package-lock.json pins, installed by npm ci
+# when node_modules is missing or older than the lock file.
+graphql-http: $(HTTP_AUDIT)/node_modules/.package-lock.json
+
+$(HTTP_AUDIT)/node_modules/.package-lock.json: $(HTTP_AUDIT)/package-lock.json
+	cd $(HTTP_AUDIT) && npm ci --no-audit --no-fund
 
 # Benchmarks are not part of the tests; each writes its section of bench/RESULTS.md.
 # The read benchmark drives HTTP with wrk (Debian package), installed if missing.
@@ -52,4 +61,4 @@ bench-quick: $(STAMP) wrk
 	$(BIN)/python -m bench.ministry --quick
 
 clean:
-	rm -rf $(VENV) .sp4n .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .sp4n .mypy_cache .ruff_cache .pytest_cache $(HTTP_AUDIT)/node_modules

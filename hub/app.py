@@ -30,6 +30,7 @@ from hub import metrics
 from hub.api.context import Context
 from hub.api.graphiql.page import GraphiQLPage
 from hub.api.loaders import Loaders
+from hub.api.media import response_media
 from hub.api.schema import build_schema
 from hub.audit import AuditLog
 from hub.auth.clients import ClientStore
@@ -171,15 +172,21 @@ class HubGraphQL(GraphQL[Context, None]):
     async def process_result(
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
-        # An operation refused before execution (parse errors, validation, limits)
-        # answers 400, so abusive requests are plainly 4xx.
-        # Execution errors carry a path; parse and validation errors do not.
+        # StatusFromGraphQL frames the answer: its media type and status code.
+        media = response_media(request.headers.get("accept"))
+        request.state.media = media
+        processed = await super().process_result(request, result)
+        # An operation refused before execution (parse errors, validation, variables,
+        # limits) answers 400 where the caller's media type allows, so abusive
+        # requests are plainly 4xx. Execution errors carry a path; these do not.
         if result.data is None and result.errors and all(e.path is None for e in result.errors):
             request.state.refused = True
+            if not media.data_when_refused:
+                processed.pop("data", None)
         # The database failed under the operation: nothing was written, say when to retry.
         if any((e.extensions or {}).get("code") == Unavailable.code for e in result.errors or ()):
             request.state.retry_after = Unavailable.retry_after_seconds
-        return await super().process_result(request, result)
+        return processed
 
 
 def bus_for(settings: Settings) -> Bus:

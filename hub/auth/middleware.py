@@ -1,5 +1,5 @@
 """Pure ASGI middleware for the GraphQL endpoint: body size, who is calling, how often,
-and the status codes of refusals and outages.
+and the status codes and media types of refusals, outages and GraphQL answers.
 
 Each refuses before the request reaches GraphQL, so no resolver and no SQL runs
 for a refused call.
@@ -14,8 +14,10 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hub.api.media import ResponseMedia, response_media
 from hub.auth.scopes import PUBLIC, Principal
 from hub.auth.tokens import TokenError, Tokens
 from hub.errors import Unavailable
@@ -24,7 +26,12 @@ from hub.outages import Outage, database_unavailable, is_outage
 _log = logging.getLogger(__name__)
 
 
+def _media(scope: Scope) -> ResponseMedia:
+    return response_media(Headers(scope=scope).get("accept"))
+
+
 async def _reply(
+    scope: Scope,
     send: Send,
     status: int,
     message: str,
@@ -33,15 +40,17 @@ async def _reply(
     *,
     retryable: bool = False,
 ) -> None:
+    """A GraphQL-shaped refusal, in the media type the caller accepts."""
     extensions: dict[str, object] = {"code": code}
     if retryable:
         extensions["retryable"] = True
     body = json.dumps({"errors": [{"message": message, "extensions": extensions}]}).encode()
+    content_type = _media(scope).content_type.encode()
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json"), *headers],
+            "headers": [(b"content-type", content_type), *headers],
         }
     )
     await send({"type": "http.response.body", "body": body})
@@ -60,7 +69,9 @@ class BodyLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await _reply(send, 413, f"request body over {self.max_bytes} bytes", "TOO_LARGE", [])
+            await _reply(
+                scope, send, 413, f"request body over {self.max_bytes} bytes", "TOO_LARGE", []
+            )
             return
         seen = 0
 
@@ -75,7 +86,9 @@ class BodyLimit:
         try:
             await self.app(scope, counted, send)
         except _TooLarge:
-            await _reply(send, 413, f"request body over {self.max_bytes} bytes", "TOO_LARGE", [])
+            await _reply(
+                scope, send, 413, f"request body over {self.max_bytes} bytes", "TOO_LARGE", []
+            )
 
 
 class _TooLarge(Exception):
@@ -113,6 +126,7 @@ class Authenticate:
                 return
             challenge = f'Bearer error="invalid_token", error_description="{error.reason}"'
             await _reply(
+                scope,
                 send,
                 401,
                 error.reason,
@@ -175,6 +189,7 @@ class RateLimit:
         if bucket.tokens < 1:
             wait = math.ceil((1 - bucket.tokens) / self.per_second)
             await _reply(
+                scope,
                 send,
                 429,
                 f"rate limit: {self.per_second:g} requests/s",
@@ -187,10 +202,11 @@ class RateLimit:
 
 
 class StatusFromGraphQL:
-    """Sets the HTTP status GraphQL's answer calls for: 400 for an operation refused before
-    executing it, 503 with ``Retry-After`` for one the database was unavailable for.
+    """Sets the HTTP status and media type GraphQL's answer calls for: 503 with
+    ``Retry-After`` for an operation the database was unavailable for; for one refused
+    before executing it, 400 or 200 as the caller's media type wants (``hub.api.media``).
 
-    The GraphQL view marks such a request in ``scope["state"]`` (``refused``,
+    The GraphQL view marks its answers in ``scope["state"]`` (``media``, ``refused``,
     ``retry_after``); status codes are HTTP's business, so the rewrite happens here.
     """
 
@@ -204,13 +220,20 @@ class StatusFromGraphQL:
 
         async def send_with_status(message: Message) -> None:
             state = scope.get("state", {})
-            if message["type"] == "http.response.start":
+            media: ResponseMedia | None = state.get("media")
+            if message["type"] == "http.response.start" and media is not None:
+                headers = list(message.get("headers", []))
+                # A JSON answer of GraphQL's; streamed (multipart) ones keep their type.
+                if (b"content-type", b"application/json") in headers:
+                    headers.remove((b"content-type", b"application/json"))
+                    headers.append((b"content-type", media.content_type.encode()))
+                status = message["status"]
                 if state.get("retry_after") is not None:
-                    retry = str(state["retry_after"]).encode()
-                    headers = [*message.get("headers", []), (b"retry-after", retry)]
-                    message = {**message, "status": 503, "headers": headers}
+                    headers.append((b"retry-after", str(state["retry_after"]).encode()))
+                    status = 503
                 elif state.get("refused"):
-                    message = {**message, "status": 400}
+                    status = media.refused_status
+                message = {**message, "status": status, "headers": headers}
             await send(message)
 
         await self.app(scope, receive, send_with_status)
@@ -251,6 +274,7 @@ class OutageIs503:
             self._outage.failed(error)
             coded = database_unavailable(error)
             await _reply(
+                scope,
                 send,
                 503,
                 coded.message,
