@@ -4,9 +4,10 @@ The seams, by module (nothing is imported here, so importing the package has
 no side effects):
 
 - ``protocol``: the ``Connector`` Protocol (start/stop/ping, pull, apply,
-  fetch), ``ReportDirectory`` (what a connector asks the hub) and ``Dependencies``.
+  reconcile, fetch), ``ReportDirectory`` (what a connector asks the hub) and
+  ``Dependencies``.
 - ``change``: ``ExternalChange`` and ``ChangePage`` (what a pull yields),
-  ``FetchResult`` (a live read), ``ReportContent``.
+  ``FetchResult`` (a live read), ``ReportContent``, ``NodeReport`` (a lookup).
 - ``config``: the node table (``nodes.toml``) loaded and validated at start.
 - ``registry``: the explicit ``kind -> factory`` registry; ``federation`` holds
   every node's connector.

@@ -1,11 +1,18 @@
-"""What every kind shares: the node's Guard, its health, and the write-back template."""
+"""What every kind shares: the node's Guard, its health, and the write-back template.
+
+Write-backs are keyed for the node: a state write on the hub's event id, a
+creation on the hub's report id (``creation_key``), sent wherever the node's
+protocol carries a key. ``reconcile`` is the hub's own half, for a node that may
+not honour keys: after a crash it looks the report up and sends only what is
+missing.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Sequence
 
-from connectors.change import ChangePage, FetchResult, ReportContent
+from connectors.change import ChangePage, FetchResult, NodeReport, ReportContent
 from connectors.config import NodeConfig
 from connectors.errors import NotSupported
 from connectors.http import HttpNode
@@ -17,6 +24,13 @@ from schema.topics import TOPICS
 
 _log = logging.getLogger(__name__)
 _PARENTS = {t.id: t.parent_id for t in TOPICS}
+
+
+def creation_key(report_id: str) -> str:
+    """The idempotency key of creating a hub report at a node: one creation per report,
+    whichever of its events first finds the node without it (several may, before the
+    first one's link is in their ``external_refs``)."""
+    return f"sp4n-create-{report_id}"
 
 
 class BaseConnector:
@@ -54,18 +68,77 @@ class BaseConnector:
 
     async def apply(self, event: ReportEvent) -> None:
         """Writes ``event`` to the node, creating the report there first if it is new."""
-        if event.actor_node == self.node_code and event.actor_role is ActorRole.NODE_SYSTEM:
-            # The change came from the node's own system (pulled, or sent by its service
-            # account): it already shows it. A change by the node's people through the
-            # hub (e.g. the province's verifying admins) or by the hub's auto-close is
-            # news to the node's system and is written like any other.
+        if self._own_change(event):
             return
-        external_id = self.external_id_of(event)
+        await self._write(event, self.external_id_of(event) or await self._linked(event))
+
+    async def reconcile(self, event: ReportEvent) -> bool:
+        """``apply`` after an attempt whose outcome is unknown: asks the node first.
+
+        A report the node already holds under the hub's reference is linked, not
+        created again; a state the node already shows is not written again. A node
+        that cannot be asked gets the event again, under its idempotency keys.
+        """
+        if self._own_change(event):
+            return False
+        external_id = self.external_id_of(event) or await self._linked(event)
+        try:
+            found = await self.find(event, external_id)
+        except NotSupported:
+            await self._write(event, external_id)
+            return False
+        if found is None:
+            await self._write(event, external_id)
+            return False
+        held = False
+        if external_id is None and self.deps.directory is not None:
+            # Created before the hub stopped, and never linked.
+            await self.deps.directory.link(event.report_id, self.node_code, found.external_id)
+            held = True
+        if self.shows(found, event):
+            return True
+        await self.write_state(found.external_id, event)
+        return held
+
+    def _own_change(self, event: ReportEvent) -> bool:
+        # The change came from the node's own system (pulled, or sent by its service
+        # account): it already shows it. A change by the node's people through the
+        # hub (e.g. the province's verifying admins) or by the hub's auto-close is
+        # news to the node's system and is written like any other.
+        return event.actor_node == self.node_code and event.actor_role is ActorRole.NODE_SYSTEM
+
+    async def _write(self, event: ReportEvent, external_id: str | None) -> None:
         if external_id is None:
             external_id = await self._create_from_hub(event)
             if external_id is None:
                 return
         await self.write_state(external_id, event)
+
+    async def _linked(self, event: ReportEvent) -> str | None:
+        """The node's id for the report if the hub linked one after ``event`` was published."""
+        directory = self.deps.directory
+        if directory is None:
+            return None
+        return await directory.external_id(event.report_id, self.node_code)
+
+    async def find(self, event: ReportEvent, external_id: str | None) -> NodeReport | None:
+        """The event's report as the node shows it now, by ``external_id`` or, when the
+        hub has none, by the hub's reference the node keeps; None: the node has no such
+        report. Raises NotSupported when the node cannot be asked."""
+        raise NotSupported(self.node_code, "looking reports up is not configured for this node")
+
+    def shows(self, found: NodeReport, event: ReportEvent) -> bool:
+        """Whether the node, as ``found``, already shows ``event``."""
+        if found.events is not None:
+            return event.event_id in found.events
+        if event.previous_state is event.state:
+            # A follow-up or a new disposition keeps the state: the label cannot tell
+            # whether this one arrived, so it is sent again, under its key.
+            return False
+        if found.raw_state != self.config.status.to_external(event.state):
+            return False
+        wanted = event.institution_codes[-1] if event.institution_codes else None
+        return wanted is None or found.institution in (None, wanted)
 
     def external_id_of(self, event: ReportEvent) -> str | None:
         """This node's id of the event's report, if the node already has it."""
@@ -92,7 +165,8 @@ class BaseConnector:
         return external_id
 
     async def create(self, content: ReportContent, event: ReportEvent) -> str:
-        """Creates the report in the node; must be idempotent on ``content.report_id``."""
+        """Creates the report in the node; must be idempotent on ``content.report_id``
+        (sent as the node's hub reference, and as ``creation_key`` where a key fits)."""
         raise NotSupported(self.node_code, "creating reports is not configured for this node")
 
     async def write_state(self, external_id: str, event: ReportEvent) -> None:

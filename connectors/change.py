@@ -82,6 +82,11 @@ class ExternalChange:
     attachments: tuple[str, ...] = ()
     """Opaque attachment references; their content is read live through ``fetch``."""
     reporter: ReporterIdentity | None = None
+    hub_report_id: str | None = None
+    """The hub's id for the report when the hub created it at the node: the reference
+    the node keeps (``id_eksternal`` and the like). A pull recognises such a report
+    by it even if the hub had not yet recorded the node's id for it (a crash between
+    creating and linking), and links it instead of submitting it as new."""
 
     def __post_init__(self) -> None:
         if (
@@ -167,6 +172,25 @@ class FetchResult:
 
     records: Mapping[str, LiveRecord]
     missing: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class NodeReport:
+    """One report as the node shows it when looked up (``BaseConnector.find``).
+
+    A write-back whose outcome is unknown (the hub stopped after calling the node
+    and before recording the answer) is reconciled against this: only what the
+    node does not show yet is sent again.
+    """
+
+    external_id: str
+    raw_state: str
+    """The node's own status label."""
+    institution: str | None = None
+    note: str | None = None
+    events: frozenset[str] | None = None
+    """The hub event ids the node says it has applied to the report; None when its
+    protocol does not tell, and the label has to do."""
 
 
 @dataclass(frozen=True, slots=True)

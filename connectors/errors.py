@@ -86,6 +86,10 @@ class NodeRejected(ConnectorError):
     node_fault = False
 
 
+class NodeNotFound(NodeRejected):
+    """The node does not hold what was asked for (HTTP 404): a lookup's "no such report"."""
+
+
 class NotSupported(ConnectorError):
     """The node's protocol or configuration cannot do what was asked."""
 

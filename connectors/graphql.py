@@ -14,6 +14,13 @@ regency's own schema, and the field map. Variable names are the contract:
   ``$confidential``, ``$location``; the new id is at ``created_id_path``.
 - ``attachments_query`` (optional): ``$ids``; a list at ``attachments_path`` of
   objects with the report id (``id``) and its attachments (``attachments_field``).
+- ``lookup_query`` (optional): ``$id`` (the node's id, or null) and ``$reportId``
+  (the hub's reference, looked up when ``$id`` is null); the report, or null, at
+  ``lookup_path``, read with the field map, with the event ids the node applied
+  in the list ``events_field`` (each at ``event_field``) if the node has one.
+
+Mutations carry the event id (for a creation ``creation_key``) as an
+``Idempotency-Key`` header too, for a node that keys requests rather than fields.
 """
 
 from __future__ import annotations
@@ -21,21 +28,28 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from connectors.base import BaseConnector
+from connectors.base import BaseConnector, creation_key
 from connectors.change import (
     ChangePage,
     ExternalChange,
     FetchResult,
     LiveRecord,
+    NodeReport,
     ReportContent,
 )
 from connectors.config import NodeConfig
-from connectors.errors import MalformedPayload, NodeRejected
+from connectors.errors import MalformedPayload, NodeRejected, NotSupported
 from connectors.http import HttpNode
 from connectors.options import Options
 from connectors.payload import Item, as_list
 from connectors.protocol import Dependencies
-from connectors.records import build_attachment, build_change, field_map
+from connectors.records import (
+    build_attachment,
+    build_change,
+    build_node_report,
+    event_ids,
+    field_map,
+)
 from schema.events import ReportEvent
 
 T = TypeVar("T")
@@ -65,6 +79,10 @@ class GraphQLConnector(BaseConnector):
         self.attachments_field = o.text("attachments_field", "lampiran")
         self.attachment_fields = o.table("attachment_fields", _ATTACHMENT_FIELDS)
         self.ping_query = o.text("ping_query", "{ __typename }")
+        self.lookup_query = o.opt_text("lookup_query")
+        self.lookup_path = o.text("lookup_path", "cariAduan")
+        self.events_field = o.opt_text("events_field")
+        self.event_field = o.text("event_field", "idPeristiwa")
         o.finish()
         headers = {}
         if config.credentials is not None:
@@ -79,8 +97,10 @@ class GraphQLConnector(BaseConnector):
         document: str,
         variables: Mapping[str, object],
         parse: Callable[[Item], T],
+        key: str | None = None,
     ) -> T:
-        """Runs one operation; ``parse`` reads ``data`` inside the guarded attempt."""
+        """Runs one operation; ``parse`` reads ``data`` inside the guarded attempt.
+        ``key``: the mutation's idempotency key, sent as ``Idempotency-Key``."""
 
         def read(body: object) -> T:
             envelope = Item(self.node_code, what, body)
@@ -94,7 +114,10 @@ class GraphQLConnector(BaseConnector):
             return parse(Item(self.node_code, f"{what}.data", envelope.raw("data")))
 
         body = {"query": document, "variables": dict(variables)}
-        return await self.http.read("POST", "", what=what, json_body=body, parse=read)
+        headers = {"Idempotency-Key": key} if key is not None else None
+        return await self.http.read(
+            "POST", "", what=what, json_body=body, parse=read, headers=headers
+        )
 
     async def ping(self) -> None:
         await self._execute("ping", self.ping_query, {}, _ignore)
@@ -139,6 +162,7 @@ class GraphQLConnector(BaseConnector):
                 "institution": event.institution_codes[-1] if event.institution_codes else None,
             },
             _ignore,
+            key=event.event_id,
         )
 
     async def create(self, content: ReportContent, event: ReportEvent) -> str:
@@ -153,8 +177,28 @@ class GraphQLConnector(BaseConnector):
         }  # fmt: skip
         id_path = self.created_id_path
         return await self._execute(
-            "create", self.create_mutation, variables, lambda data: data.text(id_path)
+            "create",
+            self.create_mutation,
+            variables,
+            lambda data: data.text(id_path),
+            key=creation_key(content.report_id),
         )
+
+    async def find(self, event: ReportEvent, external_id: str | None) -> NodeReport | None:
+        if self.lookup_query is None:
+            raise NotSupported(self.node_code, "options.lookup_query is not configured")
+        variables = {"id": external_id, "reportId": event.report_id}
+        return await self._execute("lookup", self.lookup_query, variables, self._looked_up)
+
+    def _looked_up(self, data: Item) -> NodeReport | None:
+        raw = data.raw(self.lookup_path)
+        if raw is None:
+            return None
+        item = Item(self.node_code, f"{data.where}.{self.lookup_path}", raw)
+        events = None
+        if self.events_field is not None:
+            events = event_ids(item, self.events_field, self.event_field)
+        return build_node_report(item, self.fields, events)
 
     async def fetch(self, refs: Sequence[str]) -> FetchResult:
         if self.attachments_query is None or not refs:

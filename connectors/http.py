@@ -3,6 +3,7 @@
 httpx errors are wrapped here, at the edge: transport trouble and 5xx are
 retryable NodeUnavailable, other 4xx are NodeRejected, a body that is not JSON
 is MalformedPayload. httpx itself never retries (the Guard is the one layer).
+A 404 is NodeNotFound (a NodeRejected), so a lookup can tell "no such report".
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import orjson
 
 from connectors.errors import (
     MalformedPayload,
+    NodeNotFound,
     NodeRejected,
     NodeTableError,
     NodeTimeout,
@@ -77,11 +79,12 @@ class HttpNode:
         params: Mapping[str, str | int] | None = None,
         json_body: object = None,
         form: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
         """Sends one request under the node's Guard; returns the decoded JSON body."""
         return await self.read(
             method, path, what=what, params=params, json_body=json_body, form=form,
-            parse=_as_is,
+            headers=headers, parse=_as_is,
         )  # fmt: skip
 
     async def read(
@@ -94,12 +97,17 @@ class HttpNode:
         params: Mapping[str, str | int] | None = None,
         json_body: object = None,
         form: Mapping[str, str] | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> T:
         """Like ``call``, with ``parse`` run inside the guarded attempt, so that a
-        malformed body counts against the node (and is not retried)."""
+        malformed body counts against the node (and is not retried).
+
+        ``headers`` go with this request only, e.g. an ``Idempotency-Key``: the
+        Guard's retries send the same key again, so the node applies the call once.
+        """
 
         async def once() -> T:
-            return parse(await self._once(method, path, what, params, json_body, form))
+            return parse(await self._once(method, path, what, params, json_body, form, headers))
 
         return await self.guard.call(what, once)
 
@@ -111,6 +119,7 @@ class HttpNode:
         params: Mapping[str, str | int] | None,
         json_body: object,
         form: Mapping[str, str] | None,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
         if self._client is None:
             raise RuntimeError(f"connector for node {self.node} is not started")
@@ -119,7 +128,7 @@ class HttpNode:
             # endpoint URL (GraphQL, a webhook) is used exactly as configured.
             target = path or self.url
             response = await self._client.request(
-                method, target, params=params, json=json_body, data=form
+                method, target, params=params, json=json_body, data=form, headers=headers
             )
         except httpx.TimeoutException:
             raise NodeTimeout(self.node, f"{what}: the node did not answer in time") from None
@@ -130,6 +139,8 @@ class HttpNode:
         status = response.status_code
         if status >= 500 or status in _RETRYABLE:
             raise NodeUnavailable(self.node, f"{what}: HTTP {status} {_snippet(response)}")
+        if status == 404:
+            raise NodeNotFound(self.node, f"{what}: HTTP 404 {_snippet(response)}")
         if status >= 300:
             raise NodeRejected(self.node, f"{what}: HTTP {status} {_snippet(response)}")
         try:

@@ -5,7 +5,10 @@ LAPOR! API and written down in ``connectors/LAPOR.md``: opaque tracking ids
 (``"1916449"``, never parsed), hierarchical categories, the ``anonim`` and
 ``rahasia`` flags, and the LAPOR! status labels. Pull walks update-time
 windows with keyset paging; write-back posts a ``tindakan`` keyed on the event
-id (``id_kejadian``), so a repeated write is a no-op.
+id (``id_kejadian``), so a repeated write is a no-op, and a creation is keyed
+on the hub's report id (``id_eksternal``). Reconciling looks a report up by its
+tracking id or by ``id_eksternal``; its ``tindak_lanjut`` name the event ids the
+node applied.
 """
 
 from __future__ import annotations
@@ -14,15 +17,22 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 
 from connectors.base import BaseConnector
-from connectors.change import ChangePage, ExternalChange, FetchResult, LiveRecord, ReportContent
+from connectors.change import (
+    ChangePage,
+    ExternalChange,
+    FetchResult,
+    LiveRecord,
+    NodeReport,
+    ReportContent,
+)
 from connectors.config import NodeConfig
-from connectors.errors import NodeTableError
+from connectors.errors import NodeNotFound, NodeTableError
 from connectors.http import HttpNode
 from connectors.options import Options
 from connectors.paging import INITIAL_SINCE, time_pages
 from connectors.payload import Item, as_list
 from connectors.protocol import Dependencies
-from connectors.records import attachments_by_report, build_change
+from connectors.records import attachments_by_report, build_change, build_node_report, event_ids
 from schema.events import ReportEvent
 from schema.report import ReportKind
 
@@ -52,6 +62,7 @@ FIELDS = {
     "submitted_at": "dibuat_pada",
     "occurred_at": "diperbarui_pada",
     "reporter_name": "pelapor.nama",
+    "hub_report_id": "id_eksternal",
 }
 KIND_WORDS = {
     ReportKind.COMPLAINT: "pengaduan",
@@ -152,6 +163,35 @@ class LaporConnector(BaseConnector):
             "POST", f"{API}/laporan", what="POST laporan", json_body=body,
             parse=lambda answer: Item(self.node_code, "response", answer).text("data.tracking_id"),
         )  # fmt: skip
+
+    async def find(self, event: ReportEvent, external_id: str | None) -> NodeReport | None:
+        if external_id is not None:
+            try:
+                return await self.http.read(
+                    "GET", f"{API}/laporan/{external_id}", what="GET laporan by id",
+                    parse=self._one,
+                )  # fmt: skip
+            except NodeNotFound:
+                return None
+        return await self.http.read(
+            "GET", f"{API}/laporan", what="GET laporan by id_eksternal",
+            params={"id_eksternal": event.report_id}, parse=self._first,
+        )  # fmt: skip
+
+    def _one(self, body: object) -> NodeReport:
+        data = Item(self.node_code, "response", body).raw("data")
+        return self._node_report(Item(self.node_code, "response.data", data))
+
+    def _first(self, body: object) -> NodeReport | None:
+        data = as_list(
+            self.node_code, "response.data", Item(self.node_code, "response", body).raw("data")
+        )
+        if not data:
+            return None
+        return self._node_report(Item(self.node_code, "response.data[0]", data[0]))
+
+    def _node_report(self, item: Item) -> NodeReport:
+        return build_node_report(item, FIELDS, event_ids(item, "tindak_lanjut", "id_kejadian"))
 
     async def fetch(self, refs: Sequence[str]) -> FetchResult:
         records: dict[str, LiveRecord] = {}

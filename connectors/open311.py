@@ -17,7 +17,13 @@ Write-back: GeoReport v2 has no update method; we use the service-request
 update extension (after FixMyStreet's ``servicerequestupdates``) and send the
 event id as ``update_id`` so a repeated write is a no-op on the node. Creating
 a report: ``POST /requests.json``, made idempotent with the
-``attribute[sp4n_report_id]`` service attribute.
+``attribute[sp4n_report_id]`` service attribute, which the node shows back in
+``extended_attributes`` (as Chicago's ``extensions=true`` does).
+
+Reconciling a write-back whose outcome the hub did not record looks the request
+up with the spec's ``GET /requests/{id}.json``, or, for one the hub created and
+never linked, by the ``reference_param`` filter; ``updates_path`` lists the
+updates the node holds for a request (their ``update_id`` is the event id).
 """
 
 from __future__ import annotations
@@ -34,16 +40,17 @@ from connectors.change import (
     ExternalChange,
     FetchResult,
     LiveRecord,
+    NodeReport,
     ReportContent,
 )
 from connectors.config import NodeConfig
-from connectors.errors import NodeTableError, NotSupported
+from connectors.errors import NodeNotFound, NodeTableError, NotSupported
 from connectors.http import HttpNode
 from connectors.options import Options
 from connectors.paging import INITIAL_SINCE, time_pages
 from connectors.payload import Item, as_list
 from connectors.protocol import Dependencies
-from connectors.records import build_change
+from connectors.records import build_change, build_node_report
 from schema.events import ReportEvent
 from schema.lifecycle import ReportState
 from schema.report import ReportKind
@@ -64,6 +71,7 @@ _FIELDS = {
     "latitude": "lat",
     "longitude": "long",
     "attachments": "_media",
+    "hub_report_id": "extended_attributes.sp4n_report_id",
 }
 _DATE_PARAMS = {
     "updated": ("updated_after", "updated_before"),
@@ -97,6 +105,8 @@ class Open311Connector(BaseConnector):
             opts.choice("default_kind", "COMPLAINT", tuple(k.value for k in ReportKind))
         )
         self.fallback_service = opts.opt_text("fallback_service_code")
+        self.reference_param = opts.opt_text("reference_param")
+        self.updates_path = opts.opt_text("updates_path")
         opts.finish()
         if config.credentials is None:
             raise NodeTableError(config.code, "credentials: Open311 needs an api_key")
@@ -216,6 +226,54 @@ class Open311Connector(BaseConnector):
                 self.node_code, "the service answers with a token (batch), not an id"
             )
         return created.text("service_request_id")
+
+    async def find(self, event: ReportEvent, external_id: str | None) -> NodeReport | None:
+        if external_id is not None:
+            try:
+                found = await self.http.read(
+                    "GET", f"/requests/{external_id}.json", what="GET request",
+                    params=self._params(), parse=self._first,
+                )  # fmt: skip
+            except NodeNotFound:
+                return None
+        elif self.reference_param is not None:
+            params = self._params(**{self.reference_param: event.report_id})
+            found = await self.http.read(
+                "GET", "/requests.json", what="GET request by hub id", params=params,
+                parse=self._first,
+            )  # fmt: skip
+        else:
+            raise NotSupported(self.node_code, "options.reference_param is not configured")
+        if found is None or self.updates_path is None:
+            return found
+        params = self._params(service_request_id=found.external_id)
+        updates = await self.http.read(
+            "GET", self.updates_path, what="GET updates", params=params, parse=self._update_ids
+        )
+        return NodeReport(
+            found.external_id, found.raw_state, found.institution, found.note, updates
+        )
+
+    def _first(self, body: object) -> NodeReport | None:
+        answer = as_list(self.node_code, "requests", body)
+        if not answer:
+            return None
+        return build_node_report(Item(self.node_code, "requests[0]", answer[0]), _FIELDS)
+
+    def _update_ids(self, body: object) -> frozenset[str]:
+        updates = as_list(self.node_code, "updates", body)
+        return frozenset(
+            Item(self.node_code, f"updates[{i}]", raw).text("update_id")
+            for i, raw in enumerate(updates)
+        )
+
+    def shows(self, found: NodeReport, event: ReportEvent) -> bool:
+        # open/closed alone says little: the status note carries the canonical state.
+        if found.events is None and not (found.note or "").startswith(
+            f"[SP4N:{event.state.value}]"
+        ):
+            return False
+        return super().shows(found, event)
 
     async def fetch(self, refs: Sequence[str]) -> FetchResult:
         records: dict[str, LiveRecord] = {}

@@ -8,6 +8,10 @@ status label, ``$3`` note, ``$4`` event id, ``$5`` version, ``$6``
 institution; the statement should skip an event id it has already applied.
 ``attachments_query`` takes ``$1`` (the ids, text[]) and returns one row per
 attachment plus one with a NULL ``ref`` for a known report without any.
+``find_query`` (for reconciling a write-back whose outcome the hub did not
+record) takes ``$1`` (the hub's report id) and ``$2`` (the node's id, NULL when
+the hub has none) and returns at most one row: ``external_id``, ``raw_state``,
+``institution``, ``note`` and ``events`` (the event ids applied, text[]).
 """
 
 from __future__ import annotations
@@ -18,13 +22,32 @@ from typing import Any, TypeVar
 import asyncpg
 
 from connectors.base import BaseConnector
-from connectors.change import Attachment, ChangePage, FetchResult, LiveRecord, ReportContent
+from connectors.change import (
+    Attachment,
+    ChangePage,
+    FetchResult,
+    LiveRecord,
+    NodeReport,
+    ReportContent,
+)
 from connectors.config import NodeConfig
-from connectors.errors import ConnectorError, NodeRejected, NodeTableError, NodeUnavailable
+from connectors.errors import (
+    ConnectorError,
+    NodeRejected,
+    NodeTableError,
+    NodeUnavailable,
+    NotSupported,
+)
 from connectors.options import Options
 from connectors.payload import Item
 from connectors.protocol import Dependencies
-from connectors.records import OPTIONAL, REQUIRED, build_attachment, build_change
+from connectors.records import (
+    OPTIONAL,
+    REQUIRED,
+    build_attachment,
+    build_change,
+    build_node_report,
+)
 from schema.events import ReportEvent
 
 T = TypeVar("T")
@@ -45,6 +68,7 @@ class PostgresConnector(BaseConnector):
         self.apply_query = o.text("apply_query")
         self.create_query = o.opt_text("create_query")
         self.attachments_query = o.opt_text("attachments_query")
+        self.find_query = o.opt_text("find_query")
         self.page_size = o.integer("page_size", 500, high=10_000)
         o.finish()
         if not config.url or not config.url.startswith(("postgres://", "postgresql://")):
@@ -158,6 +182,20 @@ class PostgresConnector(BaseConnector):
         if value is None:
             raise ConnectorError(self.node_code, "options.create_query returned no external_id")
         return str(value)
+
+    async def find(self, event: ReportEvent, external_id: str | None) -> NodeReport | None:
+        if self.find_query is None:
+            raise NotSupported(self.node_code, "options.find_query is not configured")
+        query = self.find_query
+        row = await self._run(
+            "find query", lambda conn: conn.fetchrow(query, event.report_id, external_id)
+        )
+        if row is None:
+            return None
+        item = Item(self.node_code, "row", dict(row))
+        events = item.raw("events")
+        applied = frozenset(str(e) for e in events) if isinstance(events, list) else None
+        return build_node_report(item, _FIELDS, applied)
 
     async def fetch(self, refs: Sequence[str]) -> FetchResult:
         if self.attachments_query is None or not refs:

@@ -50,6 +50,13 @@ class Connector(Protocol):
         where the protocol carries one). An event the hub pulled from this node (its
         SYSTEM actor) is skipped; changes by the node's people through the hub are not."""
 
+    async def reconcile(self, event: ReportEvent) -> bool:
+        """Like ``apply``, for an event whose earlier ``apply`` may have taken effect
+        (the hub stopped before recording the outcome): looks the report up at the
+        node and writes only what the node does not show yet (links a report it
+        already created rather than creating it again). True when the node already
+        held some of the event's effect, which a blind ``apply`` would have repeated."""
+
     async def fetch(self, refs: Sequence[str]) -> FetchResult:
         """Live read of what the hub does not copy (attachments), batched."""
 
@@ -62,6 +69,10 @@ class ReportDirectory(Protocol):
 
     async def link(self, report_id: str, node_code: str, external_id: str) -> None:
         """Records that the node now knows the report under ``external_id``."""
+
+    async def external_id(self, report_id: str, node_code: str) -> str | None:
+        """The node's id for the report as the hub holds it now: a link made after the
+        event being applied was published (its ``external_refs`` predate it)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,6 +68,12 @@ class PushConnector(BaseConnector):
             return
         await self.http.call("POST", "", what="forward event", json_body=cloud_event(event))
 
+    async def reconcile(self, event: ReportEvent) -> bool:
+        """Forwards the event again: its CloudEvent ``id`` is the key a receiver drops a
+        redelivery by, and a push node creates nothing."""
+        await self.apply(event)
+        return False
+
     async def fetch(self, refs: Sequence[str]) -> FetchResult:
         """A push node serves no live reads; every ref is reported missing."""
         return FetchResult({}, frozenset(refs))

@@ -12,7 +12,13 @@ import enum
 from collections.abc import Mapping
 from typing import TypeVar
 
-from connectors.change import Attachment, ExternalChange, LiveRecord, ReporterIdentity
+from connectors.change import (
+    Attachment,
+    ExternalChange,
+    LiveRecord,
+    NodeReport,
+    ReporterIdentity,
+)
 from connectors.config import NodeConfig
 from connectors.errors import NodeTableError
 from connectors.payload import Item, as_list, as_mapping
@@ -29,7 +35,7 @@ OPTIONAL = (
     "kind", "complaint_sub_kind", "region_code", "category", "institution", "channel",
     "anonymous", "confidential", "note", "archive_reason", "incident_date", "location",
     "latitude", "longitude", "tags", "attachments",
-    "reporter_name", "reporter_nik", "reporter_phone", "reporter_email",
+    "reporter_name", "reporter_nik", "reporter_phone", "reporter_email", "hub_report_id",
 )  # fmt: skip
 
 _REGIONS = frozenset(r.code for r in REGIONS)
@@ -181,6 +187,33 @@ def build_change(
         # Anonim hides the identity from viewers, not from the verifying admins:
         # whatever identity the node gives travels on to the hub's reporter table.
         reporter=None if reporter == ReporterIdentity() else reporter,
+        hub_report_id=text("hub_report_id"),
+    )
+
+
+def build_node_report(
+    item: Item, fields: Mapping[str, str], events: frozenset[str] | None = None
+) -> NodeReport:
+    """Reads a looked-up report through the same field map as a pulled one."""
+
+    def text(name: str) -> str | None:
+        return item.opt_text(fields[name]) if name in fields else None
+
+    return NodeReport(
+        external_id=item.text(fields["external_id"]),
+        raw_state=item.text(fields["raw_state"]),
+        institution=text("institution"),
+        note=text("note"),
+        events=events,
+    )
+
+
+def event_ids(item: Item, path: str, field: str) -> frozenset[str]:
+    """The hub event ids in the list at ``path`` of a looked-up report, each at ``field``."""
+    where = f"{item.where}.{path}"
+    entries = as_list(item.node, where, item.raw(path) or [])
+    return frozenset(
+        Item(item.node, f"{where}[{i}]", entry).text(field) for i, entry in enumerate(entries)
     )
 
 

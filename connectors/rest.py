@@ -5,7 +5,12 @@ Everything specific to one CRM is data: the paths, the field map
 either ``cursor`` (the watermark is the node's own opaque cursor) or ``page``
 (the watermark is an update time, walked with keyset paging, see paging.py).
 Write-back sends the event id and hub version with the status, so the node
-can ignore a write it has already applied.
+can ignore a write it has already applied, and an ``Idempotency-Key`` header
+(the event id; for a creation ``creation_key``), which a node that honours it
+answers with its first answer. A node may offer lookups for reconciling a
+write-back whose outcome the hub did not record: ``lookup_path`` (one report by
+its id), ``find_param`` (a ``changes_path`` filter on the hub's reference) and
+``events_path`` (the event ids the node applied, in a looked-up report).
 """
 
 from __future__ import annotations
@@ -13,22 +18,29 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 
-from connectors.base import BaseConnector
+from connectors.base import BaseConnector, creation_key
 from connectors.change import (
     ChangePage,
     ExternalChange,
     FetchResult,
     LiveRecord,
+    NodeReport,
     ReportContent,
 )
 from connectors.config import NodeConfig
-from connectors.errors import MalformedPayload
+from connectors.errors import MalformedPayload, NodeNotFound, NotSupported
 from connectors.http import HttpNode
 from connectors.options import Options
 from connectors.paging import INITIAL_SINCE, time_pages
 from connectors.payload import Item, as_list
 from connectors.protocol import Dependencies
-from connectors.records import attachments_by_report, build_change, field_map
+from connectors.records import (
+    attachments_by_report,
+    build_change,
+    build_node_report,
+    event_ids,
+    field_map,
+)
 from schema.events import ReportEvent
 
 _CREATE_FIELDS = {
@@ -82,6 +94,11 @@ class RestConnector(BaseConnector):
         self.attachments_param = o.text("attachments_param", "ids")
         self.attachment_fields = o.table("attachment_fields", _ATTACHMENT_FIELDS)
         self.ping_path = o.text("ping_path", "/status")
+        self.lookup_path = o.opt_text("lookup_path")
+        self.lookup_item_path = o.text("lookup_item_path", "data")
+        self.find_param = o.opt_text("find_param")
+        self.events_path = o.opt_text("events_path")
+        self.key_header = o.text("idempotency_header", "Idempotency-Key")
         header = o.text("auth_header", "Authorization")
         scheme = o.text("auth_scheme", "Bearer")
         o.finish()
@@ -158,7 +175,10 @@ class RestConnector(BaseConnector):
         if event.institution_codes:
             body[f["institution"]] = event.institution_codes[-1]
         path = self.status_path.replace("{id}", external_id)
-        await self.http.call(self.status_method, path, what="write status", json_body=body)
+        await self.http.call(
+            self.status_method, path, what="write status", json_body=body,
+            headers={self.key_header: event.event_id},
+        )  # fmt: skip
 
     async def create(self, content: ReportContent, event: ReportEvent) -> str:
         if self.create_path is None:
@@ -175,8 +195,42 @@ class RestConnector(BaseConnector):
         id_path = self.created_id_path
         return await self.http.read(
             "POST", self.create_path, what="create report", json_body=body,
+            headers={self.key_header: creation_key(content.report_id)},
             parse=lambda answer: Item(self.node_code, "response", answer).text(id_path),
         )  # fmt: skip
+
+    async def find(self, event: ReportEvent, external_id: str | None) -> NodeReport | None:
+        if external_id is not None and self.lookup_path is not None:
+            path = self.lookup_path.replace("{id}", external_id)
+            try:
+                return await self.http.read("GET", path, what="GET report", parse=self._looked_up)
+            except NodeNotFound:
+                return None
+        if external_id is None and self.find_param is not None:
+            return await self.http.read(
+                "GET", self.changes_path, what="GET report by hub id",
+                params={self.find_param: event.report_id}, parse=self._found,
+            )  # fmt: skip
+        raise NotSupported(self.node_code, "no lookup configured for this report")
+
+    def _looked_up(self, body: object) -> NodeReport:
+        item = Item(self.node_code, "response", body)
+        where = f"response.{self.lookup_item_path}"
+        return self._node_report(Item(self.node_code, where, item.raw(self.lookup_item_path)))
+
+    def _found(self, body: object) -> NodeReport | None:
+        where = f"response.{self.items_path}"
+        found = Item(self.node_code, "response", body).raw(self.items_path)
+        items = as_list(self.node_code, where, found)
+        if not items:
+            return None
+        return self._node_report(Item(self.node_code, f"{where}[0]", items[0]))
+
+    def _node_report(self, item: Item) -> NodeReport:
+        events = None
+        if self.events_path is not None:
+            events = event_ids(item, self.events_path, self.body_fields["event"])
+        return build_node_report(item, self.fields, events)
 
     async def fetch(self, refs: Sequence[str]) -> FetchResult:
         if self.attachments_path is None:

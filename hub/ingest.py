@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
+
 from connectors.change import ChangePage, ExternalChange, ReportContent
 from connectors.config import NodeTable, load_node_table
 from connectors.errors import ConnectorError, NodeTableError
@@ -103,6 +105,13 @@ class HubDirectory:
     async def link(self, report_id: str, node_code: str, external_id: str) -> None:
         """Records the node's own id for the report; linking twice is harmless."""
         await self._db.execute("link_external_ref", node_code, external_id, uuid.UUID(report_id))
+
+    async def external_id(self, report_id: str, node_code: str) -> str | None:
+        """The node's id for the report, if the hub has linked one."""
+        found: str | None = await self._db.fetchval(
+            "external_id_of_report", node_code, uuid.UUID(report_id)
+        )
+        return found
 
 
 @dataclass(slots=True)
@@ -244,6 +253,8 @@ class Ingest:
     async def _apply_once(self, change: ExternalChange, stats: PullStats) -> None:
         actor = Actor(change.node, ActorRole.NODE_SYSTEM, everywhere=True)
         row = await self.db.fetchrow("report_by_ref", change.node, change.external_id)
+        if row is None and change.hub_report_id is not None:
+            row = await self._adopt(change)
         report = ReportRow.from_record(row) if row is not None else None
         if report is None:
             if change.topic_id is None:
@@ -285,6 +296,17 @@ class Ingest:
                 await self._review(change, f"{verb.value}: {error.message}", report.id, stats)
                 return
         stats.moved += 1
+
+    async def _adopt(self, change: ExternalChange) -> asyncpg.Record | None:
+        """A report the hub created at the node, not linked yet (a crash between the
+        creation and the link, or a pull racing the write-back): linked now, so it is
+        not submitted a second time. None when the reference names no hub report."""
+        try:
+            report_id = uuid.UUID(str(change.hub_report_id))
+        except ValueError:
+            return None
+        await self.db.execute("link_hub_created", change.node, change.external_id, report_id)
+        return await self.db.fetchrow("report_by_ref", change.node, change.external_id)
 
     async def _behind(self, report_id: uuid.UUID, change: ExternalChange) -> bool:
         """Whether the node shows a state the hub held since the node's last own change:

@@ -111,7 +111,11 @@ class InitialSync:
         leftovers: list[ExternalChange] = []
         for change in fresh:
             state = known.get(change.external_id)
-            if state is None:
+            if state is None and change.hub_report_id is not None:
+                # One the hub created there, maybe not linked yet: the per-change path
+                # links it rather than importing it as a new report.
+                leftovers.append(change)
+            elif state is None:
                 new.append(change)
             elif state in change.agrees_with:
                 unchanged_known += 1

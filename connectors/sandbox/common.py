@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
 
 from connectors.sandbox.faults import Faults
 from connectors.sandbox.store import NodeSystem
@@ -84,6 +84,9 @@ async def json_body(request: Request) -> dict[str, object]:
         body = json.loads(await request.body())
     except ValueError:
         raise HTTPException(400, "body is not JSON") from None
+    except ClientDisconnect:
+        # The caller went away mid-request (e.g. a hub killed): nothing to answer.
+        raise HTTPException(400, "the client disconnected") from None
     if not isinstance(body, dict):
         raise HTTPException(400, "body must be a JSON object")
     return body
@@ -91,3 +94,22 @@ async def json_body(request: Request) -> dict[str, object]:
 
 def ok(data: object, status: int = 200) -> JSONResponse:
     return JSONResponse(data, status_code=status)
+
+
+async def keyed(
+    request: Request, system: NodeSystem, answer: Callable[[], Awaitable[Response]]
+) -> Response:
+    """Runs ``answer`` once per ``Idempotency-Key``: a request repeating a key gets the
+    first (successful) answer again and has no second effect, as systems honouring
+    the header do. A request without a key, or a system honouring none, just runs."""
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return await answer()
+    first = system.first_answer(key)
+    if first is not None:
+        status, body = first
+        return Response(body, status_code=status, media_type="application/json")
+    response = await answer()
+    if 200 <= response.status_code < 300:
+        system.remember_answer(key, response.status_code, bytes(response.body))
+    return response

@@ -1,7 +1,8 @@
 """A sandbox regency GraphQL API (``POST /{node}/graphql``), in Indonesian.
 
 Built with graphql-core from SDL; the connector only knows it through the
-documents in the node table.
+documents in the node table. A request's ``Idempotency-Key`` is honoured: a
+repeat gets the first answer and has no second effect.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from connectors.sandbox.common import TOPIC_NAMES, Backend, iso, json_body, kind_of, ok
+from connectors.sandbox.common import TOPIC_NAMES, Backend, iso, json_body, keyed, kind_of, ok
 from connectors.sandbox.data import new_report
 from connectors.sandbox.faults import corrupt
 from connectors.sandbox.store import NodeSystem, SandboxReport, UnknownLabel
@@ -25,6 +26,7 @@ SDL = """
 enum StatusAduan { BARU DITUNDA DIVERIFIKASI DIDISPOSISI DITANGANI SELESAI DIARSIPKAN }
 
 type Kategori { id: Int! nama: String! }
+type Riwayat { idPeristiwa: ID! status: StatusAduan! catatan: String dicatat: String! }
 type Lampiran { id: ID! nama: String! jenis: String! url: String! ukuran: Int }
 
 type Aduan {
@@ -46,6 +48,8 @@ type Aduan {
   dibuatPada: String!
   diubahPada: String!
   lampiran: [Lampiran!]!
+  idEksternal: ID
+  riwayat: [Riwayat!]!
 }
 
 type HalamanPerubahan { simpul: [Aduan!]! kursorAkhir: String adaLagi: Boolean! }
@@ -53,6 +57,7 @@ type HalamanPerubahan { simpul: [Aduan!]! kursorAkhir: String adaLagi: Boolean! 
 type Query {
   perubahanAduan(sejak: String, jumlah: Int!): HalamanPerubahan!
   aduan(ids: [ID!]!): [Aduan!]!
+  cariAduan(id: ID, idEksternal: ID): Aduan
 }
 
 type Mutation {
@@ -91,7 +96,13 @@ def render(r: SandboxReport) -> dict[str, object]:
             {"id": a.id, "nama": a.name, "jenis": a.media_type, "url": a.url, "ukuran": a.size}
             for a in r.attachments
         ],
-    }
+        "idEksternal": r.hub_id,
+        "riwayat": [
+            {"idPeristiwa": u.event_id, "status": u.status, "catatan": u.note,
+             "dicatat": iso(u.at)}
+            for u in r.updates
+        ],
+    }  # fmt: skip
 
 
 class _Root:
@@ -112,6 +123,15 @@ class _Root:
 
     def aduan(self, _info: Any, ids: list[str]) -> object:
         return [render(self.system.reports[i]) for i in ids if i in self.system.reports]
+
+    def cariAduan(
+        self, _info: Any, id: str | None = None, idEksternal: str | None = None
+    ) -> object:
+        if id is not None:
+            report = self.system.reports.get(id)
+        else:
+            report = self.system.by_hub_id(idEksternal) if idEksternal else None
+        return render(report) if report is not None else None
 
     def ubahStatusAduan(self, _info: Any, **args: Any) -> object:
         try:
@@ -150,6 +170,9 @@ def build_app(backend: Backend) -> Starlette:
 
     async def endpoint(request: Request) -> Response:
         system = await backend.enter(request)
+        return await keyed(request, system, lambda: _execute(request, system))
+
+    async def _execute(request: Request, system: NodeSystem) -> Response:
         body = await json_body(request)
         query, variables = body.get("query"), body.get("variables") or {}
         if not isinstance(query, str) or not isinstance(variables, dict):

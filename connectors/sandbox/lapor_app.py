@@ -71,7 +71,18 @@ def render(r: SandboxReport) -> dict[str, object]:
         "pelapor": None if r.anonymous or not r.reporter_name else {"nama": r.reporter_name},
         "dibuat_pada": iso(r.created_at),
         "diperbarui_pada": iso(r.updated_at),
+        "id_eksternal": r.hub_id,
     }
+
+
+def render_detail(r: SandboxReport) -> dict[str, object]:
+    """A report looked up on its own: with the follow-ups (tindakan) the hub posted."""
+    tindak_lanjut = [
+        {"id_kejadian": u.event_id, "status": u.status, "catatan": u.note,
+         "instansi": u.institution, "dicatat_pada": iso(u.at)}
+        for u in r.updates
+    ]  # fmt: skip
+    return {**render(r), "tindak_lanjut": tindak_lanjut}
 
 
 def build_app(backend: Backend) -> Starlette:
@@ -82,6 +93,10 @@ def build_app(backend: Backend) -> Starlette:
     async def laporan(request: Request) -> Response:
         system = await backend.enter(request)
         q = request.query_params
+        if "id_eksternal" in q:
+            hub_id = q["id_eksternal"]
+            made = [render_detail(r) for r in system.by_seq() if r.hub_id == hub_id]
+            return ok({"status": "ok", "data": made, "meta": {"total": len(made)}})
         lo = parse_time(q.get("diperbarui_sejak"), "diperbarui_sejak")
         hi = parse_time(q.get("diperbarui_sampai"), "diperbarui_sampai")
         per_page = int_param(request, "per_halaman", 50, 500)
@@ -98,6 +113,13 @@ def build_app(backend: Backend) -> Starlette:
             corrupt(body, ("diperbarui_pada",))
         meta = {"halaman": page, "per_halaman": per_page, "total": total}
         return ok({"status": "ok", "data": body, "meta": meta})
+
+    async def satu(request: Request) -> Response:
+        system = await backend.enter(request)
+        report = system.reports.get(request.path_params["tracking_id"])
+        if report is None:
+            raise HTTPException(404, "laporan tidak ditemukan")
+        return ok({"status": "ok", "data": render_detail(report)})
 
     async def tindakan(request: Request) -> Response:
         system = await backend.enter(request)
@@ -165,6 +187,7 @@ def build_app(backend: Backend) -> Starlette:
             Route(f"{API}/status", status),
             Route(f"{API}/laporan", laporan, methods=["GET"]),
             Route(f"{API}/laporan", create, methods=["POST"]),
+            Route(f"{API}/laporan/{{tracking_id}}", satu, methods=["GET"]),
             Route(f"{API}/laporan/{{tracking_id}}/tindakan", tindakan, methods=["POST"]),
             Route(f"{API}/lampiran", lampiran),
         ]

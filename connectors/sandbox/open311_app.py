@@ -2,7 +2,9 @@
 
 GET is public, as in the spec; POST needs the node's ``api_key``. Besides the
 six methods it has the ``page``/``page_size`` and ``updated_after``/
-``updated_before`` extensions and ``servicerequestupdates`` for write-back.
+``updated_before`` extensions, ``servicerequestupdates`` for write-back (POST)
+and for listing a request's updates (GET), ``extended_attributes`` showing the
+hub's ``sp4n_report_id``, and an ``attribute[sp4n_report_id]`` filter.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -34,7 +36,8 @@ SERVICES = {
 
 
 def render(r: SandboxReport) -> dict[str, object]:
-    return {
+    extended = {"extended_attributes": {"sp4n_report_id": r.hub_id}} if r.hub_id else {}
+    return extended | {
         "service_request_id": r.id,
         "status": r.status,
         "status_notes": r.note,
@@ -60,7 +63,11 @@ def _error(status: int, description: str) -> JSONResponse:
 
 
 async def _form(request: Request, backend: Backend, system: NodeSystem) -> dict[str, str]:
-    form = {k: v[-1] for k, v in parse_qs((await request.body()).decode()).items()}
+    try:
+        raw = await request.body()
+    except ClientDisconnect:
+        raise HTTPException(400, "the client disconnected") from None
+    form = {k: v[-1] for k, v in parse_qs(raw.decode()).items()}
     if form.get("api_key") != backend.tokens[system.code]:
         raise HTTPException(403, "api_key is missing or wrong")
     return form
@@ -104,6 +111,8 @@ def build_app(backend: Backend) -> Starlette:
         if "service_request_id" in q:
             wanted = set(q["service_request_id"].split(","))
             found = [r for r in found if r.id in wanted]
+        elif "attribute[sp4n_report_id]" in q:
+            found = [r for r in system.by_seq() if r.hub_id == q["attribute[sp4n_report_id]"]]
         else:
             for low, high, attr in (
                 ("start_date", "end_date", "created_at"),
@@ -182,6 +191,20 @@ def build_app(backend: Backend) -> Starlette:
             return _error(400, "status must be open or closed")
         return ok([{"update_id": form["update_id"], "service_request_id": report.id}])
 
+    async def updates(request: Request) -> Response:
+        system = await backend.enter(request, auth=False)
+        report = system.reports.get(request.query_params.get("service_request_id", ""))
+        if report is None:
+            return _error(404, "no such service request")
+        return ok(
+            [
+                {"update_id": u.event_id, "service_request_id": report.id, "status": u.status,
+                 "description": u.note, "agency_responsible": u.institution,
+                 "updated_datetime": iso(u.at)}
+                for u in report.updates
+            ]
+        )  # fmt: skip
+
     return Starlette(
         routes=[
             Route("/{node}/services.json", services),
@@ -190,5 +213,6 @@ def build_app(backend: Backend) -> Starlette:
             Route("/{node}/requests.json", create, methods=["POST"]),
             Route("/{node}/requests/{id}.json", one),
             Route("/{node}/servicerequestupdates.json", update, methods=["POST"]),
+            Route("/{node}/servicerequestupdates.json", updates, methods=["GET"]),
         ]
     )

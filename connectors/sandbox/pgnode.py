@@ -82,6 +82,7 @@ SELECT p.id::text AS id, p.id_hub, array_remove(array_agg(l.id ORDER BY l.id), N
 FROM pengaduan p LEFT JOIN lampiran l ON l.pengaduan_id = p.id
 GROUP BY p.id
 """
+WRITES = "SELECT id::text AS id, peristiwa FROM pengaduan WHERE cardinality(peristiwa) > 0"
 SET_STATUS = """
 UPDATE pengaduan SET kode_status = $2, versi = versi + 1, diubah = clock_timestamp(),
     urutan = nextval('perubahan')
@@ -178,6 +179,14 @@ class PostgresNode:
         try:
             rows = await conn.fetch(ATTACHMENTS)
             return {r["id"]: (r["id_hub"], list(r["lampiran"])) for r in rows}
+        finally:
+            await conn.close()
+
+    async def writes(self) -> dict[str, list[str]]:
+        """The event ids the hub's writes left on each report, in order."""
+        conn = await self._connect()
+        try:
+            return {r["id"]: list(r["peristiwa"]) for r in await conn.fetch(WRITES)}
         finally:
             await conn.close()
 

@@ -1,6 +1,7 @@
 """A sandbox regency CRM with a JSON API, statuses Menunggu / Koordinasi /
 Disposisi / Proses / Selesai, cursor paging (by change number) and page paging
-(by update time)."""
+(by update time). Writes honour ``Idempotency-Key``; ``GET /aduan/{id}`` and
+``GET /aduan?id_eksternal=`` show a report with its ``riwayat`` (the hub's writes)."""
 
 from __future__ import annotations
 
@@ -18,13 +19,14 @@ from connectors.sandbox.common import (
     int_param,
     iso,
     json_body,
+    keyed,
     kind_of,
     ok,
     parse_time,
 )
 from connectors.sandbox.data import CATALOGUE, new_report
 from connectors.sandbox.faults import corrupt
-from connectors.sandbox.store import SandboxReport, UnknownLabel
+from connectors.sandbox.store import NodeSystem, SandboxReport, UnknownLabel
 
 KINDS = {"COMPLAINT": "Pengaduan", "ASPIRATION": "Aspirasi", "INFORMATION_REQUEST": "Informasi"}
 CHANNELS = {
@@ -55,7 +57,17 @@ def render(r: SandboxReport) -> dict[str, object]:
         "tanggal_kejadian": r.incident_date.isoformat() if r.incident_date else None,
         "dibuat": iso(r.created_at),
         "diperbarui": iso(r.updated_at),
+        "id_eksternal": r.hub_id,
     }
+
+
+def render_detail(r: SandboxReport) -> dict[str, object]:
+    """A report looked up on its own: with the history of the hub's writes."""
+    riwayat = [
+        {"id_peristiwa": u.event_id, "status": u.status, "catatan": u.note, "dicatat": iso(u.at)}
+        for u in r.updates
+    ]
+    return {**render(r), "riwayat": riwayat}
 
 
 def build_app(backend: Backend) -> Starlette:
@@ -66,6 +78,10 @@ def build_app(backend: Backend) -> Starlette:
     async def changes(request: Request) -> Response:
         system = await backend.enter(request)
         q = request.query_params
+        if "id_eksternal" in q:
+            hub_id = q["id_eksternal"]
+            made = [render_detail(r) for r in system.by_seq() if r.hub_id == hub_id]
+            return ok({"data": made, "next_cursor": None, "meta": {}})
         limit = int_param(request, "limit", 50, 500)
         since = parse_time(q.get("updated_since"), "updated_since")
         if since is not None:
@@ -83,8 +99,18 @@ def build_app(backend: Backend) -> Starlette:
             corrupt(body, ("diperbarui",))
         return ok({"data": body, "next_cursor": following, "meta": {"limit": limit}})
 
+    async def one(request: Request) -> Response:
+        system = await backend.enter(request)
+        report = system.reports.get(request.path_params["id"])
+        if report is None:
+            raise HTTPException(404, "aduan tidak ditemukan")
+        return ok({"data": render_detail(report)})
+
     async def write(request: Request) -> Response:
         system = await backend.enter(request)
+        return await keyed(request, system, lambda: _write(request, system))
+
+    async def _write(request: Request, system: NodeSystem) -> Response:
         body = await json_body(request)
         label, event = body.get("status"), body.get("id_peristiwa")
         if not isinstance(label, str) or not isinstance(event, str):
@@ -103,6 +129,9 @@ def build_app(backend: Backend) -> Starlette:
 
     async def create(request: Request) -> Response:
         system = await backend.enter(request)
+        return await keyed(request, system, lambda: _create(request, system))
+
+    async def _create(request: Request, system: NodeSystem) -> Response:
         body = await json_body(request)
         hub_id, title, content = body.get("id_eksternal"), body.get("judul"), body.get("isi")
         if not all(isinstance(v, str) and v for v in (hub_id, title, content)):
@@ -146,6 +175,7 @@ def build_app(backend: Backend) -> Starlette:
             Route("/{node}/aduan", changes, methods=["GET"]),
             Route("/{node}/aduan", create, methods=["POST"]),
             Route("/{node}/aduan/lampiran", attachments),
+            Route("/{node}/aduan/{id}", one, methods=["GET"]),
             Route("/{node}/aduan/{id}/status", write, methods=["PUT"]),
         ]
     )

@@ -196,6 +196,23 @@ class Sandbox:
                 env[dsn_variable(node)] = "postgresql://unserved@127.0.0.1:9/unserved"
         return load_node_table(env, path).only(set(self.nodes))
 
+    def honour_keys(self, node: str, honoured: bool = True) -> None:
+        """Makes ``node``'s system honour (or ignore) event ids, hub report ids and
+        Idempotency-Keys. The database nodes' keys are their own constraints and the
+        node table's SQL, which they always honour."""
+        if node not in self.systems:
+            raise ValueError(f"node {node} has no keys to ignore (database or push node)")
+        self.systems[node].honour_keys = honoured
+
+    async def writes(self, node: str) -> dict[str, list[str]]:
+        """The event ids of the hub's writes each report holds (a push node's received
+        events under ``""``): an event id twice in one list is a doubled write-back."""
+        if node in self.databases:
+            return await self.databases[node].writes()
+        if node in self.systems:
+            return {r.id: [u.event_id for u in r.updates] for r in self.systems[node] if r.updates}
+        return {"": [str(e["id"]) for e in self.push.received[node]]}
+
     def fault(self, node: str, fault: Fault) -> None:
         """Makes ``node`` misbehave (Fault.NONE heals it)."""
         self.faults.set(node, fault)

@@ -2,7 +2,11 @@
 
 Each protocol app renders these reports in its own format; the store knows
 only the node's own vocabulary. Writes are idempotent on the caller's event
-id, creations on the hub's report id, as the connectors expect of a node.
+id, creations on the hub's report id, and a request's ``Idempotency-Key`` is
+answered with its first answer, as the connectors expect of a node. A system can
+be told to honour none of these (``honour_keys``), as some legacy systems do not:
+then every call takes effect again, and only the hub's own reconciling keeps a
+write-back from being doubled.
 """
 
 from __future__ import annotations
@@ -26,6 +30,17 @@ class SandboxAttachment:
     media_type: str
     size: int
     url: str
+
+
+@dataclass(slots=True)
+class SandboxUpdate:
+    """One write the hub made to a report: a state entry, with its follow-up note."""
+
+    event_id: str
+    status: str
+    note: str
+    institution: str | None
+    at: datetime
 
 
 @dataclass(slots=True)
@@ -60,6 +75,8 @@ class SandboxReport:
     attachments: list[SandboxAttachment] = field(default_factory=list)
     hub_id: str | None = None
     archive_reason: str | None = None
+    updates: list[SandboxUpdate] = field(default_factory=list)
+    """The hub's writes, oldest first: two with one event id are a doubled write-back."""
 
 
 class UnknownLabel(ValueError):
@@ -85,6 +102,9 @@ class NodeSystem:
         self._last = datetime.min.replace(tzinfo=UTC)
         self._applied: set[str] = set()
         self._created: dict[str, str] = {}
+        self._answers: dict[str, tuple[int, bytes]] = {}
+        self.honour_keys = True
+        """False: event ids, hub report ids and Idempotency-Keys are not honoured."""
         self.writes = 0
         """Writes that changed something (a repeated event id does not count)."""
         # The orders pages are cut from, sorted once per change rather than once per
@@ -155,27 +175,41 @@ class NodeSystem:
     ) -> SandboxReport:
         """A write from the hub: KeyError for an unknown report, UnknownLabel for a bad label."""
         report = self.reports[report_id]
-        if event_id in self._applied:
+        if self.honour_keys and event_id in self._applied:
             return report
         self.set_status(report, label, note)
         if institution:
             report.institution = institution
+        report.updates.append(SandboxUpdate(event_id, label, note, institution, report.updated_at))
         self._applied.add(event_id)
         self.writes += 1
         return report
 
     def create(self, hub_id: str, make: Callable[[str], SandboxReport]) -> SandboxReport:
         """Adds a report the hub sent; the same hub id always gives the same report."""
-        if hub_id in self._created:
+        if self.honour_keys and hub_id in self._created:
             return self.reports[self._created[hub_id]]
         report = make(self._new_id())
         report.hub_id = hub_id
         report.created_at = report.updated_at = self.stamp()
         report.seq = next(self._seq)
         self.reports[report.id] = report
-        self._created[hub_id] = report.id
+        self._created.setdefault(hub_id, report.id)
         self.changed()
         return report
+
+    def by_hub_id(self, hub_id: str) -> SandboxReport | None:
+        """The report the hub created under ``hub_id`` (the first, if it was doubled)."""
+        found = self._created.get(hub_id)
+        return self.reports[found] if found is not None else None
+
+    def first_answer(self, key: str) -> tuple[int, bytes] | None:
+        """The answer given to the first request with Idempotency-Key ``key``, if honoured."""
+        return self._answers.get(key) if self.honour_keys else None
+
+    def remember_answer(self, key: str, status: int, body: bytes) -> None:
+        if self.honour_keys:
+            self._answers.setdefault(key, (status, body))
 
     def add(self, report: SandboxReport) -> SandboxReport:
         """A report filed directly at the node (a citizen using the regency's app)."""

@@ -23,6 +23,14 @@ class RecordingSink:
             raise RuntimeError(f"node {self.node_code} refuses report {event.report_id}")
         self.received.append(event)
 
+    async def reconcile(self, event: ReportEvent) -> bool:
+        """A recording node can be asked what it holds: an event it received already
+        is not recorded again."""
+        if any(e.event_id == event.event_id for e in reversed(self.received)):
+            return True
+        await self.apply(event)
+        return False
+
     def latest(self) -> dict[str, int]:
         """The newest version of each report this node holds."""
         held: dict[str, int] = {}

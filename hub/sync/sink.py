@@ -5,6 +5,13 @@ and effects are exactly once: an inbox of event ids drops redeliveries and a
 version guard drops anything older than what the node already has. An event the
 node keeps refusing goes to the dead-letter topic after bounded retries, with
 the error in its headers, so it never blocks the partition.
+
+The inbox row is written after the node was called, so a crash in between used
+to leave the node's effect unrecorded and the redelivery applied it again. So
+before calling the node the worker notes its intent (node, event) durably, one
+statement per batch; an event redelivered with an intent and no outcome is in
+doubt, and is reconciled with the node (``Sink.reconcile``: looked up there,
+only what is missing applied) instead of applied blindly.
 """
 
 from __future__ import annotations
@@ -46,6 +53,12 @@ class Sink(Protocol):
         """Makes the node reflect ``event``. Raise to have it retried; must tolerate
         seeing an event again after a crash (the node side should key on event id)."""
 
+    async def reconcile(self, event: ReportEvent) -> bool:
+        """Makes the node reflect ``event`` after an ``apply`` whose outcome is unknown
+        (it may have taken effect): asks the node and applies only what it lacks.
+        True when the node already held some of the effect (a blind ``apply`` would
+        have repeated it)."""
+
 
 @dataclass(slots=True)
 class SinkStats:
@@ -54,6 +67,11 @@ class SinkStats:
     duplicates: int = 0
     dead_lettered: int = 0
     lag: int = 0
+    in_doubt: int = 0
+    """Events sent to the node before with no outcome recorded (a crash, a failed
+    attempt): reconciled with the node instead of applied again."""
+    held: int = 0
+    """Of those, the ones the node already held (in part): each a duplicate prevented."""
 
 
 @dataclass(slots=True)
@@ -136,7 +154,11 @@ class SinkWorker:
         return False
 
     async def handle(self, messages: list[Message]) -> None:
-        """Applies one polled batch; returns once its outcome is durable."""
+        """Applies one polled batch; returns once its outcome is durable.
+
+        The events it may send are noted as intents before the node is called; an
+        event already noted by an earlier attempt is reconciled, not applied.
+        """
         node = self.sink.node_code
         events: list[ReportEvent] = []
         for message in messages:
@@ -158,7 +180,12 @@ class SinkWorker:
             r["report_id"]: r["version"]
             for r in await self.db.fetch("sink_versions_of", node, reports)
         }
+        in_doubt = await self._intend(
+            [e for e in relevant if e.version > versions.get(uuid.UUID(e.report_id), 0)], seen
+        )
+        before = (self.stats.in_doubt, self.stats.held)
         outcomes: list[_Outcome] = []
+        tried: set[uuid.UUID] = set()
         for event in relevant:
             event_id, report_id = uuid.UUID(event.event_id), uuid.UUID(event.report_id)
             if event_id in seen:
@@ -169,11 +196,16 @@ class SinkWorker:
                 self.stats.stale += 1
                 outcomes.append(_Outcome(event, "STALE"))
                 continue
+            tried.add(event_id)
             try:
-                applied = await self._apply_with_retries(event)
+                applied = await self._apply_with_retries(event, event_id in in_doubt)
             except TryLater:
-                # What was settled stays settled: a retry sees those as duplicates.
-                await self._record(outcomes)
+                # What was settled stays settled: a retry sees those as duplicates. The
+                # event the node failed on stays in doubt (a timeout may have reached
+                # it); those not tried yet are not.
+                batch = [uuid.UUID(e.event_id) for e in relevant]
+                await self._record(outcomes, [i for i in batch if i not in tried])
+                self._log_reconciled(before)
                 raise
             if applied:
                 versions[report_id] = event.version
@@ -182,11 +214,49 @@ class SinkWorker:
             else:
                 outcomes.append(_Outcome(event, "DEAD_LETTERED"))
         await self._record(outcomes)
+        self._log_reconciled(before)
 
-    async def _apply_with_retries(self, event: ReportEvent) -> bool:
+    async def _intend(
+        self, events: list[ReportEvent], settled: set[uuid.UUID]
+    ) -> frozenset[uuid.UUID]:
+        """Notes durably, in one statement, that ``events`` (but the ``settled``) are
+        about to be sent to the node; returns those an earlier attempt had noted and
+        not settled: their effect at the node is unknown."""
+        wanted = {uuid.UUID(e.event_id): e for e in events}
+        for event_id in settled:
+            wanted.pop(event_id, None)
+        if not wanted:
+            return frozenset()
+        rows = await self.db.fetch(
+            "sink_intend",
+            self.sink.node_code,
+            list(wanted),
+            [uuid.UUID(e.report_id) for e in wanted.values()],
+            [e.version for e in wanted.values()],
+        )
+        return frozenset(wanted) - {r["event_id"] for r in rows}
+
+    def _log_reconciled(self, before: tuple[int, int]) -> None:
+        in_doubt, held = self.stats.in_doubt - before[0], self.stats.held - before[1]
+        if in_doubt:
+            _log.info(
+                "sink %s: reconciled %d in-doubt events with the node: %d already held "
+                "there, not sent again",
+                self.sink.node_code,
+                in_doubt,
+                held,
+            )
+
+    async def _apply_with_retries(self, event: ReportEvent, in_doubt: bool = False) -> bool:
         for attempt in range(1, self.max_attempts + 1):
             try:
-                await self.sink.apply(event)
+                if in_doubt or attempt > 1:
+                    # An attempt before this one may have reached the node.
+                    self.stats.in_doubt += 1
+                    if await self.sink.reconcile(event):
+                        self.stats.held += 1
+                else:
+                    await self.sink.apply(event)
                 return True
             except Exception as error:  # the node's failure, whatever it is, is retried
                 if is_outage(error):
@@ -220,8 +290,11 @@ class SinkWorker:
         )
         self.stats.dead_lettered += 1
 
-    async def _record(self, outcomes: list[_Outcome]) -> None:
+    async def _record(self, outcomes: list[_Outcome], untried: Iterable[uuid.UUID] = ()) -> None:
+        """Writes the outcomes and the versions applied, and drops their intents (and
+        those of ``untried`` events, never sent), in one transaction."""
         node = self.sink.node_code
+        done = [uuid.UUID(o.event.event_id) for o in outcomes]
         async with self.db.pool.acquire() as conn, conn.transaction():
             await conn.executemany(
                 self.db.sql["sink_record_inbox"],
@@ -241,6 +314,7 @@ class SinkWorker:
                 self.db.sql["sink_record_version"],
                 [(node, uuid.UUID(e.report_id), e.version, e.state.value) for e in applied],
             )
+            await conn.execute(self.db.sql["sink_drop_intents"], node, [*done, *untried])
 
 
 def message_envelope(message: Message) -> Envelope:

@@ -89,6 +89,10 @@ class Directory:
     async def link(self, report_id: str, node_code: str, external_id: str) -> None:
         self.links.append((report_id, node_code, external_id))
 
+    async def external_id(self, report_id: str, node_code: str) -> str | None:
+        linked = [e for r, n, e in self.links if (r, n) == (report_id, node_code)]
+        return linked[0] if linked else None
+
 
 Connect = Callable[..., AbstractAsyncContextManager[Connector]]
 

@@ -28,6 +28,18 @@ FROM review_queue WHERE resolved_at IS NULL ORDER BY received_at, id LIMIT $1
 INSERT INTO external_refs (node_code, external_id, report_id) VALUES ($1, $2, $3)
 ON CONFLICT DO NOTHING
 
+-- name: external_id_of_report
+-- Node $1's id for report $2, if the hub has linked one (the oldest, should there be two).
+SELECT external_id FROM external_refs WHERE node_code = $1 AND report_id = $2
+ORDER BY external_id LIMIT 1
+
+-- name: link_hub_created
+-- Node $1's report $2 carries the hub's reference $3: a report the hub created there
+-- and had not linked yet. Links it; nothing when $3 names no hub report.
+INSERT INTO external_refs (node_code, external_id, report_id)
+SELECT $1, $2, id FROM reports WHERE id = $3
+ON CONFLICT DO NOTHING
+
 -- name: directory_content
 -- A report's content for node $2; no row when the report is confidential and
 -- $2 is not involved in it. $3: $2 is involved in every report (the national

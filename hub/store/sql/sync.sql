@@ -44,5 +44,19 @@ ON CONFLICT (node_code, report_id) DO UPDATE
 SET version = EXCLUDED.version, state = EXCLUDED.state, applied_at = now()
 WHERE sink_versions.version < EXCLUDED.version
 
+-- name: sink_intend
+-- Notes that node $1 is about to be sent events $2 (of reports $3, versions $4),
+-- before it is called. Returns the ones noted now: any other was noted by an
+-- earlier attempt whose outcome was never recorded, so its effect is unknown.
+INSERT INTO sink_intents (node_code, event_id, report_id, version)
+SELECT $1, t.event_id, t.report_id, t.version
+FROM unnest($2::uuid[], $3::uuid[], $4::integer[]) AS t (event_id, report_id, version)
+ON CONFLICT (node_code, event_id) DO NOTHING
+RETURNING event_id
+
+-- name: sink_drop_intents
+-- The outcomes of events $2 at node $1 are recorded (or they were never sent).
+DELETE FROM sink_intents WHERE node_code = $1 AND event_id = ANY($2::uuid[])
+
 -- name: institution_nodes
 SELECT code, node_code FROM institutions

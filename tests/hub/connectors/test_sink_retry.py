@@ -48,6 +48,12 @@ class Flaky:
             raise self.error
         self.applied.append(event.event_id)
 
+    async def reconcile(self, event: ReportEvent) -> bool:
+        if event.event_id in self.applied:
+            return True
+        await self.apply(event)
+        return False
+
 
 async def _routes(codes: Iterable[str]) -> Mapping[str, str]:
     return {f"pemda-{NODE}": NODE}
