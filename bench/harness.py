@@ -1,21 +1,17 @@
-"""What every benchmark needs: uvicorn servers, the wrk load generator, machine facts
-and the RESULTS.md writer."""
+"""What every benchmark needs: uvicorn servers, machine facts and the RESULTS.md writer
+(the wrk load generator is ``bench.wrk``)."""
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import re
-import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from importlib.util import find_spec
@@ -127,113 +123,6 @@ def post(url: str, body: bytes) -> bytes:
     response = httpx.post(url, content=body, headers=_JSON, timeout=30)
     response.raise_for_status()
     return response.content
-
-
-@dataclass(frozen=True, slots=True)
-class Round:
-    """What wrk measured in one timed round against one server."""
-
-    requests: int
-    seconds: float
-    errors: int
-    p50_ms: float
-    p90_ms: float
-    p99_ms: float
-
-    @property
-    def rps(self) -> float:
-        return self.requests / self.seconds
-
-
-# wrk reports through its Lua ``done`` hook: one JSON line, no scraping of its text.
-_WRK_SCRIPT = """\
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = [==[{body}]==]
-
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'WRK {{"requests": %d, "duration_us": %d, "errors": %d, "non2xx": %d, '
-    .. '"p50_us": %d, "p90_us": %d, "p99_us": %d}}\\n',
-    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99)))
-end
-"""
-
-
-class Wrk:
-    """The load generator: wrk, one thread, a fixed number of keep-alive connections."""
-
-    def __init__(self, body: bytes, connections: int) -> None:
-        binary = shutil.which("wrk")
-        if binary is None:
-            raise RuntimeError("wrk is not installed; install it with: apt-get install -y wrk")
-        text = body.decode()
-        if "]==]" in text:
-            raise ValueError("the request body cannot be quoted in the wrk script")
-        self.binary = binary
-        self.connections = connections
-        self.script = WORK_DIR / "post.lua"
-        WORK_DIR.mkdir(parents=True, exist_ok=True)
-        self.script.write_text(_WRK_SCRIPT.format(body=text))
-
-    def version(self) -> str:
-        result = subprocess.run([self.binary, "-v"], capture_output=True, text=True, check=False)
-        return (result.stdout + result.stderr).splitlines()[0].split(" Copyright")[0].strip()
-
-    def run(self, url: str, seconds: float) -> Round:
-        command = [
-            self.binary,
-            "-t1",
-            f"-c{self.connections}",
-            f"-d{seconds:g}s",
-            "--timeout",
-            "10s",
-            "-s",
-            str(self.script),
-            url,
-        ]
-        result = subprocess.run(
-            command, capture_output=True, text=True, check=False, timeout=seconds + 60
-        )
-        match = re.search(r"^WRK (\{.*\})$", result.stdout, re.MULTILINE)
-        if result.returncode != 0 or match is None:
-            raise RuntimeError(f"wrk failed ({result.returncode}): {result.stdout}{result.stderr}")
-        raw = json.loads(match[1])
-        return Round(
-            requests=raw["requests"],
-            seconds=raw["duration_us"] / 1e6,
-            errors=raw["errors"] + raw["non2xx"],
-            p50_ms=raw["p50_us"] / 1000,
-            p90_ms=raw["p90_us"] / 1000,
-            p99_ms=raw["p99_us"] / 1000,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Summary:
-    """The rounds of one server, condensed: medians resist one noisy round."""
-
-    rps: float
-    rps_low: float
-    rps_high: float
-    p50_ms: float
-    p99_ms: float
-    requests: int
-    errors: int
-
-    @classmethod
-    def of(cls, rounds: Sequence[Round]) -> Summary:
-        return cls(
-            rps=statistics.median(r.rps for r in rounds),
-            rps_low=min(r.rps for r in rounds),
-            rps_high=max(r.rps for r in rounds),
-            p50_ms=statistics.median(r.p50_ms for r in rounds),
-            p99_ms=statistics.median(r.p99_ms for r in rounds),
-            requests=sum(r.requests for r in rounds),
-            errors=sum(r.errors for r in rounds),
-        )
 
 
 def machine_facts(
