@@ -43,7 +43,6 @@ import asyncio
 import contextlib
 import cProfile
 import io
-import json
 import logging
 import os
 import pstats
@@ -79,13 +78,14 @@ from hub.domain.commands import (
 from hub.domain.service import ReportService
 from hub.settings import Secret, Settings, SyncMode
 from hub.store.rows import ReportRow
-from hub.sync.envelope import Envelope, encode
+from hub.sync.envelope import Envelope
 from hub.sync.recording import RecordingSink
+from hub.sync.relay import stored_envelope
 from hub.sync.service import SyncService
 from infra.kafka import KafkaBroker
 from infra.kafka.paths import default_lib_dir
 from infra.postgres import EmbeddedPostgres
-from schema.events import ReportEvent, parse_event
+from schema.events import ReportEvent
 from schema.institutions import INSTITUTIONS
 from schema.lifecycle import ReportState
 from schema.nodes import NATIONAL_NODE, NODES
@@ -729,13 +729,18 @@ async def measure_hub(
 
 
 async def outbox_envelopes(url: str) -> list[Envelope]:
-    """The hub's events as the relay put them on the wire, in outbox order."""
+    """The hub's events as the relay put them on the wire (the bytes stored at write
+    time), in outbox order."""
     conn = await asyncpg.connect(url)
     try:
-        rows = await conn.fetch("SELECT event_id, data FROM outbox ORDER BY id")
+        rows = await conn.fetch(
+            "SELECT event_id, record_key, record_value, record_header_names, "
+            "record_header_values, CASE WHEN record_key IS NULL THEN data END AS data "
+            "FROM outbox ORDER BY id"
+        )
     finally:
         await conn.close()
-    return [encode(parse_event(str(r["event_id"]), json.loads(r["data"]))) for r in rows]
+    return [stored_envelope(r) for r in rows]
 
 
 async def measure_write_only(

@@ -24,8 +24,6 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from connectors.config import NodeTable
 from connectors.federation import Federation
-from connectors.protocol import Dependencies
-from connectors.registry import default_registry
 from hub import metrics
 from hub.api.context import Context
 from hub.api.graphiql.page import GraphiQLPage
@@ -49,7 +47,8 @@ from hub.auth.tokens import TokenError, Tokens, TokenSettings
 from hub.domain.commands import Actor
 from hub.domain.service import ReportService
 from hub.errors import ConfigError, Unavailable
-from hub.ingest import HubDirectory, Ingest, node_table_for
+from hub.federation import CONNECTOR_SINK_ATTEMPTS, build_federation
+from hub.ingest import Ingest
 from hub.logs import throttle_library_logs
 from hub.ministry.autoclose import AutoCloser
 from hub.ministry.context import MinistryRequest
@@ -286,19 +285,14 @@ def create_app(
     federation: Federation | None = None
     ingest: Ingest | None = None
     if settings.connectors:
-        table = node_table or node_table_for(
-            os.environ if env is None else env, settings.node_table
-        )
-        federation = default_registry().build(table, Dependencies(directory=HubDirectory(db)))
+        federation = build_federation(db, settings, os.environ if env is None else env, node_table)
         ingest = Ingest(db, service, federation)
     sync = None
     if settings.sync is not SyncMode.OFF:
         sinks: list[Sink]
         if federation is not None:
-            # A connector retries and breaks its own circuit: one attempt here, and
-            # a node that is down keeps its batch instead of dead-lettering it.
             sinks = list(federation)
-            attempts = 1
+            attempts = CONNECTOR_SINK_ATTEMPTS
         else:
             sinks = [RecordingSink(node.code) for node in NODES]
             attempts = 3

@@ -15,11 +15,13 @@ import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeElapsedColumn
 
+from connectors.federation import Federation
 from connectors.protocol import Connector
 from connectors.sandbox.sandbox import Sandbox
 from hub import admin
 from hub.app import create_app
 from hub.errors import ConfigError
+from hub.federation import CONNECTOR_SINK_ATTEMPTS, build_federation
 from hub.ministry.cli import add_calendar_parser, calendar_command
 from hub.settings import Secret, Settings, SyncMode, masked_url
 from hub.store.database import Database
@@ -201,57 +203,105 @@ def _replay_progress(bar: Progress, task: TaskID) -> Callable[[int, int], None]:
     return update
 
 
-async def _replay(settings: Settings, codes: Sequence[str], *, reset: bool) -> int:
+def _replay_targets(federation: Federation, codes: Sequence[str]) -> list[Connector]:
+    """The connectors a replay writes through; a ConfigError naming every node asked
+    for that has none able to write (so nothing is forgotten or recorded for it)."""
+    missing = [code for code in codes if code not in federation.connectors]
+    # A push node without a webhook only keeps events in this process's memory:
+    # recording them as held would claim a state the node never received.
+    unheard = [
+        code
+        for code in codes
+        if code in federation.connectors
+        and federation[code].config.kind == "push"
+        and federation[code].config.url is None
+    ]
+    problems = []
+    if missing:
+        problems.append(f"not in the node table: {', '.join(missing)}")
+    if unheard:
+        problems.append(f"push nodes without a webhook url to write to: {', '.join(unheard)}")
+    if problems:
+        raise ConfigError(
+            f"replay has no connector to write to some nodes ({'; '.join(problems)}); "
+            "nothing was replayed or forgotten"
+        )
+    return [federation[code] for code in codes]
+
+
+async def _replay(
+    settings: Settings, env: Mapping[str, str], codes: Sequence[str], *, reset: bool
+) -> int:
+    """Replays the state topic into each node through its connector, one node after
+    another; refuses before touching anything when a node has no connector to write to."""
     import asyncpg
 
     from hub.sync.bus import BusError, Topics
     from hub.sync.kafka import KafkaBus
-    from hub.sync.recording import RecordingSink
     from hub.sync.replay import InstitutionRoutes, ReplayError, ReplayResult, replay_state
     from hub.sync.sink import SinkWorker
 
     url = _require_database(settings)
     servers = _require_kafka(settings)
+    if not settings.connectors:
+        raise ConfigError(
+            "replay writes into the nodes' systems through their connectors, and "
+            "SP4N_CONNECTORS is not 1; set SP4N_CONNECTORS=1 and give the node table "
+            "(SP4N_NODE_TABLE, default the packaged connectors/nodes.toml) with the URLs "
+            "and credentials it names; nothing was replayed or forgotten"
+        )
+    db = Database(url, min_size=1, max_size=4)
+    # The whole table is built (a bad one fails whole); only the nodes replayed start.
+    targets = Federation(
+        {c.node_code: c for c in _replay_targets(build_federation(db, settings, env), codes)}
+    )
     topics = Topics(prefix=settings.kafka_topic_prefix, partitions=settings.kafka_partitions)
     bus = KafkaBus(servers, topics)
-    db = Database(url, min_size=1, max_size=2)
-    # Said up front: until connectors exist nothing reaches the node's system.
-    console.print(
-        "[yellow]note:[/] no node connectors exist yet, so each node's sink is a "
-        "RecordingSink: replayed states are kept in this process only and dropped at exit, "
-        "while the hub's record of what the node holds (sink_inbox, sink_versions) is updated"
-    )
     results: list[ReplayResult] = []
     try:
         await db.open()
         try:
-            await bus.start()
+            await targets.start()
             try:
-                routes = InstitutionRoutes(db)
-                with Progress(
-                    "[progress.description]{task.description}",
-                    BarColumn(),
-                    MofNCompleteColumn(),
-                    TimeElapsedColumn(),
-                    console=console,
-                ) as bar:
-                    for code in codes:
-                        task = bar.add_task(f"replaying {topics.state} into {code}", total=None)
-                        worker = SinkWorker(RecordingSink(code), bus, db, routes)
-                        results.append(
-                            await replay_state(
-                                bus, worker, reset=reset, progress=_replay_progress(bar, task)
+                await bus.start()
+                try:
+                    routes = InstitutionRoutes(db)
+                    with Progress(
+                        "[progress.description]{task.description}",
+                        BarColumn(),
+                        MofNCompleteColumn(),
+                        TimeElapsedColumn(),
+                        console=console,
+                    ) as bar:
+                        for connector in targets:
+                            task = bar.add_task(
+                                f"replaying {topics.state} into {connector.node_code}",
+                                total=None,
                             )
-                        )
+                            worker = SinkWorker(
+                                connector, bus, db, routes, max_attempts=CONNECTOR_SINK_ATTEMPTS
+                            )
+                            results.append(
+                                await replay_state(
+                                    bus, worker, reset=reset, progress=_replay_progress(bar, task)
+                                )
+                            )
+                finally:
+                    await bus.stop()
             finally:
-                await bus.stop()
+                await targets.stop()
         finally:
             await db.close()
     except asyncpg.UndefinedTableError:
         console.print("[red]the database is not migrated:[/] run `sp4n-hub migrate` first")
         return 1
     except (BusError, ReplayError) as error:
-        console.print(f"[red]replay failed:[/] {error}")
+        # What reached a node is recorded, the rest is not: a replay without --reset
+        # later writes only what is still missing.
+        console.print(
+            f"[red]replay failed:[/] {error}; run it again without --reset once that is "
+            "mended: it writes only what the node still lacks"
+        )
         return 1
     for r in results:
         forgot = f"; forgot {r.forgotten:,} held reports first" if reset else ""
@@ -268,18 +318,15 @@ async def _sync(
     """Pulls each node from its watermark with a progress bar, then (unless ``once``)
     keeps pulling every node's ``poll_interval`` until interrupted."""
     from connectors.errors import ConnectorError
-    from connectors.protocol import Dependencies
-    from connectors.registry import default_registry
     from hub.domain.service import ReportService
-    from hub.ingest import HubDirectory, Ingest, node_table_for
+    from hub.ingest import Ingest
 
     url = _require_database(settings)
-    table = node_table_for(env, settings.node_table)
     db = Database(url, min_size=1, max_size=4)
+    federation = build_federation(db, settings, env)
     await db.open()
     try:
         service = ReportService(db)
-        federation = default_registry().build(table, Dependencies(directory=HubDirectory(db)))
         ingest = Ingest(db, service, federation)
         connectors = ingest.pulling(codes or None)
         if not connectors:
@@ -341,7 +388,8 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--check", action="store_true", help="fail if the file is out of date")
     replay = sub.add_parser(
         "replay",
-        help="rebuild nodes from the state topic (needs DATABASE_URL, KAFKA_BOOTSTRAP_SERVERS)",
+        help="rebuild nodes from the state topic through their connectors (needs DATABASE_URL, "
+        "KAFKA_BOOTSTRAP_SERVERS, SP4N_CONNECTORS=1)",
     )
     which = replay.add_mutually_exclusive_group(required=True)
     which.add_argument(
@@ -412,7 +460,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return asyncio.run(calendar_command(args, _require_database(settings)))
             case "replay":
                 codes = [n.code for n in NODES] if args.all else [args.node]
-                return asyncio.run(_replay(settings, codes, reset=args.reset))
+                return asyncio.run(_replay(settings, os.environ, codes, reset=args.reset))
             case "sync":
                 return asyncio.run(_sync(settings, os.environ, args.node or [], once=args.once))
             case "clients":

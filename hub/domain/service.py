@@ -7,7 +7,6 @@ anything is written, and the transaction rolls back whatever was.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -39,6 +38,7 @@ from hub.errors import (
 from hub.store.connection import Connection
 from hub.store.database import Database
 from hub.store.rows import ReportRow
+from hub.sync.envelope import encode
 from schema.events import ExternalRef, ReportEvent
 from schema.lifecycle import TRANSITIONS, VERBS, ReportState, Verb, can_apply
 from schema.regions import PROVINCE_CODE
@@ -339,11 +339,16 @@ class ReportService:
             actor_node=actor.node_code,
             actor_role=actor.role,
         )
+        # Encoded once, here: the relay sends these bytes as they are.
+        record = encode(event)
         await conn.execute(
             sql["insert_outbox"],
             uuid.UUID(event.event_id),
             report.id,
             report.version,
             event.type,
-            json.dumps(event.data()),
+            record.key,
+            record.value,
+            [name for name, _ in record.headers],
+            [value for _, value in record.headers],
         )

@@ -133,8 +133,11 @@ VALUES ($1, $2, $3, $4, $5)
 SELECT node_code, external_id FROM external_refs WHERE report_id = $1 ORDER BY node_code
 
 -- name: insert_outbox
-INSERT INTO outbox (event_id, report_id, version, event_type, data)
-VALUES ($1, $2, $3, $4, $5)
+-- $5..$8: the record as hub.sync.envelope.encode made it (key, value, header names,
+-- header values), which the relay sends as it is; `data` is its value, parsed here.
+INSERT INTO outbox (event_id, report_id, version, event_type, data,
+                    record_key, record_value, record_header_names, record_header_values)
+VALUES ($1, $2, $3, $4, convert_from($6, 'UTF8')::jsonb, $5, $6, $7, $8)
 
 -- name: report_nodes
 SELECT report_nodes($1)

@@ -9,7 +9,10 @@ SELECT pg_advisory_unlock_all()
 -- name: relay_batch
 -- Unpublished rows of the slices this relay holds, oldest first. SKIP LOCKED
 -- keeps a second relay that somehow holds the same slice from double-sending.
-SELECT id, event_id, event_type, report_id, data
+-- Each row's record as its writer encoded it; `data` only for a row from before
+-- migration 0010, which has no record and is encoded by the relay.
+SELECT id, event_id, record_key, record_value, record_header_names, record_header_values,
+       CASE WHEN record_key IS NULL THEN data END AS data
 FROM outbox
 WHERE published_at IS NULL AND (abs(hashtext(report_id::text)) % $2) = ANY($1::int[])
 ORDER BY id

@@ -1,4 +1,5 @@
-"""Fixtures for the sync path: a hub wired to the real Kafka broker, its own topics."""
+"""Fixtures for the sync path: a hub wired to the real Kafka broker, its own topics, and
+the sandbox nodes."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from hub.settings import AuthSettings, Secret, Settings, SyncMode
 from hub.sync.recording import RecordingSink
 from hub.sync.service import SyncService
 from tests.conftest import KEY_DIR
+from tests.connectors.conftest import sandbox, sandbox_database, table
+
+__all__ = ["sandbox", "sandbox_database", "table"]  # the sandbox nodes, for replay's connectors
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""CloudEvents binary mode: the headers DESIGN.md names, and clear refusals."""
+"""CloudEvents binary mode: the headers DESIGN.md names, clear refusals, and one decode
+per record for all the sinks of a hub."""
 
 from __future__ import annotations
 
@@ -8,9 +9,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hub.sync.envelope import EnvelopeError, decode, encode
+from hub.store.database import Database
+from hub.sync import envelope
+from hub.sync.envelope import EnvelopeError, Headers, decode, encode
+from hub.sync.memory import MemoryBus
+from hub.sync.recording import RecordingSink
+from hub.sync.service import SyncService
 from schema.events import ExternalRef, ReportEvent
 from schema.lifecycle import ReportState, Verb
+from schema.nodes import NODES
 from schema.report import ActorRole, ReportKind
 
 
@@ -84,3 +91,30 @@ def test_malformed_records_are_refused_with_the_reason(mutate: object, message: 
     key, value, headers = mutate(envelope.key, envelope.value, envelope.headers)  # type: ignore[operator]
     with pytest.raises(EnvelopeError, match=message):
         decode(key, value, headers)
+
+
+def test_the_sinks_of_one_hub_decode_each_record_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The 19 node sinks share one decoder: a record is parsed once per process,
+    not once per sink; equal bytes at another offset are a record of their own."""
+    sync = SyncService(
+        Database("postgresql://never-opened"), MemoryBus(), [RecordingSink(n.code) for n in NODES]
+    )
+    decoders = {id(worker.decoder) for worker in sync.workers.values()}
+    assert len(sync.workers) == 19
+    assert len(decoders) == 1
+    parsed: list[bytes | None] = []
+
+    def counting(key: bytes | None, value: bytes | None, headers: Headers) -> ReportEvent:
+        parsed.append(value)
+        return decode(key, value, headers)
+
+    monkeypatch.setattr(envelope, "decode", counting)
+    records = [encode(_event()) for _ in range(3)]
+    for worker in sync.workers.values():
+        for offset, r in enumerate(records):
+            event = worker.decoder.decode(("events", 0, offset), r.key, r.value, r.headers)
+            assert event.event_id == dict(r.headers)["ce_id"].decode()
+    assert parsed == [r.value for r in records]
+    worker = next(iter(sync.workers.values()))
+    worker.decoder.decode(("events", 0, 3), records[0].key, records[0].value, records[0].headers)
+    assert len(parsed) == 4

@@ -1,5 +1,6 @@
 """The outbox relay: several relays at once send each event once and in order; the
-in-process bus carries the same sync for the demo."""
+in-process bus carries the same sync for the demo; consumers receive the record
+bytes the writer stored, and rows from before those were stored still go out."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from hub.domain.service import ReportService
 from hub.settings import AuthSettings, Secret, Settings, SyncMode
 from hub.store.database import Database
 from hub.sync.bus import Topics
+from hub.sync.envelope import Envelope, decode, encode
 from hub.sync.kafka import KafkaBus
 from hub.sync.relay import OutboxRelay
 from hub.sync.service import SyncService
-from tests.conftest import KEY_DIR
+from schema.events import parse_event
+from tests.conftest import KEY_DIR, ROOT
 from tests.hub.sync.conftest import sinks, wait_until
 from tests.hub.sync.workload import drive, expected_holdings
 
@@ -93,3 +96,120 @@ async def test_the_in_process_bus_syncs_like_kafka(database_url: str) -> None:
             metrics = (await http.get("/metrics")).text
             assert 'sp4n_sink_lag{node="lapor"} 0.0' in metrics
             assert 'sp4n_sink_applied_total{node="lapor"}' in metrics
+
+
+async def _stored_records(db: Database) -> dict[str, Envelope]:
+    """Each outbox row's record as its writer stored it, by event id."""
+    rows = await db.pool.fetch(
+        "SELECT event_id, record_key, record_value, record_header_names, record_header_values "
+        "FROM outbox ORDER BY id"
+    )
+    stored = {}
+    for r in rows:
+        assert r["record_key"] is not None, "a writer left the record out"
+        headers = list(zip(r["record_header_names"], r["record_header_values"], strict=True))
+        stored[str(r["event_id"])] = Envelope(r["record_key"], r["record_value"], headers)
+    return stored
+
+
+async def _relay_all(db: Database, bus: KafkaBus) -> int:
+    relay = OutboxRelay(db, bus)
+    stop = asyncio.Event()
+    task = asyncio.create_task(relay.run(stop))
+    try:
+        await wait_until(lambda: _backlog(db), within=60, what="the outbox to drain")
+    finally:
+        stop.set()
+        await task
+    return relay.published
+
+
+async def _on_the_wire(bus: KafkaBus, topic: str, count: int) -> dict[str, Envelope]:
+    """The first ``count`` records of ``topic`` exactly as a consumer receives them."""
+    consumer = await bus.consumer(topic, None, from_start=True)
+    received: dict[str, Envelope] = {}
+    try:
+        while len(received) < count:
+            messages = await consumer.poll(2, 1000)
+            assert messages, f"only {len(received)} of {count} records on {topic}"
+            for m in messages:
+                assert m.key is not None
+                assert m.value is not None
+                received[dict(m.headers)["ce_id"].decode()] = Envelope(m.key, m.value, m.headers)
+    finally:
+        await consumer.stop()
+    return received
+
+
+async def test_consumers_receive_the_bytes_stored_at_write_time(
+    app: Starlette, kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    service: ReportService = app.state.service
+    db: Database = app.state.database
+    await drive(service, 200, seed=4)
+    stored = await _stored_records(db)
+    assert len(stored) == 200
+    # The record is the one codec's encoding of the event the row describes.
+    for r in await db.pool.fetch("SELECT event_id, data FROM outbox"):
+        event = parse_event(str(r["event_id"]), json.loads(r["data"]))
+        assert stored[event.event_id] == encode(event)
+
+    bus = KafkaBus(kafka_bootstrap, Topics(prefix=topic_prefix, partitions=3))
+    await bus.start()
+    try:
+        assert await _relay_all(db, bus) == 200
+        events = await _on_the_wire(bus, bus.topics.events, 200)
+        state = await _on_the_wire(bus, bus.topics.state, 200)
+    finally:
+        await bus.stop()
+    assert events == stored
+    assert state == stored
+
+
+async def test_a_row_written_before_migration_10_is_still_relayed(
+    app: Starlette, kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    """Rows from before the record columns hold only ``data``: the relay encodes them."""
+    service: ReportService = app.state.service
+    db: Database = app.state.database
+    await drive(service, 30, seed=8)
+    stored = await _stored_records(db)
+    old = list(stored)[::2]
+    await db.pool.execute(
+        "UPDATE outbox SET record_key = NULL, record_value = NULL, record_header_names = NULL, "
+        "record_header_values = NULL WHERE event_id = ANY($1::uuid[])",
+        old,
+    )
+    bus = KafkaBus(kafka_bootstrap, Topics(prefix=topic_prefix, partitions=3))
+    await bus.start()
+    try:
+        assert await _relay_all(db, bus) == 30
+        events = await _on_the_wire(bus, bus.topics.events, 30)
+    finally:
+        await bus.stop()
+    # Encoded from the row's data, an old row goes out as the writer would have
+    # encoded it; the rest as stored.
+    assert events == stored
+    for event_id in old:
+        r = events[event_id]
+        assert decode(r.key, r.value, r.headers).event_id == event_id
+
+
+def test_the_outbox_has_one_writer_and_it_uses_the_one_codec() -> None:
+    """Only the domain service inserts outbox rows, through ``insert_outbox``, whose
+    record it makes with ``hub.sync.envelope.encode``: no second codec."""
+    users = sorted(
+        str(path.relative_to(ROOT))
+        for package in ("hub", "connectors", "bench")
+        for path in (ROOT / package).rglob("*.py")
+        if "insert_outbox" in path.read_text(encoding="utf-8")
+    )
+    assert users == ["hub/domain/service.py"]
+    inserting = sorted(
+        path.name
+        for path in (ROOT / "hub" / "store" / "sql").glob("*.sql")
+        if "INSERT INTO outbox" in path.read_text(encoding="utf-8").replace("\n", " ")
+    )
+    assert inserting == ["reports.sql"]
+    writer = (ROOT / "hub" / "domain" / "service.py").read_text(encoding="utf-8")
+    assert "from hub.sync.envelope import encode" in writer

@@ -1,4 +1,5 @@
-"""Rebuilding a node from the state topic: the library call and the CLI, on the real broker."""
+"""Rebuilding a node from the state topic: the library call and the CLI, on the real
+broker; the CLI writes through the node's connector (here into the sandbox) or refuses."""
 
 from __future__ import annotations
 
@@ -7,18 +8,27 @@ import os
 import re
 import sys
 import uuid
+from collections.abc import Mapping
 
 import asyncpg
+import pytest
 from starlette.applications import Starlette
 
+from connectors.config import NodeTable, load_node_table
+from connectors.sandbox.sandbox import Sandbox
+from hub.cli import _replay_targets
 from hub.domain.service import ReportService
-from hub.settings import Settings
+from hub.errors import ConfigError
+from hub.federation import build_federation
+from hub.settings import Secret, Settings
 from hub.store.database import Database
 from hub.sync.recording import RecordingSink
 from hub.sync.replay import InstitutionRoutes, replay_state
 from hub.sync.service import SyncService
 from hub.sync.sink import SinkWorker
+from schema.lifecycle import ReportState
 from tests.conftest import ROOT
+from tests.connectors.conftest import default_table_env
 from tests.hub.sync.conftest import sinks, wait_until
 from tests.hub.sync.workload import drive, expected_holdings
 
@@ -188,39 +198,107 @@ async def test_progress_is_reported_up_to_the_total(sync_app: Starlette, databas
     assert done == sorted(done)
 
 
-async def test_the_replay_command_rebuilds_a_node_end_to_end(
-    sync_app: Starlette, sync_settings: Settings, database_url: str, kafka_bootstrap: str
-) -> None:
-    await drive(sync_app.state.service, 40, seed=9, concurrency=4)
-    expected = await _converged(sync_app, database_url)
-
+def _replay_env(settings: Settings, database_url: str, kafka_bootstrap: str) -> dict[str, str]:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-        "SP4N_KAFKA_TOPIC_PREFIX": sync_settings.kafka_topic_prefix,
-        "SP4N_KAFKA_PARTITIONS": str(sync_settings.kafka_partitions),
+        "SP4N_KAFKA_TOPIC_PREFIX": settings.kafka_topic_prefix,
+        "SP4N_KAFKA_PARTITIONS": str(settings.kafka_partitions),
     }
+    env.pop("SP4N_CONNECTORS", None)
+    return env
+
+
+async def _run_replay(env: Mapping[str, str], *args: str) -> tuple[int | None, str]:
+    """``sp4n-hub replay ...`` in a child process: its exit code and its output."""
     # Async, so the running hub's Kafka clients keep their heartbeats meanwhile.
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "hub.cli",
         "replay",
-        "--node",
-        "lapor",
-        "--reset",
+        *args,
         cwd=ROOT,
-        env=env,
+        env=dict(env),
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
     raw, _ = await asyncio.wait_for(process.communicate(), 180)
-    output = " ".join(raw.decode().split())  # rich wraps lines to the terminal width
+    return process.returncode, " ".join(raw.decode().split())  # rich wraps to the terminal
 
-    assert process.returncode == 0, output
-    assert "RecordingSink" in output
+
+async def _hub_records(url: str) -> tuple[list[tuple[str, str, int]], int]:
+    """Every node's recorded holdings (sink_versions) and the size of the inbox."""
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch("SELECT node_code, report_id, version FROM sink_versions")
+        inbox: int = await conn.fetchval("SELECT count(*) FROM sink_inbox")
+    finally:
+        await conn.close()
+    return sorted((r["node_code"], str(r["report_id"]), r["version"]) for r in rows), inbox
+
+
+async def test_the_replay_command_refuses_without_connectors_and_touches_nothing(
+    sync_app: Starlette, sync_settings: Settings, database_url: str, kafka_bootstrap: str
+) -> None:
+    await drive(sync_app.state.service, 20, seed=9, concurrency=2)
+    expected = await _converged(sync_app, database_url)
+    before = await _hub_records(database_url)
+    env = _replay_env(sync_settings, database_url, kafka_bootstrap)
+
+    code, output = await _run_replay(env, "--node", "lapor", "--reset")
+
+    # Nowhere to write: the node's record is neither forgotten nor rewritten.
+    assert code == 2, output
+    assert "SP4N_CONNECTORS is not 1" in output
+    assert "nothing was replayed or forgotten" in output
+    assert await _hub_records(database_url) == before
+    assert await _sink_versions(database_url, "lapor") == expected["lapor"]
+
+
+def test_a_replay_refuses_a_push_node_that_has_nowhere_to_write() -> None:
+    """A push node without a webhook would only keep the events in the replaying
+    process: recording them as held would claim what the node never received."""
+    table = load_node_table(default_table_env()).with_node("16.11", url=None)
+    settings = Settings(database_url=Secret("postgresql://never-opened"))
+    federation = build_federation(Database("postgresql://never-opened"), settings, {}, table)
+    unheard = r"push nodes without a webhook url to write to: 16\.11\)"
+    with pytest.raises(ConfigError, match=unheard):
+        _replay_targets(federation, ["lapor", "16.11"])
+    assert [c.node_code for c in _replay_targets(federation, ["lapor", "16.72"])] == [
+        "lapor",
+        "16.72",
+    ]
+
+
+async def test_the_replay_command_rebuilds_a_node_through_its_connector(
+    sync_app: Starlette,
+    sync_settings: Settings,
+    database_url: str,
+    kafka_bootstrap: str,
+    sandbox: Sandbox,
+    table: NodeTable,
+) -> None:
+    """A wiped national node gets every report back in its own system, in its own
+    vocabulary, written by its connector against the sandbox."""
+    await drive(sync_app.state.service, 40, seed=9, concurrency=4)
+    expected = await _converged(sync_app, database_url)
+    assert expected["lapor"]
+    assert not {hub_id for hub_id, _ in (await sandbox.inventory("lapor")).values()} & set(
+        expected["lapor"]
+    ), "the sandbox node held the hub's reports before the replay"
+
+    env = {
+        **_replay_env(sync_settings, database_url, kafka_bootstrap),
+        **sandbox.env(),
+        "SP4N_CONNECTORS": "1",
+    }
+    code, output = await _run_replay(env, "--node", "lapor", "--reset")
+
+    assert code == 0, output
+    assert "RecordingSink" not in output
     summary = re.search(
         r"node lapor: read ([\d,]+) state records; forgot ([\d,]+) held reports first; "
         r"applied ([\d,]+), stale 0, duplicates 0, dead-lettered 0",
@@ -231,3 +309,22 @@ async def test_the_replay_command_rebuilds_a_node_end_to_end(
     assert forgot == len(expected["lapor"])
     assert applied == read  # every record concerns the national node
     assert await _sink_versions(database_url, "lapor") == expected["lapor"]
+
+    # What the hub now records as held is in the node's own system, each report
+    # showing its current state in the node's vocabulary.
+    held = {hub_id: eid for eid, (hub_id, _) in (await sandbox.inventory("lapor")).items()}
+    assert set(expected["lapor"]) <= set(held)
+    states = await _states(database_url)
+    mapping = table["lapor"].status
+    for report_id in expected["lapor"]:
+        shown = await sandbox.status_of("lapor", held[report_id])
+        assert shown == mapping.to_external(states[report_id]), report_id
+
+
+async def _states(url: str) -> dict[str, ReportState]:
+    conn = await asyncpg.connect(url)
+    try:
+        rows = await conn.fetch("SELECT id, state FROM reports")
+    finally:
+        await conn.close()
+    return {str(r["id"]): ReportState(r["state"]) for r in rows}
