@@ -30,7 +30,7 @@ from hub.api.graphiql.page import GraphiQLPage
 from hub.api.loaders import Loaders
 from hub.api.media import response_media
 from hub.api.schema import build_schema
-from hub.audit import AuditLog
+from hub.audit import AuditLog, AuditSealer
 from hub.auth.clients import ClientStore
 from hub.auth.endpoint import token_endpoint
 from hub.auth.keys import KeyRing
@@ -304,6 +304,7 @@ def create_app(
         db, service, settings, sync, audit, federation, tokens=tokens, is_active=clients.active
     )
     auto_closer = AutoCloser(db, service, settings.ministry)
+    sealer = AuditSealer(audit)
     collector = metrics.HubCollector(db, sync)
 
     @contextlib.asynccontextmanager
@@ -328,6 +329,9 @@ def create_app(
                 stop_closing = asyncio.Event()
                 closing = asyncio.create_task(auto_closer.run(stop_closing), name="auto-close")
                 stack.push_async_callback(_stop_task, closing, stop_closing)
+                stop_sealing = asyncio.Event()
+                sealing = asyncio.create_task(sealer.run(stop_sealing), name="audit sealer")
+                stack.push_async_callback(_stop_task, sealing, stop_sealing)
                 yield
         finally:
             await db.close()
@@ -351,7 +355,7 @@ def create_app(
         )
 
     async def metrics_endpoint(request: Request) -> Response:
-        collector.outbox = await metrics.read_outbox(db)
+        collector.backlogs = await metrics.read_backlogs(db)
         return Response(metrics.render(collector), media_type="text/plain; version=0.0.4")
 
     limits = settings.limits

@@ -1,20 +1,32 @@
 """The audit log: append-only and hash-chained, so an edit or a deletion shows.
 
-Each entry's hash covers its own fields and the previous entry's hash. ``verify``
-walks the chain and names the first entry that does not fit.
+A write appends its entry in its own transaction, unsealed: no lock, no read of
+the chain, so writers never wait on each other for the audit. ``AuditSealer``,
+one at a time across every hub process, then chains the committed unsealed
+entries in the order it finds them: each gets its place (``seq``), the previous
+entry's hash and its own hash over its fields and that previous hash. A trigger
+lets an entry be sealed once and never edited or deleted. ``verify`` walks the
+sealed chain and names the first entry that does not fit; the lag between an
+entry and its seal is in ``/metrics``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from hub.outages import Outage, is_outage
 from hub.store.connection import Connection
 from hub.store.database import Database
+
+_log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 
@@ -68,27 +80,57 @@ class AuditLog:
             await self._append(own, entry)
 
     async def _append(self, conn: Connection, entry: AuditEntry) -> None:
-        sql = self._db.sql
-        await conn.execute(sql["audit_lock"])
-        prev = await conn.fetchval(sql["audit_last_hash"]) or GENESIS
         await conn.execute(
-            sql["audit_append"],
+            self._db.sql["audit_append"],
             entry.at,
             entry.client_id,
             entry.node_code,
             entry.action,
             entry.report_id,
             entry.outcome,
-            prev,
-            entry.digest(prev),
         )
+
+    async def seal(self, batch: int = 5000) -> int | None:
+        """Seals up to ``batch`` committed entries; how many, or None when another
+        sealer holds the chain right now."""
+        sql = self._db.sql
+        async with self._db.pool.acquire() as conn, conn.transaction():
+            if not await conn.fetchval(sql["audit_seal_lock"]):
+                return None
+            rows = await conn.fetch(sql["audit_unsealed"], batch)
+            if not rows:
+                return 0
+            head = await conn.fetchrow(sql["audit_head"])
+            seq, prev = (head["seq"], head["hash"]) if head is not None else (0, GENESIS)
+            ids, seqs, prevs, hashes = [], [], [], []
+            for r in rows:
+                entry = AuditEntry(
+                    r["at"], r["client_id"], r["node_code"], r["action"], r["report_id"],
+                    r["outcome"],
+                )  # fmt: skip
+                seq += 1
+                digest = entry.digest(prev)
+                ids.append(r["id"])
+                seqs.append(seq)
+                prevs.append(prev)
+                hashes.append(digest)
+                prev = digest
+            await conn.execute(sql["audit_seal"], ids, seqs, prevs, hashes)
+            return len(rows)
+
+    async def pending(self) -> tuple[int, float]:
+        """Entries waiting for their seal, and the age in seconds of the oldest."""
+        row = await self._db.fetchrow("audit_pending")
+        assert row is not None
+        return row["entries"], row["oldest_seconds"]
 
     async def verify(self) -> tuple[int, str, str | None]:
         """(entries checked, head hash, None) when intact; else the first problem found.
 
         A deleted or edited entry breaks the chain at the next one. Removing the
         newest entries leaves a shorter valid chain: compare the head hash with
-        one recorded elsewhere (the command prints it) to catch that too.
+        one recorded elsewhere (the command prints it) to catch that too. Entries
+        not sealed yet are not checked here; ``pending`` counts them.
         """
         prev = GENESIS
         count = 0
@@ -105,3 +147,29 @@ class AuditLog:
             prev = r["hash"]
             last_id = r["id"]
         return count, prev, None
+
+
+class AuditSealer:
+    """Seals the audit chain every ``interval`` seconds, and at once while a backlog lasts."""
+
+    def __init__(self, audit: AuditLog, interval: float = 0.2) -> None:
+        self._audit = audit
+        self._interval = interval
+
+    async def run(self, stop: asyncio.Event) -> None:
+        database = Outage("audit sealer: PostgreSQL", logger=_log)
+        while not stop.is_set():
+            try:
+                sealed = await self._audit.seal()
+                database.recovered()
+            except Exception as error:
+                if is_outage(error):
+                    await database.wait(error, stop)
+                else:  # a bug: say so loudly, keep the entries for the next try
+                    _log.exception("sealing the audit chain failed; next try in 5 s")
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), 5)
+                continue
+            if not sealed:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self._interval)

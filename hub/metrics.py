@@ -16,27 +16,33 @@ from hub.sync.service import SyncService
 
 
 @dataclass(frozen=True, slots=True)
-class Outbox:
-    """The outbox as one scrape found it: None when the database did not answer."""
+class Backlogs:
+    """What waits as one scrape found it: None when the database did not answer."""
 
-    backlog: int | None
-    oldest_seconds: float | None
+    outbox: int | None = None
+    outbox_oldest_seconds: float = 0.0
+    unsealed_audit: int | None = None
+    unsealed_audit_oldest_seconds: float = 0.0
 
 
 _SCRAPE_TIMEOUT = 1.0
 
 
-async def read_outbox(db: Database) -> Outbox:
-    """Reads the backlog for a scrape; a database that does not answer in a second is down."""
+async def read_backlogs(db: Database) -> Backlogs:
+    """Reads the backlogs for a scrape; a database that does not answer in a second is down."""
     try:
         async with asyncio.timeout(_SCRAPE_TIMEOUT):
-            row = await db.fetchrow("outbox_backlog")
+            outbox = await db.fetchrow("outbox_backlog")
+            audit = await db.fetchrow("audit_pending")
     except Exception as error:
         if not (is_outage(error) or isinstance(error, TimeoutError)):
             raise
-        return Outbox(None, None)
-    assert row is not None
-    return Outbox(row["rows"], row["oldest_seconds"])
+        return Backlogs()
+    assert outbox is not None
+    assert audit is not None
+    return Backlogs(
+        outbox["rows"], outbox["oldest_seconds"], audit["entries"], audit["oldest_seconds"]
+    )
 
 
 class HubCollector(Collector):
@@ -45,8 +51,8 @@ class HubCollector(Collector):
     def __init__(self, db: Database, sync: SyncService | None) -> None:
         self._db = db
         self._sync = sync
-        self.outbox = Outbox(None, None)
-        """Set by the endpoint before each scrape (it needs a query, collect() is sync)."""
+        self.backlogs = Backlogs()
+        """Set by the endpoint before each scrape (it needs queries; collect() is sync)."""
 
     def collect(self) -> Iterator[Metric]:
         yield CounterMetricFamily(
@@ -54,21 +60,32 @@ class HubCollector(Collector):
             "Named SQL statements run by the read path.",
             value=self._db.statements.count,
         )
+        b = self.backlogs
         yield GaugeMetricFamily(
             "sp4n_database_up",
-            "1 if PostgreSQL answered this scrape's outbox query within a second.",
-            value=0 if self.outbox.backlog is None else 1,
+            "1 if PostgreSQL answered this scrape's backlog queries within a second.",
+            value=0 if b.outbox is None else 1,
         )
-        if self.outbox.backlog is not None:
+        if b.outbox is not None and b.unsealed_audit is not None:
             yield GaugeMetricFamily(
                 "sp4n_outbox_backlog",
                 "Committed changes not yet published to Kafka.",
-                value=self.outbox.backlog,
+                value=b.outbox,
             )
             yield GaugeMetricFamily(
                 "sp4n_outbox_oldest_unpublished_seconds",
                 "How long the oldest unpublished outbox row has waited (0 when none).",
-                value=self.outbox.oldest_seconds or 0.0,
+                value=b.outbox_oldest_seconds,
+            )
+            yield GaugeMetricFamily(
+                "sp4n_audit_unsealed",
+                "Audit entries the sealer has not chained yet.",
+                value=b.unsealed_audit,
+            )
+            yield GaugeMetricFamily(
+                "sp4n_audit_seal_lag_seconds",
+                "How long the oldest unsealed audit entry has waited (0 when none).",
+                value=b.unsealed_audit_oldest_seconds,
             )
         if self._sync is None:
             return

@@ -20,17 +20,35 @@ SELECT client_id, node_code, scopes, created_at, revoked_at FROM clients ORDER B
 UPDATE clients SET revoked_at = now() WHERE client_id = $1 AND revoked_at IS NULL
 RETURNING true
 
--- name: audit_lock
--- One writer at a time extends the chain; the lock ends with the transaction.
-SELECT pg_advisory_xact_lock(1598570241)
-
--- name: audit_last_hash
-SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1
-
 -- name: audit_append
-INSERT INTO audit_log (at, client_id, node_code, action, report_id, outcome, prev_hash, hash)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+-- Unsealed: the sealer chains it shortly after its transaction commits.
+INSERT INTO audit_log (at, client_id, node_code, action, report_id, outcome)
+VALUES ($1, $2, $3, $4, $5, $6)
+
+-- name: audit_seal_lock
+-- One sealer at a time, across every hub process; the lock ends with the transaction.
+SELECT pg_try_advisory_xact_lock(1598570241)
+
+-- name: audit_head
+SELECT seq, hash FROM audit_log WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1
+
+-- name: audit_unsealed
+-- Committed entries not sealed yet, oldest first.
+SELECT id, at, client_id, node_code, action, report_id, outcome
+FROM audit_log WHERE seq IS NULL ORDER BY id LIMIT $1
+
+-- name: audit_seal
+UPDATE audit_log a
+SET seq = s.seq, prev_hash = s.prev_hash, hash = s.hash, sealed_at = now()
+FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[]) AS s (id, seq, prev_hash, hash)
+WHERE a.id = s.id
+
+-- name: audit_pending
+-- How many entries wait for their seal, and how long the oldest has waited.
+SELECT count(*) AS entries,
+       coalesce(extract(epoch FROM now() - min(at)), 0)::float8 AS oldest_seconds
+FROM audit_log WHERE seq IS NULL
 
 -- name: audit_all
 SELECT id, at, client_id, node_code, action, report_id, outcome, prev_hash, hash
-FROM audit_log ORDER BY id
+FROM audit_log WHERE seq IS NOT NULL ORDER BY seq

@@ -15,18 +15,23 @@ from tests.conftest import ROOT, GraphQLClient
 from tests.hub.operations import VERIFY, key, submit
 
 
-async def _two_changes_and_a_refusal(gql: GraphQLClient) -> None:
+async def _two_changes_and_a_refusal(gql: GraphQLClient, audit: AuditLog) -> None:
     r = await submit(gql)
     await gql.data(VERIFY, id=r["id"], v=1, key=key())
     await gql.execute(VERIFY, id=r["id"], v=1, key=key())  # stale: VERSION_CONFLICT
+    # The hub's sealer chains them shortly after: the lag is bounded (and in /metrics).
+    deadline = asyncio.get_running_loop().time() + 10
+    while (await audit.pending())[0]:
+        assert asyncio.get_running_loop().time() < deadline, "entries left unsealed for 10 s"
+        await asyncio.sleep(0.05)
 
 
 async def test_mutations_are_recorded_with_client_node_and_outcome(
     app: Starlette, gql: GraphQLClient
 ) -> None:
-    await _two_changes_and_a_refusal(gql)
+    await _two_changes_and_a_refusal(gql, app.state.audit)
     rows = await app.state.database.pool.fetch(
-        "SELECT client_id, node_code, action, outcome FROM audit_log ORDER BY id"
+        "SELECT client_id, node_code, action, outcome FROM audit_log ORDER BY seq"
     )
     assert [(r["client_id"], r["node_code"], r["action"], r["outcome"]) for r in rows] == [
         ("test-admin", "16", "SUBMIT", "OK"),
@@ -48,7 +53,7 @@ async def test_mutations_are_recorded_with_client_node_and_outcome(
 async def test_an_edit_or_a_deletion_is_detected(
     app: Starlette, gql: GraphQLClient, database_url: str, tamper: str, finding: str
 ) -> None:
-    await _two_changes_and_a_refusal(gql)
+    await _two_changes_and_a_refusal(gql, app.state.audit)
     conn = await asyncpg.connect(database_url)
     try:
         with pytest.raises(asyncpg.RestrictViolationError):
