@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 
 from connectors.change import ExternalChange
 from connectors.transitions import verbs_between
-from hub.domain.commands import Archive, Dispose, FollowUp, Submit, validate
-from hub.domain.service import default_institution
-from hub.errors import BadInput
+from hub.domain.commands import Actor, Dispose, Submit, validate
+from hub.domain.core import Current, decide, default_institution
+from hub.errors import BadInput, InvalidTransition
 from hub.pulled import submit_for, transition_for
-from schema.lifecycle import VERBS, ReportState, Verb
+from schema.lifecycle import ReportState, Verb
+from schema.report import ActorRole
 from schema.sla import CURRENT_SLA_VERSION
 
 REPORT_COLUMNS = (
@@ -72,18 +73,6 @@ class Plan:
         self.reviewed += 1
 
 
-@dataclass(slots=True)
-class _Report:
-    """A report being walked to the node's state, as ``update_report`` would leave it."""
-
-    id: uuid.UUID
-    state: ReportState
-    institution: str
-    version: int = 1
-    archive_reason: str | None = None
-    dispositions: int = 0
-
-
 def _check_references(submit: Submit, node: str, ref: Reference) -> None:
     """``ReportService._submit``'s checks, in its order and words."""
     institution = default_institution(submit.region_code)
@@ -118,13 +107,15 @@ def _plan_one(change: ExternalChange, reference: Reference, plan: Plan) -> None:
     except BadInput as error:
         plan.review(change, f"cannot submit: {error.message}", None)
         return
-    report = _Report(uuid.uuid4(), ReportState.SUBMITTED, default_institution(submit.region_code))
+    report = Current.submitted(
+        uuid.uuid4(), default_institution(submit.region_code), submit.privacy
+    )
     plan.submitted += 1
     plan.history.append((report.id, 1, Verb.SUBMIT.value, None, ReportState.SUBMITTED.value, None))
     if submit.reporter is not None:
         r = submit.reporter
         plan.reporters.append((report.id, r.name, r.nik, r.phone, r.email))
-    _walk(change, report, reference, plan)
+    report, archive_reason = _walk(change, report, reference, plan)
     plan.reports.append(
         (
             report.id, submit.kind.value,
@@ -132,60 +123,57 @@ def _plan_one(change: ExternalChange, reference: Reference, plan: Plan) -> None:
             submit.title.strip(), submit.content.strip(), submit.incident_date, submit.location,
             submit.latitude, submit.longitude, submit.topic_id, list(submit.tags),
             submit.channel.value, submit.privacy.anonymous, submit.privacy.confidential,
-            submit.region_code, report.institution, report.state.value, report.archive_reason,
+            submit.region_code, report.institution_code, report.state.value, archive_reason,
             report.version, CURRENT_SLA_VERSION, change.external_id,
         )
     )  # fmt: skip
 
 
-def _walk(change: ExternalChange, report: _Report, reference: Reference, plan: Plan) -> None:
-    """``Ingest._apply_once`` from SUBMITTED on, for a report it has just submitted."""
+def _walk(
+    change: ExternalChange, report: Current, reference: Reference, plan: Plan
+) -> tuple[Current, str | None]:
+    """``Ingest._apply_once`` from SUBMITTED on, for a report it has just submitted: the
+    same commands, decided by the same core; returns the report and its archive reason."""
     if report.state in change.agrees_with:
         plan.unchanged += 1
-        return
+        return report, None
     if change.state is None:
         plan.review(change, f"unmapped status {change.raw_state!r}", report.id)
-        return
+        return report, None
     verbs = verbs_between(report.state, change.state)
     if verbs is None:
         reason = f"no move from {report.state.value} to {change.state.value}"
         plan.review(change, reason, report.id)
-        return
+        return report, None
+    actor = Actor(change.node, ActorRole.NODE_SYSTEM, everywhere=True)
+    archive_reason: str | None = None
     for verb in verbs:
         try:
             command = transition_for(verb, report.id, change)
             validate(command)
-            if isinstance(command, Dispose) and command.institution_code not in (
-                reference.institutions
-            ):
-                raise BadInput(
-                    f"institutionCode {command.institution_code!r} is not known to the hub"
-                )
-        except BadInput as error:
+            known = not isinstance(command, Dispose) or (
+                command.institution_code in reference.institutions
+            )
+            decided = decide(report, command, actor, report.version, institution_known=known)
+        except (BadInput, InvalidTransition) as error:
             plan.review(change, f"{verb.value}: {error.message}", report.id)
-            return
-        previous = report.state
-        report.archive_reason = None
-        match command:
-            case Dispose():
-                report.dispositions += 1
-                plan.dispositions.append(
-                    (report.id, report.dispositions, report.institution,
-                     command.institution_code, command.note)
-                )  # fmt: skip
-                report.institution = command.institution_code
-            case FollowUp():
-                ord_ = len(plan.follow_ups)
-                plan.follow_ups.append((ord_, report.id, report.institution, command.content))
-            case Archive():
-                report.archive_reason = command.reason.value
-        report.state = VERBS[verb].target
-        report.version += 1
-        note = getattr(command, "note", None)
+            return report, archive_reason
+        link = decided.disposition
+        if link is not None:
+            plan.dispositions.append(
+                (report.id, link.seq, link.from_institution, link.to_institution, link.note)
+            )
+        if decided.follow_up is not None:
+            ord_ = len(plan.follow_ups)
+            plan.follow_ups.append((ord_, report.id, report.institution_code, decided.follow_up))
         plan.history.append(
-            (report.id, report.version, verb.value, previous.value, report.state.value, note)
-        )
+            (report.id, decided.version, verb.value, decided.previous.value,
+             decided.state.value, decided.note)
+        )  # fmt: skip
+        report = report.after(decided)
+        archive_reason = decided.archive_reason
     plan.moved += 1
+    return report, archive_reason
 
 
 def rows_of(plan: Plan) -> list[tuple[str, tuple[str, ...], list[Row]]]:

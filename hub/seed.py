@@ -24,15 +24,34 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Generic, TypeVar
 
+from hub.domain.commands import (
+    Actor,
+    Archive,
+    Complete,
+    Dispose,
+    FollowUp,
+    Postpone,
+    Reopen,
+    Transition,
+    Verify,
+)
+from hub.domain.core import Change, Current, decide, default_institution
 from hub.errors import HubError
 from hub.store import queries
 from hub.store.connection import Connection
 from schema.calendar import WorkingCalendar
 from schema.institutions import INSTITUTIONS
-from schema.lifecycle import VERBS, ReportState, Verb, can_apply
+from schema.lifecycle import ReportState, Verb
 from schema.nodes import NATIONAL_NODE
 from schema.regions import PROVINCE_CODE, REGENCIES, RegionType
-from schema.report import ActorRole, ArchiveReason, Channel, ComplaintSubKind, ReportKind
+from schema.report import (
+    ActorRole,
+    ArchiveReason,
+    Channel,
+    ComplaintSubKind,
+    PrivacyFlags,
+    ReportKind,
+)
 from schema.sla import CURRENT_SLA_VERSION, SLA_RULES, SlaStage, rule_for
 from schema.topics import TOPICS
 
@@ -690,6 +709,8 @@ class _Walk:
     at: datetime
     state: ReportState | None = None
     history: list[tuple[object, ...]] = field(default_factory=list)
+    chain: tuple[str, ...] = ()
+    """Every institution the report was addressed to, as ``hub.domain.core`` keeps it."""
     links: int = 0
     follow_ups: int = 0
     reopened: bool = False
@@ -825,14 +846,14 @@ class _Builder:
         tags = self._tags(text, place.town)
         local_day = (submitted_at + _WIB).date()
         incident = local_day - timedelta(days=rng.below(21)) if rng.random() < 0.7 else None
-        submit_target = "pemprov-16" if region == PROVINCE_CODE else f"pemda-{region}"
+        submit_target = default_institution(region)
         walk = _Walk(report_id, region, origin, submit_target, submitted_at)
         refs = batch.rows["external_refs"]
         synced = origin == NATIONAL_NODE or rng.random() < 0.85
         if synced:
             refs.append((origin, self._external_id(origin, submitted_at), report_id))
             walk.ref_nodes.add(origin)
-        self._record(walk, Verb.SUBMIT, self._submit_role(channel, synced), origin, None)
+        self._submitted(walk, self._submit_role(channel, synced), origin)
         self._play(walk, topic, batch)
         assert walk.state is not None
         batch.rows["reports"].append(
@@ -955,8 +976,6 @@ class _Builder:
             if walk.at + delay >= self.now:
                 self._close_if_quiet(walk, topic, batch, last)
                 return
-            if not can_apply(verb, walk.state):
-                raise SeedError(f"seed walk tried {verb.value} from {walk.state.value}")
             walk.at += delay
             self._apply(walk, verb, topic, batch, auto_close)
             last = verb
@@ -976,15 +995,18 @@ class _Builder:
 
     def _apply(self, walk: _Walk, verb: Verb, topic: int, batch: _Batch, auto: bool) -> None:
         rng = self.rng
+        rid = walk.report_id
         handler = self.node_of[walk.institution]
         # Whoever screens reports at the node they came in through.
         national = walk.origin == NATIONAL_NODE
         screener = ActorRole.NATIONAL_ADMIN if national else ActorRole.INSTITUTION_ADMIN
+        command: Transition
         match verb:
             case Verb.VERIFY:
-                self._record(walk, verb, screener, walk.origin, None)
+                command, role, node = Verify(rid), screener, walk.origin
             case Verb.POSTPONE:
-                self._record(walk, verb, screener, walk.origin, rng.pick(_POSTPONE_NOTES))
+                command = Postpone(rid, rng.pick(_POSTPONE_NOTES))
+                role, node = screener, walk.origin
             case Verb.ARCHIVE:
                 # A postponed report is archived because its reporter never completed it.
                 reason = (
@@ -992,8 +1014,8 @@ class _Builder:
                     if walk.state is ReportState.POSTPONED
                     else self.archive.draw(rng)
                 )
-                walk.archive_reason = reason.value
-                self._record(walk, verb, screener, walk.origin, _ARCHIVE[reason][1])
+                command = Archive(rid, reason, _ARCHIVE[reason][1])
+                role, node = screener, walk.origin
             case Verb.DISPOSE:
                 first = walk.links == 0
                 target = self._first_target(walk, topic) if first else self._redirect(walk, topic)
@@ -1002,71 +1024,78 @@ class _Builder:
                     if first
                     else "Bukan wewenang kami; didisposisikan ulang ke instansi yang berwenang."
                 )
-                actor_node, role = (
+                command = Dispose(rid, target, note)
+                node, role = (
                     (walk.origin, screener) if first else (handler, ActorRole.INSTITUTION_ADMIN)
                 )
-                walk.links += 1
-                batch.rows["dispositions"].append(
-                    (
-                        walk.report_id,
-                        walk.links,
-                        walk.institution,
-                        target,
-                        note,
-                        actor_node,
-                        walk.at,
-                    )
-                )
-                walk.institution = target
-                self._record(walk, verb, role, actor_node, note)
-                target_node = self.node_of[target]
-                fresh = target_node not in walk.ref_nodes and target_node != NATIONAL_NODE
-                if fresh and rng.random() < 0.3:
-                    # The receiving node's own system gives the report an id of its own.
-                    walk.ref_nodes.add(target_node)
-                    batch.rows["external_refs"].append(
-                        (target_node, self._external_id(target_node, walk.at), walk.report_id)
-                    )
             case Verb.FOLLOW_UP:
-                walk.follow_ups += 1
                 due = (walk.at + _WIB + timedelta(days=3)).date()
-                content = rng.pick(_FOLLOW_UPS).format(tanggal=_tanggal(due))
-                batch.rows["follow_ups"].append(
-                    (walk.report_id, walk.institution, content, handler, walk.at)
-                )
-                self._record(walk, verb, ActorRole.LIAISON_ADMIN, handler, None)
+                command = FollowUp(rid, rng.pick(_FOLLOW_UPS).format(tanggal=_tanggal(due)))
+                role, node = ActorRole.LIAISON_ADMIN, handler
             case Verb.COMPLETE:
                 if auto:
-                    self._record(walk, verb, ActorRole.SYSTEM, handler, _AUTO_CLOSE_NOTE)
+                    command, role = Complete(rid, _AUTO_CLOSE_NOTE), ActorRole.SYSTEM
                 else:
-                    self._record(walk, verb, ActorRole.INSTITUTION_ADMIN, handler, None)
+                    command, role = Complete(rid), ActorRole.INSTITUTION_ADMIN
+                node = handler
             case Verb.REOPEN:
-                walk.reopened = True
                 by_reporter = rng.random() < 0.7
-                role = ActorRole.REPORTER if by_reporter else screener
-                self._record(walk, verb, role, walk.origin, rng.pick(_REOPEN_NOTES))
+                command = Reopen(rid, rng.pick(_REOPEN_NOTES))
+                role, node = (ActorRole.REPORTER if by_reporter else screener), walk.origin
             case Verb.SUBMIT:  # pragma: no cover - recorded before the walk starts
                 raise SeedError("SUBMIT is not a transition")
-
-    def _record(
-        self, walk: _Walk, verb: Verb, role: ActorRole, node: str, note: str | None
-    ) -> None:
-        target = VERBS[verb].target
-        previous = walk.state.value if walk.state else None
-        walk.history.append(
-            (
-                walk.report_id,
-                len(walk.history) + 1,
-                verb.value,
-                previous,
-                target.value,
-                node,
-                role.value,
-                note,
-                walk.at,
+        change = self._transition(walk, command, role, node)
+        if change.disposition is not None:
+            link = change.disposition
+            walk.links += 1
+            batch.rows["dispositions"].append(
+                (rid, link.seq, link.from_institution, link.to_institution, link.note, node,
+                 walk.at)
+            )  # fmt: skip
+            target_node = self.node_of[link.to_institution]
+            fresh = target_node not in walk.ref_nodes and target_node != NATIONAL_NODE
+            if fresh and rng.random() < 0.3:
+                # The receiving node's own system gives the report an id of its own.
+                walk.ref_nodes.add(target_node)
+                batch.rows["external_refs"].append(
+                    (target_node, self._external_id(target_node, walk.at), rid)
+                )
+        if change.follow_up is not None:
+            walk.follow_ups += 1
+            batch.rows["follow_ups"].append(
+                (rid, change.institution_code, change.follow_up, node, walk.at)
             )
-        )
-        walk.state = target
+        if verb is Verb.REOPEN:
+            walk.reopened = True
+        if change.archive_reason is not None:
+            walk.archive_reason = change.archive_reason
+
+    def _submitted(self, walk: _Walk, role: ActorRole, node: str) -> None:
+        walk.history.append(
+            (walk.report_id, 1, Verb.SUBMIT.value, None, ReportState.SUBMITTED.value, node,
+             role.value, None, walk.at)
+        )  # fmt: skip
+        walk.state = ReportState.SUBMITTED
+        walk.chain = (walk.institution,)
+
+    def _transition(self, walk: _Walk, command: Transition, role: ActorRole, node: str) -> Change:
+        """The change ``command`` makes, decided by the domain core as the hub would."""
+        assert walk.state is not None
+        current = Current(
+            walk.report_id, walk.state, len(walk.history), walk.institution, PrivacyFlags(),
+            walk.chain,
+        )  # fmt: skip
+        try:
+            change = decide(current, command, Actor(node, role, everywhere=True), current.version)
+        except HubError as error:
+            raise SeedError(f"seed walk: {error.message}") from error
+        walk.history.append(
+            (walk.report_id, change.version, change.verb.value, change.previous.value,
+             change.state.value, node, role.value, change.note, walk.at)
+        )  # fmt: skip
+        after = current.after(change)
+        walk.state, walk.institution, walk.chain = after.state, after.institution_code, after.chain
+        return change
 
     def _first_target(self, walk: _Walk, topic: int) -> str:
         text = _TEXTS[topic]

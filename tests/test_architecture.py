@@ -40,3 +40,16 @@ def test_the_unrelated_pypi_schema_package_is_not_a_dependency() -> None:
     assert (
         '"schema' not in text.split("[project.optional-dependencies]")[0].split("dependencies")[1]
     )
+
+
+def test_the_domain_core_does_no_io() -> None:
+    """``hub/domain/core.py`` decides; it reads no database, bus, network or clock."""
+    tree = ast.parse((ROOT / "hub" / "domain" / "core.py").read_text(encoding="utf-8"))
+    modules: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module is not None:
+            modules.add(node.module)
+    allowed = {"__future__", "uuid", "dataclasses", "hub.domain.commands", "hub.errors"}
+    assert {m for m in modules if m not in allowed and not m.startswith("schema.")} == set()

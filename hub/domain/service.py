@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import asyncpg
@@ -16,23 +17,19 @@ import asyncpg
 from hub.audit import AuditLog
 from hub.domain.commands import (
     Actor,
-    Archive,
     Command,
     Dispose,
-    FollowUp,
     Submit,
     Transition,
-    Verify,
     fingerprint,
     validate,
     validate_key,
 )
+from hub.domain.core import Current, decide, default_institution
 from hub.errors import (
     BadInput,
     HubError,
     IdempotencyConflict,
-    InvalidTransition,
-    NotFound,
     VersionConflict,
 )
 from hub.store.connection import Connection
@@ -40,19 +37,13 @@ from hub.store.database import Database
 from hub.store.rows import ReportRow
 from hub.sync.envelope import encode
 from schema.events import ExternalRef, ReportEvent
-from schema.lifecycle import TRANSITIONS, VERBS, ReportState, Verb, can_apply
-from schema.regions import PROVINCE_CODE
+from schema.lifecycle import ReportState, Verb
 from schema.report import PrivacyFlags, ReportKind
 from schema.sla import CURRENT_SLA_VERSION
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def default_institution(region_code: str) -> str:
-    """The government that receives a report when the reporter names none."""
-    return "pemprov-16" if region_code == PROVINCE_CODE else f"pemda-{region_code}"
 
 
 class ReportService:
@@ -108,6 +99,9 @@ class ReportService:
         expected_version: int | None,
         request_hash: str,
     ) -> ReportRow:
+        if not isinstance(command, Submit):
+            assert expected_version is not None
+            return await self._transition(command, actor, key, expected_version, request_hash)
         sql = self._db.sql
         async with self._db.pool.acquire() as conn, conn.transaction():
             if key is not None:
@@ -120,11 +114,7 @@ class ReportService:
                     row = await conn.fetchrow(sql["report_by_id"], seen["report_id"])
                     assert row is not None
                     return ReportRow.from_record(row)
-            if isinstance(command, Submit):
-                report = await self._submit(conn, command, actor)
-            else:
-                assert expected_version is not None
-                report = await self._transition(conn, command, actor, expected_version)
+            report = await self._submit(conn, command, actor)
             if key is not None:
                 await conn.execute(
                     sql["idempotency_record"],
@@ -210,92 +200,82 @@ class ReportService:
         return report
 
     async def _transition(
-        self, conn: Connection, c: Transition, actor: Actor, expected_version: int
+        self,
+        command: Transition,
+        actor: Actor,
+        key: str | None,
+        expected_version: int,
+        request_hash: str,
     ) -> ReportRow:
+        """Two statements and no transaction of their own: one reads what the core decides
+        on, one writes what it decided, only if the report is still at the version read."""
         sql = self._db.sql
-        row = await conn.fetchrow(sql["report_for_update"], c.report_id)
-        if row is None:
-            raise NotFound(f"no report with id {c.report_id}")
-        before = ReportRow.from_record(row)
-        if not actor.everywhere:
-            involved_nodes = await conn.fetchval(sql["report_nodes"], c.report_id)
-            if actor.node_code not in involved_nodes:
-                # The same answer as for an unknown id: no hint that it exists.
-                raise NotFound(f"no report with id {c.report_id}")
-        if before.version != expected_version:
+        target = command.institution_code if isinstance(command, Dispose) else None
+        async with self._db.pool.acquire() as conn:
+            read = await conn.fetchrow(
+                sql["transition_read"], command.report_id, target, actor.node_code, key
+            )
+            assert read is not None
+            row = ReportRow.from_columns(read) if read["id"] is not None else None
+            if read["seen_hash"] is not None:
+                if read["seen_hash"] != request_hash:
+                    raise IdempotencyConflict(
+                        f"idempotencyKey {key!r} was already used for a different request"
+                    )
+                assert row is not None  # the key's report is the one asked about
+                return row
+            current = _current(row, read) if row is not None else None
+            change = decide(
+                current, command, actor, expected_version,
+                institution_known=read["target_code"] is not None,
+            )  # fmt: skip
+            assert row is not None
+            now = self._clock()
+            refs = tuple(
+                ExternalRef(n, x) for n, x in zip(read["ref_nodes"], read["ref_ids"], strict=True)
+            )
+            event = _event(row, change.verb, change.previous, change.state, change.version,
+                           change.institutions, refs, now, actor)  # fmt: skip
+            record = encode(event)
+            link, follow_up = change.disposition, change.follow_up
+            written = await conn.fetchval(
+                sql["transition_write"],
+                row.id, row.version, change.state.value, change.version,
+                change.institution_code, change.archive_reason,
+                change.privacy.anonymous, change.privacy.confidential, now,
+                change.verb.value, change.previous.value, actor.node_code, actor.role.value,
+                change.note,
+                link.seq if link else None, link.from_institution if link else None,
+                link.to_institution if link else None, link.note if link else None,
+                follow_up, row.institution_code,
+                uuid.UUID(event.event_id), event.type, record.key, record.value,
+                [name for name, _ in record.headers], [value for _, value in record.headers],
+                key, request_hash, actor.client_id,
+            )  # fmt: skip
+        if not written:
             raise VersionConflict(
-                f"report {c.report_id} is at version {before.version}, "
-                f"not the expected {expected_version}; reload it and try again"
+                f"report {row.id} changed while this {command.verb.value} was being decided; "
+                "reload it and try again"
             )
-        current = ReportState(before.state)
-        if not can_apply(c.verb, current):
-            allowed = ", ".join(sorted(s.value for s in TRANSITIONS[current])) or "none"
-            raise InvalidTransition(
-                f"cannot {c.verb.value.lower().replace('_', ' ')} a report that is "
-                f"{current.value} ({current.label}); moves allowed from {current.value}: {allowed}"
-            )
-        now = self._clock()
-        target = VERBS[c.verb].target
-        institution = before.institution_code
-        privacy = PrivacyFlags(before.anonymous, before.confidential)
-        archive_reason = None
-        links = await conn.fetch(sql["disposition_chain"], c.report_id)
-        # Every institution the report has been addressed to, oldest first.
-        involved = [links[0]["from_institution"] if links else institution]
-        involved += [link["to_institution"] for link in links]
-        note = getattr(c, "note", None)
-        match c:
-            case Verify(privacy=requested) if requested is not None:
-                if privacy.loosens(requested):
-                    raise BadInput(
-                        "privacy flags can only be tightened; loosening needs the reporter"
-                    )
-                privacy = privacy.tightened(requested)
-            case Dispose():
-                if not await conn.fetchval(sql["institution_exists"], c.institution_code):
-                    raise BadInput(
-                        f"institutionCode {c.institution_code!r} is not known to the hub"
-                    )
-                await conn.execute(
-                    sql["insert_disposition"],
-                    c.report_id,
-                    len(links) + 1,
-                    institution,
-                    c.institution_code,
-                    c.note,
-                    actor.node_code,
-                    now,
-                )
-                institution = c.institution_code
-                involved.append(institution)
-            case FollowUp():
-                await conn.execute(
-                    sql["insert_follow_up"],
-                    c.report_id,
-                    institution,
-                    c.content,
-                    actor.node_code,
-                    now,
-                )
-            case Archive():
-                archive_reason = c.reason.value
-        version = before.version + 1
-        await conn.execute(
-            sql["update_report"],
-            c.report_id,
-            target.value,
-            version,
-            institution,
-            archive_reason,
-            privacy.anonymous,
-            privacy.confidential,
-            now,
+        moved = replace(
+            row,
+            state=change.state.value,
+            version=change.version,
+            institution_code=change.institution_code,
+            archive_reason=change.archive_reason,
+            anonymous=change.privacy.anonymous,
+            confidential=change.privacy.confidential,
+            updated_at=now,
         )
-        after = await conn.fetchrow(sql["report_by_id"], c.report_id)
-        assert after is not None
-        report = ReportRow.from_record(after)
-        await self._record(conn, report, c.verb, current, actor, note, involved)
-        return report
+        if link is not None:
+            moved = replace(
+                moved,
+                institution_name=read["target_name"],
+                institution_level=read["target_level"],
+                institution_node_code=read["target_node_code"],
+                institution_region_code=read["target_region_code"],
+            )
+        return moved
 
     async def _record(
         self,
@@ -323,22 +303,11 @@ class ReportService:
             now,
         )
         refs = await conn.fetch(sql["external_refs_of_report"], report.id)
-        event = ReportEvent(
-            event_id=str(uuid.uuid4()),
-            report_id=str(report.id),
-            version=report.version,
-            verb=verb,
-            previous_state=previous,
-            state=ReportState(report.state),
-            kind=ReportKind(report.kind),
-            region_code=report.region_code,
-            origin_node=report.origin_node,
-            institution_codes=tuple(dict.fromkeys(institutions)),
-            external_refs=tuple(ExternalRef(r["node_code"], r["external_id"]) for r in refs),
-            occurred_at=now,
-            actor_node=actor.node_code,
-            actor_role=actor.role,
-        )
+        event = _event(
+            report, verb, previous, ReportState(report.state), report.version,
+            tuple(dict.fromkeys(institutions)),
+            tuple(ExternalRef(r["node_code"], r["external_id"]) for r in refs), now, actor,
+        )  # fmt: skip
         # Encoded once, here: the relay sends these bytes as they are.
         record = encode(event)
         await conn.execute(
@@ -352,3 +321,47 @@ class ReportService:
             [name for name, _ in record.headers],
             [value for _, value in record.headers],
         )
+
+
+def _current(row: ReportRow, read: asyncpg.Record) -> Current:
+    """What the core decides on, from ``transition_read``'s row."""
+    first = read["chain_from"] or row.institution_code
+    return Current(
+        id=row.id,
+        state=ReportState(row.state),
+        version=row.version,
+        institution_code=row.institution_code,
+        privacy=PrivacyFlags(row.anonymous, row.confidential),
+        chain=(first, *read["chain_to"]),
+        nodes=frozenset(read["nodes"] or ()),
+    )
+
+
+def _event(
+    report: ReportRow,
+    verb: Verb,
+    previous: ReportState | None,
+    state: ReportState,
+    version: int,
+    institutions: tuple[str, ...],
+    refs: tuple[ExternalRef, ...],
+    at: datetime,
+    actor: Actor,
+) -> ReportEvent:
+    """The event of one change: ids, states and codes, never content or identity."""
+    return ReportEvent(
+        event_id=str(uuid.uuid4()),
+        report_id=str(report.id),
+        version=version,
+        verb=verb,
+        previous_state=previous,
+        state=state,
+        kind=ReportKind(report.kind),
+        region_code=report.region_code,
+        origin_node=report.origin_node,
+        institution_codes=institutions,
+        external_refs=refs,
+        occurred_at=at,
+        actor_node=actor.node_code,
+        actor_role=actor.role,
+    )

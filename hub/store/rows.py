@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime
 
 import asyncpg
@@ -66,6 +66,14 @@ class ReportRow:
     @classmethod
     def from_record(cls, r: asyncpg.Record) -> ReportRow:
         return cls(*r.values())
+
+    @classmethod
+    def from_columns(cls, r: asyncpg.Record) -> ReportRow:
+        """From a record holding report_index's columns among others, by name."""
+        return cls(**{name: r[name] for name in _REPORT_FIELDS})
+
+
+_REPORT_FIELDS = tuple(f.name for f in fields(ReportRow))
 
 
 @dataclass(frozen=True, slots=True)

@@ -139,24 +139,31 @@ async def test_history_and_disposition_chain_are_append_only(
 async def test_a_failure_midway_leaves_nothing_half_written(
     app: Starlette, database_url: str
 ) -> None:
-    """The outbox insert fails after the report row was updated: all of it rolls back."""
+    """The outbox insert fails after the report row was updated (a submission's, and a
+    transition's within its one write statement): all of it rolls back."""
     rid = await _submit(app)
-    db: Database = app.state.database
-    broken = dict(db.sql)
-    broken["insert_outbox"] = "INSERT INTO no_such_table VALUES ($1, $2, $3, $4, $5)"
-    db.sql = broken
-    service: ReportService = app.state.service
-    try:
-        with pytest.raises(asyncpg.UndefinedTableError):
-            await service.execute(Verify(rid), ACTOR, expected_version=1)
-    finally:
-        db.sql = queries.load()
     conn = await asyncpg.connect(database_url)
     try:
+        await conn.execute(
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN RAISE EXCEPTION 'the outbox is gone' USING ERRCODE = 'P0001'; END $$"
+        )
+        await conn.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON outbox FOR EACH ROW EXECUTE FUNCTION refuse()"
+        )
+        tables = ["reports", "report_history", "outbox", "audit_log", "idempotency_keys"]
+        query = "SELECT " + ", ".join(f"(SELECT count(*) FROM {t})" for t in tables)
+        before = await conn.fetchrow(query)
+        service: ReportService = app.state.service
+        with pytest.raises(asyncpg.RaiseError, match="the outbox is gone"):
+            await service.execute(
+                Verify(rid), ACTOR, expected_version=1, idempotency_key="half-written-1"
+            )
+        with pytest.raises(asyncpg.RaiseError, match="the outbox is gone"):
+            await _submit(app)
         state = await conn.fetchrow("SELECT state, version FROM reports WHERE id = $1", rid)
         assert state is not None
         assert (state["state"], state["version"]) == ("SUBMITTED", 1)
-        assert await conn.fetchval("SELECT count(*) FROM report_history") == 1
-        assert await conn.fetchval("SELECT count(*) FROM outbox") == 1
+        assert await conn.fetchrow(query) == before
     finally:
         await conn.close()

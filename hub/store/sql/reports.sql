@@ -150,3 +150,64 @@ SELECT report_id, name, nik, phone, email FROM reporters WHERE report_id = ANY($
 
 -- name: report_visibility
 SELECT confidential, report_nodes(id) AS nodes FROM reports WHERE id = $1
+
+-- name: transition_read
+-- Everything a transition is decided on, in one statement and without a lock: the
+-- report as report_index shows it (null columns: no such report), the nodes
+-- involved, its disposition chain, the ids nodes gave it, the institution a Dispose
+-- names ($2), and an earlier request with the same idempotency key ($3, $4).
+-- transition_write writes only if the version is still the one read here.
+SELECT r.*,
+       report_nodes(want.id) AS nodes,
+       (SELECT d.from_institution FROM dispositions d
+        WHERE d.report_id = want.id AND d.seq = 1) AS chain_from,
+       ARRAY(SELECT d.to_institution FROM dispositions d
+             WHERE d.report_id = want.id ORDER BY d.seq) AS chain_to,
+       ARRAY(SELECT e.node_code FROM external_refs e
+             WHERE e.report_id = want.id ORDER BY e.node_code) AS ref_nodes,
+       ARRAY(SELECT e.external_id FROM external_refs e
+             WHERE e.report_id = want.id ORDER BY e.node_code) AS ref_ids,
+       t.code AS target_code, t.name AS target_name, t.level AS target_level,
+       t.node_code AS target_node_code, t.region_code AS target_region_code,
+       k.request_hash AS seen_hash
+FROM (SELECT $1::uuid AS id) want
+LEFT JOIN report_index r ON r.id = want.id
+LEFT JOIN institutions t ON t.code = $2
+LEFT JOIN idempotency_keys k ON k.scope = $3 AND k.key = $4
+
+-- name: transition_write
+-- One decided transition (hub.domain.core.Change) in one statement: the report,
+-- its history row, a disposition link or a follow-up, the outbox record as
+-- hub.sync.envelope.encode made it, the idempotency record and the (unsealed)
+-- audit entry. Nothing is written unless the report is still at version $2;
+-- the count says whether it was.
+WITH moved AS (
+    UPDATE reports
+    SET state = $3, version = $4, institution_code = $5, archive_reason = $6,
+        anonymous = $7, confidential = $8, updated_at = $9
+    WHERE id = $1 AND version = $2
+    RETURNING id, version
+), history AS (
+    INSERT INTO report_history (report_id, version, verb, from_state, to_state, actor_node,
+                                actor_role, note, at)
+    SELECT id, version, $10, $11, $3, $12, $13, $14, $9 FROM moved
+), link AS (
+    INSERT INTO dispositions (report_id, seq, from_institution, to_institution, note,
+                              actor_node, at)
+    SELECT id, $15, $16, $17, $18, $12, $9 FROM moved WHERE $15::integer IS NOT NULL
+), follow_up AS (
+    INSERT INTO follow_ups (report_id, institution_code, content, actor_node, at)
+    SELECT id, $20, $19, $12, $9 FROM moved WHERE $19::text IS NOT NULL
+), event AS (
+    INSERT INTO outbox (event_id, report_id, version, event_type, data,
+                        record_key, record_value, record_header_names, record_header_values)
+    SELECT $21, id, version, $22, convert_from($24, 'UTF8')::jsonb, $23, $24, $25, $26
+    FROM moved
+), remembered AS (
+    INSERT INTO idempotency_keys (scope, key, request_hash, report_id, version)
+    SELECT $12, $27, $28, id, version FROM moved WHERE $27::text IS NOT NULL
+), audited AS (
+    INSERT INTO audit_log (at, client_id, node_code, action, report_id, outcome)
+    SELECT $9, $29, $12, $10, id, 'OK' FROM moved
+)
+SELECT count(*) FROM moved

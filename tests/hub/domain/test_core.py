@@ -1,0 +1,103 @@
+"""The domain core decides without a database: every rule a writer meets, in order."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from hub.domain.commands import (
+    Actor,
+    Archive,
+    Complete,
+    Dispose,
+    FollowUp,
+    Postpone,
+    Reopen,
+    Transition,
+    Verify,
+)
+from hub.domain.core import Current, allowed_verbs, decide
+from hub.errors import BadInput, InvalidTransition, NotFound, VersionConflict
+from schema.lifecycle import TRANSITIONS, VERBS, ReportState, Verb
+from schema.report import ActorRole, ArchiveReason, PrivacyFlags
+
+RID = uuid.uuid4()
+ADMIN = Actor("16", ActorRole.INSTITUTION_ADMIN, everywhere=True)
+PALEMBANG = Actor("16.71", ActorRole.NODE_SYSTEM)
+LAHAT = Actor("16.04", ActorRole.NODE_SYSTEM)
+
+
+def report(
+    state: ReportState, version: int = 3, chain: tuple[str, ...] = ("pemda-16.71",)
+) -> Current:
+    return Current(
+        RID, state, version, chain[-1], PrivacyFlags(), chain, frozenset({"16.71", "16"})
+    )
+
+
+def command(verb: Verb) -> Transition:
+    commands: dict[Verb, Transition] = {
+        Verb.VERIFY: Verify(RID),
+        Verb.POSTPONE: Postpone(RID, "menunggu data"),
+        Verb.DISPOSE: Dispose(RID, "opd-16-pubmtr", "jalan provinsi"),
+        Verb.FOLLOW_UP: FollowUp(RID, "sedang ditinjau"),
+        Verb.COMPLETE: Complete(RID),
+        Verb.REOPEN: Reopen(RID, "belum diperbaiki"),
+        Verb.ARCHIVE: Archive(RID, ArchiveReason.DUPLICATE),
+    }
+    return commands[verb]
+
+
+@pytest.mark.parametrize("state", list(ReportState))
+@pytest.mark.parametrize("verb", [v for v in Verb if v is not Verb.SUBMIT])
+def test_every_verb_from_every_state_follows_the_life_cycle_table(
+    state: ReportState, verb: Verb
+) -> None:
+    allowed = state in VERBS[verb].sources and VERBS[verb].target in TRANSITIONS[state]
+    if not allowed:
+        with pytest.raises(InvalidTransition, match=f"moves allowed from {state.value}"):
+            decide(report(state), command(verb), ADMIN, 3)
+        assert verb not in allowed_verbs(state)
+        return
+    change = decide(report(state), command(verb), ADMIN, 3)
+    assert (change.previous, change.state, change.version) == (state, VERBS[verb].target, 4)
+    assert verb in allowed_verbs(state)
+
+
+def test_checks_run_in_the_order_a_client_meets_them() -> None:
+    archived = report(ReportState.ARCHIVED, version=5)
+    with pytest.raises(NotFound):
+        decide(None, Verify(RID), ADMIN, 1)
+    with pytest.raises(NotFound):  # not involved: as if it did not exist
+        decide(archived, Verify(RID), LAHAT, 1)
+    with pytest.raises(VersionConflict, match="at version 5, not the expected 4"):
+        decide(archived, Verify(RID), PALEMBANG, 4)
+    with pytest.raises(InvalidTransition, match="ARCHIVED"):
+        decide(archived, Verify(RID), PALEMBANG, 5)
+
+
+def test_a_disposition_appends_a_link_and_moves_the_report() -> None:
+    current = report(ReportState.DISPOSED, chain=("pemda-16.71", "opd-16-pubmtr"))
+    change = decide(current, Dispose(RID, "opd-16-dinkes", "salah alamat"), ADMIN, 3)
+    assert change.disposition is not None
+    assert (change.disposition.seq, change.disposition.from_institution) == (2, "opd-16-pubmtr")
+    assert change.institution_code == "opd-16-dinkes"
+    assert change.institutions == ("pemda-16.71", "opd-16-pubmtr", "opd-16-dinkes")
+    assert current.after(change).chain == change.institutions
+    with pytest.raises(BadInput, match="not known to the hub"):
+        decide(current, Dispose(RID, "nowhere"), ADMIN, 3, institution_known=False)
+
+
+def test_privacy_only_tightens_and_archive_keeps_its_reason() -> None:
+    current = report(ReportState.SUBMITTED)
+    tightened = decide(current, Verify(RID, privacy=PrivacyFlags(confidential=True)), ADMIN, 3)
+    assert tightened.privacy.confidential
+    loosen = Current(RID, ReportState.SUBMITTED, 3, "pemda-16.71", PrivacyFlags(True, True),
+                     ("pemda-16.71",), frozenset())  # fmt: skip
+    with pytest.raises(BadInput, match="only be tightened"):
+        decide(loosen, Verify(RID, privacy=PrivacyFlags()), ADMIN, 3)
+    archived = decide(current, Archive(RID, ArchiveReason.DUPLICATE, "ganda"), ADMIN, 3)
+    assert (archived.archive_reason, archived.note) == ("DUPLICATE", "ganda")
+    followed = decide(report(ReportState.DISPOSED), FollowUp(RID, "dicek"), ADMIN, 3)
+    assert (followed.follow_up, followed.archive_reason) == ("dicek", None)

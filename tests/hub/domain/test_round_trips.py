@@ -1,0 +1,106 @@
+"""A transition costs PostgreSQL two statements: one read, one write, no transaction."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from hub.domain.commands import Actor, Dispose, FollowUp, Submit, Verify
+from hub.domain.service import ReportService
+from hub.errors import VersionConflict
+from hub.store.database import Database
+from schema.report import ActorRole, Channel, ComplaintSubKind, ReportKind
+
+ADMIN = Actor("16", ActorRole.INSTITUTION_ADMIN, client_id="test-admin", everywhere=True)
+SUBMISSION = Submit(
+    kind=ReportKind.COMPLAINT, complaint_sub_kind=ComplaintSubKind.NON_SUPERVISORY,
+    title="Jalan rusak", content="Berlubang besar.", region_code="16.71", topic_id=301,
+    channel=Channel.MOBILE_APP,
+)  # fmt: skip
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """One pooled connection, so every statement the service sends passes one logger."""
+    db = Database(database_url, min_size=1, max_size=1)
+    await db.open()
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+async def _statements(db: Database) -> list[str]:
+    sent: list[str] = []
+    async with db.pool.acquire() as conn:
+        conn.add_query_logger(lambda logged: sent.append(logged.query))
+    return sent
+
+
+async def test_each_transition_is_one_read_and_one_write(db: Database) -> None:
+    service = ReportService(db)
+    r = await service.execute(SUBMISSION, ADMIN)
+    r = await service.execute(
+        Verify(r.id), ADMIN, expected_version=1, idempotency_key="round-trip-0001"
+    )
+    sent = await _statements(db)
+    r = await service.execute(
+        Dispose(r.id, "opd-16-pubmtr", "jalan provinsi"), ADMIN, expected_version=2,
+        idempotency_key="round-trip-0002",
+    )  # fmt: skip
+    r = await service.execute(FollowUp(r.id, "ditinjau"), ADMIN, expected_version=3)
+    assert len(sent) == 4, sent  # two transitions, two statements each
+    assert [q.split("\n")[0] for q in sent] == [
+        db.sql[name].split("\n")[0] for name in ("transition_read", "transition_write") * 2
+    ]
+    assert (r.state, r.version, r.institution_code) == ("IN_FOLLOW_UP", 4, "opd-16-pubmtr")
+    assert r.institution_name == (await service_row(db, r.id))["institution_name"]
+
+
+async def service_row(db: Database, report_id: object) -> asyncpg.Record:
+    row = await db.fetchrow("report_by_id", report_id)
+    assert row is not None
+    return row
+
+
+async def test_what_a_transition_returns_is_what_the_index_holds(db: Database) -> None:
+    service = ReportService(db)
+    r = await service.execute(SUBMISSION, ADMIN)
+    r = await service.execute(Verify(r.id), ADMIN, expected_version=1)
+    r = await service.execute(Dispose(r.id, "opd-16-pubmtr"), ADMIN, expected_version=2)
+    stored = await service_row(db, r.id)
+    assert tuple(stored.values()) == (
+        r.id, r.kind, r.complaint_sub_kind, r.title, r.content, r.incident_date, r.location,
+        r.latitude, r.longitude, r.topic_id, r.tags, r.channel, r.anonymous, r.confidential,
+        r.origin_node, r.region_code, r.institution_code, r.state, r.archive_reason, r.version,
+        r.sla_rule_version, r.submitted_at, r.updated_at, r.region_bps_code, r.region_name,
+        r.region_type, r.region_parent_code, r.institution_name, r.institution_level,
+        r.institution_node_code, r.institution_region_code,
+    )  # fmt: skip
+
+
+async def test_racing_writers_of_one_version_have_one_winner(database_url: str) -> None:
+    db = Database(database_url, min_size=1, max_size=8)
+    await db.open()
+    try:
+        service = ReportService(db)
+        r = await service.execute(SUBMISSION, ADMIN)
+        results = await asyncio.gather(
+            *(service.execute(Verify(r.id, note=f"n{i}"), ADMIN, expected_version=1)
+              for i in range(8)),
+            return_exceptions=True,
+        )  # fmt: skip
+        winners = [x for x in results if not isinstance(x, BaseException)]
+        assert len(winners) == 1
+        assert all(isinstance(x, VersionConflict) for x in results if x not in winners)
+        history = await db.pool.fetch(
+            "SELECT version FROM report_history WHERE report_id = $1 ORDER BY version", r.id
+        )
+        outbox = await db.pool.fetchval("SELECT count(*) FROM outbox WHERE report_id = $1", r.id)
+        assert [h["version"] for h in history] == [1, 2]
+        assert outbox == 2
+    finally:
+        await db.close()
