@@ -182,8 +182,13 @@ class HubGraphQL(GraphQL[Context, None]):
             request.state.refused = True
             if not media.data_when_refused:
                 processed.pop("data", None)
-        # The database failed under the operation: nothing was written, say when to retry.
-        if any((e.extensions or {}).get("code") == Unavailable.code for e in result.errors or ()):
+        # The database failed under the operation and no field of it succeeded: say when
+        # to retry. (An operation of several mutations some of which went through answers
+        # as usual, so that a client does not retry those blindly.)
+        unavailable = any(
+            (e.extensions or {}).get("code") == Unavailable.code for e in result.errors or ()
+        )
+        if unavailable and not any(v is not None for v in (result.data or {}).values()):
             request.state.retry_after = Unavailable.retry_after_seconds
         return processed
 
@@ -315,6 +320,11 @@ def create_app(
             if applied:
                 _log.info("database migrated to version %d", applied[-1].version)
             async with contextlib.AsyncExitStack() as stack:
+                # The sealer starts first and so stops last: it seals what the other
+                # loops' last passes wrote.
+                stop_sealing = asyncio.Event()
+                sealing = asyncio.create_task(sealer.run(stop_sealing), name="audit sealer")
+                stack.push_async_callback(_stop_task, sealing, stop_sealing)
                 if federation is not None:
                     await federation.start()
                     stack.push_async_callback(federation.stop)
@@ -329,9 +339,6 @@ def create_app(
                 stop_closing = asyncio.Event()
                 closing = asyncio.create_task(auto_closer.run(stop_closing), name="auto-close")
                 stack.push_async_callback(_stop_task, closing, stop_closing)
-                stop_sealing = asyncio.Event()
-                sealing = asyncio.create_task(sealer.run(stop_sealing), name="audit sealer")
-                stack.push_async_callback(_stop_task, sealing, stop_sealing)
                 yield
         finally:
             await db.close()

@@ -43,7 +43,7 @@ Row = tuple[object, ...]
 
 @dataclass(frozen=True, slots=True)
 class Reference:
-    """What ``check_references`` and ``institution_exists`` look up, read once per import."""
+    """What ``check_references`` and ``transition_read`` look up, read once per import."""
 
     regions: frozenset[str]
     topics: frozenset[int]

@@ -14,9 +14,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-THROTTLED_LIBRARIES = ("aiokafka", "kafka", "asyncpg")
-"""Loggers whose lines are throttled: the Kafka client's (``kafka`` is its vendored code)
-and asyncpg's (its pool logs a traceback each time it cannot refill)."""
+THROTTLED_LIBRARIES = ("aiokafka", "asyncpg")
+"""Loggers whose lines are throttled: the Kafka client's, and asyncpg's (its pool logs
+a traceback each time it cannot refill)."""
 
 
 @dataclass(slots=True)

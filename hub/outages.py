@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import random
+import socket
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +27,9 @@ from hub.errors import Unavailable
 
 _log = logging.getLogger(__name__)
 
+_SOCKET_TROUBLE = ConnectionError | TimeoutError | socket.gaierror
+_UNREACHABLE = frozenset({errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ENETDOWN, errno.EHOSTDOWN})
+
 
 def is_outage(error: BaseException) -> bool:
     """Whether ``error`` means the database (or a node's socket) is unreachable for now.
@@ -32,8 +37,12 @@ def is_outage(error: BaseException) -> bool:
     The broker's failures arrive as ``BusError`` and are told apart where the bus
     is used; this covers PostgreSQL through asyncpg and plain sockets.
     """
-    if isinstance(error, Unavailable | OSError | asyncpg.PostgresConnectionError):
+    if isinstance(error, Unavailable | asyncpg.PostgresConnectionError | _SOCKET_TROUBLE):
         return True  # refused, reset, closed mid-operation, DNS, ...
+    if isinstance(error, OSError) and error.errno in _UNREACHABLE:
+        return True
+    if isinstance(error, asyncpg.exceptions.QueryCanceledError):
+        return False  # a statement timeout or a cancel: retrying would meet it again
     if isinstance(
         error,
         asyncpg.exceptions.OperatorInterventionError  # shutting down, starting up

@@ -6,10 +6,10 @@ The same seed and the same ``now`` give the same rows, byte for byte: every
 random choice, uuids included, comes from one ``random.Random(seed)`` stream.
 
 The load is an initial import of reports that already exist, not a series of
-changes, so it writes no outbox rows and publishes no events. Histories are
-walked with ``schema.lifecycle.can_apply``, so every chain is one the write
-path could have produced. Personal data goes to ``reporters`` only; the report
-texts are built from templates that name no person.
+changes, so it writes no outbox rows and publishes no events. Each step of a
+history is decided by the domain core (``hub.domain.core.decide``), so every
+chain is one the write path could have produced. Personal data goes to
+``reporters`` only; the report texts are built from templates that name no person.
 """
 
 from __future__ import annotations

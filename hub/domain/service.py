@@ -107,10 +107,7 @@ class ReportService:
             if key is not None:
                 seen = await conn.fetchrow(sql["idempotency_lookup"], actor.node_code, key)
                 if seen is not None:
-                    if seen["request_hash"] != request_hash:
-                        raise IdempotencyConflict(
-                            f"idempotencyKey {key!r} was already used for a different request"
-                        )
+                    _same_request(seen["request_hash"], request_hash, key)
                     row = await conn.fetchrow(sql["report_by_id"], seen["report_id"])
                     assert row is not None
                     return ReportRow.from_record(row)
@@ -125,7 +122,7 @@ class ReportService:
                     report.version,
                 )
             # Last, in the same transaction: the change and its audit entry stand or fall
-            # together, and the chain's lock is held only until the commit.
+            # together (the sealer chains the entry after the commit).
             await self._audit.record(
                 client_id=actor.client_id,
                 node_code=actor.node_code,
@@ -218,10 +215,7 @@ class ReportService:
             assert read is not None
             row = ReportRow.from_columns(read) if read["id"] is not None else None
             if read["seen_hash"] is not None:
-                if read["seen_hash"] != request_hash:
-                    raise IdempotencyConflict(
-                        f"idempotencyKey {key!r} was already used for a different request"
-                    )
+                _same_request(read["seen_hash"], request_hash, key)
                 assert row is not None  # the key's report is the one asked about
                 return row
             current = _current(row, read) if row is not None else None
@@ -252,11 +246,19 @@ class ReportService:
                 [name for name, _ in record.headers], [value for _, value in record.headers],
                 key, request_hash, actor.client_id,
             )  # fmt: skip
-        if not written:
-            raise VersionConflict(
-                f"report {row.id} changed while this {command.verb.value} was being decided; "
-                "reload it and try again"
-            )
+            if not written:
+                if key is not None:
+                    # A request with the same key may have won the race: it was the retry.
+                    seen = await conn.fetchrow(sql["idempotency_lookup"], actor.node_code, key)
+                    if seen is not None:
+                        _same_request(seen["request_hash"], request_hash, key)
+                        first = await conn.fetchrow(sql["report_by_id"], seen["report_id"])
+                        assert first is not None
+                        return ReportRow.from_record(first)
+                raise VersionConflict(
+                    f"report {row.id} changed while this {command.verb.value} was being "
+                    "decided; reload it and try again"
+                )
         moved = replace(
             row,
             state=change.state.value,
@@ -320,6 +322,14 @@ class ReportService:
             record.value,
             [name for name, _ in record.headers],
             [value for _, value in record.headers],
+        )
+
+
+def _same_request(seen_hash: str, request_hash: str, key: str | None) -> None:
+    """A key seen before must come back with the same request: it is a retry, or an error."""
+    if seen_hash != request_hash:
+        raise IdempotencyConflict(
+            f"idempotencyKey {key!r} was already used for a different request"
         )
 
 

@@ -105,25 +105,19 @@ class SinkWorker:
         self.ready.set()
         node = self.sink.node_code
         broker = Outage(f"sink {node}: Kafka", logger=_log)
-        committed = True
         try:
             while not stop.is_set():
                 try:
-                    if not committed:
-                        # An applied batch whose commit failed: commit before reading on.
-                        await consumer.commit()
-                        committed = True
                     messages = await consumer.poll(0.2, self.batch_size)
                     if messages:
                         if not await self._handle_patiently(messages, stop):
                             return  # stopped: the batch comes again to whoever runs next
-                        committed = False
                         await consumer.commit()
-                        committed = True
                     broker.recovered()
                 except BusError as error:
-                    # Polled batches are kept until handled; a failed commit is retried
-                    # before the next poll, and a redelivery is dropped by the inbox.
+                    # A polled batch is kept until handled. A commit that failed is not
+                    # retried: the next one covers it, and if the group moved the
+                    # partitions meanwhile, their new owner's inbox drops what was done.
                     await broker.wait(error, stop)
                 self.stats.lag = consumer.lag()
         finally:

@@ -4,22 +4,6 @@
 -- name: report_by_id
 SELECT * FROM report_index WHERE id = $1
 
--- name: report_for_update
--- Spelled out rather than read from report_index: after waiting for the lock,
--- PostgreSQL re-reads only the locked row, so every report column must come
--- from it. The joined reference rows stay unlocked.
-SELECT r.id, r.kind, r.complaint_sub_kind, r.title, r.content, r.incident_date, r.location,
-       r.latitude, r.longitude, r.topic_id, r.tags, r.channel, r.anonymous, r.confidential,
-       r.origin_node, r.region_code, r.institution_code, r.state, r.archive_reason, r.version,
-       r.sla_rule_version, r.submitted_at, r.updated_at,
-       g.bps_code, g.name, g.type, g.parent_code,
-       i.name, i.level, i.node_code, i.region_code
-FROM reports r
-JOIN regions g ON g.code = r.region_code
-JOIN institutions i ON i.code = r.institution_code
-WHERE r.id = $1
-FOR UPDATE OF r
-
 -- name: report_by_ref
 SELECT x.* FROM external_refs e JOIN report_index x ON x.id = e.report_id
 WHERE e.node_code = $1 AND e.external_id = $2
@@ -80,9 +64,6 @@ SELECT EXISTS (SELECT 1 FROM regions WHERE code = $1) AS region,
        EXISTS (SELECT 1 FROM institutions WHERE code = $3) AS institution,
        EXISTS (SELECT 1 FROM nodes WHERE code = $4) AS node
 
--- name: institution_exists
-SELECT EXISTS (SELECT 1 FROM institutions WHERE code = $1)
-
 -- name: idempotency_lookup
 SELECT request_hash, report_id, version FROM idempotency_keys WHERE scope = $1 AND key = $2
 
@@ -98,12 +79,6 @@ INSERT INTO reports (id, kind, complaint_sub_kind, title, content, incident_date
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, NULL, 1,
         $19, $20, $20)
 
--- name: update_report
-UPDATE reports
-SET state = $2, version = $3, institution_code = $4, archive_reason = $5, anonymous = $6,
-    confidential = $7, updated_at = $8
-WHERE id = $1
-
 -- name: insert_reporter
 INSERT INTO reporters (report_id, name, nik, phone, email) VALUES ($1, $2, $3, $4, $5)
 
@@ -115,19 +90,8 @@ INSERT INTO report_history (report_id, version, verb, from_state, to_state, acto
                             actor_role, note, at)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 
--- name: disposition_chain
-SELECT from_institution, to_institution FROM dispositions WHERE report_id = $1 ORDER BY seq
-
 -- name: node_exists
 SELECT EXISTS (SELECT 1 FROM nodes WHERE code = $1)
-
--- name: insert_disposition
-INSERT INTO dispositions (report_id, seq, from_institution, to_institution, note, actor_node, at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)
-
--- name: insert_follow_up
-INSERT INTO follow_ups (report_id, institution_code, content, actor_node, at)
-VALUES ($1, $2, $3, $4, $5)
 
 -- name: external_refs_of_report
 SELECT node_code, external_id FROM external_refs WHERE report_id = $1 ORDER BY node_code

@@ -104,3 +104,25 @@ async def test_racing_writers_of_one_version_have_one_winner(database_url: str) 
         assert outbox == 2
     finally:
         await db.close()
+
+
+async def test_the_same_request_sent_twice_at_once_gets_one_answer(database_url: str) -> None:
+    """A client retrying before its first try answered: both get the first's result, and
+    it happened once (not a VERSION_CONFLICT for the retry)."""
+    db = Database(database_url, min_size=1, max_size=8)
+    await db.open()
+    try:
+        service = ReportService(db)
+        r = await service.execute(SUBMISSION, ADMIN)
+        results = await asyncio.gather(
+            *(service.execute(Verify(r.id), ADMIN, expected_version=1,
+                              idempotency_key="retried-at-once")
+              for _ in range(8)),
+        )  # fmt: skip
+        assert {(x.id, x.version, x.state) for x in results} == {(r.id, 2, "VERIFIED")}
+        versions = await db.pool.fetchval(
+            "SELECT count(*) FROM report_history WHERE report_id = $1", r.id
+        )
+        assert versions == 2
+    finally:
+        await db.close()
