@@ -98,13 +98,27 @@ class HubCollector(Collector):
         dead = CounterMetricFamily(
             "sp4n_sink_dead_lettered", "Events sent to the DLQ.", labels=["node"]
         )
+        in_doubt = CounterMetricFamily(
+            "sp4n_sink_reconciled",
+            "Events sent to a node before with no outcome recorded, reconciled with it.",
+            labels=["node"],
+        )
+        held = CounterMetricFamily(
+            "sp4n_sink_duplicates_prevented",
+            "Reconciled events the node already held (in part): not applied again.",
+            labels=["node"],
+        )
         for node, worker in sorted(self._sync.workers.items()):
             lag.add_metric([node], worker.stats.lag)
             applied.add_metric([node], worker.stats.applied)
             dead.add_metric([node], worker.stats.dead_lettered)
+            in_doubt.add_metric([node], worker.stats.in_doubt)
+            held.add_metric([node], worker.stats.held)
         yield lag
         yield applied
         yield dead
+        yield in_doubt
+        yield held
         if self._sync.relay is not None:
             yield CounterMetricFamily(
                 "sp4n_outbox_published",

@@ -96,6 +96,10 @@ async def test_the_in_process_bus_syncs_like_kafka(database_url: str) -> None:
             metrics = (await http.get("/metrics")).text
             assert 'sp4n_sink_lag{node="lapor"} 0.0' in metrics
             assert 'sp4n_sink_applied_total{node="lapor"}' in metrics
+            # No crash here: nothing was in doubt, no duplicate had to be prevented.
+            assert 'sp4n_sink_reconciled_total{node="lapor"} 0.0' in metrics
+            assert 'sp4n_sink_duplicates_prevented_total{node="lapor"} 0.0' in metrics
+            assert "sp4n_audit_unsealed " in metrics
 
 
 async def _stored_records(db: Database) -> dict[str, Envelope]:
