@@ -105,12 +105,9 @@ class ReportService:
         sql = self._db.sql
         async with self._db.pool.acquire() as conn, conn.transaction():
             if key is not None:
-                seen = await conn.fetchrow(sql["idempotency_lookup"], actor.node_code, key)
-                if seen is not None:
-                    _same_request(seen["request_hash"], request_hash, key)
-                    row = await conn.fetchrow(sql["report_by_id"], seen["report_id"])
-                    assert row is not None
-                    return ReportRow.from_record(row)
+                earlier = await self._earlier_answer(conn, actor, key, request_hash)
+                if earlier is not None:
+                    return earlier
             report = await self._submit(conn, command, actor)
             if key is not None:
                 await conn.execute(
@@ -196,6 +193,20 @@ class ReportService:
         await self._record(conn, report, Verb.SUBMIT, None, actor, None, [institution])
         return report
 
+    async def _earlier_answer(
+        self, conn: Connection, actor: Actor, key: str, request_hash: str
+    ) -> ReportRow | None:
+        """The report as it is now, if ``key`` already answered this request; None if the
+        key is new; IdempotencyConflict if it answered another request."""
+        sql = self._db.sql
+        seen = await conn.fetchrow(sql["idempotency_lookup"], actor.node_code, key)
+        if seen is None:
+            return None
+        _same_request(seen["request_hash"], request_hash, key)
+        row = await conn.fetchrow(sql["report_by_id"], seen["report_id"])
+        assert row is not None
+        return ReportRow.from_record(row)
+
     async def _transition(
         self,
         command: Transition,
@@ -249,12 +260,9 @@ class ReportService:
             if not written:
                 if key is not None:
                     # A request with the same key may have won the race: it was the retry.
-                    seen = await conn.fetchrow(sql["idempotency_lookup"], actor.node_code, key)
-                    if seen is not None:
-                        _same_request(seen["request_hash"], request_hash, key)
-                        first = await conn.fetchrow(sql["report_by_id"], seen["report_id"])
-                        assert first is not None
-                        return ReportRow.from_record(first)
+                    earlier = await self._earlier_answer(conn, actor, key, request_hash)
+                    if earlier is not None:
+                        return earlier
                 raise VersionConflict(
                     f"report {row.id} changed while this {command.verb.value} was being "
                     "decided; reload it and try again"

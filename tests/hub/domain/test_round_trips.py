@@ -33,6 +33,17 @@ async def db(database_url: str) -> AsyncIterator[Database]:
         await db.close()
 
 
+@pytest.fixture
+async def pool(database_url: str) -> AsyncIterator[Database]:
+    """Eight connections, for writers that race."""
+    db = Database(database_url, min_size=1, max_size=8)
+    await db.open()
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
 async def _statements(db: Database) -> list[str]:
     sent: list[str] = []
     async with db.pool.acquire() as conn:
@@ -82,47 +93,37 @@ async def test_what_a_transition_returns_is_what_the_index_holds(db: Database) -
     )  # fmt: skip
 
 
-async def test_racing_writers_of_one_version_have_one_winner(database_url: str) -> None:
-    db = Database(database_url, min_size=1, max_size=8)
-    await db.open()
-    try:
-        service = ReportService(db)
-        r = await service.execute(SUBMISSION, ADMIN)
-        results = await asyncio.gather(
-            *(service.execute(Verify(r.id, note=f"n{i}"), ADMIN, expected_version=1)
-              for i in range(8)),
-            return_exceptions=True,
-        )  # fmt: skip
-        winners = [x for x in results if not isinstance(x, BaseException)]
-        assert len(winners) == 1
-        assert all(isinstance(x, VersionConflict) for x in results if x not in winners)
-        history = await db.pool.fetch(
-            "SELECT version FROM report_history WHERE report_id = $1 ORDER BY version", r.id
-        )
-        outbox = await db.pool.fetchval("SELECT count(*) FROM outbox WHERE report_id = $1", r.id)
-        assert [h["version"] for h in history] == [1, 2]
-        assert outbox == 2
-    finally:
-        await db.close()
+async def test_racing_writers_of_one_version_have_one_winner(pool: Database) -> None:
+    service = ReportService(pool)
+    r = await service.execute(SUBMISSION, ADMIN)
+    results = await asyncio.gather(
+        *(service.execute(Verify(r.id, note=f"n{i}"), ADMIN, expected_version=1)
+          for i in range(8)),
+        return_exceptions=True,
+    )  # fmt: skip
+    winners = [x for x in results if not isinstance(x, BaseException)]
+    assert len(winners) == 1
+    assert all(isinstance(x, VersionConflict) for x in results if x not in winners)
+    history = await pool.pool.fetch(
+        "SELECT version FROM report_history WHERE report_id = $1 ORDER BY version", r.id
+    )
+    outbox = await pool.pool.fetchval("SELECT count(*) FROM outbox WHERE report_id = $1", r.id)
+    assert [h["version"] for h in history] == [1, 2]
+    assert outbox == 2
 
 
-async def test_the_same_request_sent_twice_at_once_gets_one_answer(database_url: str) -> None:
+async def test_the_same_request_sent_twice_at_once_gets_one_answer(pool: Database) -> None:
     """A client retrying before its first try answered: both get the first's result, and
     it happened once (not a VERSION_CONFLICT for the retry)."""
-    db = Database(database_url, min_size=1, max_size=8)
-    await db.open()
-    try:
-        service = ReportService(db)
-        r = await service.execute(SUBMISSION, ADMIN)
-        results = await asyncio.gather(
-            *(service.execute(Verify(r.id), ADMIN, expected_version=1,
-                              idempotency_key="retried-at-once")
-              for _ in range(8)),
-        )  # fmt: skip
-        assert {(x.id, x.version, x.state) for x in results} == {(r.id, 2, "VERIFIED")}
-        versions = await db.pool.fetchval(
-            "SELECT count(*) FROM report_history WHERE report_id = $1", r.id
-        )
-        assert versions == 2
-    finally:
-        await db.close()
+    service = ReportService(pool)
+    r = await service.execute(SUBMISSION, ADMIN)
+    results = await asyncio.gather(
+        *(service.execute(Verify(r.id), ADMIN, expected_version=1,
+                          idempotency_key="retried-at-once")
+          for _ in range(8)),
+    )  # fmt: skip
+    assert {(x.id, x.version, x.state) for x in results} == {(r.id, 2, "VERIFIED")}
+    versions = await pool.pool.fetchval(
+        "SELECT count(*) FROM report_history WHERE report_id = $1", r.id
+    )
+    assert versions == 2
