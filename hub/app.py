@@ -53,6 +53,7 @@ from hub.logs import throttle_library_logs
 from hub.ministry.autoclose import AutoCloser
 from hub.ministry.context import MinistryRequest
 from hub.ministry.export import ministry_routes
+from hub.ministry.projection import RollupProjection
 from hub.settings import Settings, SyncMode
 from hub.store.database import Database
 from hub.sync.bus import Bus, BusError, Topics
@@ -308,8 +309,9 @@ def create_app(
     graphql = HubGraphQL(
         db, service, settings, sync, audit, federation, tokens=tokens, is_active=clients.active
     )
-    auto_closer = AutoCloser(db, service, settings.ministry)
     sealer = AuditSealer(audit)
+    projection = RollupProjection(db)
+    auto_closer = AutoCloser(db, service, settings.ministry, projection=projection)
     collector = metrics.HubCollector(db, sync)
 
     @contextlib.asynccontextmanager
@@ -325,6 +327,11 @@ def create_app(
                 stop_sealing = asyncio.Event()
                 sealing = asyncio.create_task(sealer.run(stop_sealing), name="audit sealer")
                 stack.push_async_callback(_stop_task, sealing, stop_sealing)
+                stop_projecting = asyncio.Event()
+                projecting = asyncio.create_task(
+                    projection.run(stop_projecting), name="ministry projection"
+                )
+                stack.push_async_callback(_stop_task, projecting, stop_projecting)
                 if federation is not None:
                     await federation.start()
                     stack.push_async_callback(federation.stop)
@@ -398,5 +405,6 @@ def create_app(
     app.state.tokens = tokens
     app.state.clients = clients
     app.state.audit = audit
+    app.state.projection = projection
     app.state.auto_closer = auto_closer
     return app

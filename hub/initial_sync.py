@@ -25,16 +25,17 @@ What differs from the per-change path, on purpose:
   when its state agrees with the node, else handed to the per-change path.
 - **One time per page.** Every row of a page carries the hub's time of the page.
 
-- **Roll-ups beside the import, not inside each page.** A page's transaction
-  defers the ministry trigger and lists its reports in ``ministry_pending``.
+- **Roll-ups beside the import, not inside each page.** A page writes no outbox
+  rows, so the roll-ups' projection would not hear of its reports: its
+  transaction lists them in ``ministry_pending`` instead.
   One refresher at a time (per hub) drains that list in large set-wise passes
   while the next pages are pulled and written, and ``refresh_rollups``, called
   when a node's pull ends however it ends, drains what is left of the node.
   Refreshing inside every page made the nodes' pages queue on the roll-up
   rows' locks. Meanwhile the figures lag behind the imported reports; a pending
-  row outlives a crash (the node's next pull refreshes it), and a report
-  changed meanwhile is refreshed by the trigger as usual (the refresh works by
-  difference, so a second one changes nothing).
+  row outlives a crash (the node's next pull, or the projection, refreshes it),
+  and a report changed meanwhile is refreshed by the projection as usual (a
+  refresh recomputes the report, so a second one changes nothing).
 """
 
 from __future__ import annotations
@@ -192,7 +193,6 @@ class InitialSync:
         """Copies the plan in; returns the external ids another writer linked meanwhile
         (left out) and how many reports and review items were written."""
         sql = self.db.sql
-        await conn.execute(sql["ministry_defer"])
         await conn.execute(sql["bulk_stage"])
         for table, columns, rows in rows_of(plan):
             if rows:

@@ -23,6 +23,8 @@ class Backlogs:
     outbox_oldest_seconds: float = 0.0
     unsealed_audit: int | None = None
     unsealed_audit_oldest_seconds: float = 0.0
+    projection_lag_seconds: float = 0.0
+    projection_waiting: int = 0
 
 
 _SCRAPE_TIMEOUT = 1.0
@@ -34,14 +36,21 @@ async def read_backlogs(db: Database) -> Backlogs:
         async with asyncio.timeout(_SCRAPE_TIMEOUT):
             outbox = await db.fetchrow("outbox_backlog")
             audit = await db.fetchrow("audit_pending")
+            projection = await db.fetchrow("projection_state")
     except Exception as error:
         if not (is_outage(error) or isinstance(error, TimeoutError)):
             raise
         return Backlogs()
     assert outbox is not None
     assert audit is not None
+    assert projection is not None
     return Backlogs(
-        outbox["rows"], outbox["oldest_seconds"], audit["entries"], audit["oldest_seconds"]
+        outbox["rows"],
+        outbox["oldest_seconds"],
+        audit["entries"],
+        audit["oldest_seconds"],
+        projection["lag_seconds"],
+        projection["waiting"],
     )
 
 
@@ -86,6 +95,18 @@ class HubCollector(Collector):
                 "sp4n_audit_seal_lag_seconds",
                 "How long the oldest unsealed audit entry has waited (0 when none).",
                 value=b.unsealed_audit_oldest_seconds,
+            )
+            yield GaugeMetricFamily(
+                "sp4n_ministry_projection_lag_seconds",
+                "How far the ministry figures are behind now: every change committed "
+                "before now minus this is counted.",
+                value=b.projection_lag_seconds,
+            )
+            yield GaugeMetricFamily(
+                "sp4n_ministry_projection_waiting",
+                "Outbox rows at or beyond the projection's horizon (not yet projected, "
+                "or projected while an older transaction was still running).",
+                value=b.projection_waiting,
             )
         if self._sync is None:
             return

@@ -646,6 +646,8 @@ async def seed_reports(
                 done += len(chunk)
                 if progress is not None:
                     progress(done)
+            # No outbox rows, so the roll-ups' projection hears of these reports here.
+            await conn.execute(queries.load()["ministry_pending_all"])
     finally:
         if next_batch is not None:
             # A failed COPY must not leave a drawing thread behind.

@@ -21,6 +21,7 @@ from hub.domain.commands import Actor, Complete
 from hub.domain.service import ReportService
 from hub.errors import InvalidTransition, VersionConflict
 from hub.ministry.calendar import CalendarStore
+from hub.ministry.projection import RollupProjection
 from hub.ministry.settings import MinistrySettings
 from hub.outages import Outage, is_outage
 from hub.store.database import Database
@@ -62,8 +63,10 @@ class AutoCloser:
         *,
         clock: Callable[[], datetime] = _now,
         sync_calendar: bool = True,
+        projection: RollupProjection | None = None,
     ) -> None:
         self._db = db
+        self._projection = projection or RollupProjection(db)
         self._service = service
         self._settings = settings
         self._clock = clock
@@ -107,6 +110,9 @@ class AutoCloser:
         """One pass: closes up to ``auto_close_batch`` due reports; returns how many it closed."""
         today = wib_date(self._clock())
         batch = self._settings.auto_close_batch
+        # The due reports are read from the projected facts: bring them up to date, so a
+        # change made a moment ago (a reply, the last pass's closes) is seen.
+        await self._projection.catch_up()
         due = await self._db.fetch("ministry_auto_close_due", today, batch)
         closed = 0
         for row in due:

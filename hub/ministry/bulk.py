@@ -1,4 +1,4 @@
-"""Bulk loads: roll-ups computed once at the end instead of once per COPY chunk."""
+"""Bulk loads: roll-ups rebuilt once at the end instead of projected report by report."""
 
 from __future__ import annotations
 
@@ -10,14 +10,16 @@ from hub.store.connection import Connection
 
 @contextlib.asynccontextmanager
 async def deferred_rollups(conn: Connection, sql: Mapping[str, str]) -> AsyncIterator[None]:
-    """One transaction in which the history trigger leaves the SLA facts and roll-ups
-    alone; they are rebuilt in one pass when the block succeeds.
+    """One transaction whose SLA facts and roll-ups are rebuilt in one pass when the
+    block succeeds, instead of by the projection report by report.
 
     For ``seed_reports`` and other bulk imports, whose own ``conn.transaction()``
-    becomes a savepoint inside this one. Without it the trigger keeps them current
-    chunk by chunk, which is correct and several times slower.
+    becomes a savepoint inside this one. Without it the reports they list in
+    ``ministry_pending`` are refreshed by the projection (``hub.ministry.projection``),
+    which is correct and several times slower for a large load.
     """
     async with conn.transaction():
-        await conn.execute(sql["ministry_defer"])
         yield
+        # The list first: whatever it held is visible to the rebuild that follows.
+        await conn.execute(sql["ministry_pending_clear"])
         await conn.execute(sql["ministry_rebuild"])

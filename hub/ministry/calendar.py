@@ -127,8 +127,8 @@ class CalendarStore:
         for start in range(0, len(ids), self._refresh_batch):
             batch = ids[start : start + self._refresh_batch]
             async with self._db.pool.acquire() as conn, conn.transaction():
-                # The write path locks a report before its history trigger refreshes it;
-                # so do we, in id order.
+                # Every refresher locks its reports first, in id order, so that two
+                # refreshes of one report never interleave.
                 await conn.fetch(sql["ministry_lock_reports"], batch)
                 await conn.execute(sql["ministry_refresh"], batch)
         return len(ids), False

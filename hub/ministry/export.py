@@ -80,7 +80,7 @@ _RANK = [
     "median_completion_working_days",
     "redispositions",
 ]
-_HEAD = ["period_from", "period_to", "time_zone", "rule_versions", "suppress_below"]
+_HEAD = ["period_from", "period_to", "time_zone", "current_to", "rule_versions", "suppress_below"]
 
 Cell = str | int | float | bool | None
 E = TypeVar("E", GroupBy, InstitutionLevel)
@@ -132,11 +132,14 @@ def _stage_json(f: StageFigures) -> dict[str, Cell]:
     return dict(zip(_STAGE, _stage(f), strict=True))
 
 
-def _head(period: Period, versions: Sequence[str], threshold: int) -> list[Cell]:
+def _head(
+    period: Period, current_to: datetime, versions: Sequence[str], threshold: int
+) -> list[Cell]:
     return [
         period.start.isoformat(),
         period.end.isoformat(),
         "Asia/Jakarta",
+        current_to.isoformat(),
         ";".join(versions),
         threshold,
     ]
@@ -242,7 +245,7 @@ def _stream(name: str, period: Period, fmt: str, body: AsyncIterator[str]) -> Re
 
 
 def _statistics_body(s: Statistics, fmt: str) -> AsyncIterator[str]:
-    head = _head(s.period, s.rule_versions, s.suppress_below)
+    head = _head(s.period, s.current_to, s.rule_versions, s.suppress_below)
     if fmt == "csv":
         rows = [[*head, "TOTAL", "", "Total", s.total is None, *_counts(s.total)]]
         rows += [
@@ -254,6 +257,7 @@ def _statistics_body(s: Statistics, fmt: str) -> AsyncIterator[str]:
     meta: dict[str, object] = {
         "figure": "statistics",
         "period": _period_json(s.period),
+        "currentTo": s.current_to.isoformat(),
         "ruleVersions": list(s.rule_versions),
         "suppressBelow": s.suppress_below,
         "groupBy": s.group_by.value,
@@ -272,7 +276,7 @@ def _statistics_body(s: Statistics, fmt: str) -> AsyncIterator[str]:
 
 
 def _sla_body(s: SlaCompliance, fmt: str) -> AsyncIterator[str]:
-    head = [*_head(s.period, s.rule_versions, s.suppress_below), s.as_of.isoformat()]
+    head = [*_head(s.period, s.current_to, s.rule_versions, s.suppress_below), s.as_of.isoformat()]
     if fmt == "csv":
         rows: list[list[Cell]] = [
             [*head, "TOTAL", "", "Total", False, *_stage(f)] for f in s.total or ()
@@ -289,6 +293,7 @@ def _sla_body(s: SlaCompliance, fmt: str) -> AsyncIterator[str]:
     meta: dict[str, object] = {
         "figure": "sla-compliance",
         "period": _period_json(s.period),
+        "currentTo": s.current_to.isoformat(),
         "asOf": s.as_of.isoformat(),
         "ruleVersions": list(s.rule_versions),
         "suppressBelow": s.suppress_below,
@@ -309,7 +314,11 @@ def _sla_body(s: SlaCompliance, fmt: str) -> AsyncIterator[str]:
 
 def _ranking_body(r: Ranking, fmt: str) -> AsyncIterator[str]:
     level = r.level.value if r.level else ""
-    head = [*_head(r.period, r.rule_versions, r.suppress_below), r.as_of.isoformat(), level]
+    head = [
+        *_head(r.period, r.current_to, r.rule_versions, r.suppress_below),
+        r.as_of.isoformat(),
+        level,
+    ]
     entries = [_entry(e) for e in r.entries]
     if fmt == "csv":
         header = [*_HEAD, "as_of", "level", *_RANK]
@@ -317,6 +326,7 @@ def _ranking_body(r: Ranking, fmt: str) -> AsyncIterator[str]:
     meta: dict[str, object] = {
         "figure": "ranking",
         "period": _period_json(r.period),
+        "currentTo": r.current_to.isoformat(),
         "asOf": r.as_of.isoformat(),
         "ruleVersions": list(r.rule_versions),
         "suppressBelow": r.suppress_below,

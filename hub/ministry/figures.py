@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from datetime import date
+from datetime import date, datetime
 
 from hub.ministry.period import Period
 from schema.institutions import InstitutionLevel
@@ -106,6 +106,9 @@ class StatisticsGroup:
 @dataclass(frozen=True, slots=True)
 class Statistics:
     period: Period
+    current_to: datetime
+    """Every change committed before this time is counted (the roll-ups are a
+    projection of the changes, a moment behind them)."""
     group_by: GroupBy
     rule_versions: tuple[str, ...]
     """The rule versions the period's reports were judged by."""
@@ -125,6 +128,9 @@ class SlaGroup:
 @dataclass(frozen=True, slots=True)
 class SlaCompliance:
     period: Period
+    current_to: datetime
+    """Every change committed before this time is counted (the roll-ups are a
+    projection of the changes, a moment behind them)."""
     as_of: date
     """The WIB date that decides which running stages are overdue."""
     group_by: GroupBy
@@ -161,6 +167,9 @@ class RankingEntry:
 @dataclass(frozen=True, slots=True)
 class Ranking:
     period: Period
+    current_to: datetime
+    """Every change committed before this time is counted (the roll-ups are a
+    projection of the changes, a moment behind them)."""
     as_of: date
     level: InstitutionLevel | None
     rule_versions: tuple[str, ...]

@@ -34,6 +34,12 @@ class PeriodInput:
         return Period(self.from_, self.to)
 
 
+_CURRENT_TO = (
+    "Every change committed before this time is counted: the figures are a projection "
+    "of the changes and follow them by a moment."
+)
+
+
 @strawberry.type(name="Period", description="Reports submitted in [from, to), WIB dates.")
 class PeriodInfo:
     from_: date = strawberry.field(name="from")
@@ -87,6 +93,7 @@ class StatisticsGroup:
 @strawberry.type
 class ReportStatistics:
     period: PeriodInfo
+    current_to: datetime = strawberry.field(description=_CURRENT_TO)
     group_by: GroupBy
     rule_versions: list[str]
     suppress_below: int
@@ -97,6 +104,7 @@ class ReportStatistics:
     def of(cls, s: figures.Statistics) -> ReportStatistics:
         return cls(
             period=PeriodInfo.of(s.period),
+            current_to=s.current_to,
             group_by=s.group_by,
             rule_versions=list(s.rule_versions),
             suppress_below=s.suppress_below,
@@ -151,6 +159,7 @@ class SlaComplianceGroup:
 @strawberry.type
 class SlaCompliance:
     period: PeriodInfo
+    current_to: datetime = strawberry.field(description=_CURRENT_TO)
     as_of: date = strawberry.field(description="The WIB date overdue is judged on.")
     group_by: GroupBy
     rule_versions: list[str]
@@ -162,6 +171,7 @@ class SlaCompliance:
     def of(cls, s: figures.SlaCompliance) -> SlaCompliance:
         return cls(
             period=PeriodInfo.of(s.period),
+            current_to=s.current_to,
             as_of=s.as_of,
             group_by=s.group_by,
             rule_versions=list(s.rule_versions),
@@ -230,6 +240,7 @@ class RankingEntry:
 @strawberry.type
 class InstitutionRanking:
     period: PeriodInfo
+    current_to: datetime = strawberry.field(description=_CURRENT_TO)
     as_of: date
     level: InstitutionLevel | None
     rule_versions: list[str]
@@ -240,6 +251,7 @@ class InstitutionRanking:
     def of(cls, r: figures.Ranking) -> InstitutionRanking:
         return cls(
             period=PeriodInfo.of(r.period),
+            current_to=r.current_to,
             as_of=r.as_of,
             level=r.level,
             rule_versions=list(r.rule_versions),

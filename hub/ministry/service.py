@@ -64,6 +64,7 @@ class MinistryService:
         return self._clock()
 
     async def statistics(self, period: Period, group_by: GroupBy) -> Statistics:
+        current_to = await self._source.current_to()
         counts, versions, labels = await asyncio.gather(
             self._source.counts(period, group_by.dim, group_by.by_month),
             self.rule_versions(period),
@@ -79,10 +80,11 @@ class MinistryService:
             for key, c in sorted(counts.items())
         )
         shown = total if total.received >= threshold else None
-        return Statistics(period, group_by, versions, threshold, shown, groups)
+        return Statistics(period, current_to, group_by, versions, threshold, shown, groups)
 
     async def sla_compliance(self, period: Period, group_by: GroupBy) -> SlaCompliance:
         today = wib_date(self.now())
+        current_to = await self._source.current_to()
         counts, stages, overall, versions, labels = await asyncio.gather(
             self._source.counts(period, group_by.dim, group_by.by_month),
             self._source.stages(period, group_by.dim, group_by.by_month, today),
@@ -102,11 +104,14 @@ class MinistryService:
         )
         received = sum(c.received for c in counts.values())
         total = _stages(overall.get("", {})) if received >= threshold else None
-        return SlaCompliance(period, today, group_by, versions, threshold, total, groups)
+        return SlaCompliance(
+            period, current_to, today, group_by, versions, threshold, total, groups
+        )
 
     async def ranking(self, period: Period, level: InstitutionLevel | None) -> Ranking:
         today = wib_date(self.now())
         dim = GroupBy.INSTITUTION.dim
+        current_to = await self._source.current_to()
         counts, stages, versions, institutions = await asyncio.gather(
             self._source.counts(period, dim, False),
             self._source.stages(period, dim, False, today),
@@ -132,7 +137,7 @@ class MinistryService:
         ranked.sort(key=lambda e: (-(e.score or 0.0), -(e.received or 0), e.code))
         entries = [_with_rank(e, i) for i, e in enumerate(ranked, start=1)]
         withheld.sort(key=lambda e: e.code)
-        return Ranking(period, today, level, versions, threshold, (*entries, *withheld))
+        return Ranking(period, current_to, today, level, versions, threshold, (*entries, *withheld))
 
     async def rule_versions(self, period: Period) -> tuple[str, ...]:
         """The rule versions the period's reports were judged by."""

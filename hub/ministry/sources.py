@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import fields
-from datetime import date
+from datetime import date, datetime
 from typing import Protocol
 
 import asyncpg
@@ -24,6 +24,10 @@ StageTable = dict[str, dict[SlaStage, StageFigures]]
 
 class FigureSource(Protocol):
     """Counts and stage figures of the reports submitted in a period, per group."""
+
+    async def current_to(self) -> datetime:
+        """Every change committed before this time is counted in what follows."""
+        ...
 
     async def counts(self, period: Period, dim: str, by_month: bool) -> dict[str, Counts]:
         """Per group key, the counts of the group's reports; groups without any are left out."""
@@ -61,6 +65,10 @@ class RollupSource:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    async def current_to(self) -> datetime:
+        found: datetime = await self._db.fetchval("projection_current_to")
+        return found
 
     def _args(self, period: Period, dim: str, by_month: bool) -> tuple[object, ...]:
         months = period.months()
@@ -106,6 +114,11 @@ class NaiveSource:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    async def current_to(self) -> datetime:
+        """The raw tables are the changes themselves: current to the moment asked."""
+        found: datetime = await self._db.fetchval("database_now")
+        return found
 
     async def counts(self, period: Period, dim: str, by_month: bool) -> dict[str, Counts]:
         rows = await self._db.fetch(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
@@ -29,7 +30,7 @@ def settings(settings: Settings) -> Settings:
 
 STATISTICS = """query($from: Date!, $to: Date!) {
   statistics(period: {from: $from, to: $to}, groupBy: REGION) {
-    ruleVersions total { received confidential }
+    currentTo ruleVersions total { received confidential }
     groups { key figures { received } }
   }
 }"""
@@ -46,9 +47,27 @@ async def test_the_ministry_reads_what_the_write_path_just_wrote(
     writer = GraphQLClient(http, await token_for(app, "plg", "16.71", ["node:16.71:write"]))
     await submit(writer, regionCode="16.71")
     await submit(writer, regionCode="16.71", privacy={"confidential": True})
+    written = datetime.now(UTC)  # both changes are committed by now
 
-    after = (await ministry.data(STATISTICS, **{"from": start, "to": end}))["statistics"]
+    # The figures are a projection of the changes: they follow within a moment, and
+    # each answer says which changes it counts (every one committed before currentTo).
+    deadline = written + timedelta(seconds=10)
+    while True:
+        after = (await ministry.data(STATISTICS, **{"from": start, "to": end}))["statistics"]
+        if datetime.fromisoformat(after["currentTo"]) >= written:
+            break
+        assert datetime.now(UTC) < deadline, f"figures still current to {after['currentTo']}"
+        await asyncio.sleep(0.05)
     assert after["total"] == {"received": 2, "confidential": 1}
+    # /metrics says how far behind the figures are: the projection loop keeps them close.
+    metrics = (await http.get("/metrics")).text
+    lag = next(
+        float(line.split()[1])
+        for line in metrics.splitlines()
+        if line.startswith("sp4n_ministry_projection_lag_seconds ")
+    )
+    assert 0 <= lag < 10
+    assert "sp4n_ministry_projection_waiting " in metrics
     assert {g["key"]: g["figures"]["received"] for g in after["groups"]}["16.71"] == 2
     assert after["ruleVersions"]
 
@@ -68,7 +87,7 @@ async def test_figures_and_exports_need_the_ministry_scope(
     token = await token_for(app, "kemen2", None, ["ministry:read"])
     ok = await http.get(url, headers={"authorization": f"Bearer {token}"})
     assert ok.status_code == 200
-    assert ok.text.startswith("period_from,period_to,time_zone,rule_versions")
+    assert ok.text.startswith("period_from,period_to,time_zone,current_to,rule_versions")
 
 
 async def test_a_report_shows_its_deadlines(app: Starlette, http: httpx.AsyncClient) -> None:

@@ -82,7 +82,7 @@ FROM bulk_follow_ups f JOIN bulk_reports s ON s.id = f.report_id
 ORDER BY f.ord
 
 -- name: bulk_insert_history
--- The page's transaction defers the ministry trigger (bulk_pending_rollups).
+-- The page's reports wait for their roll-ups in ministry_pending (bulk_pending_rollups).
 INSERT INTO report_history (report_id, version, verb, from_state, to_state, actor_node,
                             actor_role, note, at)
 SELECT h.report_id, h.version, h.verb, h.from_state, h.to_state, $1, $3, h.note, $2
@@ -105,9 +105,9 @@ ON CONFLICT (report_id) DO NOTHING
 
 -- name: bulk_refresh_pending
 -- Up to $2 of the node's pending reports: facts and roll-ups in one set-wise pass.
--- The reports are locked first (in id order), as a write holds its report's row
--- while the history trigger refreshes it: the two refreshes of one report never
--- interleave (which would count it twice or collide on its fact row).
+-- The reports are locked first (in id order), as every refresher does (the
+-- projection, the calendar): two refreshes of one report never interleave (which
+-- would count it twice or collide on its fact row).
 WITH done AS (
     DELETE FROM ministry_pending
     WHERE report_id IN (SELECT report_id FROM ministry_pending WHERE node_code = $1 LIMIT $2)

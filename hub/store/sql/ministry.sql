@@ -237,6 +237,8 @@ SELECT 'TOPIC', id::text, name FROM topics
 SELECT code, name, level FROM institutions ORDER BY code
 
 -- name: ministry_facts_by_reports
+-- Computed from the index as it is now, not read from the projected facts: a
+-- report's own deadlines show its latest change at once.
 SELECT report_id, rule_version, verify_started_at, verify_ended_at, verify_limit,
        verify_due_day, verify_days, verify_status, first_follow_up_started_at,
        first_follow_up_ended_at, first_follow_up_limit, first_follow_up_due_day,
@@ -244,7 +246,7 @@ SELECT report_id, rule_version, verify_started_at, verify_ended_at, verify_limit
        completion_ended_at, completion_limit, completion_due_day, completion_days,
        completion_status, auto_close_started_at, auto_close_limit, auto_close_due_day,
        auto_close_status
-FROM ministry_facts
+FROM ministry_fact_source
 WHERE report_id = ANY ($1::uuid[])
 
 -- name: ministry_auto_close_due
@@ -305,10 +307,69 @@ SELECT ministry_refresh($1::uuid[])
 -- name: ministry_rebuild
 SELECT ministry_rebuild()
 
+-- name: ministry_pending_all
+-- A bulk load into an empty index (the demo seed) writes no outbox rows: every
+-- report it wrote waits for the projection here instead.
+INSERT INTO ministry_pending (report_id, node_code)
+SELECT id, origin_node FROM reports
+ON CONFLICT (report_id) DO NOTHING
+
+-- name: ministry_pending_clear
+-- Before a rebuild: every report listed now is counted by it.
+DELETE FROM ministry_pending
+
 -- name: ministry_facts_count
 SELECT count(*) FROM ministry_facts
 
--- name: ministry_defer
--- For the rest of the transaction the history trigger leaves the roll-ups alone;
--- the loader calls ministry_rebuild once at the end.
-SELECT set_config('sp4n.ministry_deferred', 'on', true)
+-- name: projection_lock
+-- One projection pass at a time, across every hub process; ends with the transaction.
+SELECT pg_try_advisory_xact_lock(1598570242)
+
+-- name: projection_changes
+-- The outbox rows a pass projects, read under one snapshot: rows of transactions
+-- from the stored horizon on (the ones below it are projected), without those
+-- ($1) this process projected already, oldest transaction first, $2 at most.
+-- Beside them: the snapshot's horizon (no transaction below it is still running),
+-- its time (every change committed before it is visible to this statement) and
+-- whether a bulk load's reports still wait in ministry_pending.
+WITH mark AS (
+    SELECT pg_snapshot_xmin(pg_current_snapshot()) AS horizon, statement_timestamp() AS at,
+           EXISTS (SELECT 1 FROM ministry_pending) AS pending
+), found AS (
+    SELECT o.id, o.xid, o.report_id
+    FROM outbox o
+    WHERE o.xid >= (SELECT horizon FROM ministry_projection)
+      AND o.id <> ALL ($1::bigint[])
+    ORDER BY o.xid, o.id
+    LIMIT $2
+)
+SELECT m.horizon::text AS horizon, m.at, m.pending,
+       coalesce(array_agg(f.id ORDER BY f.xid, f.id) FILTER (WHERE f.id IS NOT NULL), '{}')
+           AS ids,
+       coalesce(array_agg(f.xid::text ORDER BY f.xid, f.id) FILTER (WHERE f.id IS NOT NULL),
+                '{}') AS xids,
+       coalesce(array_agg(DISTINCT f.report_id) FILTER (WHERE f.id IS NOT NULL), '{}')
+           AS report_ids
+FROM mark m LEFT JOIN found f ON true
+GROUP BY m.horizon, m.at, m.pending
+
+-- name: projection_advance
+-- Records how far the projection has come ($1: horizon; $2: current to, when the
+-- pass saw every change committed before it).
+UPDATE ministry_projection
+SET horizon = greatest(horizon, $1::text::xid8),
+    current_to = greatest(current_to, coalesce($2, current_to))
+
+-- name: projection_current_to
+-- Every change committed before this time is counted in the roll-ups.
+SELECT current_to FROM ministry_projection
+
+-- name: database_now
+SELECT statement_timestamp()
+
+-- name: projection_state
+-- How far the figures are current, and how many committed changes wait for a pass.
+SELECT p.current_to,
+       extract(epoch FROM clock_timestamp() - p.current_to)::float8 AS lag_seconds,
+       (SELECT count(*) FROM outbox o WHERE o.xid >= p.horizon) AS waiting
+FROM ministry_projection p

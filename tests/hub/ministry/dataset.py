@@ -33,9 +33,9 @@ Working days taken (limit) and outcome:
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from hub.domain.commands import (
     Actor,
@@ -50,6 +50,8 @@ from hub.domain.commands import (
     Verify,
 )
 from hub.domain.service import ReportService
+from hub.ministry.figures import Ranking, SlaCompliance, Statistics
+from hub.ministry.projection import RollupProjection
 from hub.store.database import Database
 from hub.store.rows import ReportRow
 from schema.calendar import WIB
@@ -80,12 +82,29 @@ class Clock:
         return self.now
 
 
-class Writer:
-    """Applies commands through the write path at chosen moments."""
+Answer = TypeVar("Answer", Statistics, SlaCompliance, Ranking)
 
-    def __init__(self, db: Database) -> None:
+
+def same_figures(fast: Answer, slow: Answer) -> bool:
+    """The roll-ups' answer equals the raw tables' one, asked a moment later: the same
+    figures, current to no later than the raw tables (which are current to the moment
+    they are asked)."""
+    return fast.current_to <= slow.current_to and replace(fast, current_to=slow.current_to) == slow
+
+
+class Writer:
+    """Applies commands through the write path at chosen moments; the roll-ups'
+    projection catches up after each, unless ``project`` is False."""
+
+    def __init__(self, db: Database, *, project: bool = True) -> None:
         self.clock = Clock()
         self.service = ReportService(db, clock=self.clock)
+        self.projection = RollupProjection(db) if project else None
+
+    async def _projected(self, report: ReportRow) -> ReportRow:
+        if self.projection is not None:
+            await self.projection.catch_up()
+        return report
 
     async def submit(self, at: datetime, kind: ReportKind, region: str, **extra: Any) -> ReportRow:
         self.clock.now = at
@@ -100,13 +119,15 @@ class Writer:
             channel=Channel.WEB,
             **extra,
         )
-        return await self.service.execute(command, ACTOR)
+        return await self._projected(await self.service.execute(command, ACTOR))
 
     async def act(
         self, at: datetime, report: ReportRow, command: Command, actor: Actor = ACTOR
     ) -> ReportRow:
         self.clock.now = at
-        return await self.service.execute(command, actor, expected_version=report.version)
+        return await self._projected(
+            await self.service.execute(command, actor, expected_version=report.version)
+        )
 
 
 async def build(db: Database) -> dict[str, uuid.UUID]:

@@ -1,0 +1,140 @@
+"""The ministry roll-ups as a projection of committed changes.
+
+The write transaction writes a change, its history, its outbox row and its audit
+entry, and nothing derived. A pass of ``RollupProjection`` reads the outbox rows
+committed since the last pass and refreshes the SLA facts and roll-ups of their
+reports (``ministry_refresh`` recomputes a report from the index and moves the
+roll-ups by the difference, so projecting a report twice counts it once: the
+projection is idempotent on every event, and a crash only means the next pass
+does some work again).
+
+Which rows are new is decided by the transaction that wrote them (``outbox.xid``)
+rather than by the row id, which a transaction takes before it commits: a pass
+records a *horizon*, the oldest transaction still running when it looked, and the
+next pass reads every row from that horizon on. The few rows from there on that a
+pass has already projected it remembers, so it does not project them again.
+
+A bulk load writes no outbox rows (the demo seed, a node's initial import): it
+lists its reports in ``ministry_pending``, and a pass refreshes those too.
+
+A pass holds the reports it refreshes (in id order, as every refresher does) so
+two refreshes of one report never interleave; one pass runs at a time across the
+hub's processes. ``current_to`` is the time every change committed before which
+is counted: each ministry answer states it, and ``/metrics`` shows how far behind
+now it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from hub.outages import Outage, is_outage
+from hub.store.database import Database
+
+_log = logging.getLogger(__name__)
+
+PASS_ROWS = 2000
+"""Outbox rows one pass reads at most: a long backlog is worked off in passes."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectionState:
+    current_to: datetime
+    """Every change committed before this time is counted in the roll-ups."""
+    lag_seconds: float
+    """How far ``current_to`` is behind the database's clock now."""
+    waiting: int
+    """Outbox rows from the horizon on: not yet projected, or projected by a pass that
+    could not yet move the horizon past them."""
+
+
+@dataclass(slots=True)
+class RollupProjection:
+    """Keeps the ministry's facts and roll-ups current from the outbox."""
+
+    db: Database
+    interval: float = 0.2
+    batch: int = PASS_ROWS
+    passes: int = 0
+    """Passes that refreshed at least one report."""
+    refreshed: int = 0
+    """Reports refreshed, counting a report once per pass."""
+    _done: dict[int, int] = field(default_factory=dict)
+    """Outbox ids projected by this process at or beyond the stored horizon, with
+    their transaction: the next pass leaves them out."""
+
+    async def project(self) -> bool | None:
+        """One pass. True when it saw every committed change (the figures are current
+        to the moment it looked), False when more wait, None when another process's
+        pass holds the projection right now."""
+        # A bulk load's reports first, in a transaction of their own: each statement
+        # locks its reports in id order, and two such sets in one transaction could
+        # deadlock with another refresher.
+        drained = int(await self.db.fetchval("bulk_refresh_any_pending", self.batch) or 0)
+        sql = self.db.sql
+        async with self.db.pool.acquire() as conn, conn.transaction():
+            if not await conn.fetchval(sql["projection_lock"]):
+                return None
+            found = await conn.fetchrow(sql["projection_changes"], list(self._done), self.batch)
+            assert found is not None
+            ids: list[int] = found["ids"]
+            xids = [int(x) for x in found["xids"]]
+            reports: list[uuid.UUID] = found["report_ids"]
+            snapshot_horizon = int(found["horizon"])
+            complete = len(ids) < self.batch and not found["pending"]
+            # Every transaction below the snapshot's horizon has ended; a full pass may
+            # have left rows of its last transaction unread, so it stops there.
+            full = len(ids) == self.batch
+            horizon = min(snapshot_horizon, xids[-1]) if full else snapshot_horizon
+            if reports:
+                await conn.fetch(sql["ministry_lock_reports"], reports)
+                await conn.execute(sql["ministry_refresh"], reports)
+            await conn.execute(
+                sql["projection_advance"], str(horizon), found["at"] if complete else None
+            )
+        # Remembered only once committed; what is below the horizon is never read again.
+        self._done.update(zip(ids, xids, strict=True))
+        self._done = {i: x for i, x in self._done.items() if x >= horizon}
+        if reports or drained:
+            self.passes += 1
+            self.refreshed += len(reports) + drained
+        return complete
+
+    async def catch_up(self) -> None:
+        """Projects until every change committed before the call is counted (waiting
+        for another process's pass if one holds the projection)."""
+        while True:
+            complete = await self.project()
+            if complete:
+                return
+            if complete is None:  # another process's pass: let it finish
+                await asyncio.sleep(0.01)
+
+    async def state(self) -> ProjectionState:
+        row = await self.db.fetchrow("projection_state")
+        assert row is not None
+        return ProjectionState(row["current_to"], row["lag_seconds"], row["waiting"])
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Passes every ``interval`` seconds, and at once while a backlog lasts."""
+        database = Outage("ministry projection: PostgreSQL", logger=_log)
+        while not stop.is_set():
+            try:
+                complete = await self.project()
+                database.recovered()
+            except Exception as error:
+                if is_outage(error):
+                    await database.wait(error, stop)
+                else:  # a bug: say so loudly; the changes wait for the next pass
+                    _log.exception("projecting the ministry roll-ups failed; next try in 5 s")
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), 5)
+                continue
+            if complete is not False:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.interval)
