@@ -8,11 +8,10 @@ roll-ups by the difference, so projecting a report twice counts it once: the
 projection is idempotent on every event, and a crash only means the next pass
 does some work again).
 
-Which rows are new is decided by the transaction that wrote them (``outbox.xid``)
-rather than by the row id, which a transaction takes before it commits: a pass
-records a *horizon*, the oldest transaction still running when it looked, and the
-next pass reads every row from that horizon on. The few rows from there on that a
-pass has already projected it remembers, so it does not project them again.
+Which rows are new is decided by ``hub.store.outbox_tail`` (by the transaction
+that wrote each row, so one that commits late is not skipped); the projection
+keeps the tail's horizon in ``ministry_projection``, so that any process's pass
+goes on where the last one stopped.
 
 A bulk load writes no outbox rows (the demo seed, a node's initial import): it
 lists its reports in ``ministry_pending``, and a pass refreshes those too.
@@ -29,12 +28,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from hub.outages import Outage, is_outage
 from hub.store.database import Database
+from hub.store.outbox_tail import OutboxTail
 
 _log = logging.getLogger(__name__)
 
@@ -64,9 +63,7 @@ class RollupProjection:
     """Passes that refreshed at least one report."""
     refreshed: int = 0
     """Reports refreshed, counting a report once per pass."""
-    _done: dict[int, int] = field(default_factory=dict)
-    """Outbox ids projected by this process at or beyond the stored horizon, with
-    their transaction: the next pass leaves them out."""
+    _tail: OutboxTail | None = None
 
     async def project(self) -> bool | None:
         """One pass. True when it saw every committed change (the figures are current
@@ -80,26 +77,21 @@ class RollupProjection:
         async with self.db.pool.acquire() as conn, conn.transaction():
             if not await conn.fetchval(sql["projection_lock"]):
                 return None
-            found = await conn.fetchrow(sql["projection_changes"], list(self._done), self.batch)
-            assert found is not None
-            ids: list[int] = found["ids"]
-            xids = [int(x) for x in found["xids"]]
-            reports: list[uuid.UUID] = found["report_ids"]
-            snapshot_horizon = int(found["horizon"])
-            complete = len(ids) < self.batch and not found["pending"]
-            # Every transaction below the snapshot's horizon has ended; a full pass may
-            # have left rows of its last transaction unread, so it stops there.
-            full = len(ids) == self.batch
-            horizon = min(snapshot_horizon, xids[-1]) if full else snapshot_horizon
+            stored = int(await conn.fetchval(sql["projection_horizon"]))
+            if self._tail is None or self._tail.horizon != stored:
+                # Another process's pass moved on meanwhile (or this is the first pass).
+                self._tail = OutboxTail(stored, self.batch)
+            tail = self._tail
+            found = await tail.read(conn, sql)
+            reports = list(found.report_ids)
             if reports:
                 await conn.fetch(sql["ministry_lock_reports"], reports)
                 await conn.execute(sql["ministry_refresh"], reports)
+            complete = found.caught_up and not found.bulk_pending
             await conn.execute(
-                sql["projection_advance"], str(horizon), found["at"] if complete else None
+                sql["projection_advance"], str(found.horizon), found.at if complete else None
             )
-        # Remembered only once committed; what is below the horizon is never read again.
-        self._done.update(zip(ids, xids, strict=True))
-        self._done = {i: x for i, x in self._done.items() if x >= horizon}
+        tail.advance(found)  # only once committed
         if reports or drained:
             self.passes += 1
             self.refreshed += len(reports) + drained

@@ -321,37 +321,12 @@ DELETE FROM ministry_pending
 -- name: ministry_facts_count
 SELECT count(*) FROM ministry_facts
 
+-- name: projection_horizon
+SELECT horizon::text FROM ministry_projection
+
 -- name: projection_lock
 -- One projection pass at a time, across every hub process; ends with the transaction.
 SELECT pg_try_advisory_xact_lock(1598570242)
-
--- name: projection_changes
--- The outbox rows a pass projects, read under one snapshot: rows of transactions
--- from the stored horizon on (the ones below it are projected), without those
--- ($1) this process projected already, oldest transaction first, $2 at most.
--- Beside them: the snapshot's horizon (no transaction below it is still running),
--- its time (every change committed before it is visible to this statement) and
--- whether a bulk load's reports still wait in ministry_pending.
-WITH mark AS (
-    SELECT pg_snapshot_xmin(pg_current_snapshot()) AS horizon, statement_timestamp() AS at,
-           EXISTS (SELECT 1 FROM ministry_pending) AS pending
-), found AS (
-    SELECT o.id, o.xid, o.report_id
-    FROM outbox o
-    WHERE o.xid >= (SELECT horizon FROM ministry_projection)
-      AND o.id <> ALL ($1::bigint[])
-    ORDER BY o.xid, o.id
-    LIMIT $2
-)
-SELECT m.horizon::text AS horizon, m.at, m.pending,
-       coalesce(array_agg(f.id ORDER BY f.xid, f.id) FILTER (WHERE f.id IS NOT NULL), '{}')
-           AS ids,
-       coalesce(array_agg(f.xid::text ORDER BY f.xid, f.id) FILTER (WHERE f.id IS NOT NULL),
-                '{}') AS xids,
-       coalesce(array_agg(DISTINCT f.report_id) FILTER (WHERE f.id IS NOT NULL), '{}')
-           AS report_ids
-FROM mark m LEFT JOIN found f ON true
-GROUP BY m.horizon, m.at, m.pending
 
 -- name: projection_advance
 -- Records how far the projection has come ($1: horizon; $2: current to, when the
