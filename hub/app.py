@@ -10,11 +10,14 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 
 import asyncpg
+import strawberry
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -25,6 +28,8 @@ from strawberry.types.unset import UNSET, UnsetType
 from connectors.config import NodeTable
 from connectors.federation import Federation
 from hub import metrics
+from hub.api.cache import ChangeFeed, ResponseCache
+from hub.api.cached_http import CachedHttp
 from hub.api.context import Context
 from hub.api.graphiql.page import GraphiQLPage
 from hub.api.loaders import Loaders
@@ -54,6 +59,7 @@ from hub.ministry.autoclose import AutoCloser
 from hub.ministry.context import MinistryRequest
 from hub.ministry.export import ministry_routes
 from hub.ministry.projection import RollupProjection
+from hub.privacy import Viewer
 from hub.settings import Settings, SyncMode
 from hub.store.database import Database
 from hub.sync.bus import Bus, BusError, Topics
@@ -101,6 +107,7 @@ class HubGraphQL(GraphQL[Context, None]):
         *,
         tokens: Tokens,
         is_active: Callable[[str], Awaitable[bool]],
+        cache: CachedHttp | None = None,
     ) -> None:
         self.ide = GraphiQLPage() if settings.graphiql else None
         super().__init__(
@@ -108,6 +115,7 @@ class HubGraphQL(GraphQL[Context, None]):
             graphql_ide="graphiql" if self.ide is not None else None,
             allow_queries_via_get=True,
         )
+        self.cache = cache
         self._db = db
         self._service = service
         self._settings = settings
@@ -116,6 +124,31 @@ class HubGraphQL(GraphQL[Context, None]):
         self._federation = federation
         self._tokens = tokens
         self._is_active = is_active
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        cache = self.cache
+        if scope["type"] != "http" or cache is None:
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope=scope, receive=receive)
+        contexts: list[Context] = []
+
+        async def execute() -> Response:
+            context = await self.get_context(request, Response())
+            contexts.append(context)
+            try:
+                return await self.run(request, context=context)
+            except HTTPException as error:
+                return PlainTextResponse(error.reason, status_code=error.status_code)
+
+        response = await cache.answer(
+            request,
+            Viewer.of(request.state.principal),
+            response_media(request.headers.get("accept")),
+            execute,
+            lambda: contexts[0].reads,
+        )
+        await response(scope, receive, send)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # The hub's own copy of GraphiQL: strawberry's page loads it from a CDN,
@@ -306,13 +339,19 @@ def create_app(
         sync = SyncService(
             db, bus_for(settings), sinks, sink_attempts=attempts, on_failure=on_failure
         )
+    cache = ResponseCache(settings.cache_mb * 2**20) if settings.cache_mb else None
+    feed = ChangeFeed(db, cache) if cache is not None else None
     graphql = HubGraphQL(
         db, service, settings, sync, audit, federation, tokens=tokens, is_active=clients.active
     )
+    if cache is not None and feed is not None:
+        assert isinstance(graphql.schema, strawberry.Schema)
+        # graphql-core's schema, which the cache checks a document's fields against.
+        graphql.cache = CachedHttp(cache, feed, graphql.schema._schema)
     sealer = AuditSealer(audit)
     projection = RollupProjection(db)
     auto_closer = AutoCloser(db, service, settings.ministry, projection=projection)
-    collector = metrics.HubCollector(db, sync)
+    collector = metrics.HubCollector(db, sync, cache)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -332,6 +371,10 @@ def create_app(
                     projection.run(stop_projecting), name="ministry projection"
                 )
                 stack.push_async_callback(_stop_task, projecting, stop_projecting)
+                if feed is not None:
+                    stop_feeding = asyncio.Event()
+                    feeding = asyncio.create_task(feed.run(stop_feeding), name="cache feed")
+                    stack.push_async_callback(_stop_task, feeding, stop_feeding)
                 if federation is not None:
                     await federation.start()
                     stack.push_async_callback(federation.stop)
@@ -406,5 +449,7 @@ def create_app(
     app.state.clients = clients
     app.state.audit = audit
     app.state.projection = projection
+    app.state.cache = cache
+    app.state.cache_feed = feed
     app.state.auto_closer = auto_closer
     return app

@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from hub.api.cache import ResponseCache
 from hub.outages import is_outage
 from hub.store.database import Database
 from hub.sync.service import SyncService
@@ -57,9 +58,12 @@ async def read_backlogs(db: Database) -> Backlogs:
 class HubCollector(Collector):
     """Collects on scrape; nothing is counted twice and no global registry is used."""
 
-    def __init__(self, db: Database, sync: SyncService | None) -> None:
+    def __init__(
+        self, db: Database, sync: SyncService | None, cache: ResponseCache | None = None
+    ) -> None:
         self._db = db
         self._sync = sync
+        self._cache = cache
         self.backlogs = Backlogs()
         """Set by the endpoint before each scrape (it needs queries; collect() is sync)."""
 
@@ -69,6 +73,7 @@ class HubCollector(Collector):
             "Named SQL statements run by the read path.",
             value=self._db.statements.count,
         )
+        yield from self._cache_metrics()
         b = self.backlogs
         yield GaugeMetricFamily(
             "sp4n_database_up",
@@ -146,6 +151,24 @@ class HubCollector(Collector):
                 "Outbox rows published by this process.",
                 value=self._sync.relay.published,
             )
+
+    def _cache_metrics(self) -> Iterator[Metric]:
+        cache = self._cache
+        if cache is None:
+            return
+        stats = cache.stats
+        for name, value, what in (
+            ("hits", stats.hits, "Queries answered from the response cache."),
+            ("misses", stats.misses, "Cacheable queries the cache did not hold."),
+            ("stored", stats.stored, "Answers stored in the response cache."),
+            ("invalidations", stats.invalidated, "Entries dropped by a committed change."),
+            ("not_stored", stats.not_stored, "Answers not stored: a change landed meanwhile."),
+        ):
+            yield CounterMetricFamily(f"sp4n_cache_{name}", what, value=value)
+        yield GaugeMetricFamily(
+            "sp4n_cache_bytes", "Bytes the cached answers hold.", value=cache.bytes
+        )
+        yield GaugeMetricFamily("sp4n_cache_entries", "Answers in the cache.", value=len(cache))
 
 
 def render(collector: HubCollector) -> bytes:

@@ -90,6 +90,8 @@ class Settings:
     """Stop the process when a sync loop dies, so an orchestrator restarts it."""
     node_table: Path | None = None
     """The node table (TOML); None: the packaged ``connectors/nodes.toml``."""
+    cache_mb: int = 64
+    """The response cache's budget in MiB; 0 turns it off."""
     connectors: bool = False
     """Serve the nodes through their connectors (pulls, write-backs, live reads);
     off: each node's sink only records what it receives."""
@@ -108,6 +110,8 @@ class Settings:
                 "SP4N_POOL_MIN_SIZE must be at least 1 and at most SP4N_POOL_MAX_SIZE "
                 f"(got {self.pool_min_size} and {self.pool_max_size})"
             )
+        if not 0 <= self.cache_mb <= 65_536:
+            raise ConfigError(f"SP4N_CACHE_MB must be 0..65536, got {self.cache_mb}")
         if self.sync is SyncMode.KAFKA and not self.kafka_bootstrap_servers:
             raise ConfigError("SP4N_SYNC=kafka needs KAFKA_BOOTSTRAP_SERVERS (host:port,...)")
         if not 1 <= self.kafka_partitions <= 1000:
@@ -174,6 +178,7 @@ class Settings:
             pool_max_size=_int(env, "SP4N_POOL_MAX_SIZE", cls.pool_max_size),
             node_table=Path(env["SP4N_NODE_TABLE"]) if env.get("SP4N_NODE_TABLE") else None,
             connectors=_flag(env, "SP4N_CONNECTORS"),
+            cache_mb=_int(env, "SP4N_CACHE_MB", cls.cache_mb),
             ministry=MinistrySettings.from_env(env),
         )
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from strawberry.types import Info as _Info
 
 from connectors.federation import Federation
 from hub.api.loaders import Loaders
+from hub.api.reads import Reads
 from hub.audit import AuditLog
 from hub.auth.scopes import Principal
 from hub.domain.commands import Actor
@@ -35,6 +36,8 @@ class Context:
     """The nodes' connectors; None when this hub runs none."""
     connection_params: dict[str, object] | None = None
     """A WebSocket's ``connection_init`` payload (strawberry sets it); None over HTTP."""
+    reads: Reads = field(default_factory=Reads)
+    """What the resolvers read of reports: what a cached answer depends on."""
 
     @property
     def viewer(self) -> Viewer:

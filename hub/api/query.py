@@ -90,7 +90,9 @@ class Query(MinistryQuery):
 
     @strawberry.field(description="A report; null when unknown or not visible to the caller.")
     async def report(self, info: Info, id: strawberry.ID) -> Report | None:
-        row = await info.context.db.fetchrow("report_by_id", parse_id(id))
+        report_id = parse_id(id)
+        info.context.reads.report(report_id)
+        row = await info.context.db.fetchrow("report_by_id", report_id)
         return await _visible(info, row)
 
     @strawberry.field(description="A report by the id a node's own system gave it.")
@@ -112,6 +114,7 @@ class Query(MinistryQuery):
         args = FilterArgs.from_input(filter, info.context.viewer)
         cursor = decode_cursor(after) if after else (None, None)
         rows = await info.context.db.fetch("reports_page", *args.params(), *cursor, first + 1)
+        info.context.reads.page(args, (r["id"] for r in rows))
         edges = [
             ReportEdge(
                 cursor=encode_cursor(r["submitted_at"], r["id"]),

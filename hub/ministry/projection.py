@@ -72,8 +72,9 @@ class RollupProjection:
         # A bulk load's reports first, in a transaction of their own: each statement
         # locks its reports in id order, and two such sets in one transaction could
         # deadlock with another refresher.
-        drained = int(await self.db.fetchval("bulk_refresh_any_pending", self.batch) or 0)
         sql = self.db.sql
+        async with self.db.pool.acquire() as conn:
+            drained = int(await conn.fetchval(sql["bulk_refresh_any_pending"], self.batch) or 0)
         async with self.db.pool.acquire() as conn, conn.transaction():
             if not await conn.fetchval(sql["projection_lock"]):
                 return None
