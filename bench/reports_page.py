@@ -139,6 +139,15 @@ def round_failures(phase: str, case: str, measured: Round) -> list[Failure]:
     return [Failure(phase, case, problem, measured.sample)]
 
 
+def cache_hits(url: str) -> int:
+    """``sp4n_cache_hits_total`` of the hub at ``url`` (0 when it has no cache)."""
+    metrics = httpx.get(url.rsplit("/", 1)[0] + "/metrics", timeout=30).text
+    for line in metrics.splitlines():
+        if line.startswith("sp4n_cache_hits_total "):
+            return int(float(line.split()[1]))
+    return 0
+
+
 def measure(
     plan: Plan, database_url: str, cursors: list[str], rate_limit: int
 ) -> tuple[Outcome, HubConfig]:
@@ -196,10 +205,18 @@ def measure(
             body: bytes | Rotation = BODY
             if case == "cold":
                 body = Rotation(COLD_TEMPLATE, values, len(cursors), next_cursor)
+            hits = cache_hits(hub.url)
             measured = wrk.run(servers[case].url, seconds, body, f"reports_page.{case}")
             if case == "cold":
                 # Requests still in flight when wrk stopped took cursors too.
                 next_cursor += measured.requests + plan.connections
+                # Cold means executed: a page the response cache answered is not.
+                served = cache_hits(hub.url) - hits
+                if served:
+                    problem = f"{served:,} answers came from the response cache"
+                    outcome.failures.append(Failure(phase, case, problem, ""))
+            elif case == "hot":
+                outcome.hot_cache_hits += cache_hits(hub.url) - hits
             outcome.failures.extend(round_failures(phase, case, measured))
             return measured
 
