@@ -27,24 +27,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-import asyncpg
-
-from bench.harness import ROOT, load_average, machine_facts, say, write_section
+from bench.harness import load_average, machine_facts, say, write_section
+from bench.stack import stack
 from hub.store.database import Database
 from hub.sync.bus import Topics
 from hub.sync.envelope import encode
 from hub.sync.kafka import KafkaBus
 from hub.sync.sink import SinkWorker
-from infra.kafka import KafkaBroker
-from infra.postgres import EmbeddedPostgres
 from schema.events import ReportEvent
 from schema.lifecycle import ReportState, Verb
 from schema.report import ActorRole, ReportKind
 
 NODE = "16.07"
-DATABASE = "sp4n_slow_node_bench"
-POSTGRES_DIR = ROOT / ".sp4n" / "bench-slow-node-postgres"
-KAFKA_DIR = ROOT / ".sp4n" / "bench-slow-node-kafka"
 TARGET = 100.0
 """The issue's target for a node answering in 50 ms: changes per second."""
 FLOW = (ReportState.VERIFIED, ReportState.DISPOSED, ReportState.IN_FOLLOW_UP,
@@ -149,26 +143,10 @@ async def run_case(
     return Case(cap, rate, node.most_in_flight, tuple(problems))
 
 
-async def fresh_database(server_url: str) -> str:
-    admin = await asyncpg.connect(server_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{DATABASE}"')
-    finally:
-        await admin.close()
-    return f"{server_url.rpartition('/')[0]}/{DATABASE}"
-
-
 async def run(caps: Sequence[int], events: int, rounds: int, delay: float) -> list[list[Case]]:
-    postgres = EmbeddedPostgres(POSTGRES_DIR, durable=False)
-    broker = KafkaBroker(KAFKA_DIR)
-    say("starting PostgreSQL and the Kafka broker")
-    server_url, bootstrap = await asyncio.gather(
-        asyncio.to_thread(postgres.start), broker.start_async()
-    )
     results: list[list[Case]] = [[] for _ in caps]
-    try:
-        db = Database(await fresh_database(server_url), min_size=1, max_size=4)
+    async with stack("slow-node") as where:
+        db = Database(where.database_url, min_size=1, max_size=4)
         await db.open()
         try:
             await db.migrate()
@@ -176,15 +154,11 @@ async def run(caps: Sequence[int], events: int, rounds: int, delay: float) -> li
                 order = list(range(len(caps)))
                 order = order[r % len(order) :] + order[: r % len(order)]
                 for i in order:
-                    case = await run_case(db, bootstrap, caps[i], workload(events), delay)
+                    case = await run_case(db, where.bootstrap, caps[i], workload(events), delay)
                     say(f"round {r + 1}, cap {caps[i]}: {case}")
                     results[i].append(case)
         finally:
             await db.close()
-    finally:
-        say("stopping the Kafka broker and PostgreSQL")
-        await broker.stop_async()
-        await asyncio.to_thread(postgres.stop)
     return results
 
 
