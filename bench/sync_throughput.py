@@ -79,6 +79,7 @@ from hub.domain.service import ReportService
 from hub.settings import Secret, Settings, SyncMode
 from hub.store.rows import ReportRow
 from hub.sync.envelope import Envelope
+from hub.sync.kafka import FETCH, Fetch, KafkaBus
 from hub.sync.recording import RecordingSink
 from hub.sync.relay import stored_envelope
 from hub.sync.service import SyncService
@@ -1015,7 +1016,17 @@ async def fresh_database(server_url: str) -> tuple[str, str]:
     return f"{server_url.rpartition('/')[0]}/{DATABASE}", version
 
 
-async def run(plan: Plan, profile: Path | None, pool: int) -> Measured:
+def hub_app(settings: Settings, fetch: Fetch) -> Starlette:
+    """The hub as ``create_app`` builds it, its sinks' consumers fetching as ``fetch`` says
+    (set before the lifespan starts them)."""
+    app = create_app(settings)
+    bus = app.state.sync.bus
+    assert isinstance(bus, KafkaBus)
+    bus.fetch = fetch
+    return app
+
+
+async def run(plan: Plan, profile: Path | None, pool: int, fetch: Fetch = FETCH) -> Measured:
     postgres = EmbeddedPostgres(POSTGRES_DIR, durable=False)
     broker = KafkaBroker(KAFKA_DIR)
     say("starting PostgreSQL and the Kafka broker")
@@ -1028,12 +1039,12 @@ async def run(plan: Plan, profile: Path | None, pool: int) -> Measured:
         postmaster = int((postgres.pgdata / "postmaster.pid").read_text().split()[0])
         meter = CpuMeter(postmaster, broker.pid)
         settings = hub_settings(url, bootstrap, prefix, SyncMode.KAFKA, pool)
-        app = create_app(settings)
+        app = hub_app(settings, fetch)
         say(f"hub starting: Kafka at {bootstrap}, topics {prefix}*, pool up to {pool}")
         async with app.router.lifespan_context(app):
             hub, hub_light, hub_paced = await measure_hub(plan, app, meter, profile)
         write_only, backlog = await measure_write_only(plan, url, meter, pool)
-        drain = await measure_drain(create_app(settings), backlog, meter, profile)
+        drain = await measure_drain(hub_app(settings, fetch), backlog, meter, profile)
         envelopes = await outbox_envelopes(url)
         needed = plan.warmup + plan.changes + plan.light + plan.paced
         if len(envelopes) < needed:
@@ -1193,7 +1204,7 @@ def _cpu_table(plan: Plan, m: Measured) -> list[str]:
     return lines
 
 
-def report(plan: Plan, m: Measured, facts: dict[str, str], pool: int) -> str:
+def report(plan: Plan, m: Measured, facts: dict[str, str], pool: int, fetch: Fetch) -> str:
     """The RESULTS.md section of this run."""
     hub, hp, rp = m.hub, m.hub_paced, m.raw_paced
     rate_ok = hub.rate >= TARGET_RATE
@@ -1206,10 +1217,12 @@ def report(plan: Plan, m: Measured, facts: dict[str, str], pool: int) -> str:
     )
     table = "\n".join(_table(plan, m))
     cpu = "\n".join(_cpu_table(plan, m))
+    defaults = ", aiokafka fetch defaults" if fetch != FETCH else ""
+    flag = " --fetch-defaults" if fetch != FETCH else ""
     return f"""\
-## sync_throughput, {plan.name} mode
+## sync_throughput, {plan.name} mode{defaults}
 {caveat}
-`python -m bench.sync_throughput{" --quick" if quick else ""}`, {facts["date"]}, hub code at
+`python -m bench.sync_throughput{" --quick" if quick else ""}{flag}`, {facts["date"]}, hub code at
 {facts["source"]}.
 
 - **Machine**: {facts["nproc"]} CPUs ({facts["cpu"]}), Python {facts["python"]} (asyncio
@@ -1219,7 +1232,8 @@ def report(plan: Plan, m: Measured, facts: dict[str, str], pool: int) -> str:
   shared, so other work may have run meanwhile ("anything else" below).
 - **Hub**: as it ships, `create_app(Settings(sync=SyncMode.KAFKA, ...))` run through its
   lifespan in this process: outbox relay, 19 node sinks (`RecordingSink`, one consumer group
-  each), the subscription broadcaster; {Settings.kafka_partitions} partitions, pool
+  each, fetching with fetch_min_bytes {fetch.min_bytes:,} and fetch_max_wait_ms
+  {fetch.max_wait_ms}), the subscription broadcaster; {Settings.kafka_partitions} partitions, pool
   {Settings.pool_min_size}–{pool} connections, a fresh database. Changes go through
   `ReportService.execute` from {plan.writers} concurrent writers, each owning its reports (no
   version conflicts), with the mix of `tests/hub/sync/workload.py` over all 19 nodes. A change
@@ -1285,9 +1299,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=Settings.pool_max_size,
         help="the hub's pool_max_size (default: the shipped default)",
     )
+    parser.add_argument(
+        "--fetch-defaults",
+        action="store_true",
+        help="the sinks' consumers with aiokafka's fetch settings (fetch_min_bytes 1, "
+        "fetch_max_wait_ms 500), as before hub.sync.kafka.FETCH: the fan-out baseline",
+    )
     parser.add_argument("--no-write", action="store_true", help="do not touch bench/RESULTS.md")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
+    fetch = Fetch(min_bytes=1, max_wait_ms=500) if args.fetch_defaults else FETCH
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     # aiokafka logs ERROR for the expected: a fresh broker's coordinator still loading,
     # a new topic's leader not yet elected. A real failure fails the run (nothing arrives).
@@ -1297,11 +1318,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     facts["kafka"] = kafka_version()
     facts["source"] = source_state()
     facts["load before"] = load_average()
-    measured = asyncio.run(run(plan, args.profile, args.pool))
+    measured = asyncio.run(run(plan, args.profile, args.pool, fetch))
     facts["load after"] = load_average()
-    section = report(plan, measured, facts, args.pool)
+    section = report(plan, measured, facts, args.pool, fetch)
     if not args.no_write:
-        write_section(f"sync_throughput {plan.name}", section)
+        fetched = ", aiokafka fetch defaults" if args.fetch_defaults else ""
+        write_section(f"sync_throughput {plan.name}{fetched}", section)
     print(section)
     say(f"done in {time.perf_counter() - started:.0f} s")
     return 0

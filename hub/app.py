@@ -329,15 +329,24 @@ def create_app(
     sync = None
     if settings.sync is not SyncMode.OFF:
         sinks: list[Sink]
+        caps: dict[str, int] = {}
         if federation is not None:
             sinks = list(federation)
             attempts = CONNECTOR_SINK_ATTEMPTS
+            # A sink writes back as many events at once as its node's connector lets
+            # through (the node table's resilience.concurrency).
+            caps = {c.node_code: c.config.resilience.concurrency for c in federation}
         else:
             sinks = [RecordingSink(node.code) for node in NODES]
             attempts = 3
         on_failure = _stop_process if settings.exit_on_sync_failure else None
         sync = SyncService(
-            db, bus_for(settings), sinks, sink_attempts=attempts, on_failure=on_failure
+            db,
+            bus_for(settings),
+            sinks,
+            sink_attempts=attempts,
+            concurrency=caps,
+            on_failure=on_failure,
         )
     cache = ResponseCache(settings.cache_mb * 2**20) if settings.cache_mb else None
     feed = ChangeFeed(db, cache) if cache is not None else None

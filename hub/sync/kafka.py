@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -20,6 +21,26 @@ from hub.sync.bus import BusError, Message, Topics
 from hub.sync.envelope import Envelope
 
 _log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Fetch:
+    """How long the broker may hold a consumer's fetch to fill it.
+
+    Every node's sink is a consumer group reading the whole events topic, so each
+    fetch the broker answers is paid 19 times. With aiokafka's defaults (answer as
+    soon as one byte is there) a trickle of changes costs 19 fetches, and as many
+    offset commits, per change; holding a fetch until it has ``min_bytes`` or
+    ``max_wait_ms`` passed lets each answer carry many changes at a cost of at most
+    ``max_wait_ms`` of latency (measured in ``bench/fanout.py``).
+    """
+
+    min_bytes: int
+    max_wait_ms: int
+
+
+FETCH = Fetch(min_bytes=32 * 1024, max_wait_ms=250)
+"""What the sinks' consumer groups use (``bench/RESULTS.md``, fanout, for the figures)."""
 
 
 class KafkaProducer:
@@ -82,9 +103,12 @@ class KafkaConsumer:
 class KafkaBus:
     """Apache Kafka at ``bootstrap_servers``."""
 
-    def __init__(self, bootstrap_servers: str, topics: Topics | None = None) -> None:
+    def __init__(
+        self, bootstrap_servers: str, topics: Topics | None = None, fetch: Fetch = FETCH
+    ) -> None:
         self.bootstrap_servers = bootstrap_servers
         self.topics = topics or Topics()
+        self.fetch = fetch
         self.description = f"Apache Kafka at {bootstrap_servers}"
         self._producer: KafkaProducer | None = None
         self._raw_producer: AIOKafkaProducer | None = None
@@ -135,6 +159,10 @@ class KafkaBus:
             session_timeout_ms=10_000,
             heartbeat_interval_ms=1_000,
             max_poll_records=1_000,
+            # Only a group (a node's sink) is paid once per node; a reader without one
+            # (the broadcaster, replay) is one per process and answers at once.
+            fetch_min_bytes=self.fetch.min_bytes if group is not None else 1,
+            fetch_max_wait_ms=self.fetch.max_wait_ms if group is not None else 500,
         )
         try:
             await raw.start()

@@ -18,7 +18,7 @@ from hub.sync.broadcast import Broadcaster
 from hub.sync.bus import Bus
 from hub.sync.envelope import SharedDecoder
 from hub.sync.relay import OutboxRelay
-from hub.sync.sink import Sink, SinkWorker
+from hub.sync.sink import DEFAULT_CONCURRENCY, Sink, SinkWorker
 
 _log = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ class SyncService:
         *,
         relay: bool = True,
         sink_attempts: int = 3,
+        concurrency: Mapping[str, int] | None = None,
         on_failure: Callable[[BaseException], None] | None = None,
     ) -> None:
         self.db = db
@@ -49,6 +50,7 @@ class SyncService:
                 self.institution_nodes,
                 max_attempts=sink_attempts,
                 decoder=decoder,
+                concurrency=(concurrency or {}).get(s.node_code, DEFAULT_CONCURRENCY),
             )
             for s in sinks
         }

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from pathlib import Path
 
 import pytest
 
-from connectors.config import DEFAULT_TABLE
+from connectors.config import DEFAULT_TABLE, NodeTable
+from hub.app import create_app
 from hub.domain.commands import Actor, Submit
 from hub.domain.service import ReportService
 from hub.errors import ConfigError
 from hub.ingest import HubDirectory, node_table_for
-from hub.settings import Settings
+from hub.settings import Settings, SyncMode
 from hub.store.database import Database
+from hub.sync.service import SyncService
 from schema.report import ActorRole, Channel, PrivacyFlags, ReportKind
-from tests.connectors.conftest import default_table_env
+from tests.connectors.conftest import FAST, default_table_env
 
 
 def test_connectors_are_off_unless_asked_for() -> None:
@@ -79,3 +82,17 @@ async def test_linking_twice_is_harmless(db: Database) -> None:
     await directory.link(str(report), "16.01", "CRM-1")
     refs = await db.fetch("external_refs_of_report", report)
     assert [(r["node_code"], r["external_id"]) for r in refs] == [("16.01", "CRM-1")]
+
+
+async def test_each_sink_writes_back_as_many_events_at_once_as_its_node_table_allows(
+    settings: Settings, table: NodeTable
+) -> None:
+    two = table.only({"16.07", "lapor"})
+    two = two.with_node("lapor", resilience=dataclasses.replace(FAST, concurrency=2))
+    app = create_app(
+        dataclasses.replace(settings, sync=SyncMode.MEMORY, connectors=True), node_table=two
+    )
+    async with app.router.lifespan_context(app):
+        sync: SyncService = app.state.sync
+        caps = {node: worker.concurrency for node, worker in sync.workers.items()}
+    assert caps == {"16.07": FAST.concurrency, "lapor": 2}
