@@ -3,8 +3,8 @@
 ``python -m bench.sync_throughput [--quick] [--profile DIR]`` starts an embedded
 PostgreSQL (``durable=False``) and a real Apache Kafka broker, creates a fresh
 database, and builds the hub as it ships: ``create_app(Settings(sync=KAFKA))``
-with its 19 node sinks (``RecordingSink``), run through the app's lifespan in
-this process. It then measures:
+with 19 node sinks (``RecordingSink``, the tests' double, passed in), run through
+the app's lifespan in this process. It then measures:
 
 1. **sustained throughput**: ``changes`` valid changes over all 19 nodes, as
    fast as concurrent writers (each owning its reports) can commit them; the
@@ -79,7 +79,6 @@ from hub.domain.service import ReportService
 from hub.settings import Secret, Settings, SyncMode
 from hub.store.rows import ReportRow
 from hub.sync.envelope import Envelope
-from hub.sync.recording import RecordingSink
 from hub.sync.relay import stored_envelope
 from hub.sync.service import SyncService
 from infra.kafka import KafkaBroker
@@ -91,6 +90,8 @@ from schema.lifecycle import ReportState
 from schema.nodes import NATIONAL_NODE, NODES
 from schema.regions import REGIONS
 from schema.report import ActorRole, ArchiveReason, Channel, ComplaintSubKind, ReportKind
+from tests.doubles import RecordingSink
+from tests.doubles import recording_sinks as recording_sinks_for_nodes
 
 TARGET_RATE = 2_000.0
 """The issue's target: sustained changes per second, end to end."""
@@ -1028,12 +1029,14 @@ async def run(plan: Plan, profile: Path | None, pool: int) -> Measured:
         postmaster = int((postgres.pgdata / "postmaster.pid").read_text().split()[0])
         meter = CpuMeter(postmaster, broker.pid)
         settings = hub_settings(url, bootstrap, prefix, SyncMode.KAFKA, pool)
-        app = create_app(settings)
+        app = create_app(settings, sinks=recording_sinks_for_nodes())
         say(f"hub starting: Kafka at {bootstrap}, topics {prefix}*, pool up to {pool}")
         async with app.router.lifespan_context(app):
             hub, hub_light, hub_paced = await measure_hub(plan, app, meter, profile)
         write_only, backlog = await measure_write_only(plan, url, meter, pool)
-        drain = await measure_drain(create_app(settings), backlog, meter, profile)
+        drain = await measure_drain(
+            create_app(settings, sinks=recording_sinks_for_nodes()), backlog, meter, profile
+        )
         envelopes = await outbox_envelopes(url)
         needed = plan.warmup + plan.changes + plan.light + plan.paced
         if len(envelopes) < needed:
@@ -1217,7 +1220,7 @@ def report(plan: Plan, m: Measured, facts: dict[str, str], pool: int) -> str:
   `durable=False`), Apache Kafka {facts["kafka"]} (one KRaft node, `infra/kafka`). Load
   average before the run {facts["load before"]}, after {facts["load after"]}: the machine is
   shared, so other work may have run meanwhile ("anything else" below).
-- **Hub**: as it ships, `create_app(Settings(sync=SyncMode.KAFKA, ...))` run through its
+- **Hub**: as it ships, `create_app(Settings(sync=SyncMode.KAFKA, ...), sinks=...)` run through its
   lifespan in this process: outbox relay, 19 node sinks (`RecordingSink`, one consumer group
   each), the subscription broadcaster; {Settings.kafka_partitions} partitions, pool
   {Settings.pool_min_size}–{pool} connections, a fresh database. Changes go through

@@ -92,7 +92,9 @@ class Settings:
     """The node table (TOML); None: the packaged ``connectors/nodes.toml``."""
     connectors: bool = False
     """Serve the nodes through their connectors (pulls, write-backs, live reads);
-    off: each node's sink only records what it receives."""
+    off: no node sinks, committed changes are only published (``hub.wiring``).
+    From the environment: on when a node table is configured, unless
+    ``SP4N_CONNECTORS=0``."""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -150,6 +152,7 @@ class Settings:
         except ValueError:
             choices = ", ".join(m.value for m in SyncMode)
             raise ConfigError(f"SP4N_SYNC must be one of {choices}, got {sync_name!r}") from None
+        node_table = Path(env["SP4N_NODE_TABLE"]) if env.get("SP4N_NODE_TABLE") else None
         return cls(
             database_url=Secret(url) if url else None,
             sync=sync,
@@ -172,8 +175,9 @@ class Settings:
             ),
             pool_min_size=_int(env, "SP4N_POOL_MIN_SIZE", cls.pool_min_size),
             pool_max_size=_int(env, "SP4N_POOL_MAX_SIZE", cls.pool_max_size),
-            node_table=Path(env["SP4N_NODE_TABLE"]) if env.get("SP4N_NODE_TABLE") else None,
-            connectors=_flag(env, "SP4N_CONNECTORS"),
+            node_table=node_table,
+            # A configured node table is meant to be served; an explicit 0 still says no.
+            connectors=_flag(env, "SP4N_CONNECTORS", default=node_table is not None),
             ministry=MinistrySettings.from_env(env),
         )
 
@@ -188,8 +192,8 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    raw = env.get(name, "0").strip().lower()
+def _flag(env: Mapping[str, str], name: str, *, default: bool = False) -> bool:
+    raw = env.get(name, "1" if default else "0").strip().lower()
     if raw in ("1", "true", "yes", "on"):
         return True
     if raw in ("", "0", "false", "no", "off"):
