@@ -37,7 +37,7 @@ from hub.store.database import Database
 from hub.sync.routing import involved_nodes
 from infra.postgres import EmbeddedPostgres, free_port
 from schema.events import parse_event
-from tests.conftest import ROOT
+from tests.fixtures.postgres import ROOT
 
 pytestmark = pytest.mark.timeout(600)
 

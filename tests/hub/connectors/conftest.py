@@ -17,10 +17,7 @@ from hub.domain.service import ReportService
 from hub.ingest import Ingest
 from hub.settings import Settings, SyncMode
 from hub.store.database import Database
-from tests.conftest import GraphQLClient, token_for
-from tests.connectors.conftest import sandbox, sandbox_database, table
-
-__all__ = ["sandbox", "sandbox_database", "table"]
+from tests.fixtures.app import GraphQLClient, token_for
 
 
 @pytest.fixture

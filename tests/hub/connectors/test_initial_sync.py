@@ -31,6 +31,7 @@ from hub.ministry.settings import MinistrySettings
 from hub.store.database import Database
 from schema.calendar import WIB
 from schema.report import ActorRole
+from tests.fixtures.postgres import create_database, database_name, drop_database
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=WIB)
 UNMAPPED_STATE = ("lapor", "Bukan Wewenang")  # LAPOR!'s label the default mapping lacks
@@ -44,21 +45,14 @@ def _fixed() -> datetime:
 async def other_db(postgres_url: str, template_url: str) -> AsyncIterator[Database]:
     """A second fresh index, so both paths can fill one each from the same sandbox."""
     name = f"sp4n_test_{os.getpid()}_per_change"
-    base = postgres_url.rpartition("/")[0]
-    template = template_url.rpartition("/")[2]
-    admin = await asyncpg.connect(postgres_url)
+    url = await create_database(postgres_url, name, template=database_name(template_url))
+    database = Database(url, min_size=1, max_size=4)
+    await database.open()
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
-        database = Database(f"{base}/{name}", min_size=1, max_size=4)
-        await database.open()
-        try:
-            yield database
-        finally:
-            await database.close()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        yield database
     finally:
-        await admin.close()
+        await database.close()
+    await drop_database(postgres_url, name)
 
 
 @dataclass

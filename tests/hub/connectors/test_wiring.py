@@ -17,7 +17,7 @@ from hub.ingest import HubDirectory, node_table_for
 from hub.settings import Secret, Settings, SyncMode
 from hub.store.database import Database
 from schema.report import ActorRole, Channel, PrivacyFlags, ReportKind
-from tests.connectors.conftest import default_table_env
+from tests.fixtures.sandbox import default_table_env
 
 
 def test_a_configured_node_table_turns_the_connectors_on_unless_told_otherwise() -> None:

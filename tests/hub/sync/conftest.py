@@ -13,11 +13,8 @@ from starlette.applications import Starlette
 from hub.app import create_app
 from hub.settings import AuthSettings, Secret, Settings, SyncMode
 from hub.sync.service import SyncService
-from tests.conftest import KEY_DIR
-from tests.connectors.conftest import sandbox, sandbox_database, table
 from tests.doubles import RecordingSink, recording_sinks
-
-__all__ = ["sandbox", "sandbox_database", "table"]  # the sandbox nodes, for replay's connectors
+from tests.fixtures.app import KEY_DIR
 
 
 @pytest.fixture

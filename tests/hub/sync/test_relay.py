@@ -21,8 +21,9 @@ from hub.sync.kafka import KafkaBus
 from hub.sync.relay import OutboxRelay
 from hub.sync.service import SyncService
 from schema.events import parse_event
-from tests.conftest import KEY_DIR, ROOT
 from tests.doubles import recording_sinks
+from tests.fixtures.app import KEY_DIR
+from tests.fixtures.postgres import ROOT
 from tests.hub.sync.conftest import sinks, wait_until
 from tests.hub.sync.workload import drive, expected_holdings
 
