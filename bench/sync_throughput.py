@@ -61,7 +61,16 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from starlette.applications import Starlette
 
-from bench.harness import ROOT, load_average, machine_facts, say, write_section
+from bench.harness import (
+    ROOT,
+    load_average,
+    machine_busy_seconds,
+    machine_facts,
+    postgres_cpu_seconds,
+    process_cpu_seconds,
+    say,
+    write_section,
+)
 from hub.app import create_app
 from hub.domain.commands import (
     Actor,
@@ -409,33 +418,6 @@ class Workload:
 
 # -- where the CPU went ------------------------------------------------------------
 
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _proc_stat(pid: int) -> list[str] | None:
-    """Fields of /proc/PID/stat after the command name (index 0 is the state)."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return text.rsplit(")", 1)[1].split()
-
-
-def _cpu_of(pid: int, *, children: bool = False) -> float:
-    fields = _proc_stat(pid)
-    if fields is None:
-        return 0.0
-    ticks = int(fields[11]) + int(fields[12])
-    if children:  # what its exited children used
-        ticks += int(fields[13]) + int(fields[14])
-    return ticks / _TICK
-
-
-def _machine_busy() -> float:
-    """CPU seconds all cores spent on anything but idle and I/O wait."""
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    return (sum(values) - values[3] - values[4]) / _TICK
-
 
 @dataclass(frozen=True, slots=True)
 class CpuSnapshot:
@@ -478,15 +460,10 @@ class CpuMeter:
 
     def snapshot(self) -> CpuSnapshot:
         times = os.times()
-        postgres = _cpu_of(self.postmaster, children=True)
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                fields = _proc_stat(int(entry.name))
-                if fields is not None and int(fields[1]) == self.postmaster:
-                    postgres += _cpu_of(int(entry.name))
-        kafka = _cpu_of(self.broker) if self.broker is not None else 0.0
+        postgres = postgres_cpu_seconds(self.postmaster)
+        kafka = process_cpu_seconds(self.broker) if self.broker is not None else 0.0
         return CpuSnapshot(
-            time.monotonic(), times.user + times.system, postgres, kafka, _machine_busy()
+            time.monotonic(), times.user + times.system, postgres, kafka, machine_busy_seconds()
         )
 
     @staticmethod
