@@ -31,7 +31,6 @@ from hub.api.schema import build_schema
 from hub.audit import AuditLog, AuditSealer
 from hub.auth.clients import ClientStore
 from hub.auth.endpoint import token_endpoint
-from hub.auth.keys import KeyRing
 from hub.auth.middleware import (
     Authenticate,
     BodyLimit,
@@ -41,7 +40,7 @@ from hub.auth.middleware import (
     bearer_principal,
 )
 from hub.auth.scopes import MINISTRY_READ, Principal
-from hub.auth.tokens import TokenError, Tokens, TokenSettings
+from hub.auth.tokens import TokenError, Tokens
 from hub.domain.commands import Actor
 from hub.domain.service import ReportService
 from hub.errors import Unavailable
@@ -250,15 +249,7 @@ def create_app(
     built = wiring.components(settings, env=env, node_table=node_table, sinks=sinks)
     db, audit, service = built.db, built.audit, built.service
     federation, ingest, sync = built.federation, built.ingest, built.sync
-    keys = KeyRing.load(settings.key_dir, create=True)
-    tokens = Tokens(
-        keys,
-        TokenSettings(
-            issuer=settings.auth.issuer,
-            audience=settings.auth.audience,
-            lifetime_seconds=settings.auth.token_lifetime_seconds,
-        ),
-    )
+    tokens = wiring.tokens(settings)
     clients = ClientStore(db)
     graphql = HubGraphQL(
         db, service, settings, sync, audit, federation, tokens=tokens, is_active=clients.active

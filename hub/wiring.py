@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from connectors.config import NodeTable
 from connectors.federation import Federation
 from hub.audit import AuditLog
+from hub.auth.keys import KeyRing
+from hub.auth.tokens import Tokens, TokenSettings
 from hub.domain.service import ReportService
 from hub.errors import ConfigError
 from hub.federation import CONNECTOR_SINK_ATTEMPTS, build_federation
@@ -93,6 +95,19 @@ def nodes_served(settings: Settings) -> str:
         else "no node table (SP4N_NODE_TABLE) and SP4N_CONNECTORS is not 1"
     )
     return f"not served ({why}): no node sinks; committed changes are published to the bus only"
+
+
+def tokens(settings: Settings, *, lifetime_seconds: int | None = None) -> Tokens:
+    """The token issuer and verifier over the settings' signing keys (created when
+    missing); ``lifetime_seconds`` overrides the settings' (the demo's 12 h tokens)."""
+    return Tokens(
+        KeyRing.load(settings.key_dir, create=True),
+        TokenSettings(
+            issuer=settings.auth.issuer,
+            audience=settings.auth.audience,
+            lifetime_seconds=lifetime_seconds or settings.auth.token_lifetime_seconds,
+        ),
+    )
 
 
 def _stop_process(error: BaseException) -> None:
