@@ -243,7 +243,7 @@ async def _replay(
     from hub.sync.bus import BusError
     from hub.sync.kafka import KafkaBus
     from hub.sync.replay import InstitutionRoutes, ReplayError, ReplayResult, replay_state
-    from hub.sync.sink import SinkWorker
+    from hub.sync.sink import SinkWorker, TryLater
 
     _require_database(settings)
     servers = _require_kafka(settings)
@@ -299,7 +299,7 @@ async def _replay(
     except asyncpg.UndefinedTableError:
         console.print("[red]the database is not migrated:[/] run `sp4n-hub migrate` first")
         return 1
-    except (BusError, ReplayError) as error:
+    except (BusError, ReplayError, TryLater) as error:
         # What reached a node is recorded, the rest is not: a replay without --reset
         # later writes only what is still missing.
         console.print(
