@@ -52,14 +52,14 @@ from bench.sandbox_process import SandboxProcess
 from connectors.change import ChangePage
 from connectors.config import NodeTable
 from connectors.federation import Federation
-from connectors.protocol import Dependencies
-from connectors.registry import default_registry
 from connectors.sandbox.sandbox import LAYOUT
+from hub import wiring
 from hub.audit import AuditLog
 from hub.domain.service import ReportService
 from hub.import_plan import plan_page
-from hub.ingest import HubDirectory, Ingest
+from hub.ingest import Ingest
 from hub.initial_sync import InitialSync, PageResult
+from hub.settings import Settings
 from hub.store.database import Database, with_database
 from infra.postgres import EmbeddedPostgres
 
@@ -178,7 +178,7 @@ def big_pages(table: NodeTable) -> NodeTable:
 
 
 def federation_for(db: Database, table: NodeTable) -> Federation:
-    return default_registry().build(table, Dependencies(directory=HubDirectory(db)))
+    return wiring.federation(db, Settings(), env={}, node_table=table)
 
 
 async def measure_hub(

@@ -15,19 +15,18 @@ import pytest
 from connectors.change import ChangePage
 from connectors.config import NodeTable
 from connectors.errors import MalformedPayload
-from connectors.federation import Federation
-from connectors.protocol import Dependencies
-from connectors.registry import default_registry
 from connectors.sandbox.faults import Fault
 from connectors.sandbox.sandbox import Sandbox
+from hub import wiring
 from hub.domain.commands import Actor, Verify
 from hub.domain.service import ReportService
-from hub.ingest import HubDirectory, Ingest
+from hub.ingest import Ingest
 from hub.initial_sync import AUDIT_ACTION, InitialSync
 from hub.ministry.figures import GroupBy
 from hub.ministry.period import Period
 from hub.ministry.service import MinistryService
 from hub.ministry.settings import MinistrySettings
+from hub.settings import Settings
 from hub.store.database import Database
 from schema.calendar import WIB
 from schema.report import ActorRole
@@ -64,9 +63,7 @@ class Pulled:
 
 async def _pull(db: Database, table: NodeTable, *, bulk: bool) -> Pulled:
     service = ReportService(db, clock=_fixed)
-    federation: Federation = default_registry().build(
-        table, Dependencies(directory=HubDirectory(db))
-    )
+    federation = wiring.federation(db, Settings(), env={}, node_table=table)
     pulled = Pulled(Ingest(db, service, federation, clock=_fixed, bulk=bulk))
 
     def count(page: ChangePage) -> None:
@@ -276,7 +273,7 @@ async def _first_page_only(
     """Imports the node's first page and stops, before any roll-up refresh ran (as a
     hub stopped right after that commit would); the drain stays off until undone."""
     monkeypatch.setattr(InitialSync, "_drain_in_background", lambda self: None)
-    federation = default_registry().build(nodes, Dependencies(directory=HubDirectory(db)))
+    federation = wiring.federation(db, Settings(), env={}, node_table=nodes)
     ingest = Ingest(db, ReportService(db, clock=_fixed), federation, clock=_fixed)
     await federation.start()
     try:
