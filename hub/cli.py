@@ -33,15 +33,6 @@ SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "hub.graphql"
 console = Console(stderr=True)
 
 
-def _require_database(settings: Settings) -> str:
-    if settings.database_url is None:
-        raise ConfigError(
-            "DATABASE_URL is not set; give a postgresql:// URL, or run `sp4n-hub demo` "
-            "for an embedded PostgreSQL"
-        )
-    return settings.database_url.value
-
-
 async def _migrate(url: str) -> None:
     db = Database(url, min_size=1, max_size=1)
     await db.open()
@@ -245,7 +236,7 @@ async def _replay(
     from hub.sync.replay import InstitutionRoutes, ReplayError, ReplayResult, replay_state
     from hub.sync.sink import SinkWorker, TryLater
 
-    _require_database(settings)
+    wiring.database_url(settings)
     servers = _require_kafka(settings)
     if not settings.connectors:
         raise ConfigError(
@@ -454,23 +445,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env(os.environ)
         match args.command:
             case "migrate":
-                asyncio.run(_migrate(_require_database(settings)))
+                asyncio.run(_migrate(wiring.database_url(settings)))
             case "serve":
-                _require_database(settings)
+                wiring.database_url(settings)
                 asyncio.run(_serve(settings))
             case "demo":
                 demo(settings)
             case "export-schema":
                 return export_schema(check=args.check)
             case "calendar":
-                return asyncio.run(calendar_command(args, _require_database(settings)))
+                return asyncio.run(calendar_command(args, wiring.database_url(settings)))
             case "replay":
                 codes = [n.code for n in NODES] if args.all else [args.node]
                 return asyncio.run(_replay(settings, os.environ, codes, reset=args.reset))
             case "sync":
                 return asyncio.run(_sync(settings, os.environ, args.node or [], once=args.once))
             case "clients":
-                url = _require_database(settings)
+                url = wiring.database_url(settings)
                 if args.action == "add":
                     return asyncio.run(
                         admin.clients_add(console, url, args.client_id, args.node, args.scopes)
@@ -481,7 +472,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             case "keys":
                 return admin.keys_rotate(console, settings.key_dir)
             case "audit":
-                return asyncio.run(admin.audit_verify(console, _require_database(settings)))
+                return asyncio.run(admin.audit_verify(console, wiring.database_url(settings)))
     except ConfigError as error:
         console.print(f"[red]configuration error:[/] {error.message}")
         return 2

@@ -44,20 +44,22 @@ _log = logging.getLogger(__name__)
 Environment = Mapping[str, str]
 
 
-def database(settings: Settings, *, max_size: int | None = None) -> Database:
-    """The index's pool (not opened); ``max_size`` caps it for a command's short work."""
+def database_url(settings: Settings) -> str:
+    """``DATABASE_URL``, or a ConfigError saying how to get one."""
     if settings.database_url is None:
         raise ConfigError(
             "DATABASE_URL is not set; give a postgresql:// URL, or run `sp4n-hub demo` "
             "for an embedded PostgreSQL"
         )
+    return settings.database_url.value
+
+
+def database(settings: Settings, *, max_size: int | None = None) -> Database:
+    """The index's pool (not opened); ``max_size`` caps it for a command's short work."""
+    url = database_url(settings)
     if max_size is None:
-        return Database(
-            settings.database_url.value,
-            min_size=settings.pool_min_size,
-            max_size=settings.pool_max_size,
-        )
-    return Database(settings.database_url.value, min_size=1, max_size=max_size)
+        return Database(url, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
+    return Database(url, min_size=1, max_size=max_size)
 
 
 def topics(settings: Settings) -> Topics:
