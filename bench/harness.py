@@ -171,3 +171,57 @@ def write_section(name: str, text: str, path: Path = RESULTS) -> None:
     else:
         updated = current.rstrip() + "\n\n" + block + "\n"
     path.write_text(updated)
+
+
+# -- CPU: the one meter every benchmark reads (Linux /proc; 0 where it is absent) --------
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_stat(pid: int) -> list[str] | None:
+    """Fields of /proc/PID/stat after the command name (index 0 is the state)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    return text.rsplit(")", 1)[1].split()
+
+
+def process_cpu_seconds(pid: int, *, children: bool = False) -> float:
+    """User and system CPU seconds of process ``pid`` (with ``children``: plus what its
+    exited, waited-for children used); 0 once it is gone."""
+    fields = _proc_stat(pid)
+    if fields is None:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12])
+    if children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / _TICK
+
+
+def parent_of(pid: int) -> int | None:
+    fields = _proc_stat(pid)
+    return int(fields[1]) if fields is not None else None
+
+
+def postgres_cpu_seconds(postmaster: int | None) -> float:
+    """CPU seconds of a local PostgreSQL server: the postmaster with its ended backends,
+    plus every live backend; 0 when the server's main process is unknown."""
+    if postmaster is None:
+        return 0.0
+    total = process_cpu_seconds(postmaster, children=True)
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit() and parent_of(int(entry.name)) == postmaster:
+            total += process_cpu_seconds(int(entry.name))
+    return total
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent on anything but idle and I/O wait since boot."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            values = [int(v) for v in stat.readline().split()[1:]]
+    except OSError:
+        return 0.0
+    # user nice system idle iowait irq softirq steal; guest time is inside user already
+    return (sum(values[:8]) - values[3] - values[4]) / _TICK

@@ -38,20 +38,29 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from bench.harness import ROOT, load_average, machine_facts, say, write_section
+from bench.harness import (
+    ROOT,
+    load_average,
+    machine_busy_seconds,
+    machine_facts,
+    parent_of,
+    postgres_cpu_seconds,
+    say,
+    write_section,
+)
 from bench.sandbox_process import SandboxProcess
 from connectors.change import ChangePage
 from connectors.config import NodeTable
 from connectors.federation import Federation
-from connectors.protocol import Dependencies
-from connectors.registry import default_registry
 from connectors.sandbox.sandbox import LAYOUT
+from hub import wiring
 from hub.audit import AuditLog
 from hub.domain.service import ReportService
 from hub.import_plan import plan_page
-from hub.ingest import HubDirectory, Ingest
+from hub.ingest import Ingest
 from hub.initial_sync import InitialSync, PageResult
-from hub.store.database import Database
+from hub.settings import Settings
+from hub.store.database import Database, with_database
 from infra.postgres import EmbeddedPostgres
 
 TARGET_RATE = 20_000.0
@@ -107,59 +116,13 @@ class Cpu:
         )
 
 
-def _process_cpu(stat: str) -> tuple[int, float]:
-    """(parent pid, CPU seconds) from the text of a /proc/<pid>/stat file."""
-    fields = stat.rpartition(")")[2].split()
-    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def postgres_cpu_seconds(postmaster: int | None) -> float:
-    """CPU seconds of the PostgreSQL server's live processes (Linux, local server), else 0.
-
-    Backends that ended meanwhile are not counted; the measured rounds keep theirs open.
-    """
-    if postmaster is None:
-        return 0.0
-    total = 0.0
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat", encoding="ascii", errors="replace") as stat:
-                parent, seconds = _process_cpu(stat.read())
-        except OSError:
-            continue
-        if parent == postmaster or int(entry.name) == postmaster:
-            total += seconds
-    return total
-
-
 async def postmaster_of(url: str) -> int | None:
     """The PostgreSQL server's main process, when it runs on this machine."""
     conn = await asyncpg.connect(url)
     try:  # read while the backend still runs: it ends with the connection
-        return _parent_of(int(await conn.fetchval("SELECT pg_backend_pid()")))
+        return parent_of(int(await conn.fetchval("SELECT pg_backend_pid()")))
     finally:
         await conn.close()
-
-
-def _parent_of(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            return _process_cpu(stat.read())[0]
-    except OSError:
-        return None
-
-
-def machine_busy_seconds() -> float:
-    """CPU seconds every core of the machine spent busy since boot (Linux), else 0."""
-    try:
-        with open("/proc/stat", encoding="ascii") as stat:
-            fields = [int(v) for v in stat.readline().split()[1:]]
-    except OSError:
-        return 0.0
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_now(sandbox: SandboxProcess, postmaster: int | None) -> Cpu:
@@ -200,10 +163,6 @@ class Breakdown:
     per_kind: dict[str, float] = field(default_factory=dict)
 
 
-def with_url(server_url: str, name: str) -> str:
-    return f"{server_url.rpartition('/')[0]}/{name}"
-
-
 async def recreate(admin: asyncpg.Connection, name: str, template: str | None = None) -> None:
     await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     suffix = f' TEMPLATE "{template}" STRATEGY FILE_COPY' if template else ""
@@ -219,7 +178,7 @@ def big_pages(table: NodeTable) -> NodeTable:
 
 
 def federation_for(db: Database, table: NodeTable) -> Federation:
-    return default_registry().build(table, Dependencies(directory=HubDirectory(db)))
+    return wiring.federation(db, Settings(), env={}, node_table=table)
 
 
 async def measure_hub(
@@ -340,7 +299,7 @@ async def run(server_url: str, plan: Plan) -> tuple[list[Round], Breakdown, floa
     try:
         await recreate(admin, SANDBOX_DB)
         await recreate(admin, TEMPLATE_DB)
-        template = Database(with_url(server_url, TEMPLATE_DB), min_size=1, max_size=1)
+        template = Database(with_database(server_url, TEMPLATE_DB), min_size=1, max_size=1)
         await template.open()
         try:
             await template.migrate()
@@ -349,12 +308,12 @@ async def run(server_url: str, plan: Plan) -> tuple[list[Round], Breakdown, floa
         say(f"seeding {per_node:,} reports in each of {len(pulling)} sandbox nodes")
         started = time.perf_counter()
         sandbox = SandboxProcess(
-            reports_per_node=per_node, postgres_url=with_url(server_url, SANDBOX_DB)
+            reports_per_node=per_node, postgres_url=with_database(server_url, SANDBOX_DB)
         )
         with sandbox:
             seed_seconds = time.perf_counter() - started
             table = big_pages(sandbox.node_table())
-            url = with_url(server_url, INDEX_DB)
+            url = with_database(server_url, INDEX_DB)
             rows: list[tuple[object, ...]] = []
             rounds = []
             postmaster = await postmaster_of(server_url)

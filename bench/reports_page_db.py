@@ -12,7 +12,7 @@ import asyncpg
 from bench.harness import say
 from hub.api.pagination import encode_cursor
 from hub.seed import seed_reports, seeded_count
-from hub.store.database import Database
+from hub.store.database import Database, with_database
 
 FULL_PAGE_MARGIN = 1_000
 """The oldest reports get no cursor: a page after any cursor holds 50 reports even
@@ -25,8 +25,7 @@ async def prepare_database(server_url: str, count: int) -> tuple[str, float | No
     Returns its URL and the seconds seeding took (None when reused).
     """
     name = f"sp4n_bench_{count}"
-    base = server_url.rpartition("/")[0]
-    url = f"{base}/{name}"
+    url = with_database(server_url, name)
     for fresh in (False, True):
         admin = await asyncpg.connect(server_url)
         try:

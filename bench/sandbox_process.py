@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import multiprocessing
-import time
 from multiprocessing.connection import Connection
 from types import TracebackType
 
+from bench.harness import process_cpu_seconds
 from connectors.config import NodeTable, load_node_table
 from connectors.sandbox.sandbox import Sandbox
 
@@ -30,16 +30,10 @@ async def _serve(conn: Connection, reports_per_node: int, postgres_url: str | No
         stopped = asyncio.Event()
 
         def answer() -> None:
-            # "cpu" asks for this process's CPU seconds; "stop", or the parent
-            # closing its end, stops the sandbox.
-            try:
-                asked = conn.recv()
-            except EOFError:
-                asked = "stop"
-            if asked == "cpu":
-                conn.send(time.process_time())
-            else:
-                stopped.set()
+            # "stop", or the parent closing its end, stops the sandbox.
+            with contextlib.suppress(EOFError):
+                conn.recv()
+            stopped.set()
 
         loop.add_reader(conn.fileno(), answer)
         try:
@@ -100,9 +94,9 @@ class SandboxProcess:
 
     def cpu_seconds(self) -> float:
         """The CPU time the sandbox process has used so far."""
-        assert self._conn is not None, "the sandbox process is not running"
-        self._conn.send("cpu")
-        return float(self._conn.recv())
+        assert self._process is not None, "the sandbox process is not running"
+        assert self._process.pid is not None
+        return process_cpu_seconds(self._process.pid)
 
     def node_table(self) -> NodeTable:
         """The default node table pointed at the child's servers (only the nodes served)."""

@@ -3,8 +3,8 @@
 ``python -m bench.sync_throughput [--quick] [--profile DIR]`` starts an embedded
 PostgreSQL (``durable=False``) and a real Apache Kafka broker, creates a fresh
 database, and builds the hub as it ships: ``create_app(Settings(sync=KAFKA))``
-with its 19 node sinks (``RecordingSink``), run through the app's lifespan in
-this process. It then measures:
+with 19 node sinks (``RecordingSink``, the tests' double, passed in), run through
+the app's lifespan in this process. It then measures:
 
 1. **sustained throughput**: ``changes`` valid changes over all 19 nodes, as
    fast as concurrent writers (each owning its reports) can commit them; the
@@ -61,7 +61,16 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from starlette.applications import Starlette
 
-from bench.harness import ROOT, load_average, machine_facts, say, write_section
+from bench.harness import (
+    ROOT,
+    load_average,
+    machine_busy_seconds,
+    machine_facts,
+    postgres_cpu_seconds,
+    process_cpu_seconds,
+    say,
+    write_section,
+)
 from hub.app import create_app
 from hub.domain.commands import (
     Actor,
@@ -80,7 +89,6 @@ from hub.settings import Secret, Settings, SyncMode
 from hub.store.rows import ReportRow
 from hub.sync.envelope import Envelope
 from hub.sync.kafka import FETCH, Fetch, KafkaBus
-from hub.sync.recording import RecordingSink
 from hub.sync.relay import stored_envelope
 from hub.sync.service import SyncService
 from infra.kafka import KafkaBroker
@@ -92,6 +100,8 @@ from schema.lifecycle import ReportState
 from schema.nodes import NATIONAL_NODE, NODES
 from schema.regions import REGIONS
 from schema.report import ActorRole, ArchiveReason, Channel, ComplaintSubKind, ReportKind
+from tests.doubles import RecordingSink
+from tests.doubles import recording_sinks as recording_sinks_for_nodes
 
 TARGET_RATE = 2_000.0
 """The issue's target: sustained changes per second, end to end."""
@@ -409,33 +419,6 @@ class Workload:
 
 # -- where the CPU went ------------------------------------------------------------
 
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _proc_stat(pid: int) -> list[str] | None:
-    """Fields of /proc/PID/stat after the command name (index 0 is the state)."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return text.rsplit(")", 1)[1].split()
-
-
-def _cpu_of(pid: int, *, children: bool = False) -> float:
-    fields = _proc_stat(pid)
-    if fields is None:
-        return 0.0
-    ticks = int(fields[11]) + int(fields[12])
-    if children:  # what its exited children used
-        ticks += int(fields[13]) + int(fields[14])
-    return ticks / _TICK
-
-
-def _machine_busy() -> float:
-    """CPU seconds all cores spent on anything but idle and I/O wait."""
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    return (sum(values) - values[3] - values[4]) / _TICK
-
 
 @dataclass(frozen=True, slots=True)
 class CpuSnapshot:
@@ -478,15 +461,10 @@ class CpuMeter:
 
     def snapshot(self) -> CpuSnapshot:
         times = os.times()
-        postgres = _cpu_of(self.postmaster, children=True)
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                fields = _proc_stat(int(entry.name))
-                if fields is not None and int(fields[1]) == self.postmaster:
-                    postgres += _cpu_of(int(entry.name))
-        kafka = _cpu_of(self.broker) if self.broker is not None else 0.0
+        postgres = postgres_cpu_seconds(self.postmaster)
+        kafka = process_cpu_seconds(self.broker) if self.broker is not None else 0.0
         return CpuSnapshot(
-            time.monotonic(), times.user + times.system, postgres, kafka, _machine_busy()
+            time.monotonic(), times.user + times.system, postgres, kafka, machine_busy_seconds()
         )
 
     @staticmethod
@@ -1018,8 +996,8 @@ async def fresh_database(server_url: str) -> tuple[str, str]:
 
 def hub_app(settings: Settings, fetch: Fetch) -> Starlette:
     """The hub as ``create_app`` builds it, its sinks' consumers fetching as ``fetch`` says
-    (set before the lifespan starts them)."""
-    app = create_app(settings)
+    (set before the lifespan starts them), recording what they receive."""
+    app = create_app(settings, sinks=recording_sinks_for_nodes())
     bus = app.state.sync.bus
     assert isinstance(bus, KafkaBus)
     bus.fetch = fetch
@@ -1230,7 +1208,7 @@ def report(plan: Plan, m: Measured, facts: dict[str, str], pool: int, fetch: Fet
   `durable=False`), Apache Kafka {facts["kafka"]} (one KRaft node, `infra/kafka`). Load
   average before the run {facts["load before"]}, after {facts["load after"]}: the machine is
   shared, so other work may have run meanwhile ("anything else" below).
-- **Hub**: as it ships, `create_app(Settings(sync=SyncMode.KAFKA, ...))` run through its
+- **Hub**: as it ships, `create_app(Settings(sync=SyncMode.KAFKA, ...), sinks=...)` run through its
   lifespan in this process: outbox relay, 19 node sinks (`RecordingSink`, one consumer group
   each, fetching with fetch_min_bytes {fetch.min_bytes:,} and fetch_max_wait_ms
   {fetch.max_wait_ms}), the subscription broadcaster; {Settings.kafka_partitions} partitions, pool

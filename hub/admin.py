@@ -8,11 +8,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from hub import wiring
 from hub.audit import AuditLog
 from hub.auth.clients import ClientStore
-from hub.auth.keys import KeyRing, rotate
+from hub.auth.keys import rotate
 from hub.auth.scopes import MINISTRY_READ, PROVINCE_ADMIN
-from hub.auth.tokens import Tokens, TokenSettings
 from hub.errors import BadInput
 from hub.settings import Settings
 from hub.store.database import Database
@@ -125,8 +125,5 @@ async def demo_tokens(settings: Settings, url: str) -> list[tuple[DemoClient, st
                 await store.add(client.client_id, client.node, list(client.scopes))
     finally:
         await db.close()
-    tokens = Tokens(
-        KeyRing.load(settings.key_dir, create=True),
-        TokenSettings(settings.auth.issuer, settings.auth.audience, lifetime_seconds=12 * 3600),
-    )
+    tokens = wiring.tokens(settings, lifetime_seconds=12 * 3600)
     return [(c, tokens.issue(c.client_id, c.node, frozenset(c.scopes))) for c in DEMO_CLIENTS]

@@ -5,9 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
-import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 
 import asyncpg
 import strawberry
@@ -27,7 +25,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from connectors.config import NodeTable
 from connectors.federation import Federation
-from hub import metrics
+from hub import metrics, wiring
 from hub.api.cache import ChangeFeed, ResponseCache
 from hub.api.cached_http import CachedHttp
 from hub.api.context import Context
@@ -38,7 +36,6 @@ from hub.api.schema import build_schema
 from hub.audit import AuditLog, AuditSealer
 from hub.auth.clients import ClientStore
 from hub.auth.endpoint import token_endpoint
-from hub.auth.keys import KeyRing
 from hub.auth.middleware import (
     Authenticate,
     BodyLimit,
@@ -48,27 +45,21 @@ from hub.auth.middleware import (
     bearer_principal,
 )
 from hub.auth.scopes import MINISTRY_READ, Principal
-from hub.auth.tokens import TokenError, Tokens, TokenSettings
+from hub.auth.tokens import TokenError, Tokens
 from hub.domain.commands import Actor
 from hub.domain.service import ReportService
-from hub.errors import ConfigError, Unavailable
-from hub.federation import CONNECTOR_SINK_ATTEMPTS, build_federation
-from hub.ingest import Ingest
+from hub.errors import Unavailable
 from hub.logs import throttle_library_logs
 from hub.ministry.autoclose import AutoCloser
 from hub.ministry.context import MinistryRequest
 from hub.ministry.export import ministry_routes
 from hub.ministry.projection import RollupProjection
 from hub.privacy import Viewer
-from hub.settings import Settings, SyncMode
+from hub.settings import Settings
 from hub.store.database import Database
-from hub.sync.bus import Bus, BusError, Topics
-from hub.sync.kafka import KafkaBus
-from hub.sync.memory import MemoryBus
-from hub.sync.recording import RecordingSink
+from hub.sync.bus import Bus, BusError
 from hub.sync.service import SyncService
 from hub.sync.sink import Sink
-from schema.nodes import NODES
 from schema.regions import PROVINCE_CODE
 from schema.report import ActorRole
 
@@ -227,15 +218,6 @@ class HubGraphQL(GraphQL[Context, None]):
         return processed
 
 
-def bus_for(settings: Settings) -> Bus:
-    """The bus the settings ask for: Kafka, or the in-process stand-in."""
-    topics = Topics(prefix=settings.kafka_topic_prefix, partitions=settings.kafka_partitions)
-    if settings.sync is SyncMode.KAFKA:
-        assert settings.kafka_bootstrap_servers is not None
-        return KafkaBus(settings.kafka_bootstrap_servers, topics)
-    return MemoryBus(topics)
-
-
 def may_read_figures(principal: Principal) -> bool:
     """The ministry's figures and exports: its analysts and the province's admins."""
     return principal.is_admin or MINISTRY_READ in principal.scopes
@@ -273,12 +255,6 @@ async def _broker_answers(bus: Bus | None) -> str:
     return "ok"
 
 
-def _stop_process(error: BaseException) -> None:
-    """A dead sync loop must not go unnoticed: stop, and let the supervisor restart us."""
-    del error
-    os.kill(os.getpid(), signal.SIGTERM)
-
-
 async def _stop_task(task: asyncio.Task[None], stop: asyncio.Event, grace: float = 15) -> None:
     """Asks a loop to stop, and cancels it if it has not within ``grace`` seconds."""
     stop.set()
@@ -293,61 +269,22 @@ def create_app(
     *,
     env: Mapping[str, str] | None = None,
     node_table: NodeTable | None = None,
+    sinks: Sequence[Sink] | None = None,
 ) -> Starlette:
     """Builds the hub; resources open in the lifespan and close in reverse order.
 
     With ``settings.connectors`` the nodes are served through their connectors:
     ``node_table`` if given, else the table file of the settings, whose
     ``${NAME}`` placeholders and credentials are read from ``env`` (default: the
-    process environment, read here at the composition root and nowhere else).
+    process environment). Everything but the HTTP surface is built by
+    ``hub.wiring``; ``sinks`` replaces the node sinks there (tests' doubles).
     """
-    if settings.database_url is None:
-        raise ConfigError("DATABASE_URL is not set (the demo command starts an embedded one)")
     throttle_library_logs()
-    db = Database(
-        settings.database_url.value,
-        min_size=settings.pool_min_size,
-        max_size=settings.pool_max_size,
-    )
-    audit = AuditLog(db)
-    service = ReportService(db, audit=audit)
-    keys = KeyRing.load(settings.key_dir, create=True)
-    tokens = Tokens(
-        keys,
-        TokenSettings(
-            issuer=settings.auth.issuer,
-            audience=settings.auth.audience,
-            lifetime_seconds=settings.auth.token_lifetime_seconds,
-        ),
-    )
+    built = wiring.components(settings, env=env, node_table=node_table, sinks=sinks)
+    db, audit, service = built.db, built.audit, built.service
+    federation, ingest, sync = built.federation, built.ingest, built.sync
+    tokens = wiring.tokens(settings)
     clients = ClientStore(db)
-    federation: Federation | None = None
-    ingest: Ingest | None = None
-    if settings.connectors:
-        federation = build_federation(db, settings, os.environ if env is None else env, node_table)
-        ingest = Ingest(db, service, federation)
-    sync = None
-    if settings.sync is not SyncMode.OFF:
-        sinks: list[Sink]
-        caps: dict[str, int] = {}
-        if federation is not None:
-            sinks = list(federation)
-            attempts = CONNECTOR_SINK_ATTEMPTS
-            # A sink writes back as many events at once as its node's connector lets
-            # through (the node table's resilience.concurrency).
-            caps = {c.node_code: c.config.resilience.concurrency for c in federation}
-        else:
-            sinks = [RecordingSink(node.code) for node in NODES]
-            attempts = 3
-        on_failure = _stop_process if settings.exit_on_sync_failure else None
-        sync = SyncService(
-            db,
-            bus_for(settings),
-            sinks,
-            sink_attempts=attempts,
-            concurrency=caps,
-            on_failure=on_failure,
-        )
     cache = ResponseCache(settings.cache_mb * 2**20) if settings.cache_mb else None
     feed = ChangeFeed(db, cache) if cache is not None else None
     graphql = HubGraphQL(

@@ -18,10 +18,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeE
 from connectors.federation import Federation
 from connectors.protocol import Connector
 from connectors.sandbox.sandbox import Sandbox
-from hub import admin
+from hub import admin, wiring
 from hub.app import create_app
 from hub.errors import ConfigError
-from hub.federation import CONNECTOR_SINK_ATTEMPTS, build_federation
+from hub.federation import CONNECTOR_SINK_ATTEMPTS
 from hub.ministry.cli import add_calendar_parser, calendar_command
 from hub.settings import Secret, Settings, SyncMode, masked_url
 from hub.store.database import Database
@@ -31,15 +31,6 @@ DEMO_REPORTS = 6_000
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "hub.graphql"
 
 console = Console(stderr=True)
-
-
-def _require_database(settings: Settings) -> str:
-    if settings.database_url is None:
-        raise ConfigError(
-            "DATABASE_URL is not set; give a postgresql:// URL, or run `sp4n-hub demo` "
-            "for an embedded PostgreSQL"
-        )
-    return settings.database_url.value
 
 
 async def _migrate(url: str) -> None:
@@ -79,7 +70,18 @@ async def _seed_if_empty(url: str, count: int) -> None:
         await db.close()
 
 
+def _sync_line(settings: Settings) -> str:
+    if settings.sync is SyncMode.KAFKA:
+        return f"sync: Apache Kafka at {settings.kafka_bootstrap_servers}"
+    if settings.sync is SyncMode.MEMORY:
+        return "sync: in-process bus (KAFKA_BOOTSTRAP_SERVERS not set; events are not durable)"
+    return "sync: off"
+
+
 async def _serve(settings: Settings) -> None:
+    console.print(f"[bold green]sp4n-hub[/] serving on http://{settings.host}:{settings.port}")
+    console.print(f"  {_sync_line(settings)}")
+    console.print(f"  nodes: {wiring.nodes_served(settings)}")
     config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
@@ -111,14 +113,7 @@ def _banner(
     if sandbox.postgres_url is not None:
         where = masked_url(sandbox.postgres_url)
         console.print(f"    postgres {where}  nodes {', '.join(sorted(sandbox.databases))}")
-    if settings.sync is SyncMode.KAFKA:
-        console.print(f"  sync: Apache Kafka at {settings.kafka_bootstrap_servers}")
-    elif settings.sync is SyncMode.MEMORY:
-        console.print(
-            "  sync: in-process bus (KAFKA_BOOTSTRAP_SERVERS not set; events are not durable)"
-        )
-    else:
-        console.print("  sync: off")
+    console.print(f"  {_sync_line(settings)}")
     console.print(
         "  tokens (12 h) for GraphiQL's Headers tab, as "
         '{"Authorization": "Bearer <token>"}; without one you are the public:'
@@ -236,26 +231,26 @@ async def _replay(
     another; refuses before touching anything when a node has no connector to write to."""
     import asyncpg
 
-    from hub.sync.bus import BusError, Topics
+    from hub.sync.bus import BusError
     from hub.sync.kafka import KafkaBus
     from hub.sync.replay import InstitutionRoutes, ReplayError, ReplayResult, replay_state
-    from hub.sync.sink import SinkWorker
+    from hub.sync.sink import SinkWorker, TryLater
 
-    url = _require_database(settings)
+    wiring.database_url(settings)
     servers = _require_kafka(settings)
     if not settings.connectors:
         raise ConfigError(
-            "replay writes into the nodes' systems through their connectors, and "
-            "SP4N_CONNECTORS is not 1; set SP4N_CONNECTORS=1 and give the node table "
-            "(SP4N_NODE_TABLE, default the packaged connectors/nodes.toml) with the URLs "
+            "replay writes into the nodes' systems through their connectors, and the nodes "
+            f"are {wiring.nodes_served(settings)}; give the node table (SP4N_NODE_TABLE) or "
+            "set SP4N_CONNECTORS=1 for the packaged connectors/nodes.toml, with the URLs "
             "and credentials it names; nothing was replayed or forgotten"
         )
-    db = Database(url, min_size=1, max_size=4)
+    db = wiring.database(settings, max_size=4)
     # The whole table is built (a bad one fails whole); only the nodes replayed start.
     targets = Federation(
-        {c.node_code: c for c in _replay_targets(build_federation(db, settings, env), codes)}
+        {c.node_code: c for c in _replay_targets(wiring.federation(db, settings, env), codes)}
     )
-    topics = Topics(prefix=settings.kafka_topic_prefix, partitions=settings.kafka_partitions)
+    topics = wiring.topics(settings)
     bus = KafkaBus(servers, topics)
     results: list[ReplayResult] = []
     try:
@@ -295,7 +290,7 @@ async def _replay(
     except asyncpg.UndefinedTableError:
         console.print("[red]the database is not migrated:[/] run `sp4n-hub migrate` first")
         return 1
-    except (BusError, ReplayError) as error:
+    except (BusError, ReplayError, TryLater) as error:
         # What reached a node is recorded, the rest is not: a replay without --reset
         # later writes only what is still missing.
         console.print(
@@ -318,16 +313,18 @@ async def _sync(
     """Pulls each node from its watermark with a progress bar, then (unless ``once``)
     keeps pulling every node's ``poll_interval`` until interrupted."""
     from connectors.errors import ConnectorError
-    from hub.domain.service import ReportService
-    from hub.ingest import Ingest
 
-    url = _require_database(settings)
-    db = Database(url, min_size=1, max_size=4)
-    federation = build_federation(db, settings, env)
+    # The command is the pulls: through the connectors (whatever SP4N_CONNECTORS
+    # says), with no sync loops and a small pool.
+    pulling = replace(
+        settings, connectors=True, sync=SyncMode.OFF, pool_min_size=1, pool_max_size=4
+    )
+    built = wiring.components(pulling, env=env)
+    db, federation, ingest = built.db, built.federation, built.ingest
+    assert federation is not None  # connectors are on
+    assert ingest is not None
     await db.open()
     try:
-        service = ReportService(db)
-        ingest = Ingest(db, service, federation)
         connectors = ingest.pulling(codes or None)
         if not connectors:
             console.print("[yellow]no pulling node selected[/] (push nodes are never pulled)")
@@ -448,23 +445,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = Settings.from_env(os.environ)
         match args.command:
             case "migrate":
-                asyncio.run(_migrate(_require_database(settings)))
+                asyncio.run(_migrate(wiring.database_url(settings)))
             case "serve":
-                _require_database(settings)
+                wiring.database_url(settings)
                 asyncio.run(_serve(settings))
             case "demo":
                 demo(settings)
             case "export-schema":
                 return export_schema(check=args.check)
             case "calendar":
-                return asyncio.run(calendar_command(args, _require_database(settings)))
+                return asyncio.run(calendar_command(args, wiring.database_url(settings)))
             case "replay":
                 codes = [n.code for n in NODES] if args.all else [args.node]
                 return asyncio.run(_replay(settings, os.environ, codes, reset=args.reset))
             case "sync":
                 return asyncio.run(_sync(settings, os.environ, args.node or [], once=args.once))
             case "clients":
-                url = _require_database(settings)
+                url = wiring.database_url(settings)
                 if args.action == "add":
                     return asyncio.run(
                         admin.clients_add(console, url, args.client_id, args.node, args.scopes)
@@ -475,7 +472,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             case "keys":
                 return admin.keys_rotate(console, settings.key_dir)
             case "audit":
-                return asyncio.run(admin.audit_verify(console, _require_database(settings)))
+                return asyncio.run(admin.audit_verify(console, wiring.database_url(settings)))
     except ConfigError as error:
         console.print(f"[red]configuration error:[/] {error.message}")
         return 2

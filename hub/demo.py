@@ -14,14 +14,13 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import uvicorn
 
 from connectors.config import NodeTable
 from connectors.sandbox.sandbox import Sandbox
-from hub.store.database import Database
+from hub.store.database import Database, with_database
 
 _log = logging.getLogger(__name__)
 
@@ -32,10 +31,6 @@ TICK_SECONDS = 3.0
 """How often the sandbox's staff move reports on (or citizens file new ones)."""
 TICK_CHANGES = 3
 """Nodes whose staff act at each tick."""
-
-
-def _with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
 async def sandbox_database(url: str) -> str:
@@ -54,7 +49,7 @@ async def sandbox_database(url: str) -> str:
         return url
     finally:
         await db.close()
-    return _with_database(url, SANDBOX_DATABASE)
+    return with_database(url, SANDBOX_DATABASE)
 
 
 async def forget_sandbox(url: str, held: Mapping[str, Iterable[str]]) -> None:

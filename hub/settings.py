@@ -94,7 +94,9 @@ class Settings:
     """The response cache's budget in MiB; 0 turns it off."""
     connectors: bool = False
     """Serve the nodes through their connectors (pulls, write-backs, live reads);
-    off: each node's sink only records what it receives."""
+    off: no node sinks, committed changes are only published (``hub.wiring``).
+    From the environment: on when a node table is configured, unless
+    ``SP4N_CONNECTORS=0``."""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -154,6 +156,7 @@ class Settings:
         except ValueError:
             choices = ", ".join(m.value for m in SyncMode)
             raise ConfigError(f"SP4N_SYNC must be one of {choices}, got {sync_name!r}") from None
+        node_table = Path(env["SP4N_NODE_TABLE"]) if env.get("SP4N_NODE_TABLE") else None
         return cls(
             database_url=Secret(url) if url else None,
             sync=sync,
@@ -176,8 +179,9 @@ class Settings:
             ),
             pool_min_size=_int(env, "SP4N_POOL_MIN_SIZE", cls.pool_min_size),
             pool_max_size=_int(env, "SP4N_POOL_MAX_SIZE", cls.pool_max_size),
-            node_table=Path(env["SP4N_NODE_TABLE"]) if env.get("SP4N_NODE_TABLE") else None,
-            connectors=_flag(env, "SP4N_CONNECTORS"),
+            node_table=node_table,
+            # A configured node table is meant to be served; an explicit 0 still says no.
+            connectors=_flag(env, "SP4N_CONNECTORS", default=node_table is not None),
             cache_mb=_int(env, "SP4N_CACHE_MB", cls.cache_mb),
             ministry=MinistrySettings.from_env(env),
         )
@@ -193,8 +197,8 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
 
 
-def _flag(env: Mapping[str, str], name: str) -> bool:
-    raw = env.get(name, "0").strip().lower()
+def _flag(env: Mapping[str, str], name: str, *, default: bool = False) -> bool:
+    raw = env.get(name, "1" if default else "0").strip().lower()
     if raw in ("1", "true", "yes", "on"):
         return True
     if raw in ("", "0", "false", "no", "off"):

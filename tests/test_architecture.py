@@ -1,8 +1,13 @@
-"""The dependency direction ``schema <- connectors <- hub`` and no import-time I/O."""
+"""The dependency direction ``schema <- connectors <- hub`` and no import-time I/O
+(``test_importing_every_module_does_no_io``)."""
 
 from __future__ import annotations
 
 import ast
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,3 +58,97 @@ def test_the_domain_core_does_no_io() -> None:
             modules.add(node.module)
     allowed = {"__future__", "uuid", "dataclasses", "hub.domain.commands", "hub.errors"}
     assert {m for m in modules if m not in allowed and not m.startswith("schema.")} == set()
+
+
+# What importing a module may not do: open a socket, write a file, start a process.
+_IMPORT_WATCH = r"""
+import importlib, json, os, sys
+
+WRITE = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+PROCESS = {"subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.fork",
+           "os.spawn", "pty.spawn"}
+SOCKET = {"socket.__new__", "socket.connect", "socket.bind", "socket.getaddrinfo",
+          "socket.sendto"}
+seen = []
+names = json.loads(sys.argv[1])
+ours = set(names)
+
+def culprit():
+    # The innermost of the modules watched that is running: the one doing the I/O.
+    frame = sys._getframe(2)
+    while frame is not None:
+        if frame.f_globals.get("__name__") in ours:
+            return frame.f_globals["__name__"]
+        frame = frame.f_back
+    return "?"
+
+def watch(event, args):
+    if event == "open":
+        path, mode, flags = args
+        writes = any(c in mode for c in "wax+") if isinstance(mode, str) else bool(flags & WRITE)
+        if writes and path is not None:
+            seen.append((culprit(), "open for writing", str(path)))
+    elif event in PROCESS or event in SOCKET:
+        seen.append((culprit(), event, repr(args)[:200]))
+
+sys.addaudithook(watch)
+for name in names:
+    importlib.import_module(name)
+print(json.dumps(seen))
+"""
+
+
+def _modules(*packages: str) -> list[str]:
+    names = []
+    for package in packages:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
+
+
+def _io_at_import(modules: list[str], path: Path = ROOT) -> list[list[str]]:
+    """(module, what, detail) of every socket, file write or process that importing
+    ``modules`` (in order, in a fresh interpreter, from ``path``) caused."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(path)}
+    done = subprocess.run(
+        [sys.executable, "-B", "-c", _IMPORT_WATCH, json.dumps(modules)],
+        cwd=path, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    seen: list[list[str]] = json.loads(done.stdout.strip().splitlines()[-1])
+    return seen
+
+
+def test_importing_every_module_does_no_io() -> None:
+    """No socket, no file written, no process started by importing any module of
+    ``schema``, ``connectors`` or ``hub``: resources open in the lifespan only."""
+    modules = _modules("schema", "connectors", "hub")
+    assert len(modules) > 100
+    assert _io_at_import(modules) == []
+
+
+def test_the_import_watch_sees_a_socket_a_written_file_and_a_process(tmp_path: Path) -> None:
+    """The watch above can fail: a module doing each kind of I/O at import is caught."""
+    package = tmp_path / "noisy"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "writes.py").write_text(
+        f"open({str(tmp_path / 'out.txt')!r}, 'w').close()\n", encoding="utf-8"
+    )
+    (package / "connects.py").write_text(
+        "import socket\nsocket.socket().close()\n", encoding="utf-8"
+    )
+    (package / "spawns.py").write_text(
+        "import subprocess, sys\nsubprocess.run([sys.executable, '-c', 'pass'])\n",
+        encoding="utf-8",
+    )
+    (package / "quiet.py").write_text("VALUE = 1\n", encoding="utf-8")
+    seen = _io_at_import(
+        ["noisy.quiet", "noisy.writes", "noisy.connects", "noisy.spawns"], tmp_path
+    )
+    assert {(module, what) for module, what, _ in seen} == {
+        ("noisy.writes", "open for writing"),
+        ("noisy.connects", "socket.__new__"),
+        ("noisy.spawns", "subprocess.Popen"),
+    }

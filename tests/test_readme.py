@@ -9,7 +9,8 @@ import httpx
 from starlette.applications import Starlette
 
 from hub.seed import seed_reports
-from tests.conftest import ROOT, GraphQLClient, token_for
+from tests.fixtures.app import GraphQLClient, token_for
+from tests.fixtures.postgres import ROOT
 
 
 def _operations() -> list[str]:

@@ -5,12 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 from hub.store import queries
 from hub.store.migrations import Migration, migrate
 from hub.store.reference import seed_reference
+
+
+def with_database(url: str, name: str) -> str:
+    """``url`` naming database ``name`` on the same server instead."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
 @dataclass(slots=True)

@@ -15,9 +15,8 @@ from hub.sync.envelope import Envelope, Headers
 
 
 class BusError(RuntimeError):
-    """The bus refused or failed an operation; wraps the driver's error."""
-
-    retriable = True
+    """The bus refused or failed an operation; wraps the driver's error. Every loop
+    waits it out as an outage of the broker (``hub.outages``)."""
 
 
 @dataclass(frozen=True, slots=True)

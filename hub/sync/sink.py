@@ -30,6 +30,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from connectors.errors import ConnectorError
 from hub.outages import Outage, is_outage
 from hub.store.database import Database
 from hub.sync.bus import Bus, BusError, Message
@@ -45,8 +46,10 @@ DEFAULT_CONCURRENCY = 4
 """A node's concurrency cap when the node table gives none (as its connectors' default)."""
 
 
-class TryLater(BusError):
-    """The node cannot take the batch now but may soon (its error was ``retryable``).
+class TryLater(Exception):
+    """The node cannot take the batch now but may soon (the connector raised a
+    ``ConnectorError`` that is ``retryable``). Not a ``BusError``: the node is down,
+    not the broker.
 
     The batch is neither dead-lettered nor committed: the worker keeps it and
     applies it again after ``retry_later`` seconds, so a node that is down
@@ -276,7 +279,7 @@ class SinkWorker:
             except Exception as error:  # the node's failure, whatever it is, is retried
                 if is_outage(error):
                     raise  # the hub's own database (e.g. the directory): keep the batch
-                if getattr(error, "retryable", False) is True:
+                if isinstance(error, ConnectorError) and error.retryable:
                     raise TryLater(f"node {self.sink.node_code} unavailable: {error}") from error
                 if attempt == self.max_attempts:
                     _log.warning(

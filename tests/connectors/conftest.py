@@ -1,15 +1,14 @@
-"""Fixtures for connector tests: a running sandbox, its node table, started connectors."""
+"""Fixtures for connector tests: started connectors on the sandbox (``tests.fixtures.sandbox``),
+and events and pages to test them with."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-import asyncpg
 import pytest
 
 from connectors.change import ChangePage, ExternalChange, ReportContent
@@ -17,7 +16,6 @@ from connectors.config import NodeTable
 from connectors.protocol import Connector, Dependencies
 from connectors.registry import default_registry
 from connectors.resilience import ResiliencePolicy
-from connectors.sandbox.sandbox import LAYOUT, Sandbox, dsn_variable, token_variable, url_variable
 from schema.events import ExternalRef, ReportEvent
 from schema.lifecycle import ReportState, Verb
 from schema.report import ActorRole, ReportKind
@@ -31,49 +29,6 @@ KIND_NODES = {
     "lapor": "lapor",
     "postgres": "16.12",
 }
-FAST = ResiliencePolicy(
-    timeout=2.0, attempts=2, backoff_base=0.01, backoff_max=0.05, failure_threshold=5,
-    reset_after=0.5, concurrency=4,
-)  # fmt: skip
-
-
-def default_table_env() -> dict[str, str]:
-    """Every variable the default nodes.toml reads, with placeholder values."""
-    env = {url_variable(p): "http://127.0.0.1:9" for p in set(LAYOUT.values())}
-    env |= {dsn_variable(n): "postgresql://u@127.0.0.1:9/d" for n, p in LAYOUT.items()
-            if p == "postgres"}  # fmt: skip
-    return env | {token_variable(n): "t" for n in LAYOUT}
-
-
-@pytest.fixture(scope="session")
-async def sandbox_database(postgres_url: str) -> AsyncIterator[str]:
-    """A database for the sandbox's database-only nodes, one per test session."""
-    name = f"sp4n_sandbox_{os.getpid()}"
-    admin = await asyncpg.connect(postgres_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        base, _, _ = postgres_url.rpartition("/")
-        yield f"{base}/{name}"
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
-
-
-@pytest.fixture
-async def sandbox(sandbox_database: str) -> AsyncIterator[Sandbox]:
-    """All 19 sandbox nodes, freshly seeded for each test."""
-    async with Sandbox(postgres_url=sandbox_database) as running:
-        yield running
-
-
-@pytest.fixture
-def table(sandbox: Sandbox) -> NodeTable:
-    """The default node table pointed at the sandbox, with quick resilience settings."""
-    full = sandbox.node_table()
-    for config in full:
-        full = full.with_node(config.code, resilience=FAST)
-    return full
 
 
 @dataclass

@@ -11,7 +11,7 @@ from connectors.errors import NodeTableError, UnknownKind
 from connectors.registry import default_registry
 from connectors.sandbox.sandbox import LAYOUT
 from schema.nodes import NODES
-from tests.connectors.conftest import default_table_env
+from tests.fixtures.sandbox import default_table_env
 
 VOCABULARY = """
 [vocabularies.v.inbound]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from connectors.config import load_node_table
 from connectors.mapping import IDENTITY_TOPICS, StatusMapping, TopicMapping
 from schema.lifecycle import ReportState
-from tests.connectors.conftest import default_table_env
+from tests.fixtures.sandbox import default_table_env
 
 S = ReportState
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from tests.conftest import GraphQLClient
+from tests.fixtures.app import GraphQLClient
 
 REPORT_FIELDS = """
     id version state stateLabel kind complaintSubKind title institutionCode regionCode

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncpg
 import httpx
 import pytest
 from starlette.applications import Starlette
@@ -13,7 +12,8 @@ from hub.cli import SCHEMA_FILE
 from hub.errors import ConfigError
 from hub.settings import AuthSettings, Profile, Secret, Settings
 from hub.store.database import Database
-from tests.conftest import KEY_DIR, GraphQLClient
+from tests.fixtures.app import KEY_DIR, GraphQLClient
+from tests.fixtures.postgres import database_name, drop_database
 
 
 async def test_health_and_readiness(http: httpx.AsyncClient) -> None:
@@ -26,11 +26,7 @@ async def test_health_and_readiness(http: httpx.AsyncClient) -> None:
 async def test_readiness_fails_when_the_database_is_gone(
     http: httpx.AsyncClient, postgres_url: str, database_url: str
 ) -> None:
-    admin = await asyncpg.connect(postgres_url)
-    try:
-        await admin.execute(f'DROP DATABASE "{database_url.rpartition("/")[2]}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    await drop_database(postgres_url, database_name(database_url))
     response = await http.get("/readyz")
     assert response.status_code == 503
     body = response.json()

@@ -1,6 +1,6 @@
 """PostgreSQL stopped and started under a stream of writes: the hub rides it out.
 
-The hub runs as its own process (``sp4n-hub serve``, as an operator runs it) on a
+The hub runs as its own process (``serve``'s app, each node's sink a recording double) on a
 PostgreSQL of this test's own, which the test stops and starts, and the session's
 Kafka broker. Clients keep submitting reports and retry what was refused, as a
 regency's app would. What must hold: the hub process keeps running; during the
@@ -37,7 +37,7 @@ from hub.store.database import Database
 from hub.sync.routing import involved_nodes
 from infra.postgres import EmbeddedPostgres, free_port
 from schema.events import parse_event
-from tests.conftest import ROOT
+from tests.fixtures.postgres import ROOT
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -121,10 +121,12 @@ async def hub_process(
 
 
 def _serve(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """``sp4n-hub serve`` in a process of its own, its output in ``log``."""
+    """The hub served in a process of its own, its output in ``log``: ``sp4n-hub serve``
+    but with a recording sink per node (``tests.recording_hub``), there being no node
+    systems here to serve through connectors."""
     with log.open("wb") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "hub.cli", "serve"], env=env, stdout=out, stderr=out, cwd=ROOT
+            [sys.executable, "-m", "tests.recording_hub"], env=env, stdout=out, stderr=out, cwd=ROOT
         )
 
 

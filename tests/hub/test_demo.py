@@ -22,7 +22,7 @@ from websockets.typing import Subprotocol
 
 from connectors.sandbox.sandbox import LAYOUT
 from infra.postgres import free_port
-from tests.conftest import ROOT
+from tests.fixtures.postgres import ROOT
 
 QUERY = """{ reports(first: 1) { totalCount }
              SUBMITTED: reports(filter: {state: SUBMITTED}, first: 1) { totalCount }

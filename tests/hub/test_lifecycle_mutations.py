@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.conftest import GraphQLClient
+from tests.fixtures.app import GraphQLClient
 from tests.hub.operations import (
     ARCHIVE,
     COMPLETE,

@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 
 from hub.ministry.settings import MinistrySettings
 from hub.settings import Settings
-from tests.conftest import GraphQLClient, token_for
+from tests.fixtures.app import GraphQLClient, token_for
 from tests.hub.operations import submit
 
 

@@ -12,7 +12,7 @@ from hub.domain.commands import Actor, Dispose, Submit, Verify
 from hub.domain.service import ReportService
 from hub.store.database import StatementCounter
 from schema.report import ActorRole, Channel, ComplaintSubKind, ReportKind
-from tests.conftest import GraphQLClient
+from tests.fixtures.app import GraphQLClient
 from tests.hub.operations import error_code
 
 PAGE = """

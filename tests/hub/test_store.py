@@ -16,6 +16,7 @@ from hub.store import queries
 from hub.store.database import Database
 from hub.store.migrations import available
 from schema.report import ActorRole, Channel, PrivacyFlags, ReportKind
+from tests.fixtures.postgres import create_database, drop_database
 
 ACTOR = Actor("16.71", ActorRole.INSTITUTION_ADMIN)
 CANARY = "KANARI-7f3a"
@@ -23,10 +24,8 @@ CANARY = "KANARI-7f3a"
 
 async def test_an_empty_database_migrates_to_head_once(postgres_url: str) -> None:
     name = f"sp4n_empty_{uuid.uuid4().hex[:8]}"
-    admin = await asyncpg.connect(postgres_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
+    url = await create_database(postgres_url, name)
     try:
-        url = postgres_url.rpartition("/")[0] + f"/{name}"
         dbs = [Database(url, min_size=1, max_size=1) for _ in range(3)]
         for db in dbs:
             await db.open()
@@ -38,8 +37,7 @@ async def test_an_empty_database_migrates_to_head_once(postgres_url: str) -> Non
         for db in dbs:
             await db.close()
     finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-        await admin.close()
+        await drop_database(postgres_url, name)
 
 
 def test_named_queries_parse_and_refuse_duplicates() -> None:

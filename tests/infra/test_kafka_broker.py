@@ -13,7 +13,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from infra.kafka import KafkaBroker
-from tests.kafka_fixtures import TopicFactory
+from tests.fixtures.kafka import TopicFactory
 
 WAIT_S = 60.0
 

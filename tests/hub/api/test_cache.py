@@ -20,7 +20,7 @@ from hub.app import create_app
 from hub.domain.commands import Actor, Dispose, FollowUp, Verify
 from hub.settings import Settings
 from schema.report import ActorRole
-from tests.conftest import GraphQLClient, token_for
+from tests.fixtures.app import GraphQLClient, token_for
 from tests.hub.operations import (
     ARCHIVE,
     COMPLETE,

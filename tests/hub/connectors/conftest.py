@@ -11,17 +11,13 @@ from starlette.applications import Starlette
 
 from connectors.config import NodeTable
 from connectors.federation import Federation
-from connectors.protocol import Dependencies
-from connectors.registry import default_registry
+from hub import wiring
 from hub.app import create_app
 from hub.domain.service import ReportService
-from hub.ingest import HubDirectory, Ingest
+from hub.ingest import Ingest
 from hub.settings import Settings, SyncMode
 from hub.store.database import Database
-from tests.conftest import GraphQLClient, token_for
-from tests.connectors.conftest import sandbox, sandbox_database, table
-
-__all__ = ["sandbox", "sandbox_database", "table"]
+from tests.fixtures.app import GraphQLClient, token_for
 
 
 @pytest.fixture
@@ -43,15 +39,22 @@ class Hub:
 
 
 @pytest.fixture
-async def hub(db: Database, table: NodeTable) -> AsyncIterator[Hub]:
-    """The write path and every sandbox node's started connector, no HTTP app."""
-    service = ReportService(db)
-    federation = default_registry().build(table, Dependencies(directory=HubDirectory(db)))
-    await federation.start()
+async def hub(settings: Settings, table: NodeTable) -> AsyncIterator[Hub]:
+    """The write path and every sandbox node's started connector, no HTTP app, no sync
+    loops: built by the hub's own wiring."""
+    pulling = replace(settings, connectors=True, sync=SyncMode.OFF)
+    built = wiring.components(pulling, env={}, node_table=table)
+    assert built.federation is not None
+    assert built.ingest is not None
+    await built.db.open()
     try:
-        yield Hub(db, service, federation, Ingest(db, service, federation))
+        await built.federation.start()
+        try:
+            yield Hub(built.db, built.service, built.federation, built.ingest)
+        finally:
+            await built.federation.stop()
     finally:
-        await federation.stop()
+        await built.db.close()
 
 
 @pytest.fixture

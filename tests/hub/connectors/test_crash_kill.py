@@ -37,7 +37,7 @@ from hub.sync.routing import involved_nodes
 from infra.postgres import free_port
 from schema.events import parse_event
 from schema.report import ActorRole
-from tests.conftest import ROOT
+from tests.fixtures.postgres import ROOT
 from tests.hub.operations import COMPLETE, DISPOSE, FOLLOW_UP, SUBMIT, VERIFY
 
 SEEDS = (1708, 2024, 31)

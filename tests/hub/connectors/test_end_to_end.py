@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from starlette.applications import Starlette
 
 from connectors.sandbox.sandbox import Sandbox
-from tests.conftest import GraphQLClient
+from tests.fixtures.app import GraphQLClient
 from tests.hub.operations import COMPLETE, DISPOSE, FOLLOW_UP, VERIFY
 
 REGENCY = "16.07"  # kabupaten GraphQL vocabulary: BARU, DIVERIFIKASI, ... SELESAI

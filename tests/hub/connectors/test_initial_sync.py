@@ -15,23 +15,23 @@ import pytest
 from connectors.change import ChangePage
 from connectors.config import NodeTable
 from connectors.errors import MalformedPayload
-from connectors.federation import Federation
-from connectors.protocol import Dependencies
-from connectors.registry import default_registry
 from connectors.sandbox.faults import Fault
 from connectors.sandbox.sandbox import Sandbox
+from hub import wiring
 from hub.domain.commands import Actor, Verify
 from hub.domain.service import ReportService
-from hub.ingest import HubDirectory, Ingest
+from hub.ingest import Ingest
 from hub.initial_sync import AUDIT_ACTION, InitialSync
 from hub.ministry.figures import GroupBy, Ranking, SlaCompliance, Statistics
 from hub.ministry.period import Period
 from hub.ministry.projection import RollupProjection
 from hub.ministry.service import MinistryService
 from hub.ministry.settings import MinistrySettings
+from hub.settings import Settings
 from hub.store.database import Database
 from schema.calendar import WIB
 from schema.report import ActorRole
+from tests.fixtures.postgres import create_database, database_name, drop_database
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=WIB)
 UNMAPPED_STATE = ("lapor", "Bukan Wewenang")  # LAPOR!'s label the default mapping lacks
@@ -45,21 +45,14 @@ def _fixed() -> datetime:
 async def other_db(postgres_url: str, template_url: str) -> AsyncIterator[Database]:
     """A second fresh index, so both paths can fill one each from the same sandbox."""
     name = f"sp4n_test_{os.getpid()}_per_change"
-    base = postgres_url.rpartition("/")[0]
-    template = template_url.rpartition("/")[2]
-    admin = await asyncpg.connect(postgres_url)
+    url = await create_database(postgres_url, name, template=database_name(template_url))
+    database = Database(url, min_size=1, max_size=4)
+    await database.open()
     try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
-        database = Database(f"{base}/{name}", min_size=1, max_size=4)
-        await database.open()
-        try:
-            yield database
-        finally:
-            await database.close()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        yield database
     finally:
-        await admin.close()
+        await database.close()
+    await drop_database(postgres_url, name)
 
 
 @dataclass
@@ -71,9 +64,7 @@ class Pulled:
 
 async def _pull(db: Database, table: NodeTable, *, bulk: bool) -> Pulled:
     service = ReportService(db, clock=_fixed)
-    federation: Federation = default_registry().build(
-        table, Dependencies(directory=HubDirectory(db))
-    )
+    federation = wiring.federation(db, Settings(), env={}, node_table=table)
     pulled = Pulled(Ingest(db, service, federation, clock=_fixed, bulk=bulk))
 
     def count(page: ChangePage) -> None:
@@ -285,7 +276,7 @@ async def _first_page_only(
     """Imports the node's first page and stops, before any roll-up refresh ran (as a
     hub stopped right after that commit would); the drain stays off until undone."""
     monkeypatch.setattr(InitialSync, "_drain_in_background", lambda self: None)
-    federation = default_registry().build(nodes, Dependencies(directory=HubDirectory(db)))
+    federation = wiring.federation(db, Settings(), env={}, node_table=nodes)
     ingest = Ingest(db, ReportService(db, clock=_fixed), federation, clock=_fixed)
     await federation.start()
     try:

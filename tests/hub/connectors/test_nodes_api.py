@@ -8,7 +8,7 @@ from starlette.applications import Starlette
 
 from connectors.sandbox.faults import Fault
 from connectors.sandbox.sandbox import Sandbox
-from tests.conftest import GraphQLClient
+from tests.fixtures.app import GraphQLClient
 
 NODES = "{ nodes { code circuit lastPulledAt health { healthy consecutiveFailures } } }"
 

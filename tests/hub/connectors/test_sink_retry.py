@@ -11,7 +11,7 @@ import pytest
 
 from connectors.errors import NodeRejected, NodeUnavailable
 from hub.store.database import Database
-from hub.sync.bus import Message
+from hub.sync.bus import BusError, Message
 from hub.sync.envelope import encode
 from hub.sync.memory import MemoryBus
 from hub.sync.sink import SinkWorker, TryLater
@@ -101,3 +101,23 @@ async def test_a_refusal_is_still_dead_lettered(db: Database) -> None:
     envelope = encode(_event(1, str(uuid.uuid4())))
     await worker.handle([Message("t", 0, 0, envelope.key, envelope.value, envelope.headers)])
     assert _dead_letters(bus) == 1
+
+
+class LooksRetryable(RuntimeError):
+    """Not a connector's error, though it carries a ``retryable`` flag."""
+
+    retryable = True
+
+
+async def test_only_a_retryable_connector_error_keeps_the_batch(db: Database) -> None:
+    """The seam's contract is ``ConnectorError.retryable``, checked by type: any other
+    error is the node's refusal, whatever attributes it has, and a node that is down
+    is not a broker outage."""
+    assert not issubclass(TryLater, BusError)
+    bus = MemoryBus()
+    await bus.start()
+    worker = SinkWorker(Flaky(1, LooksRetryable("odd")), bus, db, _routes, max_attempts=1)
+    envelope = encode(_event(1, str(uuid.uuid4())))
+    await worker.handle([Message("t", 0, 0, envelope.key, envelope.value, envelope.headers)])
+    assert _dead_letters(bus) == 1
+    assert worker.stats.dead_lettered == 1

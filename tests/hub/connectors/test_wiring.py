@@ -9,26 +9,61 @@ from pathlib import Path
 import pytest
 
 from connectors.config import DEFAULT_TABLE, NodeTable
+from hub import wiring
 from hub.app import create_app
 from hub.domain.commands import Actor, Submit
 from hub.domain.service import ReportService
 from hub.errors import ConfigError
+from hub.federation import CONNECTOR_SINK_ATTEMPTS
 from hub.ingest import HubDirectory, node_table_for
-from hub.settings import Settings, SyncMode
+from hub.settings import Secret, Settings, SyncMode
 from hub.store.database import Database
 from hub.sync.service import SyncService
 from schema.report import ActorRole, Channel, PrivacyFlags, ReportKind
-from tests.connectors.conftest import FAST, default_table_env
+from tests.fixtures.sandbox import FAST, default_table_env
 
 
-def test_connectors_are_off_unless_asked_for() -> None:
+def test_a_configured_node_table_turns_the_connectors_on_unless_told_otherwise() -> None:
     assert Settings.from_env({}).connectors is False
     assert Settings.from_env({}).node_table is None
-    settings = Settings.from_env({"SP4N_CONNECTORS": "1", "SP4N_NODE_TABLE": "/etc/nodes.toml"})
+    settings = Settings.from_env({"SP4N_NODE_TABLE": "/etc/nodes.toml"})
     assert settings.connectors is True
     assert settings.node_table == Path("/etc/nodes.toml")
+    assert "served through their connectors" in wiring.nodes_served(settings)
+    off = Settings.from_env({"SP4N_CONNECTORS": "0", "SP4N_NODE_TABLE": "/etc/nodes.toml"})
+    assert off.connectors is False
+    assert "not served (SP4N_CONNECTORS=0)" in wiring.nodes_served(off)
+    packaged = Settings.from_env({"SP4N_CONNECTORS": "1"})
+    assert packaged.connectors is True
+    assert "packaged connectors/nodes.toml" in wiring.nodes_served(packaged)
+    assert "no node table" in wiring.nodes_served(Settings.from_env({}))
     with pytest.raises(ConfigError, match="SP4N_CONNECTORS"):
         Settings.from_env({"SP4N_CONNECTORS": "maybe"})
+
+
+def test_with_connectors_off_the_hub_serves_no_node_sinks_but_still_publishes() -> None:
+    """No test double stands in for the nodes: no sink records a state as held by a
+    node nobody wrote to; the relay and the broadcaster still run."""
+    settings = Settings(database_url=Secret("postgresql://never-opened"), sync=SyncMode.MEMORY)
+    built = wiring.components(settings)
+    assert built.federation is None
+    assert built.ingest is None
+    assert built.sync is not None
+    assert built.sync.workers == {}
+    assert built.sync.relay is not None
+
+
+def test_with_connectors_on_every_node_sink_is_its_connector() -> None:
+    settings = Settings(
+        database_url=Secret("postgresql://never-opened"), sync=SyncMode.MEMORY, connectors=True
+    )
+    built = wiring.components(settings, env=default_table_env())
+    assert built.federation is not None
+    assert built.sync is not None
+    assert {node: worker.sink for node, worker in built.sync.workers.items()} == dict(
+        built.federation.connectors
+    )
+    assert {w.max_attempts for w in built.sync.workers.values()} == {CONNECTOR_SINK_ATTEMPTS}
 
 
 def test_the_packaged_node_table_loads_with_its_variables_set() -> None:

@@ -20,7 +20,7 @@ from hub.sync.service import SyncService
 from schema.events import ExternalRef, ReportEvent
 from schema.lifecycle import ReportState, Verb
 from schema.report import ActorRole, ReportKind
-from tests.conftest import GraphQLClient, token_for
+from tests.fixtures.app import GraphQLClient, token_for
 from tests.hub.operations import SUBMIT, VERIFY
 
 PROVINCE = "16"  # a kabupaten-GraphQL vocabulary: BARU, DIVERIFIKASI, ...

@@ -11,7 +11,8 @@ import pytest
 from starlette.applications import Starlette
 
 from hub.audit import AuditLog
-from tests.conftest import ROOT, GraphQLClient
+from tests.fixtures.app import GraphQLClient
+from tests.fixtures.postgres import ROOT
 from tests.hub.operations import VERIFY, key, submit
 
 

@@ -14,7 +14,7 @@ import pytest
 from starlette.applications import Starlette
 
 from hub.api.schema import sdl
-from tests.conftest import GraphQLClient, token_for
+from tests.fixtures.app import GraphQLClient, token_for
 from tests.hub.operations import submission
 
 # Values for the extra arguments mutations take; a new argument must be added here.

@@ -14,7 +14,7 @@ from starlette.applications import Starlette
 from hub.app import create_app
 from hub.settings import AuthSettings, Limits, Profile, Secret, Settings
 from hub.store.database import StatementCounter
-from tests.conftest import KEY_DIR
+from tests.fixtures.app import KEY_DIR
 
 
 def _deep(levels: int) -> str:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from tests.conftest import GraphQLClient, token_for
+from tests.fixtures.app import GraphQLClient, token_for
 from tests.hub.operations import submission
 
 CANARY = {

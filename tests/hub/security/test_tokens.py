@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 
 from hub.auth.tokens import Tokens
 from hub.store.database import StatementCounter
-from tests.conftest import token_for
+from tests.fixtures.app import token_for
 
 QUERY = {"query": "{ regions { code } }"}
 

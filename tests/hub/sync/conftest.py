@@ -12,12 +12,9 @@ from starlette.applications import Starlette
 
 from hub.app import create_app
 from hub.settings import AuthSettings, Secret, Settings, SyncMode
-from hub.sync.recording import RecordingSink
 from hub.sync.service import SyncService
-from tests.conftest import KEY_DIR
-from tests.connectors.conftest import sandbox, sandbox_database, table
-
-__all__ = ["sandbox", "sandbox_database", "table"]  # the sandbox nodes, for replay's connectors
+from tests.doubles import RecordingSink, recording_sinks
+from tests.fixtures.app import KEY_DIR
 
 
 @pytest.fixture
@@ -41,7 +38,8 @@ def sync_settings(database_url: str, kafka_bootstrap: str, topic_prefix: str) ->
 
 @pytest.fixture
 async def sync_app(sync_settings: Settings) -> AsyncIterator[Starlette]:
-    app = create_app(sync_settings)
+    """The hub on the real broker, each node's sink a recording double."""
+    app = create_app(sync_settings, sinks=recording_sinks())
     async with app.router.lifespan_context(app):
         yield app
 

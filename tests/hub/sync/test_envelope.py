@@ -13,12 +13,12 @@ from hub.store.database import Database
 from hub.sync import envelope
 from hub.sync.envelope import EnvelopeError, Headers, decode, encode
 from hub.sync.memory import MemoryBus
-from hub.sync.recording import RecordingSink
 from hub.sync.service import SyncService
 from schema.events import ExternalRef, ReportEvent
 from schema.lifecycle import ReportState, Verb
 from schema.nodes import NODES
 from schema.report import ActorRole, ReportKind
+from tests.doubles import RecordingSink
 
 
 def _event() -> ReportEvent:

@@ -21,7 +21,9 @@ from hub.sync.kafka import KafkaBus
 from hub.sync.relay import OutboxRelay
 from hub.sync.service import SyncService
 from schema.events import parse_event
-from tests.conftest import KEY_DIR, ROOT
+from tests.doubles import recording_sinks
+from tests.fixtures.app import KEY_DIR
+from tests.fixtures.postgres import ROOT
 from tests.hub.sync.conftest import sinks, wait_until
 from tests.hub.sync.workload import drive, expected_holdings
 
@@ -78,7 +80,7 @@ async def test_the_in_process_bus_syncs_like_kafka(database_url: str) -> None:
     settings = Settings(
         database_url=Secret(database_url), sync=SyncMode.MEMORY, auth=AuthSettings(key_dir=KEY_DIR)
     )
-    app = create_app(settings)
+    app = create_app(settings, sinks=recording_sinks())
     async with app.router.lifespan_context(app):
         sync: SyncService = app.state.sync
         assert "in-process" in sync.bus.description

@@ -22,13 +22,13 @@ from hub.errors import ConfigError
 from hub.federation import build_federation
 from hub.settings import Secret, Settings
 from hub.store.database import Database
-from hub.sync.recording import RecordingSink
 from hub.sync.replay import InstitutionRoutes, replay_state
 from hub.sync.service import SyncService
 from hub.sync.sink import SinkWorker
 from schema.lifecycle import ReportState
-from tests.conftest import ROOT
-from tests.connectors.conftest import default_table_env
+from tests.doubles import RecordingSink
+from tests.fixtures.postgres import ROOT
+from tests.fixtures.sandbox import default_table_env
 from tests.hub.sync.conftest import sinks, wait_until
 from tests.hub.sync.workload import drive, expected_holdings
 

@@ -15,11 +15,11 @@ from hub.store.database import Database
 from hub.sync.bus import Message
 from hub.sync.envelope import encode
 from hub.sync.memory import MemoryBus
-from hub.sync.recording import RecordingSink
 from hub.sync.sink import SinkWorker
 from schema.events import ReportEvent
 from schema.lifecycle import ReportState, Verb
 from schema.report import ActorRole, ReportKind
+from tests.doubles import RecordingSink
 
 STATES = [
     ReportState.SUBMITTED,

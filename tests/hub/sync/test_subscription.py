@@ -25,7 +25,7 @@ from hub.domain.service import ReportService
 from hub.settings import Settings
 from hub.sync.service import SyncService
 from schema.report import ActorRole, Channel, ComplaintSubKind, PrivacyFlags, ReportKind
-from tests.conftest import token_for
+from tests.fixtures.app import token_for
 from tests.hub.sync.conftest import wait_until
 
 CANARY = "KANARI-7c3a"

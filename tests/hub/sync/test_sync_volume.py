@@ -48,7 +48,7 @@ async def _converged(app: Starlette, url: str) -> None:
 
 
 def _versions_by_report(sink: object) -> dict[str, list[int]]:
-    from hub.sync.recording import RecordingSink
+    from tests.doubles import RecordingSink
 
     assert isinstance(sink, RecordingSink)
     seen: dict[str, list[int]] = {}

@@ -35,7 +35,7 @@ from hub.domain.commands import Actor, Submit
 from hub.domain.service import ReportService
 from hub.settings import AuthSettings, Profile, Secret, Settings, SyncMode
 from schema.report import ActorRole, Channel, ComplaintSubKind, ReportKind
-from tests.conftest import KEY_DIR, token_for
+from tests.fixtures.app import KEY_DIR, token_for
 from tests.hub.sync.conftest import wait_until
 
 CHROMIUM = Path("/usr/bin/chromium")

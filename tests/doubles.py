@@ -1,4 +1,4 @@
-"""A sink that records what its node received: the stand-in until connectors exist.
+"""A sink that records what its node received: a test double (and the sync benchmark's).
 
 It keeps every delivery, so a test can tell a lost event from one applied twice.
 """
@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from schema.events import ReportEvent
+from schema.nodes import NODES
 
 
 @dataclass(slots=True)
@@ -41,3 +42,8 @@ class RecordingSink:
     def applied_twice(self) -> list[str]:
         counts = Counter(event.event_id for event in self.received)
         return [event_id for event_id, n in counts.items() if n > 1]
+
+
+def recording_sinks() -> list[RecordingSink]:
+    """One recording sink per node, for ``create_app(..., sinks=...)``."""
+    return [RecordingSink(node.code) for node in NODES]

@@ -1,0 +1,176 @@
+"""The wiring: every component of the hub built from ``Settings``, in one place.
+
+The app (``hub.app.create_app``), every command of ``sp4n-hub`` and the tests'
+fixtures build the database, the write path, the nodes' connectors, the pulls,
+the bus and the sync loops here, so they cannot disagree about how. Nothing is
+opened or started: each user opens what it built (the app in its lifespan, a
+command around its work).
+
+Which nodes' systems the hub serves: with connectors on (a node table is
+configured, or ``SP4N_CONNECTORS=1``) each node is pulled and written back
+through its connector. With connectors off there are no node sinks at all: the
+relay still publishes every committed change to the bus (subscriptions, and any
+hub serving the nodes later, read it from there), and the hub records no state
+as held by a node it did not write to.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from connectors.config import NodeTable
+from connectors.federation import Federation
+from hub.audit import AuditLog
+from hub.auth.keys import KeyRing
+from hub.auth.tokens import Tokens, TokenSettings
+from hub.domain.service import ReportService
+from hub.errors import ConfigError
+from hub.federation import CONNECTOR_SINK_ATTEMPTS, build_federation
+from hub.ingest import Ingest
+from hub.settings import Settings, SyncMode
+from hub.store.database import Database
+from hub.sync.bus import Bus, Topics
+from hub.sync.kafka import KafkaBus
+from hub.sync.memory import MemoryBus
+from hub.sync.service import SyncService
+from hub.sync.sink import Sink
+
+_log = logging.getLogger(__name__)
+
+Environment = Mapping[str, str]
+
+
+def database_url(settings: Settings) -> str:
+    """``DATABASE_URL``, or a ConfigError saying how to get one."""
+    if settings.database_url is None:
+        raise ConfigError(
+            "DATABASE_URL is not set; give a postgresql:// URL, or run `sp4n-hub demo` "
+            "for an embedded PostgreSQL"
+        )
+    return settings.database_url.value
+
+
+def database(settings: Settings, *, max_size: int | None = None) -> Database:
+    """The index's pool (not opened); ``max_size`` caps it for a command's short work."""
+    url = database_url(settings)
+    if max_size is None:
+        return Database(url, min_size=settings.pool_min_size, max_size=settings.pool_max_size)
+    return Database(url, min_size=1, max_size=max_size)
+
+
+def topics(settings: Settings) -> Topics:
+    return Topics(prefix=settings.kafka_topic_prefix, partitions=settings.kafka_partitions)
+
+
+def bus(settings: Settings) -> Bus:
+    """The bus the settings ask for: Kafka, or the in-process stand-in."""
+    if settings.sync is SyncMode.KAFKA:
+        assert settings.kafka_bootstrap_servers is not None  # Settings checks it
+        return KafkaBus(settings.kafka_bootstrap_servers, topics(settings))
+    return MemoryBus(topics(settings))
+
+
+def federation(
+    db: Database,
+    settings: Settings,
+    env: Environment | None = None,
+    node_table: NodeTable | None = None,
+) -> Federation:
+    """Every node's connector (not started): ``node_table`` if given, else the table
+    file of the settings, its ``${NAME}`` values read from ``env`` (default: the
+    process environment, read here and nowhere else)."""
+    return build_federation(db, settings, os.environ if env is None else env, node_table)
+
+
+def nodes_served(settings: Settings) -> str:
+    """What the hub does with the nodes' systems, for the start-up banner."""
+    if settings.connectors:
+        table = settings.node_table or "the packaged connectors/nodes.toml"
+        return f"served through their connectors (pulls, write-backs), node table {table}"
+    why = (
+        "SP4N_CONNECTORS=0"
+        if settings.node_table is not None
+        else "no node table (SP4N_NODE_TABLE) and SP4N_CONNECTORS is not 1"
+    )
+    return f"not served ({why}): no node sinks; committed changes are published to the bus only"
+
+
+def tokens(settings: Settings, *, lifetime_seconds: int | None = None) -> Tokens:
+    """The token issuer and verifier over the settings' signing keys (created when
+    missing); ``lifetime_seconds`` overrides the settings' (the demo's 12 h tokens)."""
+    return Tokens(
+        KeyRing.load(settings.key_dir, create=True),
+        TokenSettings(
+            issuer=settings.auth.issuer,
+            audience=settings.auth.audience,
+            lifetime_seconds=lifetime_seconds or settings.auth.token_lifetime_seconds,
+        ),
+    )
+
+
+def _stop_process(error: BaseException) -> None:
+    """A dead sync loop must not go unnoticed: stop, and let the supervisor restart us."""
+    del error
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+@dataclass(frozen=True)
+class Components:
+    """The hub's parts, built and not opened."""
+
+    db: Database
+    audit: AuditLog
+    service: ReportService
+    federation: Federation | None
+    """The nodes' connectors; None with connectors off."""
+    ingest: Ingest | None
+    """Pulls from the nodes; None with connectors off."""
+    sync: SyncService | None
+    """Relay, node sinks, broadcaster; None with ``SP4N_SYNC=off``."""
+
+
+def components(
+    settings: Settings,
+    *,
+    env: Environment | None = None,
+    node_table: NodeTable | None = None,
+    sinks: Sequence[Sink] | None = None,
+) -> Components:
+    """Everything but the HTTP surface.
+
+    ``sinks`` replaces the node sinks (the connectors', or none): tests pass their
+    recording doubles here.
+    """
+    db = database(settings)
+    audit = AuditLog(db)
+    service = ReportService(db, audit=audit)
+    nodes: Federation | None = None
+    ingest: Ingest | None = None
+    if settings.connectors:
+        nodes = federation(db, settings, env, node_table)
+        ingest = Ingest(db, service, nodes)
+    sync = None
+    if settings.sync is not SyncMode.OFF:
+        on_failure: Callable[[BaseException], None] | None = (
+            _stop_process if settings.exit_on_sync_failure else None
+        )
+        if sinks is not None:
+            sync = SyncService(db, bus(settings), sinks, on_failure=on_failure)
+        elif nodes is not None:
+            sync = SyncService(
+                db,
+                bus(settings),
+                list(nodes),
+                sink_attempts=CONNECTOR_SINK_ATTEMPTS,
+                # A sink writes back as many events at once as its node's connector
+                # lets through (the node table's resilience.concurrency).
+                concurrency={c.node_code: c.config.resilience.concurrency for c in nodes},
+                on_failure=on_failure,
+            )
+        else:
+            sync = SyncService(db, bus(settings), [], on_failure=on_failure)
+    return Components(db, audit, service, nodes, ingest, sync)
