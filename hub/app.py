@@ -26,7 +26,6 @@ from strawberry.types.unset import UNSET, UnsetType
 from connectors.config import NodeTable
 from connectors.federation import Federation
 from hub import metrics, wiring
-from hub.api.cache import ChangeFeed, ResponseCache
 from hub.api.cached_http import CachedHttp
 from hub.api.context import Context
 from hub.api.graphiql.page import GraphiQLPage
@@ -53,7 +52,6 @@ from hub.logs import throttle_library_logs
 from hub.ministry.autoclose import AutoCloser
 from hub.ministry.context import MinistryRequest
 from hub.ministry.export import ministry_routes
-from hub.ministry.projection import RollupProjection
 from hub.privacy import Viewer
 from hub.settings import Settings
 from hub.store.database import Database
@@ -283,10 +281,9 @@ def create_app(
     built = wiring.components(settings, env=env, node_table=node_table, sinks=sinks)
     db, audit, service = built.db, built.audit, built.service
     federation, ingest, sync = built.federation, built.ingest, built.sync
+    projection, cache, feed = built.projection, built.cache, built.feed
     tokens = wiring.tokens(settings)
     clients = ClientStore(db)
-    cache = ResponseCache(settings.cache_mb * 2**20) if settings.cache_mb else None
-    feed = ChangeFeed(db, cache) if cache is not None else None
     graphql = HubGraphQL(
         db, service, settings, sync, audit, federation, tokens=tokens, is_active=clients.active
     )
@@ -295,7 +292,6 @@ def create_app(
         # graphql-core's schema, which the cache checks a document's fields against.
         graphql.cache = CachedHttp(cache, feed, graphql.schema._schema)
     sealer = AuditSealer(audit)
-    projection = RollupProjection(db)
     auto_closer = AutoCloser(db, service, settings.ministry, projection=projection)
     collector = metrics.HubCollector(db, sync, cache)
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from connectors.config import NodeTable
 from connectors.federation import Federation
+from hub.api.cache import ChangeFeed, ResponseCache
 from hub.audit import AuditLog
 from hub.auth.keys import KeyRing
 from hub.auth.tokens import Tokens, TokenSettings
@@ -31,6 +32,7 @@ from hub.domain.service import ReportService
 from hub.errors import ConfigError
 from hub.federation import CONNECTOR_SINK_ATTEMPTS, build_federation
 from hub.ingest import Ingest
+from hub.ministry.projection import RollupProjection
 from hub.settings import Settings, SyncMode
 from hub.store.database import Database
 from hub.sync.bus import Bus, Topics
@@ -131,6 +133,12 @@ class Components:
     """Pulls from the nodes; None with connectors off."""
     sync: SyncService | None
     """Relay, node sinks, broadcaster; None with ``SP4N_SYNC=off``."""
+    projection: RollupProjection
+    """The ministry roll-ups, projected from the committed changes."""
+    cache: ResponseCache | None
+    """Answers of queries; None with ``SP4N_CACHE_MB=0``."""
+    feed: ChangeFeed | None
+    """Drops what the committed changes alter from ``cache``."""
 
 
 def components(
@@ -173,4 +181,6 @@ def components(
             )
         else:
             sync = SyncService(db, bus(settings), [], on_failure=on_failure)
-    return Components(db, audit, service, nodes, ingest, sync)
+    cache = ResponseCache(settings.cache_mb * 2**20) if settings.cache_mb else None
+    feed = ChangeFeed(db, cache) if cache is not None else None
+    return Components(db, audit, service, nodes, ingest, sync, RollupProjection(db), cache, feed)
