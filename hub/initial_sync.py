@@ -52,7 +52,6 @@ from hub.import_plan import Plan, Reference, plan_page, rows_of
 from hub.store.connection import Connection
 from hub.store.database import Database
 from schema.lifecycle import ReportState
-from schema.report import ActorRole
 
 _log = logging.getLogger(__name__)
 
@@ -121,8 +120,8 @@ class InitialSync:
                 unchanged_known += 1
             else:
                 leftovers.append(change)
-        plan = plan_page(new, await self.reference())
         now = self.clock()
+        plan = plan_page(new, await self.reference(), now)
         sql = self.db.sql
         async with self.db.pool.acquire() as conn, conn.transaction():
             raced, written_rows = await self._write(conn, node, plan, now) if new else ([], (0, 0))
@@ -198,12 +197,12 @@ class InitialSync:
             if rows:
                 await conn.copy_records_to_table(table, records=rows, columns=columns)
         raced = [r["external_id"] for r in await conn.fetch(sql["bulk_drop_known"], node)]
-        reports = await conn.execute(sql["bulk_insert_reports"], node, now)
+        reports = await conn.execute(sql["bulk_insert_reports"])
         await conn.execute(sql["bulk_insert_external_refs"], node)
         await conn.execute(sql["bulk_insert_reporters"])
         await conn.execute(sql["bulk_insert_dispositions"], node, now)
         await conn.execute(sql["bulk_insert_follow_ups"], node, now)
-        await conn.execute(sql["bulk_insert_history"], node, now, ActorRole.NODE_SYSTEM.value)
+        await conn.execute(sql["bulk_insert_history"])
         reviews = await conn.execute(sql["bulk_insert_reviews"], node)
         await conn.execute(sql["bulk_pending_rollups"], node)
         return raced, (_rows_of(reports), _rows_of(reviews))
