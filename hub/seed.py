@@ -6,9 +6,11 @@ The same seed and the same ``now`` give the same rows, byte for byte: every
 random choice, uuids included, comes from one ``random.Random(seed)`` stream.
 
 The load is an initial import of reports that already exist, not a series of
-changes, so it writes no outbox rows and publishes no events. Each step of a
-history is decided by the domain core (``hub.domain.core.decide``), so every
-chain is one the write path could have produced. Personal data goes to
+changes, so it writes no outbox rows and publishes no events. Each report is
+submitted and each step of its history decided by the domain core
+(``hub.domain.core.submit`` and ``decide``), so every chain is one the write path
+could have produced; the reports and history rows are copied in by the store's
+writer of decided effects (``hub.store.effects``). Personal data goes to
 ``reporters`` only; the report texts are built from templates that name no person.
 """
 
@@ -32,13 +34,24 @@ from hub.domain.commands import (
     FollowUp,
     Postpone,
     Reopen,
+    Submit,
     Transition,
     Verify,
 )
-from hub.domain.core import Change, Current, decide, default_institution
+from hub.domain.core import (
+    Change,
+    Current,
+    Entry,
+    Known,
+    NewReport,
+    decide,
+    default_institution,
+    submit,
+)
 from hub.errors import HubError
 from hub.store import queries
 from hub.store.connection import Connection
+from hub.store.effects import copy_history, copy_reports
 from schema.calendar import WorkingCalendar
 from schema.institutions import INSTITUTIONS
 from schema.lifecycle import ReportState, Verb
@@ -578,23 +591,15 @@ _MAX_DISPOSITIONS = 4
 _MAX_FOLLOW_UPS = 4
 _CHUNK = 5_000
 
-_REPORT_COLUMNS = (
-    "id", "kind", "complaint_sub_kind", "title", "content", "incident_date", "location",
-    "latitude", "longitude", "topic_id", "tags", "channel", "anonymous", "confidential",
-    "origin_node", "region_code", "institution_code", "state", "archive_reason", "version",
-    "sla_rule_version", "submitted_at", "updated_at",
-)
 _COLUMNS: Mapping[str, tuple[str, ...]] = {
-    "reports": _REPORT_COLUMNS,
     "reporters": ("report_id", "name", "nik", "phone", "email"),
-    "report_history": ("report_id", "version", "verb", "from_state", "to_state", "actor_node",
-                       "actor_role", "note", "at"),
     "dispositions": ("report_id", "seq", "from_institution", "to_institution", "note",
                      "actor_node", "at"),
     "follow_ups": ("report_id", "institution_code", "content", "actor_node", "at"),
     "external_refs": ("node_code", "external_id", "report_id"),
 }
-"""Tables in load order (references before referrers) with the columns COPY fills."""
+"""Tables that hang off a report, in load order, with the columns COPY fills (reports
+and their history go first, through ``hub.store.effects``)."""
 # fmt: on
 
 
@@ -639,6 +644,8 @@ async def seed_reports(
                     next_batch = asyncio.create_task(
                         asyncio.to_thread(builder.batch, chunks[index + 1])
                     )
+                await copy_reports(conn, batch.reports)
+                await copy_history(conn, batch.history)
                 for table, columns in _COLUMNS.items():
                     rows = batch.rows[table]
                     if rows:
@@ -693,6 +700,8 @@ class _Weighted(Generic[T]):
 class _Batch:
     """Rows of one chunk, per table, in COPY column order."""
 
+    reports: list[NewReport] = field(default_factory=list)
+    history: list[Entry] = field(default_factory=list)
     rows: dict[str, list[tuple[object, ...]]] = field(
         default_factory=lambda: {table: [] for table in _COLUMNS}
     )
@@ -702,20 +711,29 @@ class _Batch:
 class _Walk:
     """The state of one report while its life cycle is played."""
 
-    report_id: uuid.UUID
     region: str
     origin: str
-    institution: str
     at: datetime
-    state: ReportState | None = None
-    history: list[tuple[object, ...]] = field(default_factory=list)
-    chain: tuple[str, ...] = ()
-    """Every institution the report was addressed to, as ``hub.domain.core`` keeps it."""
+    current: Current
+    """The report as the domain core sees it."""
+    history: list[Entry]
     links: int = 0
     follow_ups: int = 0
     reopened: bool = False
     archive_reason: str | None = None
     ref_nodes: set[str] = field(default_factory=set)
+
+    @property
+    def report_id(self) -> uuid.UUID:
+        return self.current.id
+
+    @property
+    def state(self) -> ReportState:
+        return self.current.state
+
+    @property
+    def institution(self) -> str:
+        return self.current.institution_code
 
 
 class _Builder:
@@ -832,7 +850,7 @@ class _Builder:
             supervisory = rng.random() < text.supervisory
             sub_kind = (
                 ComplaintSubKind.SUPERVISORY if supervisory else ComplaintSubKind.NON_SUPERVISORY
-            ).value
+            )
         origin = self._origin(region)
         channel = self.channel.get(origin, self.channel[""]).draw(rng)
         words = self._words(place_region, place)
@@ -846,44 +864,26 @@ class _Builder:
         tags = self._tags(text, place.town)
         local_day = (submitted_at + _WIB).date()
         incident = local_day - timedelta(days=rng.below(21)) if rng.random() < 0.7 else None
-        submit_target = default_institution(region)
-        walk = _Walk(report_id, region, origin, submit_target, submitted_at)
-        refs = batch.rows["external_refs"]
         synced = origin == NATIONAL_NODE or rng.random() < 0.85
+        command = Submit(
+            kind=kind, title=title.format(**words)[:200], content=content[:10_000],
+            region_code=region, topic_id=topic, channel=channel, complaint_sub_kind=sub_kind,
+            incident_date=incident, location=location, latitude=lat, longitude=lon,
+            tags=tuple(tags), privacy=PrivacyFlags(anonymous, confidential),
+        )  # fmt: skip
+        actor = Actor(origin, self._submit_role(channel, synced), everywhere=True)
+        try:
+            made = submit(command, actor, report_id, submitted_at, Known.everything())
+        except HubError as error:
+            raise SeedError(f"seed submission: {error.message}") from error
+        walk = _Walk(region, origin, submitted_at, made.current, [made.entry])
         if synced:
-            refs.append((origin, self._external_id(origin, submitted_at), report_id))
+            external_id = self._external_id(origin, submitted_at)
+            batch.rows["external_refs"].append((origin, external_id, report_id))
             walk.ref_nodes.add(origin)
-        self._submitted(walk, self._submit_role(channel, synced), origin)
         self._play(walk, topic, batch)
-        assert walk.state is not None
-        batch.rows["reports"].append(
-            (
-                report_id,
-                kind.value,
-                sub_kind,
-                title.format(**words)[:200],
-                content[:10_000],
-                incident,
-                location,
-                lat,
-                lon,
-                topic,
-                tags,
-                channel.value,
-                anonymous,
-                confidential,
-                origin,
-                region,
-                walk.institution,
-                walk.state.value,
-                walk.archive_reason,
-                len(walk.history),
-                CURRENT_SLA_VERSION,
-                submitted_at,
-                walk.at,
-            )
-        )
-        batch.rows["report_history"].extend(walk.history)
+        batch.reports.append(made.report.after(walk.current, walk.archive_reason, walk.at))
+        batch.history.extend(walk.history)
         if rng.random() < 0.88:
             batch.rows["reporters"].append(self._reporter(report_id, region, channel))
 
@@ -946,7 +946,6 @@ class _Builder:
         rng = self.rng
         last: Verb | None = None
         while len(walk.history) < _MAX_HISTORY:
-            assert walk.state is not None
             capped = (
                 walk.links >= _MAX_DISPOSITIONS
                 or walk.follow_ups >= _MAX_FOLLOW_UPS
@@ -1070,31 +1069,15 @@ class _Builder:
         if change.archive_reason is not None:
             walk.archive_reason = change.archive_reason
 
-    def _submitted(self, walk: _Walk, role: ActorRole, node: str) -> None:
-        walk.history.append(
-            (walk.report_id, 1, Verb.SUBMIT.value, None, ReportState.SUBMITTED.value, node,
-             role.value, None, walk.at)
-        )  # fmt: skip
-        walk.state = ReportState.SUBMITTED
-        walk.chain = (walk.institution,)
-
     def _transition(self, walk: _Walk, command: Transition, role: ActorRole, node: str) -> Change:
         """The change ``command`` makes, decided by the domain core as the hub would."""
-        assert walk.state is not None
-        current = Current(
-            walk.report_id, walk.state, len(walk.history), walk.institution, PrivacyFlags(),
-            walk.chain,
-        )  # fmt: skip
+        current, actor = walk.current, Actor(node, role, everywhere=True)
         try:
-            change = decide(current, command, Actor(node, role, everywhere=True), current.version)
+            change = decide(current, command, actor, current.version)
         except HubError as error:
             raise SeedError(f"seed walk: {error.message}") from error
-        walk.history.append(
-            (walk.report_id, change.version, change.verb.value, change.previous.value,
-             change.state.value, node, role.value, change.note, walk.at)
-        )  # fmt: skip
-        after = current.after(change)
-        walk.state, walk.institution, walk.chain = after.state, after.institution_code, after.chain
+        walk.history.append(current.entry(change, actor, walk.at))
+        walk.current = current.after(change)
         return change
 
     def _first_target(self, walk: _Walk, topic: int) -> str:
@@ -1110,7 +1093,7 @@ class _Builder:
     def _redirect(self, walk: _Walk, topic: int) -> str:
         """A re-disposition (bukan wewenang): back home, to another OPD or up a level."""
         text = _TEXTS[topic]
-        home = "pemprov-16" if walk.region == PROVINCE_CODE else f"pemda-{walk.region}"
+        home = default_institution(walk.region)
         other_opd = self.rng.pick([t.opd for t in _TEXTS.values() if t.opd != text.opd])
         candidates = (
             (home, 5),
