@@ -44,6 +44,7 @@ from hub.domain.core import (
     Entry,
     Known,
     NewReport,
+    allowed_verbs,
     decide,
     default_institution,
     submit,
@@ -571,16 +572,30 @@ _HOURS = (1, 1, 1, 1, 2, 4, 6, 8, 10, 11, 11, 10, 9, 9, 9, 8, 7, 7, 8, 9, 8, 6, 
 _WIB = timedelta(hours=7)
 
 _S, _V = ReportState, Verb
-# What happens next in each state, with weights; None: nothing more happens (a stall).
-_NEXT: Mapping[ReportState, tuple[tuple[Verb | None, float], ...]] = {
-    _S.SUBMITTED: ((_V.VERIFY, 0.79), (_V.POSTPONE, 0.10), (_V.ARCHIVE, 0.06), (None, 0.05)),
-    _S.POSTPONED: ((_V.VERIFY, 0.45), (_V.ARCHIVE, 0.30), (None, 0.25)),
-    _S.VERIFIED: ((_V.DISPOSE, 0.94), (_V.ARCHIVE, 0.02), (None, 0.04)),
-    _S.DISPOSED: ((_V.FOLLOW_UP, 0.78), (_V.DISPOSE, 0.12), (None, 0.10)),
-    _S.IN_FOLLOW_UP: ((_V.COMPLETE, 0.62), (_V.FOLLOW_UP, 0.18), (_V.DISPOSE, 0.04), (None, 0.16)),
-    _S.COMPLETED: ((_V.REOPEN, 0.04), (None, 0.96)),
-    _S.ARCHIVED: ((None, 1.0),),
+# How likely each move is from each state, and (None) that nothing more happens (a stall).
+# Which moves a state allows is the life cycle's (``hub.domain.core.allowed_verbs``); a
+# move it allows that is not weighted here is never played.
+_WEIGHTS: Mapping[ReportState, Mapping[Verb | None, float]] = {
+    _S.SUBMITTED: {_V.VERIFY: 0.79, _V.POSTPONE: 0.10, _V.ARCHIVE: 0.06, None: 0.05},
+    _S.POSTPONED: {_V.VERIFY: 0.45, _V.ARCHIVE: 0.30, None: 0.25},
+    _S.VERIFIED: {_V.DISPOSE: 0.94, _V.ARCHIVE: 0.02, None: 0.04},
+    _S.DISPOSED: {_V.FOLLOW_UP: 0.78, _V.DISPOSE: 0.12, None: 0.10},
+    _S.IN_FOLLOW_UP: {_V.COMPLETE: 0.62, _V.FOLLOW_UP: 0.18, _V.DISPOSE: 0.04, None: 0.16},
+    _S.COMPLETED: {_V.REOPEN: 0.04, None: 0.96},
 }
+
+
+def _next(state: ReportState) -> tuple[tuple[Verb | None, float], ...]:
+    """The moves the life cycle allows from ``state`` with their weights, and the stall."""
+    weights = _WEIGHTS.get(state, {})
+    unknown = set(weights) - {None, *allowed_verbs(state)}
+    if unknown:
+        raise SeedError(f"the seed weighs moves the life cycle forbids from {state.value}: "
+                        f"{sorted(v.value for v in unknown if v is not None)}")  # fmt: skip
+    moves = tuple((verb, weights.get(verb, 0.0)) for verb in allowed_verbs(state))
+    return (*moves, (None, weights.get(None, 1.0 if not moves else 0.0)))
+
+
 # Mean delay in hours before each verb (exponentially distributed, at least five minutes).
 _DELAY_HOURS: Mapping[Verb, float] = {
     _V.VERIFY: 30, _V.POSTPONE: 20, _V.ARCHIVE: 40, _V.DISPOSE: 24, _V.FOLLOW_UP: 96,
@@ -764,7 +779,8 @@ class _Builder:
                 (ReportKind.INFORMATION_REQUEST, 12),
             )
         )
-        self.next_verb = {state: _Weighted(options) for state, options in _NEXT.items()}
+        self.moves = {state: _next(state) for state in ReportState}
+        self.next_verb = {state: _Weighted(options) for state, options in self.moves.items()}
         self.archive = _Weighted((reason, weight) for reason, (weight, _) in _ARCHIVE.items())
         self.channel = {
             NATIONAL_NODE: _Weighted(
@@ -954,7 +970,7 @@ class _Builder:
             if capped:
                 options = _Weighted(
                     (verb, weight)
-                    for verb, weight in _NEXT[walk.state]
+                    for verb, weight in self.moves[walk.state]
                     if not (verb is Verb.DISPOSE and walk.links >= _MAX_DISPOSITIONS)
                     and not (verb is Verb.FOLLOW_UP and walk.follow_ups >= _MAX_FOLLOW_UPS)
                     and not (verb is Verb.REOPEN and walk.reopened)
