@@ -156,9 +156,14 @@ class ReportService:
                     key, request_hash, actor.client_id,
                 )  # fmt: skip
             except asyncpg.UniqueViolationError as error:
-                # Another submission took the external id since it was read.
+                # Another submission took the external id since it was read: this one's
+                # own retry (then its answer is this one's), or another report.
                 if error.constraint_name != "external_refs_pkey":
                     raise
+                if key is not None:
+                    first = await self._earlier_answer(conn, actor, key, request_hash)
+                    if first is not None:
+                        return first
                 raise BadInput(duplicate_ref(c.external_node or "", c.external_id)) from None
         return indexed(r, dict(read))
 

@@ -138,6 +138,20 @@ async def test_racing_submissions_of_one_external_id_make_one_report(pool: Datab
     assert await pool.pool.fetchval("SELECT count(*) FROM report_history") == 1
 
 
+async def test_a_submission_sent_twice_at_once_gets_one_answer(pool: Database) -> None:
+    """A client retrying a submission before its first try answered: both tries name the
+    same external id, and the retry gets the first's report, not BAD_INPUT."""
+    service = ReportService(pool)
+    # Every connection learns the statements first, so the tries below overlap.
+    await asyncio.gather(*(service.execute(SUBMISSION, ADMIN) for _ in range(8)))
+    same = replace(SUBMISSION, external_node="16.71", external_id="PLG-RETRY-1")
+    results = await asyncio.gather(
+        *(service.execute(same, ADMIN, idempotency_key="submitted-at-once") for _ in range(8))
+    )
+    assert len({(x.id, x.version) for x in results}) == 1
+    assert await pool.pool.fetchval("SELECT count(*) FROM reports") == 9
+
+
 async def service_row(db: Database, report_id: object) -> asyncpg.Record:
     row = await db.fetchrow("report_by_id", report_id)
     assert row is not None
