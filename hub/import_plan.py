@@ -3,8 +3,9 @@
 For a report the hub does not know, the per-change path runs ``Submit`` and
 then the shortest run of transitions to the node's state, each through
 ``ReportService``. The plan makes exactly the same decisions with the same
-command builders and validators (``hub.pulled``, ``hub.domain.commands``), and
-writes down the rows those commands would leave behind in their final state:
+command builders and validators (``hub.pulled``, ``hub.domain.commands``) and
+the same domain core (``submit``, ``decide``), and writes down the rows those
+commands would leave behind in their final state:
 the report, its reporter, one history row per command, its dispositions and
 follow-ups, and the review-queue items for what it will not guess. Nothing is
 written here; ``hub.initial_sync`` copies the plan in set-wise.
@@ -36,7 +37,7 @@ Row = tuple[object, ...]
 
 @dataclass(frozen=True, slots=True)
 class Reference:
-    """What ``check_references`` and ``transition_read`` look up, read once per import."""
+    """What ``submission_read`` and ``transition_read`` look up, read once per import."""
 
     regions: frozenset[str]
     topics: frozenset[int]
