@@ -281,7 +281,7 @@ async def breakdown(url: str, table: NodeTable) -> Breakdown:
         reference = await InitialSync(db, lambda: datetime.now(UTC), AuditLog(db)).reference()
         started = time.perf_counter()
         for page in pages:
-            plan_page(page.changes, reference)
+            plan_page(page.changes, reference, datetime.now(UTC))
         found.plan_seconds = time.perf_counter() - started
         found.rollup_seconds, found.rollup_reports = await rollups_alone(url)
         found.pages = sum(1 for p in pages if p.changes)

@@ -72,18 +72,7 @@ from bench.harness import (
     write_section,
 )
 from hub.app import create_app
-from hub.domain.commands import (
-    Actor,
-    Archive,
-    Complete,
-    Dispose,
-    FollowUp,
-    Postpone,
-    Reopen,
-    Submit,
-    Transition,
-    Verify,
-)
+from hub.domain.commands import Actor, Submit
 from hub.domain.service import ReportService
 from hub.settings import Secret, Settings, SyncMode
 from hub.store.rows import ReportRow
@@ -96,12 +85,12 @@ from infra.kafka.paths import default_lib_dir
 from infra.postgres import EmbeddedPostgres
 from schema.events import ReportEvent
 from schema.institutions import INSTITUTIONS
-from schema.lifecycle import ReportState
 from schema.nodes import NATIONAL_NODE, NODES
 from schema.regions import REGIONS
-from schema.report import ActorRole, ArchiveReason, Channel, ComplaintSubKind, ReportKind
+from schema.report import ActorRole, Channel, ComplaintSubKind, ReportKind
 from tests.doubles import RecordingSink
 from tests.doubles import recording_sinks as recording_sinks_for_nodes
+from tests.hub.sync.workload import has_moves, next_command
 
 TARGET_RATE = 2_000.0
 """The issue's target: sustained changes per second, end to end."""
@@ -113,7 +102,6 @@ KAFKA_DIR = ROOT / ".sp4n" / "bench-kafka"
 
 NODE_CODES = frozenset(n.code for n in NODES)
 NODE_OF_INSTITUTION = {i.code: i.node_code for i in INSTITUTIONS}
-TARGET_INSTITUTIONS = [i.code for i in INSTITUTIONS]
 REGION_CODES = [r.code for r in REGIONS]
 GROUPS = len(NODES)
 
@@ -271,8 +259,9 @@ class Owned:
     nodes: frozenset[str]
 
     @property
-    def archived(self) -> bool:
-        return self.row.state == ReportState.ARCHIVED.value
+    def finished(self) -> bool:
+        """No move is left to it (``tests/hub/sync/workload.py`` asks the core)."""
+        return not has_moves(self.row)
 
 
 def involved(row: ReportRow, before: frozenset[str]) -> frozenset[str]:
@@ -285,32 +274,6 @@ def involved(row: ReportRow, before: frozenset[str]) -> frozenset[str]:
 def actor_of(node: str) -> Actor:
     role = ActorRole.NATIONAL_ADMIN if node == NATIONAL_NODE else ActorRole.INSTITUTION_ADMIN
     return Actor(node, role)
-
-
-def next_command(rng: random.Random, row: ReportRow) -> Transition | None:
-    """A valid next move, with the mix of tests/hub/sync/workload.py."""
-    rid = row.id
-    options: list[Transition]
-    match ReportState(row.state):
-        case ReportState.SUBMITTED:
-            options = [Verify(rid), Verify(rid), Postpone(rid, "lengkapi")]
-            options.append(Archive(rid, ArchiveReason.UNCLEAR))
-        case ReportState.POSTPONED:
-            options = [Verify(rid), Archive(rid, ArchiveReason.TOO_GENERAL)]
-        case ReportState.VERIFIED:
-            options = [Dispose(rid, rng.choice(TARGET_INSTITUTIONS))]
-        case ReportState.DISPOSED:
-            if rng.random() < 0.7:
-                return FollowUp(rid, "tindak lanjut")
-            options = [Dispose(rid, rng.choice(TARGET_INSTITUTIONS))]
-        case ReportState.IN_FOLLOW_UP:
-            options = [FollowUp(rid, "lagi"), Complete(rid), Complete(rid)]
-            options.append(Dispose(rid, rng.choice(TARGET_INSTITUTIONS)))
-        case ReportState.COMPLETED:
-            options = [Reopen(rid, "pelapor membalas")]
-        case ReportState.ARCHIVED:
-            return None
-    return rng.choice(options)
 
 
 @dataclass(slots=True)
@@ -348,7 +311,7 @@ class Workload:
         else:
             command = next_command(rng, owned.row)
             if command is None:
-                raise ValueError("an archived report has no next move")
+                raise ValueError("a finished report has no next move")
             # The national node hears of every report but acts only on its own.
             acting = owned.nodes - {NATIONAL_NODE} | {owned.row.origin_node}
             actor = actor_of(rng.choice(sorted(acting)))
@@ -376,7 +339,7 @@ class Workload:
                     continue
                 at = rng.randrange(len(live))
                 moved = await self.change(rng, live[at])
-                if moved.archived:
+                if moved.finished:
                     live[at] = live[-1]
                     live.pop()
                 else:
@@ -397,7 +360,7 @@ class Workload:
         async def one(owned: Owned | None, due: float) -> None:
             moved = await self.change(random.Random(rng.random()), owned)
             due_of.append(((str(moved.row.id), moved.row.version), due))
-            if not moved.archived:
+            if not moved.finished:
                 idle.append(moved)
 
         start = time.monotonic() + 0.01

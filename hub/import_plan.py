@@ -3,8 +3,9 @@
 For a report the hub does not know, the per-change path runs ``Submit`` and
 then the shortest run of transitions to the node's state, each through
 ``ReportService``. The plan makes exactly the same decisions with the same
-command builders and validators (``hub.pulled``, ``hub.domain.commands``), and
-writes down the rows those commands would leave behind in their final state:
+command builders and validators (``hub.pulled``, ``hub.domain.commands``) and
+the same domain core (``submit``, ``decide``), and writes down the rows those
+commands would leave behind in their final state:
 the report, its reporter, one history row per command, its dispositions and
 follow-ups, and the review-queue items for what it will not guess. Nothing is
 written here; ``hub.initial_sync`` copies the plan in set-wise.
@@ -14,26 +15,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
+from datetime import datetime
 
 from connectors.change import ExternalChange
 from connectors.transitions import verbs_between
 from hub.domain.commands import Actor, Dispose, Submit, validate
-from hub.domain.core import Current, decide, default_institution
+from hub.domain.core import Current, Known, decide, default_institution, submit
 from hub.errors import BadInput, InvalidTransition
 from hub.pulled import submit_for, transition_for
-from schema.lifecycle import ReportState, Verb
+from hub.store.effects import HISTORY_COLUMNS, REPORT_COLUMNS
 from schema.report import ActorRole
-from schema.sla import CURRENT_SLA_VERSION
 
-REPORT_COLUMNS = (
-    "id", "kind", "complaint_sub_kind", "title", "content", "incident_date", "location",
-    "latitude", "longitude", "topic_id", "tags", "channel", "anonymous", "confidential",
-    "region_code", "institution_code", "state", "archive_reason", "version",
-    "sla_rule_version", "external_id",
-)  # fmt: skip
 REPORTER_COLUMNS = ("report_id", "name", "nik", "phone", "email")
-HISTORY_COLUMNS = ("report_id", "version", "verb", "from_state", "to_state", "note")
 DISPOSITION_COLUMNS = ("report_id", "seq", "from_institution", "to_institution", "note")
 FOLLOW_UP_COLUMNS = ("ord", "report_id", "institution_code", "content")
 REVIEW_COLUMNS = ("external_id", "external_version", "raw_state", "reason", "report_id")
@@ -43,7 +37,7 @@ Row = tuple[object, ...]
 
 @dataclass(frozen=True, slots=True)
 class Reference:
-    """What ``check_references`` and ``transition_read`` look up, read once per import."""
+    """What ``submission_read`` and ``transition_read`` look up, read once per import."""
 
     regions: frozenset[str]
     topics: frozenset[int]
@@ -73,64 +67,57 @@ class Plan:
         self.reviewed += 1
 
 
-def _check_references(submit: Submit, node: str, ref: Reference) -> None:
-    """``ReportService._submit``'s checks, in its order and words."""
-    institution = default_institution(submit.region_code)
-    for name, value, ok in (
-        ("regionCode", submit.region_code, submit.region_code in ref.regions),
-        ("topicId", submit.topic_id, submit.topic_id in ref.topics),
-        ("institutionCode", institution, institution in ref.institutions),
-        ("actor node", node, node in ref.nodes),
-    ):
-        if not ok:
-            raise BadInput(f"{name} {value!r} is not known to the hub")
-    if submit.external_node is not None and submit.external_node not in ref.nodes:
-        raise BadInput(f"externalRef.node {submit.external_node!r} is not a federation node")
+def _known(command: Submit, node: str, ref: Reference) -> Known:
+    """What ``submission_read`` would find, from the reference read once per import."""
+    institution = command.institution_code or default_institution(command.region_code)
+    return Known(
+        region=command.region_code in ref.regions,
+        topic=command.topic_id in ref.topics,
+        institution=institution in ref.institutions,
+        node=node in ref.nodes,
+        external_node=command.external_node is None or command.external_node in ref.nodes,
+    )
 
 
-def plan_page(changes: Iterable[ExternalChange], reference: Reference) -> Plan:
-    """The rows for ``changes``, each a report the hub does not know yet, at most once."""
+def plan_page(changes: Iterable[ExternalChange], reference: Reference, at: datetime) -> Plan:
+    """The rows for ``changes``, each a report the hub does not know yet, at most once,
+    all at the hub's time ``at`` of the page."""
     plan = Plan()
     for change in changes:
-        _plan_one(change, reference, plan)
+        _plan_one(change, reference, plan, at)
     return plan
 
 
-def _plan_one(change: ExternalChange, reference: Reference, plan: Plan) -> None:
+def _plan_one(change: ExternalChange, reference: Reference, plan: Plan, at: datetime) -> None:
     if change.topic_id is None:
         plan.review(change, f"unmapped topic {change.raw_topic!r}", None)
         return
-    submit = submit_for(change)
+    command = submit_for(change)
+    actor = Actor(change.node, ActorRole.NODE_SYSTEM, everywhere=True)
     try:
-        validate(submit)
-        _check_references(submit, change.node, reference)
+        validate(command)
+        # The import is idempotent on the external id by itself (bulk_drop_known).
+        made = submit(command, actor, uuid.uuid4(), at, _known(command, change.node, reference))
     except BadInput as error:
         plan.review(change, f"cannot submit: {error.message}", None)
         return
-    report = Current.submitted(
-        uuid.uuid4(), default_institution(submit.region_code), submit.privacy
-    )
     plan.submitted += 1
-    plan.history.append((report.id, 1, Verb.SUBMIT.value, None, ReportState.SUBMITTED.value, None))
-    if submit.reporter is not None:
-        r = submit.reporter
-        plan.reporters.append((report.id, r.name, r.nik, r.phone, r.email))
-    report, archive_reason = _walk(change, report, reference, plan)
-    plan.reports.append(
-        (
-            report.id, submit.kind.value,
-            submit.complaint_sub_kind.value if submit.complaint_sub_kind else None,
-            submit.title.strip(), submit.content.strip(), submit.incident_date, submit.location,
-            submit.latitude, submit.longitude, submit.topic_id, list(submit.tags),
-            submit.channel.value, submit.privacy.anonymous, submit.privacy.confidential,
-            submit.region_code, report.institution_code, report.state.value, archive_reason,
-            report.version, CURRENT_SLA_VERSION, change.external_id,
-        )
-    )  # fmt: skip
+    plan.history.append(astuple(made.entry))
+    if made.reporter is not None:
+        r = made.reporter
+        plan.reporters.append((made.report.id, r.name, r.nik, r.phone, r.email))
+    report, archive_reason = _walk(change, made.current, reference, plan, actor, at)
+    final = made.report.after(report, archive_reason, at)
+    plan.reports.append((*astuple(final), change.external_id))
 
 
 def _walk(
-    change: ExternalChange, report: Current, reference: Reference, plan: Plan
+    change: ExternalChange,
+    report: Current,
+    reference: Reference,
+    plan: Plan,
+    actor: Actor,
+    at: datetime,
 ) -> tuple[Current, str | None]:
     """``Ingest._apply_once`` from SUBMITTED on, for a report it has just submitted: the
     same commands, decided by the same core; returns the report and its archive reason."""
@@ -145,7 +132,6 @@ def _walk(
         reason = f"no move from {report.state.value} to {change.state.value}"
         plan.review(change, reason, report.id)
         return report, None
-    actor = Actor(change.node, ActorRole.NODE_SYSTEM, everywhere=True)
     archive_reason: str | None = None
     for verb in verbs:
         try:
@@ -166,10 +152,7 @@ def _walk(
         if decided.follow_up is not None:
             ord_ = len(plan.follow_ups)
             plan.follow_ups.append((ord_, report.id, report.institution_code, decided.follow_up))
-        plan.history.append(
-            (report.id, decided.version, verb.value, decided.previous.value,
-             decided.state.value, decided.note)
-        )  # fmt: skip
+        plan.history.append(astuple(report.entry(decided, actor, at)))
         report = report.after(decided)
         archive_reason = decided.archive_reason
     plan.moved += 1
@@ -179,7 +162,7 @@ def _walk(
 def rows_of(plan: Plan) -> list[tuple[str, tuple[str, ...], list[Row]]]:
     """(staging table, columns, rows) in the order they are copied."""
     return [
-        ("bulk_reports", REPORT_COLUMNS, plan.reports),
+        ("bulk_reports", (*REPORT_COLUMNS, "external_id"), plan.reports),
         ("bulk_reporters", REPORTER_COLUMNS, plan.reporters),
         ("bulk_history", HISTORY_COLUMNS, plan.history),
         ("bulk_dispositions", DISPOSITION_COLUMNS, plan.dispositions),

@@ -2,11 +2,11 @@
 
 A node's first pull (no watermark yet; ``sp4n-hub sync --once`` on a fresh
 index) brings every report the node holds, tens of thousands at once. Running
-each through ``ReportService`` (a transaction, an audit entry under the chain's
-lock, an outbox row and an idempotency key per command) manages a few hundred
-reports a second. Here each page is planned in memory by ``hub.import_plan``
-with the per-change path's own decisions (the same command builders and
-validators, the same review reasons), COPYed into temporary staging tables and
+each through ``ReportService`` (two statements, an outbox row, an audit entry
+and an idempotency key per command) manages a few hundred reports a second.
+Here each page is planned in memory by ``hub.import_plan`` with the per-change
+path's own decisions (the same command builders and validators, the same
+domain core, the same review reasons), COPYed into temporary staging tables and
 moved into ``reports``, ``reporters``, ``external_refs``, ``report_history``,
 ``dispositions``, ``follow_ups`` and ``review_queue`` with INSERT … SELECT, in
 one transaction per page together with the page's watermark.
@@ -18,7 +18,7 @@ What differs from the per-change path, on purpose:
   every sink write back what the nodes already hold. Changes pulled after the
   import run through the per-change path and are published as usual.
 - **One audit entry per page** (action ``IMPORT``, outcome ``OK: <n> reports``),
-  not one per command: the chain's lock is taken once per page.
+  not one per command.
 - **No idempotency keys.** The import is idempotent on the external ref
   ``(node, external id)`` (and the review queue on ``(node, external id,
   external version)``) with ON CONFLICT; a report already linked is skipped
@@ -53,7 +53,6 @@ from hub.import_plan import Plan, Reference, plan_page, rows_of
 from hub.store.connection import Connection
 from hub.store.database import Database
 from schema.lifecycle import ReportState
-from schema.report import ActorRole
 
 _log = logging.getLogger(__name__)
 
@@ -122,8 +121,8 @@ class InitialSync:
                 unchanged_known += 1
             else:
                 leftovers.append(change)
-        plan = plan_page(new, await self.reference())
         now = self.clock()
+        plan = plan_page(new, await self.reference(), now)
         sql = self.db.sql
         async with self.db.pool.acquire() as conn, conn.transaction():
             raced, written_rows = await self._write(conn, node, plan, now) if new else ([], (0, 0))
@@ -198,12 +197,12 @@ class InitialSync:
             if rows:
                 await conn.copy_records_to_table(table, records=rows, columns=columns)
         raced = [r["external_id"] for r in await conn.fetch(sql["bulk_drop_known"], node)]
-        reports = await conn.execute(sql["bulk_insert_reports"], node, now)
+        reports = await conn.execute(sql["bulk_insert_reports"])
         await conn.execute(sql["bulk_insert_external_refs"], node)
         await conn.execute(sql["bulk_insert_reporters"])
         await conn.execute(sql["bulk_insert_dispositions"], node, now)
         await conn.execute(sql["bulk_insert_follow_ups"], node, now)
-        await conn.execute(sql["bulk_insert_history"], node, now, ActorRole.NODE_SYSTEM.value)
+        await conn.execute(sql["bulk_insert_history"])
         reviews = await conn.execute(sql["bulk_insert_reviews"], node)
         await conn.execute(sql["bulk_pending_rollups"], node)
         return raced, (_rows_of(reports), _rows_of(reviews))

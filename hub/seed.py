@@ -6,9 +6,11 @@ The same seed and the same ``now`` give the same rows, byte for byte: every
 random choice, uuids included, comes from one ``random.Random(seed)`` stream.
 
 The load is an initial import of reports that already exist, not a series of
-changes, so it writes no outbox rows and publishes no events. Each step of a
-history is decided by the domain core (``hub.domain.core.decide``), so every
-chain is one the write path could have produced. Personal data goes to
+changes, so it writes no outbox rows and publishes no events. Each report is
+submitted and each step of its history decided by the domain core
+(``hub.domain.core.submit`` and ``decide``), so every chain is one the write path
+could have produced; the reports and history rows are copied in by the store's
+writer of decided effects (``hub.store.effects``). Personal data goes to
 ``reporters`` only; the report texts are built from templates that name no person.
 """
 
@@ -32,13 +34,25 @@ from hub.domain.commands import (
     FollowUp,
     Postpone,
     Reopen,
+    Submit,
     Transition,
     Verify,
 )
-from hub.domain.core import Change, Current, decide, default_institution
+from hub.domain.core import (
+    Change,
+    Current,
+    Entry,
+    Known,
+    NewReport,
+    allowed_verbs,
+    decide,
+    default_institution,
+    submit,
+)
 from hub.errors import HubError
 from hub.store import queries
 from hub.store.connection import Connection
+from hub.store.effects import copy_history, copy_reports
 from schema.calendar import WorkingCalendar
 from schema.institutions import INSTITUTIONS
 from schema.lifecycle import ReportState, Verb
@@ -558,16 +572,30 @@ _HOURS = (1, 1, 1, 1, 2, 4, 6, 8, 10, 11, 11, 10, 9, 9, 9, 8, 7, 7, 8, 9, 8, 6, 
 _WIB = timedelta(hours=7)
 
 _S, _V = ReportState, Verb
-# What happens next in each state, with weights; None: nothing more happens (a stall).
-_NEXT: Mapping[ReportState, tuple[tuple[Verb | None, float], ...]] = {
-    _S.SUBMITTED: ((_V.VERIFY, 0.79), (_V.POSTPONE, 0.10), (_V.ARCHIVE, 0.06), (None, 0.05)),
-    _S.POSTPONED: ((_V.VERIFY, 0.45), (_V.ARCHIVE, 0.30), (None, 0.25)),
-    _S.VERIFIED: ((_V.DISPOSE, 0.94), (_V.ARCHIVE, 0.02), (None, 0.04)),
-    _S.DISPOSED: ((_V.FOLLOW_UP, 0.78), (_V.DISPOSE, 0.12), (None, 0.10)),
-    _S.IN_FOLLOW_UP: ((_V.COMPLETE, 0.62), (_V.FOLLOW_UP, 0.18), (_V.DISPOSE, 0.04), (None, 0.16)),
-    _S.COMPLETED: ((_V.REOPEN, 0.04), (None, 0.96)),
-    _S.ARCHIVED: ((None, 1.0),),
+# How likely each move is from each state, and (None) that nothing more happens (a stall).
+# Which moves a state allows is the life cycle's (``hub.domain.core.allowed_verbs``); a
+# move it allows that is not weighted here is never played.
+_WEIGHTS: Mapping[ReportState, Mapping[Verb | None, float]] = {
+    _S.SUBMITTED: {_V.VERIFY: 0.79, _V.POSTPONE: 0.10, _V.ARCHIVE: 0.06, None: 0.05},
+    _S.POSTPONED: {_V.VERIFY: 0.45, _V.ARCHIVE: 0.30, None: 0.25},
+    _S.VERIFIED: {_V.DISPOSE: 0.94, _V.ARCHIVE: 0.02, None: 0.04},
+    _S.DISPOSED: {_V.FOLLOW_UP: 0.78, _V.DISPOSE: 0.12, None: 0.10},
+    _S.IN_FOLLOW_UP: {_V.COMPLETE: 0.62, _V.FOLLOW_UP: 0.18, _V.DISPOSE: 0.04, None: 0.16},
+    _S.COMPLETED: {_V.REOPEN: 0.04, None: 0.96},
 }
+
+
+def _next(state: ReportState) -> tuple[tuple[Verb | None, float], ...]:
+    """The moves the life cycle allows from ``state`` with their weights, and the stall."""
+    weights = _WEIGHTS.get(state, {})
+    unknown = set(weights) - {None, *allowed_verbs(state)}
+    if unknown:
+        raise SeedError(f"the seed weighs moves the life cycle forbids from {state.value}: "
+                        f"{sorted(v.value for v in unknown if v is not None)}")  # fmt: skip
+    moves = tuple((verb, weights.get(verb, 0.0)) for verb in allowed_verbs(state))
+    return (*moves, (None, weights.get(None, 1.0 if not moves else 0.0)))
+
+
 # Mean delay in hours before each verb (exponentially distributed, at least five minutes).
 _DELAY_HOURS: Mapping[Verb, float] = {
     _V.VERIFY: 30, _V.POSTPONE: 20, _V.ARCHIVE: 40, _V.DISPOSE: 24, _V.FOLLOW_UP: 96,
@@ -578,23 +606,15 @@ _MAX_DISPOSITIONS = 4
 _MAX_FOLLOW_UPS = 4
 _CHUNK = 5_000
 
-_REPORT_COLUMNS = (
-    "id", "kind", "complaint_sub_kind", "title", "content", "incident_date", "location",
-    "latitude", "longitude", "topic_id", "tags", "channel", "anonymous", "confidential",
-    "origin_node", "region_code", "institution_code", "state", "archive_reason", "version",
-    "sla_rule_version", "submitted_at", "updated_at",
-)
 _COLUMNS: Mapping[str, tuple[str, ...]] = {
-    "reports": _REPORT_COLUMNS,
     "reporters": ("report_id", "name", "nik", "phone", "email"),
-    "report_history": ("report_id", "version", "verb", "from_state", "to_state", "actor_node",
-                       "actor_role", "note", "at"),
     "dispositions": ("report_id", "seq", "from_institution", "to_institution", "note",
                      "actor_node", "at"),
     "follow_ups": ("report_id", "institution_code", "content", "actor_node", "at"),
     "external_refs": ("node_code", "external_id", "report_id"),
 }
-"""Tables in load order (references before referrers) with the columns COPY fills."""
+"""Tables that hang off a report, in load order, with the columns COPY fills (reports
+and their history go first, through ``hub.store.effects``)."""
 # fmt: on
 
 
@@ -639,6 +659,8 @@ async def seed_reports(
                     next_batch = asyncio.create_task(
                         asyncio.to_thread(builder.batch, chunks[index + 1])
                     )
+                await copy_reports(conn, batch.reports)
+                await copy_history(conn, batch.history)
                 for table, columns in _COLUMNS.items():
                     rows = batch.rows[table]
                     if rows:
@@ -695,6 +717,8 @@ class _Weighted(Generic[T]):
 class _Batch:
     """Rows of one chunk, per table, in COPY column order."""
 
+    reports: list[NewReport] = field(default_factory=list)
+    history: list[Entry] = field(default_factory=list)
     rows: dict[str, list[tuple[object, ...]]] = field(
         default_factory=lambda: {table: [] for table in _COLUMNS}
     )
@@ -704,20 +728,29 @@ class _Batch:
 class _Walk:
     """The state of one report while its life cycle is played."""
 
-    report_id: uuid.UUID
     region: str
     origin: str
-    institution: str
     at: datetime
-    state: ReportState | None = None
-    history: list[tuple[object, ...]] = field(default_factory=list)
-    chain: tuple[str, ...] = ()
-    """Every institution the report was addressed to, as ``hub.domain.core`` keeps it."""
+    current: Current
+    """The report as the domain core sees it."""
+    history: list[Entry]
     links: int = 0
     follow_ups: int = 0
     reopened: bool = False
     archive_reason: str | None = None
     ref_nodes: set[str] = field(default_factory=set)
+
+    @property
+    def report_id(self) -> uuid.UUID:
+        return self.current.id
+
+    @property
+    def state(self) -> ReportState:
+        return self.current.state
+
+    @property
+    def institution(self) -> str:
+        return self.current.institution_code
 
 
 class _Builder:
@@ -748,7 +781,8 @@ class _Builder:
                 (ReportKind.INFORMATION_REQUEST, 12),
             )
         )
-        self.next_verb = {state: _Weighted(options) for state, options in _NEXT.items()}
+        self.moves = {state: _next(state) for state in ReportState}
+        self.next_verb = {state: _Weighted(options) for state, options in self.moves.items()}
         self.archive = _Weighted((reason, weight) for reason, (weight, _) in _ARCHIVE.items())
         self.channel = {
             NATIONAL_NODE: _Weighted(
@@ -834,7 +868,7 @@ class _Builder:
             supervisory = rng.random() < text.supervisory
             sub_kind = (
                 ComplaintSubKind.SUPERVISORY if supervisory else ComplaintSubKind.NON_SUPERVISORY
-            ).value
+            )
         origin = self._origin(region)
         channel = self.channel.get(origin, self.channel[""]).draw(rng)
         words = self._words(place_region, place)
@@ -848,44 +882,26 @@ class _Builder:
         tags = self._tags(text, place.town)
         local_day = (submitted_at + _WIB).date()
         incident = local_day - timedelta(days=rng.below(21)) if rng.random() < 0.7 else None
-        submit_target = default_institution(region)
-        walk = _Walk(report_id, region, origin, submit_target, submitted_at)
-        refs = batch.rows["external_refs"]
         synced = origin == NATIONAL_NODE or rng.random() < 0.85
+        command = Submit(
+            kind=kind, title=title.format(**words)[:200], content=content[:10_000],
+            region_code=region, topic_id=topic, channel=channel, complaint_sub_kind=sub_kind,
+            incident_date=incident, location=location, latitude=lat, longitude=lon,
+            tags=tuple(tags), privacy=PrivacyFlags(anonymous, confidential),
+        )  # fmt: skip
+        actor = Actor(origin, self._submit_role(channel, synced), everywhere=True)
+        try:
+            made = submit(command, actor, report_id, submitted_at, Known.everything())
+        except HubError as error:
+            raise SeedError(f"seed submission: {error.message}") from error
+        walk = _Walk(region, origin, submitted_at, made.current, [made.entry])
         if synced:
-            refs.append((origin, self._external_id(origin, submitted_at), report_id))
+            external_id = self._external_id(origin, submitted_at)
+            batch.rows["external_refs"].append((origin, external_id, report_id))
             walk.ref_nodes.add(origin)
-        self._submitted(walk, self._submit_role(channel, synced), origin)
         self._play(walk, topic, batch)
-        assert walk.state is not None
-        batch.rows["reports"].append(
-            (
-                report_id,
-                kind.value,
-                sub_kind,
-                title.format(**words)[:200],
-                content[:10_000],
-                incident,
-                location,
-                lat,
-                lon,
-                topic,
-                tags,
-                channel.value,
-                anonymous,
-                confidential,
-                origin,
-                region,
-                walk.institution,
-                walk.state.value,
-                walk.archive_reason,
-                len(walk.history),
-                CURRENT_SLA_VERSION,
-                submitted_at,
-                walk.at,
-            )
-        )
-        batch.rows["report_history"].extend(walk.history)
+        batch.reports.append(made.report.after(walk.current, walk.archive_reason, walk.at))
+        batch.history.extend(walk.history)
         if rng.random() < 0.88:
             batch.rows["reporters"].append(self._reporter(report_id, region, channel))
 
@@ -948,7 +964,6 @@ class _Builder:
         rng = self.rng
         last: Verb | None = None
         while len(walk.history) < _MAX_HISTORY:
-            assert walk.state is not None
             capped = (
                 walk.links >= _MAX_DISPOSITIONS
                 or walk.follow_ups >= _MAX_FOLLOW_UPS
@@ -957,7 +972,7 @@ class _Builder:
             if capped:
                 options = _Weighted(
                     (verb, weight)
-                    for verb, weight in _NEXT[walk.state]
+                    for verb, weight in self.moves[walk.state]
                     if not (verb is Verb.DISPOSE and walk.links >= _MAX_DISPOSITIONS)
                     and not (verb is Verb.FOLLOW_UP and walk.follow_ups >= _MAX_FOLLOW_UPS)
                     and not (verb is Verb.REOPEN and walk.reopened)
@@ -1072,31 +1087,15 @@ class _Builder:
         if change.archive_reason is not None:
             walk.archive_reason = change.archive_reason
 
-    def _submitted(self, walk: _Walk, role: ActorRole, node: str) -> None:
-        walk.history.append(
-            (walk.report_id, 1, Verb.SUBMIT.value, None, ReportState.SUBMITTED.value, node,
-             role.value, None, walk.at)
-        )  # fmt: skip
-        walk.state = ReportState.SUBMITTED
-        walk.chain = (walk.institution,)
-
     def _transition(self, walk: _Walk, command: Transition, role: ActorRole, node: str) -> Change:
         """The change ``command`` makes, decided by the domain core as the hub would."""
-        assert walk.state is not None
-        current = Current(
-            walk.report_id, walk.state, len(walk.history), walk.institution, PrivacyFlags(),
-            walk.chain,
-        )  # fmt: skip
+        current, actor = walk.current, Actor(node, role, everywhere=True)
         try:
-            change = decide(current, command, Actor(node, role, everywhere=True), current.version)
+            change = decide(current, command, actor, current.version)
         except HubError as error:
             raise SeedError(f"seed walk: {error.message}") from error
-        walk.history.append(
-            (walk.report_id, change.version, change.verb.value, change.previous.value,
-             change.state.value, node, role.value, change.note, walk.at)
-        )  # fmt: skip
-        after = current.after(change)
-        walk.state, walk.institution, walk.chain = after.state, after.institution_code, after.chain
+        walk.history.append(current.entry(change, actor, walk.at))
+        walk.current = current.after(change)
         return change
 
     def _first_target(self, walk: _Walk, topic: int) -> str:
@@ -1112,7 +1111,7 @@ class _Builder:
     def _redirect(self, walk: _Walk, topic: int) -> str:
         """A re-disposition (bukan wewenang): back home, to another OPD or up a level."""
         text = _TEXTS[topic]
-        home = "pemprov-16" if walk.region == PROVINCE_CODE else f"pemda-{walk.region}"
+        home = default_institution(walk.region)
         other_opd = self.rng.pick([t.opd for t in _TEXTS.values() if t.opd != text.opd])
         candidates = (
             (home, 5),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -51,13 +52,19 @@ def test_the_domain_core_does_no_io() -> None:
     """``hub/domain/core.py`` decides; it reads no database, bus, network or clock."""
     tree = ast.parse((ROOT / "hub" / "domain" / "core.py").read_text(encoding="utf-8"))
     modules: set[str] = set()
+    clocks: list[str] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             modules |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module is not None:
             modules.add(node.module)
-    allowed = {"__future__", "uuid", "dataclasses", "hub.domain.commands", "hub.errors"}
+        elif isinstance(node, ast.Attribute) and node.attr in {"now", "utcnow", "today"}:
+            clocks.append(ast.unparse(node))
+    allowed = {"__future__", "uuid", "dataclasses", "datetime", "hub.domain.commands"}
+    allowed.add("hub.errors")
     assert {m for m in modules if m not in allowed and not m.startswith("schema.")} == set()
+    # ``datetime`` for its types only: the caller says when a change happens.
+    assert clocks == []
 
 
 # What importing a module may not do: open a socket, write a file, start a process.
@@ -152,3 +159,66 @@ def test_the_import_watch_sees_a_socket_a_written_file_and_a_process(tmp_path: P
         ("noisy.connects", "socket.__new__"),
         ("noisy.spawns", "subprocess.Popen"),
     }
+
+
+EFFECT_WRITERS = {
+    "hub/store/sql/reports.sql": {"report_history", "outbox"},
+    "hub/store/sql/initial_sync.sql": {"report_history"},
+    "hub/store/effects.py": {"report_history"},
+}
+"""The store modules the domain core's effects feed, and what each of them writes."""
+_WRITE_SQL = re.compile(r"\b(?:INSERT\s+INTO|COPY)\s+(?:\w+\.)?\"?(report_history|outbox)\b", re.I)
+_COPY_CALLS = {"copy_records_to_table", "copy_to_table"}
+"""asyncpg's COPY ... FROM STDIN, which takes its table as a string."""
+
+
+def _tables_written(path: Path) -> set[str]:
+    """``report_history`` and ``outbox`` if ``path`` holds SQL inserting or copying into
+    them, or (Python) calls asyncpg's COPY and names them."""
+    text = path.read_text(encoding="utf-8")
+    written = {m.lower() for m in _WRITE_SQL.findall(text)}
+    if path.suffix == ".py":
+        nodes = list(ast.walk(ast.parse(text)))
+        if any(
+            isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+            and n.func.attr in _COPY_CALLS
+            for n in nodes
+        ):  # fmt: skip
+            written |= {
+                n.value for n in nodes
+                if isinstance(n, ast.Constant) and n.value in ("report_history", "outbox")
+            }  # fmt: skip
+    return written
+
+
+def test_history_and_outbox_rows_come_only_from_the_cores_effects() -> None:
+    """Every row of ``report_history`` and ``outbox`` is one the domain core decided: no
+    module but the store's writers of its effects inserts or COPYs into them (the seed
+    and the initial import included)."""
+    writers = {
+        str(path.relative_to(ROOT)): tables
+        for package in ("schema", "connectors", "hub", "infra", "bench")
+        for pattern in ("*.py", "*.sql")
+        for path in (ROOT / package).rglob(pattern)
+        if (tables := _tables_written(path))
+    }
+    assert writers == EFFECT_WRITERS
+
+
+def test_the_effects_check_sees_sql_and_copy(tmp_path: Path) -> None:
+    """The check above can fail: it sees each way of writing those tables."""
+    probes = {
+        "a.sql": "INSERT INTO\n  report_history (report_id) VALUES ($1)",
+        "b.sql": "copy public.outbox FROM STDIN",
+        "c.py": 'async def f(c):\n    await c.copy_records_to_table("report_history", records=[])',
+        "d.py": 'T = {"outbox": ()}\nasync def f(c):\n    await c.copy_to_table(next(iter(T)))',
+        "e.py": 'Q = "SELECT * FROM report_history; UPDATE outbox SET published_at = now()"',
+    }
+    seen = {}
+    for name, text in probes.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        seen[name] = _tables_written(tmp_path / name)
+    assert seen == {
+        "a.sql": {"report_history"}, "b.sql": {"outbox"}, "c.py": {"report_history"},
+        "d.py": {"outbox"}, "e.py": set(),
+    }  # fmt: skip

@@ -6,8 +6,10 @@ import hashlib
 import json
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from typing import get_args
 
 from hub.errors import BadInput
 from schema.lifecycle import Verb
@@ -126,6 +128,9 @@ class Archive:
 
 Command = Submit | Verify | Postpone | Dispose | FollowUp | Complete | Reopen | Archive
 Transition = Verify | Postpone | Dispose | FollowUp | Complete | Reopen | Archive
+
+TRANSITION_COMMANDS: Mapping[Verb, type[Transition]] = {c.verb: c for c in get_args(Transition)}
+"""The command class of each transition verb."""
 
 _NIK = re.compile(r"^\d{16}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -4,22 +4,36 @@ Given what a report is now (``Current``) and a transition command, ``decide``
 returns the change it makes (``Change``: the new state and version, the history
 entry's verb and note, a disposition link or a follow-up, the privacy flags,
 the institutions the event names) or raises the coded error a client sees.
+``submit`` does the same for a new report (``Submission``: the ``reports`` row,
+its reporter and external id, the history entry and what the event names).
 Every writer asks it: ``ReportService`` for mutations, pulled changes and the
-auto-close, and the initial import's plan; the store only writes what it
-decided. The rules themselves (which verb may leave which state, where it
-leads) live in ``schema.lifecycle``; this module applies them to a report.
+auto-close, the initial import's plan and the demo seed; the store only writes
+what it decided. The rules themselves (which verb may leave which state, where
+it leads) live in ``schema.lifecycle``; this module applies them to a report.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 
-from hub.domain.commands import Actor, Archive, Dispose, FollowUp, Transition, Verify
+from hub.domain.commands import (
+    Actor,
+    Archive,
+    Dispose,
+    FollowUp,
+    Reporter,
+    Submit,
+    Transition,
+    Verify,
+)
 from hub.errors import BadInput, InvalidTransition, NotFound, VersionConflict
+from schema.events import ExternalRef
 from schema.lifecycle import TRANSITIONS, VERBS, ReportState, Verb, can_apply
 from schema.regions import PROVINCE_CODE
 from schema.report import PrivacyFlags
+from schema.sla import CURRENT_SLA_VERSION
 
 
 def default_institution(region_code: str) -> str:
@@ -42,11 +56,6 @@ class Current:
     nodes: frozenset[str] = frozenset()
     """The nodes involved in it (origin, region, the chain's institutions)."""
 
-    @classmethod
-    def submitted(cls, report_id: uuid.UUID, institution: str, privacy: PrivacyFlags) -> Current:
-        """A report as its submission leaves it."""
-        return cls(report_id, ReportState.SUBMITTED, 1, institution, privacy, (institution,))
-
     def after(self, change: Change) -> Current:
         """The report as ``change`` leaves it (for a run of commands planned in memory)."""
         chain = self.chain
@@ -55,6 +64,13 @@ class Current:
         return Current(
             self.id, change.state, change.version, change.institution_code, change.privacy,
             chain, self.nodes,
+        )  # fmt: skip
+
+    def entry(self, change: Change, actor: Actor, at: datetime) -> Entry:
+        """The history row ``change`` appends, made by ``actor`` at ``at``."""
+        return Entry(
+            self.id, change.version, change.verb.value, change.previous.value,
+            change.state.value, actor.node_code, actor.role.value, change.note, at,
         )  # fmt: skip
 
 
@@ -157,6 +173,152 @@ def decide(
         follow_up=follow_up,
         institutions=tuple(dict.fromkeys(chain)),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """Which of a submission's references the hub knows, read with the submission."""
+
+    region: bool
+    topic: bool
+    institution: bool
+    node: bool
+    """The submitting actor's node."""
+    external_node: bool
+    """The node of the external id (True when there is none)."""
+    external_ref_taken: bool = False
+    """Whether that node's external id already names a report."""
+
+    @classmethod
+    def everything(cls) -> Known:
+        """For a writer whose references are known valid (the demo seed's own tables)."""
+        return cls(True, True, True, True, True)
+
+
+@dataclass(frozen=True, slots=True)
+class NewReport:
+    """The ``reports`` row a submission creates, column for column, in table order.
+
+    The one list of a report's columns: the store copies and inserts by these
+    fields (``hub.store.effects``)."""
+
+    id: uuid.UUID
+    kind: str
+    complaint_sub_kind: str | None
+    title: str
+    content: str
+    incident_date: date | None
+    location: str | None
+    latitude: float | None
+    longitude: float | None
+    topic_id: int
+    tags: list[str]
+    channel: str
+    anonymous: bool
+    confidential: bool
+    origin_node: str
+    region_code: str
+    institution_code: str
+    state: str
+    archive_reason: str | None
+    version: int
+    sla_rule_version: str
+    submitted_at: datetime
+    updated_at: datetime
+
+    def after(self, current: Current, archive_reason: str | None, when: datetime) -> NewReport:
+        """The row as a run of changes planned in memory leaves it (``current``, at ``when``)."""
+        return replace(
+            self, state=current.state.value, version=current.version,
+            institution_code=current.institution_code, archive_reason=archive_reason,
+            anonymous=current.privacy.anonymous, confidential=current.privacy.confidential,
+            updated_at=when,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One row of a report's history, as the store appends it."""
+
+    report_id: uuid.UUID
+    version: int
+    verb: str
+    from_state: str | None
+    to_state: str
+    actor_node: str
+    actor_role: str
+    note: str | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    """The effects of one submission, as the store writes them."""
+
+    report: NewReport
+    reporter: Reporter | None
+    external_refs: tuple[ExternalRef, ...]
+    """The id the submitting node gave the report, if any; the event carries it."""
+    entry: Entry
+    """The first history row."""
+
+    @property
+    def institutions(self) -> tuple[str, ...]:
+        """The institutions the event names: the one the report was submitted to."""
+        return (self.report.institution_code,)
+
+    @property
+    def current(self) -> Current:
+        """The report as the core sees it after its submission."""
+        r = self.report
+        privacy = PrivacyFlags(r.anonymous, r.confidential)
+        state, institution = ReportState(r.state), r.institution_code
+        return Current(r.id, state, r.version, institution, privacy, (institution,))
+
+
+def submit(
+    command: Submit, actor: Actor, report_id: uuid.UUID, at: datetime, known: Known
+) -> Submission:
+    """The submission ``command`` makes as ``report_id`` at ``at``, or the BadInput naming
+    the first reference the hub does not know (in the order a client reads its input)."""
+    institution = command.institution_code or default_institution(command.region_code)
+    for name, value, ok in (
+        ("regionCode", command.region_code, known.region),
+        ("topicId", command.topic_id, known.topic),
+        ("institutionCode", institution, known.institution),
+        ("actor node", actor.node_code, known.node),
+    ):
+        if not ok:
+            raise BadInput(f"{name} {value!r} is not known to the hub")
+    refs: tuple[ExternalRef, ...] = ()
+    if command.external_node is not None:
+        if not known.external_node:
+            raise BadInput(f"externalRef.node {command.external_node!r} is not a federation node")
+        if known.external_ref_taken:
+            raise BadInput(duplicate_ref(command.external_node, command.external_id))
+        assert command.external_id is not None  # validated with its node
+        refs = (ExternalRef(command.external_node, command.external_id),)
+    state = VERBS[Verb.SUBMIT].target
+    c = command
+    report = NewReport(
+        id=report_id, kind=c.kind.value,
+        complaint_sub_kind=c.complaint_sub_kind.value if c.complaint_sub_kind else None,
+        title=c.title.strip(), content=c.content.strip(), incident_date=c.incident_date,
+        location=c.location, latitude=c.latitude, longitude=c.longitude, topic_id=c.topic_id,
+        tags=list(c.tags), channel=c.channel.value, anonymous=c.privacy.anonymous,
+        confidential=c.privacy.confidential, origin_node=actor.node_code,
+        region_code=c.region_code, institution_code=institution, state=state.value,
+        archive_reason=None, version=1, sla_rule_version=CURRENT_SLA_VERSION,
+        submitted_at=at, updated_at=at,
+    )  # fmt: skip
+    entry = Entry(report_id, 1, Verb.SUBMIT.value, None, state.value, actor.node_code,
+                  actor.role.value, None, at)  # fmt: skip
+    return Submission(report, c.reporter, refs, entry)
+
+
+def duplicate_ref(node: str, external_id: str | None) -> str:
+    """What a submission naming an external id that already names a report is told."""
+    return f"externalRef ({node}, {external_id}) already names a report"
 
 
 def allowed_verbs(state: ReportState) -> list[Verb]:

@@ -1,8 +1,10 @@
 """Applies domain commands: the one write path for every change.
 
-Each command runs in one PostgreSQL transaction that updates the report,
-appends its history and appends an outbox row. A failed check raises before
-anything is written, and the transaction rolls back whatever was.
+Each command costs two statements: one reads what the domain core decides on,
+one writes what it decided (the report, its history, the outbox record, the
+idempotency record and the audit entry) as a single data-modifying statement,
+so a failure anywhere in it writes nothing. A failed check raises before
+anything is written.
 """
 
 from __future__ import annotations
@@ -25,7 +27,15 @@ from hub.domain.commands import (
     validate,
     validate_key,
 )
-from hub.domain.core import Current, decide, default_institution
+from hub.domain.core import (
+    Current,
+    Known,
+    NewReport,
+    decide,
+    default_institution,
+    duplicate_ref,
+    submit,
+)
 from hub.errors import (
     BadInput,
     HubError,
@@ -34,12 +44,12 @@ from hub.errors import (
 )
 from hub.store.connection import Connection
 from hub.store.database import Database
+from hub.store.effects import indexed, report_values
 from hub.store.rows import ReportRow
 from hub.sync.envelope import encode
 from schema.events import ExternalRef, ReportEvent
 from schema.lifecycle import ReportState, Verb
 from schema.report import PrivacyFlags, ReportKind
-from schema.sla import CURRENT_SLA_VERSION
 
 
 def _now() -> datetime:
@@ -47,7 +57,7 @@ def _now() -> datetime:
 
 
 class ReportService:
-    """Executes commands against the index, one transaction each."""
+    """Executes commands against the index, two statements each."""
 
     def __init__(
         self, db: Database, clock: Callable[[], datetime] = _now, audit: AuditLog | None = None
@@ -102,96 +112,60 @@ class ReportService:
         if not isinstance(command, Submit):
             assert expected_version is not None
             return await self._transition(command, actor, key, expected_version, request_hash)
-        sql = self._db.sql
-        async with self._db.pool.acquire() as conn, conn.transaction():
-            if key is not None:
-                earlier = await self._earlier_answer(conn, actor, key, request_hash)
-                if earlier is not None:
-                    return earlier
-            report = await self._submit(conn, command, actor)
-            if key is not None:
-                await conn.execute(
-                    sql["idempotency_record"],
-                    actor.node_code,
-                    key,
-                    request_hash,
-                    report.id,
-                    report.version,
-                )
-            # Last, in the same transaction: the change and its audit entry stand or fall
-            # together (the sealer chains the entry after the commit).
-            await self._audit.record(
-                client_id=actor.client_id,
-                node_code=actor.node_code,
-                action=command.verb.value,
-                report_id=report.id,
-                outcome="OK",
-                conn=conn,
-            )
-            return report
+        return await self._submit(command, actor, key, request_hash)
 
-    async def _submit(self, conn: Connection, c: Submit, actor: Actor) -> ReportRow:
+    async def _submit(
+        self, c: Submit, actor: Actor, key: str | None, request_hash: str
+    ) -> ReportRow:
+        """Two statements and no transaction of their own, as a transition: one reads what
+        the core decides on (which references exist, an earlier answer to the key), one
+        writes what it decided."""
         sql = self._db.sql
         institution = c.institution_code or default_institution(c.region_code)
-        found = await conn.fetchrow(
-            sql["check_references"], c.region_code, c.topic_id, institution, actor.node_code
-        )
-        assert found is not None
-        for name, value, ok in (
-            ("regionCode", c.region_code, found["region"]),
-            ("topicId", c.topic_id, found["topic"]),
-            ("institutionCode", institution, found["institution"]),
-            ("actor node", actor.node_code, found["node"]),
-        ):
-            if not ok:
-                raise BadInput(f"{name} {value!r} is not known to the hub")
-        if c.external_node is not None and not await conn.fetchval(
-            sql["node_exists"], c.external_node
-        ):
-            raise BadInput(f"externalRef.node {c.external_node!r} is not a federation node")
-        now = self._clock()
-        report_id = uuid.uuid4()
-        await conn.execute(
-            sql["insert_report"],
-            report_id,
-            c.kind.value,
-            c.complaint_sub_kind.value if c.complaint_sub_kind else None,
-            c.title.strip(),
-            c.content.strip(),
-            c.incident_date,
-            c.location,
-            c.latitude,
-            c.longitude,
-            c.topic_id,
-            list(c.tags),
-            c.channel.value,
-            c.privacy.anonymous,
-            c.privacy.confidential,
-            actor.node_code,
-            c.region_code,
-            institution,
-            ReportState.SUBMITTED.value,
-            CURRENT_SLA_VERSION,
-            now,
-        )
-        if c.reporter is not None:
-            r = c.reporter
-            await conn.execute(sql["insert_reporter"], report_id, r.name, r.nik, r.phone, r.email)
-        if c.external_node is not None:
+        async with self._db.pool.acquire() as conn:
+            read = await conn.fetchrow(
+                sql["submission_read"], c.region_code, c.topic_id, institution,
+                actor.node_code, c.external_node, c.external_id, key,
+            )  # fmt: skip
+            assert read is not None
+            if read["seen_hash"] is not None:
+                _same_request(read["seen_hash"], request_hash, key)
+                earlier = await conn.fetchrow(sql["report_by_id"], read["seen_report_id"])
+                assert earlier is not None
+                return ReportRow.from_record(earlier)
+            known = Known(
+                read["region_known"], read["topic_known"], read["institution_known"],
+                read["node_known"], read["external_node_known"], read["external_ref_taken"],
+            )  # fmt: skip
+            made = submit(c, actor, uuid.uuid4(), self._clock(), known)
+            r, who = made.report, made.reporter
+            event = _event(
+                r, Verb.SUBMIT, None, ReportState(r.state), r.version, made.institutions,
+                made.external_refs, r.submitted_at, actor,
+            )  # fmt: skip
+            record = encode(event)
+            person = (who.name, who.nik, who.phone, who.email) if who else (None,) * 4
+            ref = made.external_refs[0] if made.external_refs else None
             try:
-                async with conn.transaction():
-                    await conn.execute(
-                        sql["insert_external_ref"], c.external_node, c.external_id, report_id
-                    )
-            except asyncpg.UniqueViolationError:
-                raise BadInput(
-                    f"externalRef ({c.external_node}, {c.external_id}) already names a report"
-                ) from None
-        row = await conn.fetchrow(sql["report_by_id"], report_id)
-        assert row is not None
-        report = ReportRow.from_record(row)
-        await self._record(conn, report, Verb.SUBMIT, None, actor, None, [institution])
-        return report
+                await conn.execute(
+                    sql["submission_write"], *report_values(r), who is not None, *person,
+                    ref and ref.node_code, ref and ref.external_id,
+                    made.entry.verb, made.entry.actor_role,
+                    uuid.UUID(event.event_id), event.type, record.key, record.value,
+                    [name for name, _ in record.headers], [value for _, value in record.headers],
+                    key, request_hash, actor.client_id,
+                )  # fmt: skip
+            except asyncpg.UniqueViolationError as error:
+                # Another submission took the external id since it was read: this one's
+                # own retry (then its answer is this one's), or another report.
+                if error.constraint_name != "external_refs_pkey":
+                    raise
+                if key is not None:
+                    first = await self._earlier_answer(conn, actor, key, request_hash)
+                    if first is not None:
+                        return first
+                raise BadInput(duplicate_ref(c.external_node or "", c.external_id)) from None
+        return indexed(r, dict(read))
 
     async def _earlier_answer(
         self, conn: Connection, actor: Actor, key: str, request_hash: str
@@ -287,51 +261,6 @@ class ReportService:
             )
         return moved
 
-    async def _record(
-        self,
-        conn: Connection,
-        report: ReportRow,
-        verb: Verb,
-        previous: ReportState | None,
-        actor: Actor,
-        note: str | None,
-        institutions: list[str],
-    ) -> None:
-        """Appends the history row and the outbox event of one change."""
-        sql = self._db.sql
-        now = report.updated_at
-        await conn.execute(
-            sql["insert_history"],
-            report.id,
-            report.version,
-            verb.value,
-            previous.value if previous else None,
-            report.state,
-            actor.node_code,
-            actor.role.value,
-            note,
-            now,
-        )
-        refs = await conn.fetch(sql["external_refs_of_report"], report.id)
-        event = _event(
-            report, verb, previous, ReportState(report.state), report.version,
-            tuple(dict.fromkeys(institutions)),
-            tuple(ExternalRef(r["node_code"], r["external_id"]) for r in refs), now, actor,
-        )  # fmt: skip
-        # Encoded once, here: the relay sends these bytes as they are.
-        record = encode(event)
-        await conn.execute(
-            sql["insert_outbox"],
-            uuid.UUID(event.event_id),
-            report.id,
-            report.version,
-            event.type,
-            record.key,
-            record.value,
-            [name for name, _ in record.headers],
-            [value for _, value in record.headers],
-        )
-
 
 def _same_request(seen_hash: str, request_hash: str, key: str | None) -> None:
     """A key seen before must come back with the same request: it is a retry, or an error."""
@@ -356,7 +285,7 @@ def _current(row: ReportRow, read: asyncpg.Record) -> Current:
 
 
 def _event(
-    report: ReportRow,
+    report: ReportRow | NewReport,
     verb: Verb,
     previous: ReportState | None,
     state: ReportState,

@@ -4,36 +4,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, fields
-from datetime import date, datetime
+from datetime import datetime
 
 import asyncpg
 
+from hub.domain.core import Entry, NewReport
+
 
 @dataclass(frozen=True, slots=True)
-class ReportRow:
-    id: uuid.UUID
-    kind: str
-    complaint_sub_kind: str | None
-    title: str
-    content: str
-    incident_date: date | None
-    location: str | None
-    latitude: float | None
-    longitude: float | None
-    topic_id: int
-    tags: list[str]
-    channel: str
-    anonymous: bool
-    confidential: bool
-    origin_node: str
-    region_code: str
-    institution_code: str
-    state: str
-    archive_reason: str | None
-    version: int
-    sla_rule_version: str
-    submitted_at: datetime
-    updated_at: datetime
+class ReportRow(NewReport):
+    """A report as ``report_index`` shows it: its own columns (``NewReport``'s, the one
+    list of them), then its region's and institution's."""
+
     region_bps_code: str
     region_name: str
     region_type: str
@@ -76,17 +58,8 @@ class ReportRow:
 _REPORT_FIELDS = tuple(f.name for f in fields(ReportRow))
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryRow:
-    report_id: uuid.UUID
-    version: int
-    verb: str
-    from_state: str | None
-    to_state: str
-    actor_node: str
-    actor_role: str
-    note: str | None
-    at: datetime
+HistoryRow = Entry
+"""A row of ``report_history``: as the domain core decides it, so as it is read back."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,7 @@ async def test_an_empty_database_migrates_to_head_once(postgres_url: str) -> Non
 def test_named_queries_parse_and_refuse_duplicates() -> None:
     loaded = queries.load()
     assert "reports_page" in loaded
-    assert "insert_outbox" in loaded
+    assert "submission_write" in loaded
     with pytest.raises(ValueError, match="twice"):
         queries.parse("-- name: a\nSELECT 1\n-- name: a\nSELECT 2\n")
 

@@ -1,6 +1,7 @@
 -- The initial import of a node: a page's planned rows are copied into staging
 -- tables, then moved set-wise into the index (hub/initial_sync.py). $1 is always
--- the node, $2 the hub's time of the page, $3 the actor role.
+-- the node, $2 the hub's time of the page. The staged reports and history rows hold
+-- every column the domain core decided (hub.store.effects names them).
 
 -- name: bulk_reference
 SELECT ARRAY(SELECT code FROM regions) AS regions,
@@ -18,19 +19,12 @@ WHERE e.node_code = $1 AND e.external_id = ANY ($2::text[])
 -- Made once per connection and emptied at every commit (creating them anew for
 -- every page cost more than the page's COPY); a page's rows never outlive its
 -- transaction.
-CREATE TEMP TABLE IF NOT EXISTS bulk_reports (
-    id uuid NOT NULL, kind text, complaint_sub_kind text, title text, content text,
-    incident_date date, location text, latitude double precision, longitude double precision,
-    topic_id integer, tags text[], channel text, anonymous boolean, confidential boolean,
-    region_code text, institution_code text, state text, archive_reason text,
-    version integer, sla_rule_version text, external_id text NOT NULL
-) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS bulk_reports
+    (LIKE reports INCLUDING DEFAULTS, external_id text NOT NULL) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS bulk_reporters (
     report_id uuid, name text, nik text, phone text, email text
 ) ON COMMIT DELETE ROWS;
-CREATE TEMP TABLE IF NOT EXISTS bulk_history (
-    report_id uuid, version integer, verb text, from_state text, to_state text, note text
-) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS bulk_history (LIKE report_history) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS bulk_dispositions (
     report_id uuid, seq integer, from_institution text, to_institution text, note text
 ) ON COMMIT DELETE ROWS;
@@ -53,8 +47,9 @@ INSERT INTO reports (id, kind, complaint_sub_kind, title, content, incident_date
                      origin_node, region_code, institution_code, state, archive_reason, version,
                      sla_rule_version, submitted_at, updated_at)
 SELECT id, kind, complaint_sub_kind, title, content, incident_date, location, latitude,
-       longitude, topic_id, tags, channel, anonymous, confidential, $1, region_code,
-       institution_code, state, archive_reason, version, sla_rule_version, $2, $2
+       longitude, topic_id, tags, channel, anonymous, confidential, origin_node, region_code,
+       institution_code, state, archive_reason, version, sla_rule_version, submitted_at,
+       updated_at
 FROM bulk_reports
 ON CONFLICT (id) DO NOTHING
 
@@ -85,7 +80,8 @@ ORDER BY f.ord
 -- The page's reports wait for their roll-ups in ministry_pending (bulk_pending_rollups).
 INSERT INTO report_history (report_id, version, verb, from_state, to_state, actor_node,
                             actor_role, note, at)
-SELECT h.report_id, h.version, h.verb, h.from_state, h.to_state, $1, $3, h.note, $2
+SELECT h.report_id, h.version, h.verb, h.from_state, h.to_state, h.actor_node,
+       h.actor_role, h.note, h.at
 FROM bulk_history h JOIN bulk_reports s ON s.id = h.report_id
 ON CONFLICT (report_id, version) DO NOTHING
 

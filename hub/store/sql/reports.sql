@@ -57,38 +57,8 @@ SELECT report_id, node_code, external_id
 FROM external_refs WHERE report_id = ANY($1::uuid[])
 ORDER BY report_id, node_code
 
--- name: check_references
--- One row saying which of region, topic, institution and node exist.
-SELECT EXISTS (SELECT 1 FROM regions WHERE code = $1) AS region,
-       EXISTS (SELECT 1 FROM topics WHERE id = $2) AS topic,
-       EXISTS (SELECT 1 FROM institutions WHERE code = $3) AS institution,
-       EXISTS (SELECT 1 FROM nodes WHERE code = $4) AS node
-
 -- name: idempotency_lookup
 SELECT request_hash, report_id, version FROM idempotency_keys WHERE scope = $1 AND key = $2
-
--- name: idempotency_record
-INSERT INTO idempotency_keys (scope, key, request_hash, report_id, version)
-VALUES ($1, $2, $3, $4, $5)
-
--- name: insert_report
-INSERT INTO reports (id, kind, complaint_sub_kind, title, content, incident_date, location,
-                     latitude, longitude, topic_id, tags, channel, anonymous, confidential,
-                     origin_node, region_code, institution_code, state, archive_reason, version,
-                     sla_rule_version, submitted_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, NULL, 1,
-        $19, $20, $20)
-
--- name: insert_reporter
-INSERT INTO reporters (report_id, name, nik, phone, email) VALUES ($1, $2, $3, $4, $5)
-
--- name: insert_external_ref
-INSERT INTO external_refs (node_code, external_id, report_id) VALUES ($1, $2, $3)
-
--- name: insert_history
-INSERT INTO report_history (report_id, version, verb, from_state, to_state, actor_node,
-                            actor_role, note, at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 
 -- name: node_exists
 SELECT EXISTS (SELECT 1 FROM nodes WHERE code = $1)
@@ -96,12 +66,66 @@ SELECT EXISTS (SELECT 1 FROM nodes WHERE code = $1)
 -- name: external_refs_of_report
 SELECT node_code, external_id FROM external_refs WHERE report_id = $1 ORDER BY node_code
 
--- name: insert_outbox
--- $5..$8: the record as hub.sync.envelope.encode made it (key, value, header names,
--- header values), which the relay sends as it is; `data` is its value, parsed here.
-INSERT INTO outbox (event_id, report_id, version, event_type, data,
-                    record_key, record_value, record_header_names, record_header_values)
-VALUES ($1, $2, $3, $4, convert_from($6, 'UTF8')::jsonb, $5, $6, $7, $8)
+-- name: submission_read
+-- Everything a submission is decided on, in one statement: which of its region ($1),
+-- topic ($2), institution ($3), node ($4) and external id's node ($5) exist, the
+-- region's and institution's columns of report_index, whether the external id ($5,
+-- $6) already names a report, and an earlier request with the same idempotency key
+-- ($4, $7).
+SELECT g.code IS NOT NULL AS region_known, g.bps_code AS region_bps_code,
+       g.name AS region_name, g.type AS region_type, g.parent_code AS region_parent_code,
+       i.code IS NOT NULL AS institution_known, i.name AS institution_name,
+       i.level AS institution_level, i.node_code AS institution_node_code,
+       i.region_code AS institution_region_code,
+       EXISTS (SELECT 1 FROM topics WHERE id = $2) AS topic_known,
+       EXISTS (SELECT 1 FROM nodes WHERE code = $4) AS node_known,
+       ($5::text IS NULL OR EXISTS (SELECT 1 FROM nodes WHERE code = $5)) AS external_node_known,
+       EXISTS (SELECT 1 FROM external_refs WHERE node_code = $5 AND external_id = $6)
+           AS external_ref_taken,
+       k.request_hash AS seen_hash, k.report_id AS seen_report_id
+FROM (SELECT 1) one
+LEFT JOIN regions g ON g.code = $1
+LEFT JOIN institutions i ON i.code = $3
+LEFT JOIN idempotency_keys k ON k.scope = $4 AND k.key = $7
+
+-- name: submission_write
+-- One decided submission (hub.domain.core.Submission) in one statement: the report
+-- ($1-$23, the columns of hub.domain.core.NewReport), its reporter ($24: whether
+-- there is one, $25-$28), the id its node gave it ($29, $30), its first history row,
+-- the outbox record as hub.sync.envelope.encode made it ($33-$38), the idempotency
+-- record ($39, $40) and the (unsealed) audit entry ($41). A second report with the
+-- same external id fails the whole statement on external_refs_pkey.
+WITH report AS (
+    INSERT INTO reports (id, kind, complaint_sub_kind, title, content, incident_date, location,
+                         latitude, longitude, topic_id, tags, channel, anonymous, confidential,
+                         origin_node, region_code, institution_code, state, archive_reason,
+                         version, sla_rule_version, submitted_at, updated_at)
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+            $19, $20, $21, $22, $23)
+    RETURNING id, version, state, origin_node, submitted_at
+), reporter AS (
+    INSERT INTO reporters (report_id, name, nik, phone, email)
+    SELECT id, $25, $26, $27, $28 FROM report WHERE $24::boolean
+), ref AS (
+    INSERT INTO external_refs (node_code, external_id, report_id)
+    SELECT $29, $30, id FROM report WHERE $29::text IS NOT NULL
+), history AS (
+    INSERT INTO report_history (report_id, version, verb, from_state, to_state, actor_node,
+                                actor_role, note, at)
+    SELECT id, version, $31, NULL, state, origin_node, $32, NULL, submitted_at FROM report
+), event AS (
+    INSERT INTO outbox (event_id, report_id, version, event_type, data,
+                        record_key, record_value, record_header_names, record_header_values)
+    SELECT $33, id, version, $34, convert_from($36, 'UTF8')::jsonb, $35, $36, $37, $38
+    FROM report
+), remembered AS (
+    INSERT INTO idempotency_keys (scope, key, request_hash, report_id, version)
+    SELECT origin_node, $39, $40, id, version FROM report WHERE $39::text IS NOT NULL
+), audited AS (
+    INSERT INTO audit_log (at, client_id, node_code, action, report_id, outcome)
+    SELECT submitted_at, $41, origin_node, $31, id, 'OK' FROM report
+)
+SELECT count(*) FROM report
 
 -- name: report_nodes
 SELECT report_nodes($1)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 
@@ -14,13 +16,16 @@ from hub.domain.commands import (
     FollowUp,
     Postpone,
     Reopen,
+    Reporter,
+    Submit,
     Transition,
     Verify,
 )
-from hub.domain.core import Current, allowed_verbs, decide
+from hub.domain.core import Current, Known, allowed_verbs, decide, submit
 from hub.errors import BadInput, InvalidTransition, NotFound, VersionConflict
 from schema.lifecycle import TRANSITIONS, VERBS, ReportState, Verb
-from schema.report import ActorRole, ArchiveReason, PrivacyFlags
+from schema.report import ActorRole, ArchiveReason, Channel, PrivacyFlags, ReportKind
+from schema.sla import CURRENT_SLA_VERSION
 
 RID = uuid.uuid4()
 ADMIN = Actor("16", ActorRole.INSTITUTION_ADMIN, everywhere=True)
@@ -101,3 +106,66 @@ def test_privacy_only_tightens_and_archive_keeps_its_reason() -> None:
     assert (archived.archive_reason, archived.note) == ("DUPLICATE", "ganda")
     followed = decide(report(ReportState.DISPOSED), FollowUp(RID, "dicek"), ADMIN, 3)
     assert (followed.follow_up, followed.archive_reason) == ("dicek", None)
+
+
+AT = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+ASPIRATION = Submit(
+    kind=ReportKind.ASPIRATION, title=" Taman kota ", content="Perlu taman.",
+    region_code="16.71", topic_id=601, channel=Channel.WEB,
+    privacy=PrivacyFlags(anonymous=True), reporter=Reporter(name="Siti"),
+    external_node="16.71", external_id="PLG-1",
+)  # fmt: skip
+
+
+def test_a_submission_starts_the_life_cycle_at_version_one() -> None:
+    made = submit(ASPIRATION, PALEMBANG, RID, AT, Known.everything())
+    r = made.report
+    assert (r.id, r.state, r.version, r.origin_node, r.title) == (
+        RID, "SUBMITTED", 1, "16.71", "Taman kota"
+    )  # fmt: skip
+    assert (r.institution_code, r.sla_rule_version) == ("pemda-16.71", CURRENT_SLA_VERSION)
+    assert (r.anonymous, r.confidential, r.submitted_at, r.updated_at) == (True, False, AT, AT)
+    assert made.entry == made.entry.__class__(
+        RID, 1, "SUBMIT", None, "SUBMITTED", "16.71", "NODE_SYSTEM", None, AT
+    )
+    assert made.institutions == ("pemda-16.71",)
+    assert [(x.node_code, x.external_id) for x in made.external_refs] == [("16.71", "PLG-1")]
+    assert made.reporter == Reporter(name="Siti")
+    # What a transition then decides on: the core's view of the new report.
+    assert made.current == Current(
+        RID, ReportState.SUBMITTED, 1, "pemda-16.71", PrivacyFlags(anonymous=True),
+        ("pemda-16.71",),
+    )  # fmt: skip
+    province = submit(replace(ASPIRATION, region_code="16"), PALEMBANG, RID, AT, Known.everything())
+    assert province.report.institution_code == "pemprov-16"
+    named = replace(ASPIRATION, institution_code="opd-16-dinkes")
+    assert submit(named, PALEMBANG, RID, AT, Known.everything()).institutions == ("opd-16-dinkes",)
+
+
+@pytest.mark.parametrize(
+    ("unknown", "message"),
+    [
+        ("region", "regionCode '16.71' is not known"),
+        ("topic", "topicId 601 is not known"),
+        ("institution", "institutionCode 'pemda-16.71' is not known"),
+        ("node", "actor node '16.71' is not known"),
+        ("external_node", "externalRef.node '16.71' is not a federation node"),
+    ],
+)
+def test_a_submission_names_the_first_reference_the_hub_does_not_know(
+    unknown: str, message: str
+) -> None:
+    with pytest.raises(BadInput, match=message):
+        submit(ASPIRATION, PALEMBANG, RID, AT, replace(Known.everything(), **{unknown: False}))
+    nothing = Known(False, False, False, False, False, external_ref_taken=True)
+    with pytest.raises(BadInput, match="regionCode"):  # the first one, as a client reads
+        submit(ASPIRATION, PALEMBANG, RID, AT, nothing)
+
+
+def test_an_external_id_names_one_report() -> None:
+    taken = replace(Known.everything(), external_ref_taken=True)
+    with pytest.raises(BadInput, match=r"externalRef \(16.71, PLG-1\) already names a report"):
+        submit(ASPIRATION, PALEMBANG, RID, AT, taken)
+    # Without an external id nothing can be taken.
+    assert submit(replace(ASPIRATION, external_node=None, external_id=None), PALEMBANG, RID, AT,
+                  taken).external_refs == ()  # fmt: skip

@@ -1,17 +1,19 @@
-"""A transition costs PostgreSQL two statements: one read, one write, no transaction."""
+"""A change costs PostgreSQL two statements: one read, one write, no transaction."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import asyncpg
 import pytest
 
-from hub.domain.commands import Actor, Dispose, FollowUp, Submit, Verify
+from hub.domain.commands import Actor, Dispose, FollowUp, Reporter, Submit, Verify
 from hub.domain.service import ReportService
-from hub.errors import VersionConflict
+from hub.errors import BadInput, VersionConflict
 from hub.store.database import Database
+from hub.store.rows import ReportRow
 from schema.report import ActorRole, Channel, ComplaintSubKind, ReportKind
 
 ADMIN = Actor("16", ActorRole.INSTITUTION_ADMIN, client_id="test-admin", everywhere=True)
@@ -69,6 +71,85 @@ async def test_each_transition_is_one_read_and_one_write(db: Database) -> None:
     ]
     assert (r.state, r.version, r.institution_code) == ("IN_FOLLOW_UP", 4, "opd-16-pubmtr")
     assert r.institution_name == (await service_row(db, r.id))["institution_name"]
+
+
+async def test_each_submission_is_one_read_and_one_write(db: Database) -> None:
+    """Report, reporter, external id, history, outbox record, idempotency record and audit
+    entry in one write; a retry of it answers from one read and the report."""
+    service = ReportService(db)
+    full = replace(
+        SUBMISSION, reporter=Reporter(name="Siti", nik="1671010101010001"),
+        external_node="16.71", external_id="PLG-2026-000001",
+    )  # fmt: skip
+    await service.execute(SUBMISSION, ADMIN)  # asyncpg learns the statements' types once
+    sent = await _statements(db)
+    r = await service.execute(full, ADMIN, idempotency_key="round-trip-submit")
+    assert [q.split("\n")[0] for q in sent] == [
+        db.sql[name].split("\n")[0] for name in ("submission_read", "submission_write")
+    ]
+    sent.clear()
+    again = await service.execute(full, ADMIN, idempotency_key="round-trip-submit")
+    assert again == r
+    assert len(sent) == 2, sent  # the read finds the key, then the report it answered
+    written = await db.pool.fetchrow(
+        "SELECT (SELECT count(*) FROM report_history WHERE report_id = $1) AS history,"
+        " (SELECT count(*) FROM outbox WHERE report_id = $1) AS events,"
+        " (SELECT count(*) FROM reporters WHERE report_id = $1) AS reporters,"
+        " (SELECT count(*) FROM external_refs WHERE report_id = $1) AS refs,"
+        " (SELECT count(*) FROM idempotency_keys WHERE report_id = $1) AS keys,"
+        " (SELECT count(*) FROM audit_log WHERE report_id = $1) AS audited",
+        r.id,
+    )
+    assert written is not None
+    assert dict(written) == {
+        "history": 1, "events": 1, "reporters": 1, "refs": 1, "keys": 1, "audited": 1
+    }  # fmt: skip
+    event = await db.pool.fetchval("SELECT data FROM outbox WHERE report_id = $1", r.id)
+    assert '"externalRefs": [{"node": "16.71", "externalId": "PLG-2026-000001"}]' in event
+    with pytest.raises(BadInput, match=r"externalRef \(16.71, PLG-2026-000001\) already names"):
+        await service.execute(full, ADMIN)
+
+
+async def test_what_a_submission_returns_is_what_the_index_holds(db: Database) -> None:
+    service = ReportService(db)
+    r = await service.execute(replace(SUBMISSION, title="  Jalan rusak  ", tags=("jalan",)), ADMIN)
+    stored = await service_row(db, r.id)
+    assert ReportRow.from_record(stored) == r
+    assert (r.title, r.state, r.version, r.institution_code) == (
+        "Jalan rusak", "SUBMITTED", 1, "pemda-16.71"
+    )  # fmt: skip
+
+
+async def test_racing_submissions_of_one_external_id_make_one_report(pool: Database) -> None:
+    """Both read the id as free; the second write fails whole, as BAD_INPUT."""
+    service = ReportService(pool)
+    same = replace(SUBMISSION, external_node="16.71", external_id="PLG-RACE-1")
+    results = await asyncio.gather(
+        *(service.execute(same, ADMIN) for _ in range(8)), return_exceptions=True
+    )
+    winners = [x for x in results if not isinstance(x, BaseException)]
+    assert len(winners) == 1
+    assert all(
+        isinstance(x, BadInput) and "already names a report" in x.message
+        for x in results
+        if x not in winners
+    )
+    assert await pool.pool.fetchval("SELECT count(*) FROM reports") == 1
+    assert await pool.pool.fetchval("SELECT count(*) FROM report_history") == 1
+
+
+async def test_a_submission_sent_twice_at_once_gets_one_answer(pool: Database) -> None:
+    """A client retrying a submission before its first try answered: both tries name the
+    same external id, and the retry gets the first's report, not BAD_INPUT."""
+    service = ReportService(pool)
+    # Every connection learns the statements first, so the tries below overlap.
+    await asyncio.gather(*(service.execute(SUBMISSION, ADMIN) for _ in range(8)))
+    same = replace(SUBMISSION, external_node="16.71", external_id="PLG-RETRY-1")
+    results = await asyncio.gather(
+        *(service.execute(same, ADMIN, idempotency_key="submitted-at-once") for _ in range(8))
+    )
+    assert len({(x.id, x.version) for x in results}) == 1
+    assert await pool.pool.fetchval("SELECT count(*) FROM reports") == 9
 
 
 async def service_row(db: Database, report_id: object) -> asyncpg.Record:

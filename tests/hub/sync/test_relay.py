@@ -202,15 +202,17 @@ async def test_a_row_written_before_migration_10_is_still_relayed(
 
 
 def test_the_outbox_has_one_writer_and_it_uses_the_one_codec() -> None:
-    """Only the domain service inserts outbox rows, through ``insert_outbox``, whose
-    record it makes with ``hub.sync.envelope.encode``: no second codec."""
+    """Only the domain service inserts outbox rows, through ``submission_write`` and
+    ``transition_write``, whose record it makes with ``hub.sync.envelope.encode``: no
+    second codec."""
     users = sorted(
         str(path.relative_to(ROOT))
         for package in ("hub", "connectors", "bench")
         for path in (ROOT / package).rglob("*.py")
-        if "insert_outbox" in path.read_text(encoding="utf-8")
+        for name in ('"submission_write"', '"transition_write"')
+        if name in path.read_text(encoding="utf-8")
     )
-    assert users == ["hub/domain/service.py"]
+    assert users == ["hub/domain/service.py"] * 2
     inserting = sorted(
         path.name
         for path in (ROOT / "hub" / "store" / "sql").glob("*.sql")
