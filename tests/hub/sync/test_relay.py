@@ -91,6 +91,9 @@ async def test_the_in_process_bus_syncs_like_kafka(database_url: str) -> None:
             lambda: all(nodes[n].latest() == held for n, held in expected.items()),
             what="the in-process sinks to converge",
         )
+        # A sink reads its lag after it has recorded and committed a batch: a moment
+        # after the node holds everything.
+        await wait_until(lambda: sync.lag("lapor") == 0, what="the lapor sink's lag to settle")
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
             body = (await http.post("/graphql", json={"query": "{ nodes { code lag } }"})).json()
