@@ -6,8 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HTTP_AUDIT := tests/hub/api/http_audit
+APQ_CLIENT := tests/hub/api/apq_client
 
-.PHONY: demo test lint browser graphql-http bench bench-quick wrk clean
+.PHONY: demo test lint browser graphql-http apollo-client bench bench-quick wrk clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +27,7 @@ lint: $(STAMP)
 
 # Lint, types, the SDL snapshot, then every test against a real PostgreSQL
 # (embedded, or DATABASE_URL) and a real Kafka broker the suite starts itself.
-test: lint browser graphql-http
+test: lint browser graphql-http apollo-client
 	$(BIN)/pytest
 
 # The GraphiQL test drives Debian's headless Chromium through its chromedriver
@@ -42,6 +43,13 @@ graphql-http: $(HTTP_AUDIT)/node_modules/.package-lock.json
 
 $(HTTP_AUDIT)/node_modules/.package-lock.json: $(HTTP_AUDIT)/package-lock.json
 	cd $(HTTP_AUDIT) && npm ci --no-audit --no-fund
+
+# Automatic persisted queries are tested with Apollo Client itself (a third-party
+# client), at the versions its package-lock.json pins.
+apollo-client: $(APQ_CLIENT)/node_modules/.package-lock.json
+
+$(APQ_CLIENT)/node_modules/.package-lock.json: $(APQ_CLIENT)/package-lock.json
+	cd $(APQ_CLIENT) && npm ci --no-audit --no-fund
 
 # Benchmarks are not part of the tests; each writes its section of bench/RESULTS.md.
 # The read benchmark drives HTTP with wrk (Debian package), installed if missing.
@@ -61,4 +69,5 @@ bench-quick: $(STAMP) wrk
 	$(BIN)/python -m bench.ministry --quick
 
 clean:
-	rm -rf $(VENV) .sp4n .mypy_cache .ruff_cache .pytest_cache $(HTTP_AUDIT)/node_modules
+	rm -rf $(VENV) .sp4n .mypy_cache .ruff_cache .pytest_cache $(HTTP_AUDIT)/node_modules \
+		$(APQ_CLIENT)/node_modules

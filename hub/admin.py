@@ -25,6 +25,54 @@ async def _open(url: str) -> Database:
     return db
 
 
+async def documents_add(console: Console, url: str, paths: list[Path]) -> int:
+    """Registers the documents of ``paths`` as trusted: every file is read and checked
+    against the schema first, then all are added in one transaction, or none."""
+    from hub.api.documents import check_document, document_hash
+    from hub.api.schema import build_schema
+
+    schema = build_schema()._schema
+    texts: list[tuple[Path, str]] = []
+    for path in paths:
+        try:
+            text = path.read_text(encoding="utf-8")
+            check_document(schema, text)
+        except (OSError, UnicodeDecodeError) as error:
+            console.print(f"[red]refused:[/] {path}: cannot be read ({error})")
+            return 1
+        except BadInput as error:
+            console.print(f"[red]refused:[/] {path}: {error.message}; nothing was added")
+            return 1
+        texts.append((path, text))
+    db = await _open(url)
+    try:
+        async with db.pool.acquire() as conn, conn.transaction():
+            added = [
+                await conn.fetchval(db.sql["trusted_document_add"], document_hash(t), t)
+                for _, t in texts
+            ]
+    finally:
+        await db.close()
+    for (path, text), new in zip(texts, added, strict=True):
+        state = "added" if new else "already registered"
+        console.print(f"{document_hash(text)}  {path}  {state}")
+    return 0
+
+
+async def documents_list(console: Console, url: str) -> int:
+    db = await _open(url)
+    try:
+        rows = await db.fetch("trusted_documents")
+    finally:
+        await db.close()
+    table = Table("sha256", "added", "first line")
+    for r in rows:
+        first = r["body"].strip().splitlines()[0] if r["body"].strip() else ""
+        table.add_row(r["sha256"], f"{r['added_at']:%Y-%m-%d %H:%M}", first[:60])
+    console.print(table)
+    return 0
+
+
 async def clients_add(
     console: Console, url: str, client_id: str, node: str | None, scopes: list[str]
 ) -> int:

@@ -26,8 +26,9 @@ from strawberry.types.unset import UNSET, UnsetType
 from connectors.config import NodeTable
 from connectors.federation import Federation
 from hub import metrics, wiring
-from hub.api.cached_http import CachedHttp
+from hub.api.cached_http import CachedHttp, operation_of
 from hub.api.context import Context
+from hub.api.documents import PersistedDocuments, carry_document
 from hub.api.graphiql.page import GraphiQLPage
 from hub.api.loaders import Loaders
 from hub.api.media import response_media
@@ -47,7 +48,7 @@ from hub.auth.scopes import MINISTRY_READ, Principal
 from hub.auth.tokens import TokenError, Tokens
 from hub.domain.commands import Actor
 from hub.domain.service import ReportService
-from hub.errors import Unavailable
+from hub.errors import HubError, Unavailable
 from hub.logs import throttle_library_logs
 from hub.ministry.autoclose import AutoCloser
 from hub.ministry.context import MinistryRequest
@@ -96,6 +97,7 @@ class HubGraphQL(GraphQL[Context, None]):
         *,
         tokens: Tokens,
         is_active: Callable[[str], Awaitable[bool]],
+        documents: PersistedDocuments,
         cache: CachedHttp | None = None,
     ) -> None:
         self.ide = GraphiQLPage() if settings.graphiql else None
@@ -105,6 +107,7 @@ class HubGraphQL(GraphQL[Context, None]):
             allow_queries_via_get=True,
         )
         self.cache = cache
+        self.documents = documents
         self._db = db
         self._service = service
         self._settings = settings
@@ -115,11 +118,24 @@ class HubGraphQL(GraphQL[Context, None]):
         self._is_active = is_active
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        cache = self.cache
-        if scope["type"] != "http" or cache is None:
+        if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         request = Request(scope=scope, receive=receive)
+        media = response_media(request.headers.get("accept"))
+        operation = await operation_of(request)
+        if operation is not None:
+            try:
+                resolved = await self.documents.resolve(operation)
+            except HubError as error:
+                # Refused before execution, as the caller's media type frames it.
+                request.state.media, request.state.refused = media, True
+                refusal = {"message": error.message, "extensions": error.extensions}
+                await JSONResponse({"errors": [refusal]})(scope, receive, send)
+                return
+            if resolved is not operation:
+                carry_document(request, resolved)
+                operation = resolved
         contexts: list[Context] = []
 
         async def execute() -> Response:
@@ -130,13 +146,17 @@ class HubGraphQL(GraphQL[Context, None]):
             except HTTPException as error:
                 return PlainTextResponse(error.reason, status_code=error.status_code)
 
-        response = await cache.answer(
-            request,
-            Viewer.of(request.state.principal),
-            response_media(request.headers.get("accept")),
-            execute,
-            lambda: contexts[0].reads,
-        )
+        if self.cache is None or operation is None:
+            response = await execute()
+        else:
+            response = await self.cache.answer(
+                request,
+                operation,
+                Viewer.of(request.state.principal),
+                media,
+                execute,
+                lambda: contexts[0].reads,
+            )
         await response(scope, receive, send)
 
     async def render_graphql_ide(self, request: Request) -> Response:
@@ -285,7 +305,15 @@ def create_app(
     tokens = wiring.tokens(settings)
     clients = ClientStore(db)
     graphql = HubGraphQL(
-        db, service, settings, sync, audit, federation, tokens=tokens, is_active=clients.active
+        db,
+        service,
+        settings,
+        sync,
+        audit,
+        federation,
+        tokens=tokens,
+        is_active=clients.active,
+        documents=PersistedDocuments(db, trusted_only=settings.trusted_documents),
     )
     if cache is not None and feed is not None:
         assert isinstance(graphql.schema, strawberry.Schema)

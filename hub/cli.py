@@ -424,6 +424,14 @@ def _parser() -> argparse.ArgumentParser:
     clients_sub.add_parser("list", help="every client, revoked ones included")
     revoke = clients_sub.add_parser("revoke", help="refuse a client's tokens from now on")
     revoke.add_argument("client_id")
+    documents = sub.add_parser(
+        "documents", help="trusted GraphQL documents (SP4N_TRUSTED_DOCUMENTS; needs DATABASE_URL)"
+    )
+    documents_sub = documents.add_subparsers(dest="action", required=True)
+    documents_sub.add_parser("add", help="register documents, each file one").add_argument(
+        "files", nargs="+", type=Path, metavar="FILE"
+    )
+    documents_sub.add_parser("list", help="every registered document")
     keys = sub.add_parser("keys", help="token signing keys")
     keys.add_subparsers(dest="action", required=True).add_parser(
         "rotate", help="add a new signing key; older keys keep verifying until removed"
@@ -469,6 +477,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if args.action == "list":
                     return asyncio.run(admin.clients_list(console, url))
                 return asyncio.run(admin.clients_revoke(console, url, args.client_id))
+            case "documents":
+                url = wiring.database_url(settings)
+                if args.action == "add":
+                    return asyncio.run(admin.documents_add(console, url, args.files))
+                return asyncio.run(admin.documents_list(console, url))
             case "keys":
                 return admin.keys_rotate(console, settings.key_dir)
             case "audit":

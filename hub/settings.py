@@ -92,6 +92,8 @@ class Settings:
     """The node table (TOML); None: the packaged ``connectors/nodes.toml``."""
     cache_mb: int = 64
     """The response cache's budget in MiB; 0 turns it off."""
+    trusted_documents: bool = False
+    """Run only the documents registered with ``sp4n-hub documents add``."""
     connectors: bool = False
     """Serve the nodes through their connectors (pulls, write-backs, live reads);
     off: no node sinks, committed changes are only published (``hub.wiring``).
@@ -183,6 +185,7 @@ class Settings:
             # A configured node table is meant to be served; an explicit 0 still says no.
             connectors=_flag(env, "SP4N_CONNECTORS", default=node_table is not None),
             cache_mb=_int(env, "SP4N_CACHE_MB", cls.cache_mb),
+            trusted_documents=_flag(env, "SP4N_TRUSTED_DOCUMENTS"),
             ministry=MinistrySettings.from_env(env),
         )
 

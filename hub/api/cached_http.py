@@ -25,9 +25,11 @@ _log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Operation:
-    query: str
+    query: str | None
+    """None when only a persisted document's hash was sent (``hub.api.documents``)."""
     variables: dict[str, object] | None
     operation_name: str | None
+    extensions: dict[str, object] | None = None
 
 
 async def operation_of(request: Request) -> Operation | None:
@@ -44,23 +46,23 @@ async def operation_of(request: Request) -> Operation | None:
             body = json.loads(await request.body())
             if not isinstance(body, dict):
                 return None
-            query, variables, name = (
-                body.get("query"),
-                body.get("variables"),
-                body.get("operationName"),
-            )
-            extensions = body.get("extensions")
+            query, variables = body.get("query"), body.get("variables")
+            name, extensions = body.get("operationName"), body.get("extensions")
         else:
             return None
     except (ValueError, UnicodeDecodeError):
         return None
-    if not isinstance(query, str) or not (variables is None or isinstance(variables, dict)):
+    if not (query is None or isinstance(query, str)):
+        return None
+    if not (variables is None or isinstance(variables, dict)):
         return None
     if not (name is None or isinstance(name, str)):
         return None
     if not (extensions is None or isinstance(extensions, dict)):
         return None  # malformed: strawberry refuses it
-    return Operation(query, variables, name)
+    if query is None and extensions is None:
+        return None
+    return Operation(query, variables, name, extensions)
 
 
 def _headers(request: Request, entry: Entry) -> dict[str, str]:
@@ -95,14 +97,14 @@ class CachedHttp:
     async def answer(
         self,
         request: Request,
+        operation: Operation,
         viewer: Viewer,
         media: ResponseMedia,
         execute: Callable[[], Awaitable[Response]],
         reads: Callable[[], Reads],
     ) -> Response:
         """``execute`` runs the operation as usual; ``reads`` is what its resolvers read."""
-        operation = await operation_of(request)
-        if operation is None:
+        if operation.query is None:
             return await execute()
         plan = self.cache.plan(self._schema, operation.query, operation.operation_name)
         if plan.operation is OperationType.MUTATION:

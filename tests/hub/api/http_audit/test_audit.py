@@ -8,19 +8,15 @@ keeps all of them ok.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import shutil
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from hub.app import create_app
 from hub.settings import Settings
-from tests.hub.sync.conftest import wait_until
+from tests.fixtures.app import run_node, served
 
 HERE = Path(__file__).resolve().parent
 AUDIT = HERE / "audit.mjs"
@@ -29,36 +25,13 @@ PACKAGE = HERE / "node_modules" / "graphql-http" / "package.json"
 
 @pytest.fixture
 async def graphql_url(settings: Settings) -> AsyncIterator[str]:
-    """The hub's ``/graphql`` under uvicorn on a free loopback port."""
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        await wait_until(lambda: server.started or task.done(), what="uvicorn to start")
-        assert server.started, task.exception() if task.done() else "not started"
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield f"http://127.0.0.1:{port}/graphql"
-    finally:
-        server.should_exit = True
-        await task
+    async with served(settings) as url:
+        yield url
 
 
 async def _audit(url: str) -> list[dict[str, str | None]]:
-    node = shutil.which("node")
-    assert node is not None, "Node.js is not installed"
     assert PACKAGE.exists(), f"graphql-http is not installed: run `npm ci` in {HERE}"
-    # A subprocess, not a thread: the hub keeps serving on this event loop meanwhile.
-    process = await asyncio.create_subprocess_exec(
-        node,
-        str(AUDIT),
-        url,
-        cwd=HERE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
-    assert process.returncode == 0, err.decode()
-    results: list[dict[str, str | None]] = json.loads(out)
+    results: list[dict[str, str | None]] = json.loads(await run_node(AUDIT, url))
     return results
 
 

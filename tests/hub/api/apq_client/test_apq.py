@@ -1,0 +1,108 @@
+"""Apollo Client, unchanged, against the hub: automatic persisted queries, and a hub
+that runs only its trusted documents. ``apq.mjs`` drives Apollo Client 4 with its
+``PersistedQueryLink`` (pinned in ``package-lock.json``; ``make test`` runs ``npm ci``
+here) and reports what went over the wire."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from hub.settings import Settings
+from tests.fixtures.app import run_node, served
+
+HERE = Path(__file__).resolve().parent
+SCRIPT = HERE / "apq.mjs"
+
+
+def _wire(case: dict[str, Any]) -> list[tuple[str, bool]]:
+    """(method, whether the query text was sent) of each request of a case."""
+    return [(w["method"], w["query"]) for w in case["wire"]]
+
+
+async def test_apollo_clients_persisted_queries_link_works_unchanged(settings: Settings) -> None:
+    async with served(settings) as url:
+        first, again, get_first, get_again, other = json.loads(await run_node(SCRIPT, url, "run"))
+    # The hub did not know the hash: the client sent the query, and got its answer.
+    assert _wire(first) == [("POST", False), ("POST", True)]
+    assert len(first["data"]["regions"]) == 18
+    # A new client (nothing in its memory) sends only the hash: the hub remembered.
+    assert _wire(again) == [("POST", False)]
+    assert again["data"] == first["data"]
+    # The same over GET, as Apollo does for hashed queries when asked.
+    assert _wire(get_first) == [("GET", False), ("POST", True)]
+    assert _wire(get_again) == [("GET", False)]
+    assert get_again["data"]["reports"]["totalCount"] == 0
+    assert _wire(other) == [("POST", False), ("POST", True)]
+    assert other["data"]["topics"]
+
+
+async def test_a_hash_that_is_not_the_querys_is_refused(settings: Settings) -> None:
+    async with served(settings) as url, httpx.AsyncClient() as http:
+        query = "{ regions { code } }"
+        wrong = {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}}
+        body = (await http.post(url, json={"query": query, "extensions": wrong})).json()
+        assert body["errors"][0]["extensions"]["code"] == "BAD_INPUT"
+        assert "hash" in body["errors"][0]["message"]
+        unknown = {"persistedQuery": {"version": 1, "sha256Hash": "1" * 64}}
+        found = (await http.post(url, json={"extensions": unknown})).json()
+        assert found["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+        assert "data" not in found
+
+
+async def _documents_add(settings: Settings, *files: str) -> tuple[int, str]:
+    """``sp4n-hub documents add FILE...`` as an operator runs it."""
+    assert settings.database_url is not None
+    env = {**os.environ, "DATABASE_URL": settings.database_url.value}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "hub.cli", "documents", "add", *files,
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    out, _ = await asyncio.wait_for(process.communicate(), timeout=120)
+    assert process.returncode is not None
+    return process.returncode, out.decode()
+
+
+async def test_a_hub_of_trusted_documents_runs_only_those(
+    settings: Settings, tmp_path: Path
+) -> None:
+    printed: dict[str, str] = json.loads(await run_node(SCRIPT, "http://unused/", "print"))
+    files = []
+    for name in ("regions", "total"):
+        path = tmp_path / f"{name}.graphql"
+        path.write_text(printed[name], encoding="utf-8")
+        files.append(str(path))
+    # A document that does not fit the schema stops the whole command: nothing is added.
+    bad = tmp_path / "bad.graphql"
+    bad.write_text("{ regions { nonsense } }", encoding="utf-8")
+    code, said = await _documents_add(settings, *files, str(bad))
+    assert code == 1
+    assert "bad.graphql" in said
+    assert "nonsense" in said
+    assert "nothing was added" in said
+    code, said = await _documents_add(settings, *files)
+    assert code == 0, said
+    assert said.count("added") == 2
+
+    trusted = dataclasses.replace(settings, trusted_documents=True)
+    async with served(trusted) as url:
+        regions, _, total, _, topics = json.loads(await run_node(SCRIPT, url, "run"))
+        async with httpx.AsyncClient() as http:
+            sent_whole = (await http.post(url, json={"query": "{ regions { code } }"})).json()
+            registered = (await http.post(url, json={"query": printed["regions"]})).json()
+    # Registered documents run from their hash at once, over POST and GET alike.
+    assert _wire(regions) == [("POST", False)]
+    assert len(regions["data"]["regions"]) == 18
+    assert _wire(total) == [("GET", False)]
+    # Anything else is refused with a code the client does not take for "send it again".
+    assert _wire(topics) == [("POST", False)]
+    assert [e["code"] for e in topics["errors"]] == ["DOCUMENT_NOT_TRUSTED"]
+    assert sent_whole["errors"][0]["extensions"]["code"] == "DOCUMENT_NOT_TRUSTED"
+    assert len(registered["data"]["regions"]) == 18
