@@ -32,6 +32,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import time
 import uuid
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Mapping
@@ -193,6 +194,10 @@ class ResponseCache:
         self.bytes = 0
         self.stats = CacheStats()
         self._entries: OrderedDict[str, Entry] = OrderedDict()
+        self._by_report: dict[uuid.UUID, set[str]] = {}
+        """Keys of the entries that read a report alone or hold it in a page."""
+        self._paged: set[str] = set()
+        """Keys of the entries with a page, which a change may alter without naming it."""
         self._changes = _Changes()
         self._plans: OrderedDict[tuple[str, str | None], Plan] = OrderedDict()
         self.live = False
@@ -256,25 +261,47 @@ class ResponseCache:
         if len(body) > self.max_bytes // 4:
             return None
         entry = Entry(body, f'"{hashlib.sha256(body).hexdigest()[:32]}"', reads)
-        old = self._entries.pop(key, None)
-        if old is not None:
-            self.bytes -= len(old.body)
+        self._drop(key)
         self._entries[key] = entry
+        for report_id in _reports_in(reads):
+            self._by_report.setdefault(report_id, set()).add(key)
+        if reads.pages:
+            self._paged.add(key)
         self.bytes += len(body)
         self.stats.stored += 1
         while self.bytes > self.max_bytes:
-            _, dropped = self._entries.popitem(last=False)
-            self.bytes -= len(dropped.body)
+            self._drop(next(iter(self._entries)))
         return entry
 
     def changed(self, events: Iterable[ReportEvent | None]) -> None:
         """Drops what the committed changes can alter (``None``: a bulk load)."""
         for event in events:
             self._changes.add(event)
-            stale = [k for k, e in self._entries.items() if _affects(event, e.reads)]
-            for k in stale:
-                self.bytes -= len(self._entries.pop(k).body)
+            if event is None:
+                stale = {k for k, e in self._entries.items() if e.reads.on_reports}
+            else:
+                stale = set(self._by_report.get(uuid.UUID(event.report_id), ()))
+                stale |= {k for k in self._paged if _affects(event, self._entries[k].reads)}
+            for key in stale:
+                self._drop(key)
             self.stats.invalidated += len(stale)
+
+    def _drop(self, key: str) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is None:
+            return
+        self.bytes -= len(entry.body)
+        self._paged.discard(key)
+        for report_id in _reports_in(entry.reads):
+            keys = self._by_report.get(report_id)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._by_report[report_id]
+
+
+def _reports_in(reads: Reads) -> set[uuid.UUID]:
+    return reads.reports.union(*(p.ids for p in reads.pages))
 
 
 class ChangeFeed:
@@ -288,10 +315,17 @@ class ChangeFeed:
         self._tail: OutboxTail | None = None
         self._imports: int | None = None
         self._lock = asyncio.Lock()
+        self._read_at = 0.0
+        """When the last read began (it saw every change committed before then)."""
 
     async def catch_up(self) -> None:
-        """Applies every change committed before the call."""
+        """Applies every change committed before the call. Concurrent callers share a
+        read: one that waited while a read began after its call returns at once."""
+        called = time.monotonic()
         async with self._lock:
+            if self._read_at > called:
+                return
+            self._read_at = time.monotonic()
             sql = self._db.sql
             async with self._db.pool.acquire() as conn:
                 if self._tail is None:
