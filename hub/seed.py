@@ -50,6 +50,7 @@ from hub.domain.core import (
     submit,
 )
 from hub.errors import HubError
+from hub.ministry.autoclose import AUTO_CLOSE_NOTE
 from hub.store import queries
 from hub.store.connection import Connection
 from hub.store.effects import copy_history, copy_reports
@@ -555,7 +556,6 @@ _ARCHIVE: Mapping[ArchiveReason, tuple[int, str]] = {
     ArchiveReason.SPAM: (10, "Laporan berisi promosi."),
     ArchiveReason.DUPLICATE: (20, "Sama dengan laporan lain yang sedang ditangani."),
 }
-_AUTO_CLOSE_NOTE = "Ditutup otomatis: tidak ada tanggapan dalam 10 hari kerja."
 
 _MEN = ("Ahmad", "Muhammad", "Rizky", "Dedi", "Andi", "Budi", "Hendra", "Agus", "Fajar", "Arif",
         "Doni", "Iwan", "Taufik", "Irfan", "Bayu", "Rudi", "Hasan", "Zulkifli", "Ikhsan", "Eko")
@@ -1051,7 +1051,7 @@ class _Builder:
                 role, node = ActorRole.LIAISON_ADMIN, handler
             case Verb.COMPLETE:
                 if auto:
-                    command, role = Complete(rid, _AUTO_CLOSE_NOTE), ActorRole.SYSTEM
+                    command, role = Complete(rid, AUTO_CLOSE_NOTE), ActorRole.SYSTEM
                 else:
                     command, role = Complete(rid), ActorRole.INSTITUTION_ADMIN
                 node = handler
