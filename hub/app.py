@@ -26,7 +26,7 @@ from strawberry.types.unset import UNSET, UnsetType
 from connectors.config import NodeTable
 from connectors.federation import Federation
 from hub import metrics, wiring
-from hub.api.cached_http import CachedHttp, operation_of
+from hub.api.cached_http import CachedHttp, Operation, operation_of
 from hub.api.context import Context
 from hub.api.documents import PersistedDocuments, carry_document
 from hub.api.graphiql.page import GraphiQLPage
@@ -124,6 +124,9 @@ class HubGraphQL(GraphQL[Context, None]):
         request = Request(scope=scope, receive=receive)
         media = response_media(request.headers.get("accept"))
         operation = await operation_of(request)
+        if operation is None and self.documents.trusted_only and not self._asks_for_ide(request):
+            # Whatever the hub cannot read as an operation, it cannot check either.
+            operation = Operation(query="", variables=None, operation_name=None)
         if operation is not None:
             try:
                 resolved = await self.documents.resolve(operation)
@@ -158,6 +161,9 @@ class HubGraphQL(GraphQL[Context, None]):
                 lambda: contexts[0].reads,
             )
         await response(scope, receive, send)
+
+    def _asks_for_ide(self, request: Request) -> bool:
+        return self.should_render_graphql_ide(self.request_adapter_class(request))
 
     async def render_graphql_ide(self, request: Request) -> Response:
         # The hub's own copy of GraphiQL: strawberry's page loads it from a CDN,

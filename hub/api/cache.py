@@ -348,14 +348,12 @@ class ChangeFeed:
                     if batch.caught_up:
                         return
 
-    async def run(self, stop: asyncio.Event, started: asyncio.Event | None = None) -> None:
+    async def run(self, stop: asyncio.Event) -> None:
         database = Outage("response cache: PostgreSQL", logger=_log)
         while not stop.is_set():
             try:
                 await self.catch_up()
                 database.recovered()
-                if started is not None:
-                    started.set()
             except Exception as error:
                 if is_outage(error):
                     # What changed meanwhile is unknown: start again from an empty cache.

@@ -42,7 +42,7 @@ async def operation_of(request: Request) -> Operation | None:
             variables = json.loads(raw) if raw else None
             extensions = json.loads(more) if more else None
             query, name = params.get("query"), params.get("operationName")
-        elif request.headers.get("content-type", "").startswith("application/json"):
+        elif request.headers.get("content-type", "").lower().startswith("application/json"):
             body = json.loads(await request.body())
             if not isinstance(body, dict):
                 return None

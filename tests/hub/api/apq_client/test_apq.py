@@ -97,6 +97,12 @@ async def test_a_hub_of_trusted_documents_runs_only_those(
         async with httpx.AsyncClient() as http:
             sent_whole = (await http.post(url, json={"query": "{ regions { code } }"})).json()
             registered = (await http.post(url, json={"query": printed["regions"]})).json()
+            # However it is framed: a type spelt otherwise, or one the hub does not read.
+            shouting = await http.post(
+                url, content=b'{"query": "{ regions { code } }"}',
+                headers={"content-type": "APPLICATION/JSON"},
+            )  # fmt: skip
+            form = await http.post(url, data={"query": "{ regions { code } }"})
     # Registered documents run from their hash at once, over POST and GET alike.
     assert _wire(regions) == [("POST", False)]
     assert len(regions["data"]["regions"]) == 18
@@ -106,3 +112,5 @@ async def test_a_hub_of_trusted_documents_runs_only_those(
     assert [e["code"] for e in topics["errors"]] == ["DOCUMENT_NOT_TRUSTED"]
     assert sent_whole["errors"][0]["extensions"]["code"] == "DOCUMENT_NOT_TRUSTED"
     assert len(registered["data"]["regions"]) == 18
+    for refused in (shouting, form):
+        assert refused.json()["errors"][0]["extensions"]["code"] == "DOCUMENT_NOT_TRUSTED"
