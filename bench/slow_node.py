@@ -1,14 +1,15 @@
 """One node whose API answers in 50 ms: how many changes a second its sink writes back.
 
-``python -m bench.slow_node [--quick] [--delay 0.05]`` starts an embedded PostgreSQL
-(``durable=False``) and a real Apache Kafka broker, migrates a fresh database, and
-for each concurrency cap runs the hub's own ``SinkWorker`` (its consumer group, its
-intents, inbox and version guard, all real) against a node that takes ``delay``
-seconds per call. Each case gets its own topics, filled beforehand with the same
-number of events (several versions each of many reports, interleaved as a partition
-carries them); the rate runs from the start of the node's first call to the end
-of its last. Cap 1 is one call at a time, as every sink worked before write-backs
-ran in parallel: the baseline, in the same run. The cases rotate over the rounds; medians are shown.
+``python -m bench.slow_node [--events N] [--rounds N] [--delay 0.05] [--caps N ...]``
+starts an embedded PostgreSQL (``durable=False``) and a real Apache Kafka broker,
+migrates a fresh database, and for each concurrency cap runs the hub's own
+``SinkWorker`` (its consumer group, its intents, inbox and version guard, all real)
+against a node that takes ``delay`` seconds per call. Each case gets its own topics,
+filled beforehand with the same number of events (several versions each of many
+reports, interleaved as a partition carries them); the rate runs from the start of the
+node's first call to the end of its last. Cap 1 is one call at a time, as every sink
+worked before write-backs ran in parallel: the baseline, in the same run. The cases
+rotate over the rounds; medians are shown.
 
 A case whose node missed an event, got one twice or got a report's events out of
 version order is reported as failed, with no figure.
