@@ -20,6 +20,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -28,7 +29,7 @@ from connectors.federation import Federation
 from hub import metrics, wiring
 from hub.api.cached_http import CachedHttp, Operation, operation_of
 from hub.api.context import Context
-from hub.api.documents import PersistedDocuments, carry_document
+from hub.api.documents import DocumentsOverWebSocket, PersistedDocuments, carry_document
 from hub.api.graphiql.page import GraphiQLPage
 from hub.api.loaders import Loaders
 from hub.api.media import response_media
@@ -86,6 +87,8 @@ _PLAIN_ACK: UnsetType = UNSET
 class HubGraphQL(GraphQL[Context, None]):
     """Strawberry's ASGI app with the hub's typed context."""
 
+    graphql_transport_ws_handler_class = DocumentsOverWebSocket
+
     def __init__(
         self,
         db: Database,
@@ -105,6 +108,14 @@ class HubGraphQL(GraphQL[Context, None]):
             build_schema(settings.limits, production=settings.production),
             graphql_ide="graphiql" if self.ide is not None else None,
             allow_queries_via_get=True,
+            # Operations over a WebSocket pass the documents check too: the hub speaks
+            # graphql-transport-ws through DocumentsOverWebSocket, and with trusted
+            # documents nothing else (the legacy graphql-ws protocol runs unchecked).
+            subscription_protocols=(
+                (GRAPHQL_TRANSPORT_WS_PROTOCOL,)
+                if documents.trusted_only
+                else (GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL)
+            ),
         )
         self.cache = cache
         self.documents = documents
@@ -319,12 +330,16 @@ def create_app(
         federation,
         tokens=tokens,
         is_active=clients.active,
-        documents=PersistedDocuments(db, trusted_only=settings.trusted_documents),
+        documents=PersistedDocuments(
+            db,
+            trusted_only=settings.trusted_documents,
+            max_tokens=settings.limits.max_tokens,
+        ),
     )
     if cache is not None and feed is not None:
         assert isinstance(graphql.schema, strawberry.Schema)
         # graphql-core's schema, which the cache checks a document's fields against.
-        graphql.cache = CachedHttp(cache, feed, graphql.schema._schema)
+        graphql.cache = CachedHttp(cache, feed, graphql.schema._schema, settings.limits.max_tokens)
     sealer = AuditSealer(audit)
     auto_closer = AutoCloser(db, service, settings.ministry, projection=projection)
     collector = metrics.HubCollector(db, sync, cache)

@@ -173,7 +173,11 @@ class InitialSync:
                 refreshed = await self._refresh_batch("bulk_refresh_pending", node)
             total += refreshed
             if refreshed < REFRESH_BATCH:
-                return total
+                # The roll-ups' projection drains the same list: what it has taken but
+                # not committed yet is still listed, and is current once it is gone.
+                if not await self.db.fetchval("bulk_pending_of_node", node):
+                    return total
+                await asyncio.sleep(0.05)
 
     async def stop(self) -> None:
         """Stops the background drain; what it left pending waits for the next pull."""

@@ -14,7 +14,8 @@ who may see different things never share an entry) and the media type answered.
 **What an entry depends on** is declared by the resolvers as they read (``Reads``
 on the request's context): the ids of the reports read one by one, and for each
 page of ``reports`` its filter and the ids of the rows it fetched. Reference data
-(regions, institutions, topics) changes only by migration.
+(regions, institutions, topics) changes with a release: an operator who edits it in
+the database restarts the hub, which empties the cache (the README says so).
 
 **Invalidation** is driven by the committed changes themselves: ``ChangeFeed``
 reads the outbox through ``hub.store.outbox_tail`` every 0.2 s in every hub
@@ -122,10 +123,11 @@ class _Cacheable(Visitor):
         return None
 
 
-def plan(schema: GraphQLSchema, query: str, operation_name: str | None) -> Plan:
-    """Whether an answer to ``query`` may be cached, and under which document text."""
+def plan(schema: GraphQLSchema, query: str, operation_name: str | None, max_tokens: int) -> Plan:
+    """Whether an answer to ``query`` may be cached, and under which document text. A
+    document over ``max_tokens`` is not read (the limits refuse it afterwards)."""
     try:
-        document: DocumentNode = parse(query)
+        document: DocumentNode = parse(query, max_tokens=max_tokens, no_location=True)
     except GraphQLError:
         return Plan(None, None)
     operation = get_operation_ast(document, operation_name)
@@ -207,15 +209,19 @@ class ResponseCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def plan(self, schema: GraphQLSchema, query: str, operation_name: str | None) -> Plan:
-        """``plan`` of the document, remembered for the 1,000 most recent documents."""
+    def plan(
+        self, schema: GraphQLSchema, query: str, operation_name: str | None, max_tokens: int
+    ) -> Plan:
+        """``plan`` of the document, remembered for the 1,000 most recent documents of
+        at most 10,000 characters that were read."""
         key = (query, operation_name)
         found = self._plans.get(key)
         if found is None:
-            found = plan(schema, query, operation_name)
-            self._plans[key] = found
-            if len(self._plans) > 1000:
-                self._plans.popitem(last=False)
+            found = plan(schema, query, operation_name, max_tokens)
+            if found.operation is not None and len(query) <= 10_000:
+                self._plans[key] = found
+                if len(self._plans) > 1000:
+                    self._plans.popitem(last=False)
         else:
             self._plans.move_to_end(key)
         return found
@@ -304,6 +310,16 @@ def _reports_in(reads: Reads) -> set[uuid.UUID]:
     return reads.reports.union(*(p.ids for p in reads.pages))
 
 
+def _event(event_id: uuid.UUID, data: str) -> ReportEvent | None:
+    """The change a row announces; None (anything on reports may have changed) for a
+    row this version cannot read, e.g. a newer event's during a rolling upgrade."""
+    try:
+        return parse_event(str(event_id), json.loads(data))
+    except Exception:  # a row that will not parse must not stop the feed
+        _log.warning("outbox event %s unreadable; cache entries on reports dropped", event_id)
+        return None
+
+
 class ChangeFeed:
     """Feeds the committed changes to the cache: every ``interval`` seconds, and on
     demand (``catch_up``) after a mutation of this process."""
@@ -333,11 +349,14 @@ class ChangeFeed:
                     self._tail = await OutboxTail.from_now(conn, sql)
                     self._imports = int(await conn.fetchval(sql["imports_count"]))
                     self._cache.live = True
+                    # An answer computed before now may predate changes the feed will
+                    # never hand out: none of those may be stored.
+                    self._cache.changed([None])
                     return
                 while True:
                     batch = await self._tail.read(conn, sql)
                     events = [
-                        parse_event(str(event_id), json.loads(data))
+                        _event(event_id, data)
                         for event_id, data in zip(batch.event_ids, batch.data, strict=True)
                     ]
                     imports = int(await conn.fetchval(sql["imports_count"]))

@@ -89,10 +89,13 @@ def _clean(body: bytes) -> bool:
 class CachedHttp:
     """Answers from the cache what it can, and stores what it may."""
 
-    def __init__(self, cache: ResponseCache, feed: ChangeFeed, schema: GraphQLSchema) -> None:
+    def __init__(
+        self, cache: ResponseCache, feed: ChangeFeed, schema: GraphQLSchema, max_tokens: int
+    ) -> None:
         self.cache = cache
         self.feed = feed
         self._schema = schema
+        self._max_tokens = max_tokens
 
     async def answer(
         self,
@@ -106,7 +109,9 @@ class CachedHttp:
         """``execute`` runs the operation as usual; ``reads`` is what its resolvers read."""
         if operation.query is None:
             return await execute()
-        plan = self.cache.plan(self._schema, operation.query, operation.operation_name)
+        plan = self.cache.plan(
+            self._schema, operation.query, operation.operation_name, self._max_tokens
+        )
         if plan.operation is OperationType.MUTATION:
             response = await execute()
             await self._after_mutation()

@@ -19,15 +19,26 @@ import hashlib
 import json
 from collections import OrderedDict
 from dataclasses import dataclass, replace
+from typing import Any, Protocol, cast
 from urllib.parse import urlencode
 
 from graphql import GraphQLSchema, parse, validate
-from graphql.error import GraphQLError
+from graphql.error import GraphQLError, GraphQLFormattedError
 from starlette.requests import Request
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ErrorMessage,
+    SubscribeMessage,
+)
 
 from hub.api.cached_http import Operation
 from hub.errors import BadInput, HubError
 from hub.store.database import Database
+
+_LARGEST = 100_000
+"""Characters of the largest document remembered by its hash."""
 
 
 class PersistedQueryNotFound(HubError):
@@ -76,9 +87,12 @@ def _persisted(extensions: dict[str, object] | None) -> _Persisted | None:
 class PersistedDocuments:
     """Resolves an operation's document from its hash, and keeps the trusted set."""
 
-    def __init__(self, db: Database, *, trusted_only: bool, keep: int = 10_000) -> None:
+    def __init__(
+        self, db: Database, *, trusted_only: bool, max_tokens: int, keep: int = 10_000
+    ) -> None:
         self._db = db
         self.trusted_only = trusted_only
+        self._max_tokens = max_tokens
         self._keep = keep
         self._known: OrderedDict[str, str] = OrderedDict()
         """Documents by hash: APQ registrations and trusted documents looked up."""
@@ -98,7 +112,8 @@ class PersistedDocuments:
                 raise BadInput("extensions.persistedQuery.sha256Hash is not the query's hash")
             if self.trusted_only and not await self._is_trusted(persisted.sha256):
                 raise DocumentNotTrusted("this hub runs only its registered documents")
-            self._remember(persisted.sha256, operation.query)
+            if self._readable(operation.query):
+                self._remember(persisted.sha256, operation.query)
             return operation
         text = self._known.get(persisted.sha256)
         if text is not None and self.trusted_only and persisted.sha256 not in self._trusted:
@@ -125,6 +140,17 @@ class PersistedDocuments:
         self._remember(sha256, text)
         return True
 
+    def _readable(self, text: str) -> bool:
+        """Worth remembering: small, and a document within the token limit (anything
+        else is refused by the limits when it runs, and would only fill memory)."""
+        if len(text) > _LARGEST:
+            return False
+        try:
+            parse(text, max_tokens=self._max_tokens, no_location=True)
+        except GraphQLError:
+            return False
+        return True
+
     def _remember(self, sha256: str, text: str) -> None:
         self._known[sha256] = text
         self._known.move_to_end(sha256)
@@ -148,3 +174,37 @@ def carry_document(request: Request, operation: Operation) -> None:
         "extensions": operation.extensions,
     }
     request._body = json.dumps(body).encode()  # Starlette's cached body: what it reads
+
+
+class _HasDocuments(Protocol):
+    documents: PersistedDocuments
+
+
+class DocumentsOverWebSocket(BaseGraphQLTransportWSHandler[Any, None]):
+    """graphql-transport-ws with the same check as HTTP: an operation sent by hash is
+    run from its document, and a hub of trusted documents refuses any other over a
+    WebSocket too (with an ``error`` message carrying the code)."""
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        documents = cast("_HasDocuments", self.view).documents
+        payload = message["payload"]
+        extensions = payload.get("extensions")
+        asked = Operation(
+            payload.get("query"),
+            payload.get("variables"),
+            payload.get("operationName"),
+            extensions if isinstance(extensions, dict) else None,
+        )
+        try:
+            resolved = await documents.resolve(asked)
+        except HubError as error:
+            refusal = GraphQLFormattedError(message=error.message, extensions=error.extensions)
+            refused = ErrorMessage(id=message["id"], type="error", payload=[refusal])
+            await self.send_message(refused)
+            return
+        if resolved.query != asked.query:
+            message = cast(
+                "SubscribeMessage",
+                {**message, "payload": {**payload, "query": resolved.query}},
+            )
+        await super().handle_subscribe(message)

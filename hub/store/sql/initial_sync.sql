@@ -116,6 +116,9 @@ SELECT (SELECT count(*) FROM done) AS refreshed,
        ministry_refresh(array_agg(id)) AS nothing
 FROM locked
 
+-- name: bulk_pending_of_node
+SELECT EXISTS (SELECT 1 FROM ministry_pending WHERE node_code = $1)
+
 -- name: bulk_refresh_any_pending
 -- Up to $1 pending reports of any node, the same way (locked first, as above).
 WITH done AS (

@@ -14,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Subprotocol
 
 from hub.settings import Settings
 from tests.fixtures.app import run_node, served
@@ -70,6 +73,29 @@ async def _documents_add(settings: Settings, *files: str) -> tuple[int, str]:
     return process.returncode, out.decode()
 
 
+async def _over_websocket(
+    url: str, unregistered: str, registered: str
+) -> tuple[dict[str, Any], dict[str, Any], str | None]:
+    """Both documents over graphql-transport-ws (the first answer to each), and the
+    subprotocol the hub picks when offered only the legacy graphql-ws."""
+    ws_url = url.replace("http://", "ws://")
+    transport_ws = [Subprotocol("graphql-transport-ws")]
+    async with connect(ws_url, subprotocols=transport_ws) as socket:
+        await socket.send(json.dumps({"type": "connection_init"}))
+        assert json.loads(await socket.recv())["type"] == "connection_ack"
+        answers = []
+        for n, query in enumerate((unregistered, registered)):
+            subscribe = {"id": str(n), "type": "subscribe", "payload": {"query": query}}
+            await socket.send(json.dumps(subscribe))
+            answers.append(json.loads(await asyncio.wait_for(socket.recv(), 30)))
+    try:
+        async with connect(ws_url, subprotocols=[Subprotocol("graphql-ws")]) as legacy:
+            chosen = legacy.subprotocol
+    except (InvalidStatus, ConnectionClosed):
+        chosen = None
+    return answers[0], answers[1], chosen
+
+
 async def test_a_hub_of_trusted_documents_runs_only_those(
     settings: Settings, tmp_path: Path
 ) -> None:
@@ -93,6 +119,7 @@ async def test_a_hub_of_trusted_documents_runs_only_those(
 
     trusted = dataclasses.replace(settings, trusted_documents=True)
     async with served(trusted) as url:
+        over_socket = await _over_websocket(url, "{ regions { code } }", printed["regions"])
         regions, _, total, _, topics = json.loads(await run_node(SCRIPT, url, "run"))
         async with httpx.AsyncClient() as http:
             sent_whole = (await http.post(url, json={"query": "{ regions { code } }"})).json()
@@ -114,3 +141,11 @@ async def test_a_hub_of_trusted_documents_runs_only_those(
     assert len(registered["data"]["regions"]) == 18
     for refused in (shouting, form):
         assert refused.json()["errors"][0]["extensions"]["code"] == "DOCUMENT_NOT_TRUSTED"
+    # Over a WebSocket alike: the unregistered operation is refused, the registered runs;
+    # the legacy protocol, which would run anything, is not spoken.
+    unregistered, registered_ws, legacy = over_socket
+    assert unregistered["type"] == "error"
+    assert unregistered["payload"][0]["extensions"]["code"] == "DOCUMENT_NOT_TRUSTED"
+    assert registered_ws["type"] == "next"
+    assert len(registered_ws["payload"]["data"]["regions"]) == 18
+    assert legacy is None
