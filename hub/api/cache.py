@@ -2,9 +2,9 @@
 dropped exactly when a committed change can alter them.
 
 **What is cached.** A query whose every field depends only on reports and reference
-data (``cacheable``): no reporter identity (every read of it is audited), no
-deadlines (they depend on today), nothing read live from a node or about a node's
-sync, no ministry figure (they have ``currentTo``), no introspection. Mutations,
+data (``plan`` checks its fields): no reporter identity (every read of it is
+audited), no deadlines (they depend on today), nothing read live from a node or
+about a node's sync, no ministry figure (they have ``currentTo``), no introspection. Mutations,
 subscriptions and any answer with errors are never cached.
 
 **The key**: the normalised document, the operation name, the variables, the
