@@ -35,7 +35,8 @@ async def documents_add(console: Console, url: str, paths: list[Path]) -> int:
     texts: list[tuple[Path, str]] = []
     for path in paths:
         try:
-            text = path.read_text(encoding="utf-8")
+            # The bytes as they are: a client hashes the text it sends, line ends included.
+            text = path.read_bytes().decode("utf-8")
             check_document(schema, text)
         except (OSError, UnicodeDecodeError) as error:
             console.print(f"[red]refused:[/] {path}: cannot be read ({error})")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import json
 import os
 import sys
@@ -113,9 +114,14 @@ async def test_a_hub_of_trusted_documents_runs_only_those(
     assert "bad.graphql" in said
     assert "nonsense" in said
     assert "nothing was added" in said
-    code, said = await _documents_add(settings, *files)
+    # Written with Windows line ends: registered by the hash of exactly those bytes.
+    crlf = tmp_path / "crlf.graphql"
+    crlf_text = "query Codes {\r\n  regions {\r\n    code\r\n  }\r\n}\r\n"
+    crlf.write_bytes(crlf_text.encode())
+    code, said = await _documents_add(settings, *files, str(crlf))
     assert code == 0, said
-    assert said.count("added") == 2
+    assert said.count("added") == 3
+    assert hashlib.sha256(crlf_text.encode()).hexdigest() in said
 
     trusted = dataclasses.replace(settings, trusted_documents=True)
     async with served(trusted) as url:
