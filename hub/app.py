@@ -234,6 +234,8 @@ class HubGraphQL(GraphQL[Context, None]):
         # StatusFromGraphQL frames the answer: its media type and status code.
         media = response_media(request.headers.get("accept"))
         request.state.media = media
+        # Data and no error: an answer the response cache may keep.
+        request.state.complete = result.data is not None and not result.errors
         processed = await super().process_result(request, result)
         # An operation refused before execution (parse errors, validation, variables,
         # limits) answers 400 where the caller's media type allows, so abusive

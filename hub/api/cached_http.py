@@ -77,15 +77,6 @@ def _headers(request: Request, entry: Entry) -> dict[str, str]:
     }
 
 
-def _clean(body: bytes) -> bool:
-    """A complete answer: data and no error."""
-    try:
-        decoded = json.loads(body)
-    except ValueError:
-        return False
-    return isinstance(decoded, dict) and "errors" not in decoded and "data" in decoded
-
-
 class CachedHttp:
     """Answers from the cache what it can, and stores what it may."""
 
@@ -129,15 +120,10 @@ class CachedHttp:
         if entry is None:
             mark = self.cache.mark
             response = await execute()
-            body = bytes(response.body)
-            if (
-                response.status_code != 200
-                or getattr(request.state, "refused", False)
-                or getattr(request.state, "retry_after", None) is not None
-                or not _clean(body)
-            ):
+            # HubGraphQL.process_result marks an answer with data and no error.
+            if response.status_code != 200 or not getattr(request.state, "complete", False):
                 return response
-            entry = self.cache.put(key, body, reads(), mark)
+            entry = self.cache.put(key, bytes(response.body), reads(), mark)
             if entry is not None:
                 response.headers.update(_headers(request, entry))
             return response

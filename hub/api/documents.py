@@ -101,44 +101,34 @@ class PersistedDocuments:
     async def resolve(self, operation: Operation) -> Operation:
         """The operation with its document; raises a coded HubError otherwise."""
         persisted = _persisted(operation.extensions)
-        if persisted is None:
-            if operation.query is None:
-                return operation  # strawberry says what is missing
-            if self.trusted_only and not await self._is_trusted(document_hash(operation.query)):
-                raise DocumentNotTrusted("this hub runs only its registered documents")
+        query = operation.query
+        if query is None and persisted is None:
+            return operation  # strawberry says what is missing
+        if query is not None and persisted is not None and document_hash(query) != persisted.sha256:
+            raise BadInput("extensions.persistedQuery.sha256Hash is not the query's hash")
+        sha256 = persisted.sha256 if persisted is not None else document_hash(query or "")
+        if self.trusted_only and not await self._is_trusted(sha256):
+            raise DocumentNotTrusted("this hub runs only its registered documents")
+        if query is not None:
+            if persisted is not None and self._readable(query):
+                self._remember(sha256, query)
             return operation
-        if operation.query is not None:
-            if document_hash(operation.query) != persisted.sha256:
-                raise BadInput("extensions.persistedQuery.sha256Hash is not the query's hash")
-            if self.trusted_only and not await self._is_trusted(persisted.sha256):
-                raise DocumentNotTrusted("this hub runs only its registered documents")
-            if self._readable(operation.query):
-                self._remember(persisted.sha256, operation.query)
-            return operation
-        text = self._known.get(persisted.sha256)
-        if text is not None and self.trusted_only and persisted.sha256 not in self._trusted:
-            text = None
+        text = self._known.get(sha256) or await self._trusted_text(sha256)
         if text is None:
-            text = await self._db.fetchval("trusted_document", persisted.sha256)
-            if text is not None:
-                self._trusted.add(persisted.sha256)
-                self._remember(persisted.sha256, text)
-        if text is None:
-            if self.trusted_only:
-                raise DocumentNotTrusted("this hub runs only its registered documents")
             raise PersistedQueryNotFound("PersistedQueryNotFound")
-        self._known.move_to_end(persisted.sha256)
+        self._known.move_to_end(sha256)
         return replace(operation, query=text)
 
     async def _is_trusted(self, sha256: str) -> bool:
-        if sha256 in self._trusted:
-            return True
-        text = await self._db.fetchval("trusted_document", sha256)
-        if text is None:
-            return False
-        self._trusted.add(sha256)
-        self._remember(sha256, text)
-        return True
+        return sha256 in self._trusted or await self._trusted_text(sha256) is not None
+
+    async def _trusted_text(self, sha256: str) -> str | None:
+        """A registered document, looked up and remembered by its hash; None if none is."""
+        text: str | None = await self._db.fetchval("trusted_document", sha256)
+        if text is not None:
+            self._trusted.add(sha256)
+            self._remember(sha256, text)
+        return text
 
     def _readable(self, text: str) -> bool:
         """Worth remembering: small, and a document within the token limit (anything

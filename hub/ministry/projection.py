@@ -59,10 +59,6 @@ class RollupProjection:
     db: Database
     interval: float = 0.2
     batch: int = PASS_ROWS
-    passes: int = 0
-    """Passes that refreshed at least one report."""
-    refreshed: int = 0
-    """Reports refreshed, counting a report once per pass."""
     _tail: OutboxTail | None = None
 
     async def project(self) -> bool | None:
@@ -74,7 +70,7 @@ class RollupProjection:
         # deadlock with another refresher.
         sql = self.db.sql
         async with self.db.pool.acquire() as conn:
-            drained = int(await conn.fetchval(sql["bulk_refresh_any_pending"], self.batch) or 0)
+            await conn.fetchval(sql["bulk_refresh_any_pending"], self.batch)
         async with self.db.pool.acquire() as conn, conn.transaction():
             if not await conn.fetchval(sql["projection_lock"]):
                 return None
@@ -93,9 +89,6 @@ class RollupProjection:
                 sql["projection_advance"], str(found.horizon), found.at if complete else None
             )
         tail.advance(found)  # only once committed
-        if reports or drained:
-            self.passes += 1
-            self.refreshed += len(reports) + drained
         return complete
 
     async def catch_up(self) -> None:
