@@ -2,7 +2,7 @@
 
 ``python -m bench.fanout [--quick]`` starts a real Apache Kafka broker and an
 embedded PostgreSQL (``durable=False``) and sends the same hub events (encoded by
-``hub.sync.envelope.encode``, about the size the relay sends) through plain
+``schema.envelope.encode``, about the size the relay sends) through plain
 aiokafka to 19 node consumers in this process, in these shapes:
 
 - **19 groups, as shipped**: one consumer group per node, each with the hub's
@@ -46,8 +46,8 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from bench.harness import load_average, machine_facts, say, write_section
 from bench.stack import stack
 from bench.sync_throughput import CpuMeter, CpuUse, Latency
-from hub.sync.envelope import Envelope, encode
 from hub.sync.kafka import FETCH, Fetch
+from schema.envelope import Envelope, encode
 from schema.events import ReportEvent
 from schema.lifecycle import ReportState, Verb
 from schema.nodes import NODES

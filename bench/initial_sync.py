@@ -10,7 +10,7 @@ in alternating rounds on a fresh index each time:
 - **hub**: ``Ingest.pull_once`` of every pulling node at once, as ``sp4n-hub sync
   --once`` runs it on an empty index: connectors page over HTTP (and SQL for the
   database nodes), each page mapped and validated, planned and written set-wise by
-  ``hub.initial_sync`` with its watermark and audit entry, the roll-ups refreshed
+  ``hub.ingest.initial`` with its watermark and audit entry, the roll-ups refreshed
   beside it (the round ends when they are complete);
 - **raw COPY**: ``copy_records_to_table`` of the rows the hub wrote to ``reports``
   into a plain table shaped like it (``LIKE reports``: no indexes, no triggers).
@@ -54,11 +54,11 @@ from connectors.config import NodeTable
 from connectors.federation import Federation
 from connectors.sandbox.sandbox import LAYOUT
 from hub import wiring
-from hub.audit import AuditLog
 from hub.domain.service import ReportService
-from hub.import_plan import plan_page
-from hub.ingest import Ingest
-from hub.initial_sync import InitialSync, PageResult
+from hub.ingest.initial import InitialSync, PageResult
+from hub.ingest.plan import plan_page
+from hub.ingest.pull import Ingest
+from hub.security.audit import AuditLog
 from hub.settings import Settings
 from hub.store.database import Database, with_database
 from infra.postgres import EmbeddedPostgres
@@ -390,7 +390,7 @@ def report(
         "review items; per page one audit entry and the watermark. The ministry roll-ups of "
         "the imported reports are refreshed beside the import, from the pending list the "
         "pages leave, and are complete when the round ends. No outbox rows "
-        "(hub/initial_sync.py).",
+        "(hub/ingest/initial.py).",
         "- The raw COPY writes only the final `reports` rows into a table with no index, "
         "constraint beyond NOT NULL, or trigger.",
         "",

@@ -2,7 +2,7 @@
 
 ``python -m bench.ministry [--quick]`` starts an embedded PostgreSQL, seeds it
 (1,000,000 reports; 30,000 with ``--quick``) over the two years before 1 January
-2027 with ``hub.seed.seed_reports`` inside ``deferred_rollups`` (the roll-ups are
+2027 with ``hub.demo.seed.seed_reports`` inside ``deferred_rollups`` (the roll-ups are
 built once at the end instead of projected report by report), then runs every ministry
 query for the year 2026 through GraphQL (``MinistryQuery`` in a schema of its own,
 parse, validate, execute, SQL) twice over: with the roll-ups, and with the naive
@@ -32,6 +32,7 @@ import strawberry
 from starlette.applications import Starlette
 
 from bench.harness import ROOT, load_average, machine_facts, say, write_section
+from hub.demo.seed import seed_reports, seeded_count
 from hub.domain.commands import Actor, FollowUp
 from hub.domain.service import ReportService
 from hub.ministry.bulk import deferred_rollups
@@ -41,7 +42,6 @@ from hub.ministry.export import ministry_routes
 from hub.ministry.graphql import MinistryQuery
 from hub.ministry.settings import MinistrySettings
 from hub.ministry.sources import NaiveSource
-from hub.seed import seed_reports, seeded_count
 from hub.store.database import Database
 from infra.postgres import EmbeddedPostgres
 from schema.calendar import WIB
@@ -333,7 +333,7 @@ def report(
   {facts["packages"]}. Load average before the run {facts["load before"]}, after
   {facts["load after"]}: the machine is shared, so other work ran meanwhile.
 - **Data**: an embedded PostgreSQL 18 (`durable=False`) holding {plan.reports:,} reports
-  from `hub.seed.seed_reports` over 2025 and 2026 ({seeded}); roll-up rows:
+  from `hub.demo.seed.seed_reports` over 2025 and 2026 ({seeded}); roll-up rows:
   {writes["rows_counts"]:,.0f} counts, {writes["rows_ended"]:,.0f} ended-stage and
   {writes["rows_open"]:,.0f} running-stage histogram rows, {writes["rows_facts"]:,.0f} fact rows.
 - **Queries**: every ministry query for the year 2026 (period [2026-01-01, 2027-01-01)

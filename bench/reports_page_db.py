@@ -11,7 +11,7 @@ import asyncpg
 
 from bench.harness import say
 from hub.api.pagination import encode_cursor
-from hub.seed import seed_reports, seeded_count
+from hub.demo.seed import seed_reports, seeded_count
 from hub.store.database import Database, with_database
 
 FULL_PAGE_MARGIN = 1_000

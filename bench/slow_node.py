@@ -32,9 +32,9 @@ from bench.harness import load_average, machine_facts, say, write_section
 from bench.stack import stack
 from hub.store.database import Database
 from hub.sync.bus import Topics
-from hub.sync.envelope import encode
 from hub.sync.kafka import KafkaBus
 from hub.sync.sink import SinkWorker
+from schema.envelope import encode
 from schema.events import ReportEvent
 from schema.lifecycle import ReportState, Verb
 from schema.report import ActorRole, ReportKind

@@ -76,13 +76,13 @@ from hub.domain.commands import Actor, Submit
 from hub.domain.service import ReportService
 from hub.settings import Secret, Settings, SyncMode
 from hub.store.rows import ReportRow
-from hub.sync.envelope import Envelope
 from hub.sync.kafka import FETCH, Fetch, KafkaBus
 from hub.sync.relay import stored_envelope
-from hub.sync.service import SyncService
+from hub.sync.supervisor import SyncSupervisor
 from infra.kafka import KafkaBroker
 from infra.kafka.paths import default_lib_dir
 from infra.postgres import EmbeddedPostgres
+from schema.envelope import Envelope
 from schema.events import ReportEvent
 from schema.institutions import INSTITUTIONS
 from schema.nodes import NATIONAL_NODE, NODES
@@ -224,7 +224,7 @@ class TimedReceived(list[ReportEvent]):
         self._tracker.on_apply(self._node, (event.report_id, event.version), time.monotonic())
 
 
-def recording_sinks(sync: SyncService) -> dict[str, RecordingSink]:
+def recording_sinks(sync: SyncSupervisor) -> dict[str, RecordingSink]:
     found = {}
     for node, worker in sync.workers.items():
         if not isinstance(worker.sink, RecordingSink):
@@ -586,7 +586,7 @@ async def measure_hub(
     profile: Path | None,
 ) -> tuple[Throughput, Paced, Paced]:
     """Warm-up, the sustained burst and the two fixed-rate phases, on a started hub."""
-    sync: SyncService = app.state.sync
+    sync: SyncSupervisor = app.state.sync
     tracker = Tracker()
     sinks = recording_sinks(sync)
     for node, sink in sinks.items():
@@ -716,7 +716,7 @@ async def measure_drain(
     in it and the write path is not either.
     """
     tracker = work.tracker
-    sync: SyncService = app.state.sync
+    sync: SyncSupervisor = app.state.sync
     sinks = recording_sinks(sync)
     for node, sink in sinks.items():
         sink.received = TimedReceived(node, tracker)

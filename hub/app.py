@@ -34,19 +34,6 @@ from hub.api.graphiql.page import GraphiQLPage
 from hub.api.loaders import Loaders
 from hub.api.media import response_media
 from hub.api.schema import build_schema
-from hub.audit import AuditLog, AuditSealer
-from hub.auth.clients import ClientStore
-from hub.auth.endpoint import token_endpoint
-from hub.auth.middleware import (
-    Authenticate,
-    BodyLimit,
-    OutageIs503,
-    RateLimit,
-    StatusFromGraphQL,
-    bearer_principal,
-)
-from hub.auth.scopes import MINISTRY_READ, Principal
-from hub.auth.tokens import TokenError, Tokens
 from hub.domain.commands import Actor
 from hub.domain.service import ReportService
 from hub.errors import HubError, Unavailable
@@ -54,12 +41,25 @@ from hub.logs import throttle_library_logs
 from hub.ministry.autoclose import AutoCloser
 from hub.ministry.context import MinistryRequest
 from hub.ministry.export import ministry_routes
-from hub.privacy import Viewer
+from hub.security.audit import AuditLog, AuditSealer
+from hub.security.clients import ClientStore
+from hub.security.endpoint import token_endpoint
+from hub.security.middleware import (
+    Authenticate,
+    BodyLimit,
+    OutageIs503,
+    RateLimit,
+    StatusFromGraphQL,
+    bearer_principal,
+)
+from hub.security.privacy import Viewer
+from hub.security.scopes import MINISTRY_READ, Principal
+from hub.security.tokens import TokenError, Tokens
 from hub.settings import Settings
 from hub.store.database import Database
 from hub.sync.bus import Bus, BusError
-from hub.sync.service import SyncService
 from hub.sync.sink import Sink
+from hub.sync.supervisor import SyncSupervisor
 from schema.regions import PROVINCE_CODE
 from schema.report import ActorRole
 
@@ -94,7 +94,7 @@ class HubGraphQL(GraphQL[Context, None]):
         db: Database,
         service: ReportService,
         settings: Settings,
-        sync: SyncService | None,
+        sync: SyncSupervisor | None,
         audit: AuditLog,
         federation: Federation | None = None,
         *,

@@ -12,7 +12,7 @@ from connectors.config import NodeTable
 from connectors.federation import Federation
 from connectors.protocol import Dependencies
 from connectors.registry import default_registry
-from hub.ingest import HubDirectory, node_table_for
+from hub.ingest.pull import HubDirectory, node_table_for
 from hub.settings import Settings
 from hub.store.database import Database
 

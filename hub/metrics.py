@@ -13,7 +13,7 @@ from prometheus_client.registry import Collector
 from hub.api.cache import ResponseCache
 from hub.outages import is_outage
 from hub.store.database import Database
-from hub.sync.service import SyncService
+from hub.sync.supervisor import SyncSupervisor
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +59,7 @@ class HubCollector(Collector):
     """Collects on scrape; nothing is counted twice and no global registry is used."""
 
     def __init__(
-        self, db: Database, sync: SyncService | None, cache: ResponseCache | None = None
+        self, db: Database, sync: SyncSupervisor | None, cache: ResponseCache | None = None
     ) -> None:
         self._db = db
         self._sync = sync

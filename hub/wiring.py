@@ -25,21 +25,21 @@ from dataclasses import dataclass
 from connectors.config import NodeTable
 from connectors.federation import Federation
 from hub.api.cache import ChangeFeed, ResponseCache
-from hub.audit import AuditLog
-from hub.auth.keys import KeyRing
-from hub.auth.tokens import Tokens, TokenSettings
 from hub.domain.service import ReportService
 from hub.errors import ConfigError
 from hub.federation import CONNECTOR_SINK_ATTEMPTS, build_federation
-from hub.ingest import Ingest
+from hub.ingest.pull import Ingest
 from hub.ministry.projection import RollupProjection
+from hub.security.audit import AuditLog
+from hub.security.keys import KeyRing
+from hub.security.tokens import Tokens, TokenSettings
 from hub.settings import Settings, SyncMode
 from hub.store.database import Database
 from hub.sync.bus import Bus, Topics
 from hub.sync.kafka import KafkaBus
 from hub.sync.memory import MemoryBus
-from hub.sync.service import SyncService
 from hub.sync.sink import Sink
+from hub.sync.supervisor import SyncSupervisor
 
 _log = logging.getLogger(__name__)
 
@@ -131,7 +131,7 @@ class Components:
     """The nodes' connectors; None with connectors off."""
     ingest: Ingest | None
     """Pulls from the nodes; None with connectors off."""
-    sync: SyncService | None
+    sync: SyncSupervisor | None
     """Relay, node sinks, broadcaster; None with ``SP4N_SYNC=off``."""
     projection: RollupProjection
     """The ministry roll-ups, projected from the committed changes."""
@@ -167,9 +167,9 @@ def components(
             _stop_process if settings.exit_on_sync_failure else None
         )
         if sinks is not None:
-            sync = SyncService(db, bus(settings), sinks, on_failure=on_failure)
+            sync = SyncSupervisor(db, bus(settings), sinks, on_failure=on_failure)
         elif nodes is not None:
-            sync = SyncService(
+            sync = SyncSupervisor(
                 db,
                 bus(settings),
                 list(nodes),
@@ -180,7 +180,7 @@ def components(
                 on_failure=on_failure,
             )
         else:
-            sync = SyncService(db, bus(settings), [], on_failure=on_failure)
+            sync = SyncSupervisor(db, bus(settings), [], on_failure=on_failure)
     cache = ResponseCache(settings.cache_mb * 2**20) if settings.cache_mb else None
     feed = ChangeFeed(db, cache) if cache is not None else None
     return Components(db, audit, service, nodes, ingest, sync, RollupProjection(db), cache, feed)

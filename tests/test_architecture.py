@@ -41,6 +41,58 @@ def test_dependencies_point_one_way(package: str) -> None:
     assert {p: bad for p, bad in offenders.items() if bad} == {}
 
 
+def _hub_imports(path: Path) -> set[str]:
+    """The rooms of ``hub`` (``hub.domain``, ``hub.app``...) that a module imports."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    modules: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            modules.add(node.module)
+            if node.module == "hub":
+                modules |= {f"hub.{alias.name}" for alias in node.names}
+    return {".".join(m.split(".")[:2]) for m in modules if m.startswith("hub.")}
+
+
+_FEATURES = {"hub.api", "hub.sync", "hub.ingest", "hub.ministry", "hub.security", "hub.cli"}
+_ROOTS = {"hub.app", "hub.wiring", "hub.cli", "hub.demo"}
+HUB_FORBIDDEN = {
+    # The domain decides and writes; it knows no way in (API, pulls) or out (sync).
+    "domain": {"hub.api", "hub.sync", "hub.ingest", "hub.ministry", "hub.cli"} | _ROOTS,
+    # The store runs SQL for everyone and serves no feature in particular.
+    "store": _FEATURES | _ROOTS,
+    "sync": {"hub.api", "hub.ingest", "hub.ministry", "hub.cli"} | _ROOTS,
+    "ingest": {"hub.api", "hub.ministry", "hub.cli"} | _ROOTS,
+    "ministry": {"hub.sync", "hub.ingest", "hub.cli"} | _ROOTS,
+    "security": {"hub.sync", "hub.ingest", "hub.ministry", "hub.cli"} | _ROOTS,
+    "api": {"hub.ingest", "hub.cli"} | _ROOTS,
+    # The demo is apart from the hub proper: only the command line starts it.
+    "demo": {"hub.api", "hub.sync", "hub.ingest", "hub.cli"} | _ROOTS - {"hub.demo"},
+}
+"""Inside ``hub``: which rooms each room may not import. Only the command line (and the
+composition root it calls) knows every room."""
+
+
+@pytest.mark.parametrize("room", sorted(HUB_FORBIDDEN))
+def test_rooms_inside_hub_point_one_way(room: str) -> None:
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(_hub_imports(path) & HUB_FORBIDDEN[room])
+        for path in (ROOT / "hub" / room).rglob("*.py")
+    }
+    assert {p: bad for p, bad in offenders.items() if bad} == {}
+
+
+def test_only_the_command_line_starts_the_demo() -> None:
+    """Nothing on the hub's serving path imports the demo's sample data or sandboxes."""
+    users = {
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "hub").rglob("*.py")
+        if "hub.demo" in _hub_imports(path)
+    }
+    assert {u for u in users if not u.startswith(("hub/cli/", "hub/demo/"))} == set()
+
+
 def test_the_unrelated_pypi_schema_package_is_not_a_dependency() -> None:
     text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert (
@@ -110,6 +162,8 @@ def _modules(*packages: str) -> list[str]:
     for package in packages:
         for path in sorted((ROOT / package).rglob("*.py")):
             parts = path.relative_to(ROOT).with_suffix("").parts
+            if parts[-1] == "__main__":
+                continue  # run as a program, never imported
             names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
     return names
 

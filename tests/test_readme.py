@@ -8,7 +8,7 @@ import asyncpg
 import httpx
 from starlette.applications import Starlette
 
-from hub.seed import seed_reports
+from hub.demo.seed import seed_reports
 from tests.fixtures.app import GraphQLClient, token_for
 from tests.fixtures.postgres import ROOT
 

@@ -8,7 +8,7 @@ about a node's sync, no ministry figure (they have ``currentTo``), no introspect
 subscriptions and any answer with errors are never cached.
 
 **The key**: the normalised document, the operation name, the variables, the
-caller's ``Viewer`` (``hub.privacy`` decides what a caller may see, so two callers
+caller's ``Viewer`` (``hub.security.privacy`` decides what a caller may see, so two callers
 who may see different things never share an entry) and the media type answered.
 
 **What an entry depends on** is declared by the resolvers as they read (``Reads``
@@ -57,7 +57,7 @@ from graphql import (
 
 from hub.api.reads import Reads, page_affected
 from hub.outages import Outage, is_outage
-from hub.privacy import Viewer
+from hub.security.privacy import Viewer
 from hub.store.database import Database
 from hub.store.outbox_tail import OutboxTail
 from schema.events import ReportEvent, parse_event

@@ -18,7 +18,7 @@ from starlette.responses import Response
 from hub.api.cache import ChangeFeed, Entry, ResponseCache
 from hub.api.media import ResponseMedia
 from hub.api.reads import Reads
-from hub.privacy import Viewer
+from hub.security.privacy import Viewer
 
 _log = logging.getLogger(__name__)
 

@@ -9,15 +9,15 @@ from strawberry.types import Info as _Info
 from connectors.federation import Federation
 from hub.api.loaders import Loaders
 from hub.api.reads import Reads
-from hub.audit import AuditLog
-from hub.auth.scopes import Principal
 from hub.domain.commands import Actor
 from hub.domain.service import ReportService
 from hub.ministry.context import MinistryRequest
-from hub.privacy import Viewer
+from hub.security.audit import AuditLog
+from hub.security.privacy import Viewer
+from hub.security.scopes import Principal
 from hub.settings import Settings
 from hub.store.database import Database
-from hub.sync.service import SyncService
+from hub.sync.supervisor import SyncSupervisor
 
 
 @dataclass(slots=True)
@@ -28,7 +28,7 @@ class Context:
     actor: Actor | None
     """Who acts for mutations; None when the caller may not change reports."""
     loaders: Loaders
-    sync: SyncService | None
+    sync: SyncSupervisor | None
     principal: Principal
     audit: AuditLog
     ministry: MinistryRequest

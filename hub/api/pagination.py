@@ -13,7 +13,7 @@ import strawberry
 from hub.api.context import Info
 from hub.api.types import Report
 from hub.errors import BadInput
-from hub.privacy import Viewer
+from hub.security.privacy import Viewer
 from schema import lifecycle, report
 
 

@@ -9,7 +9,7 @@ import strawberry
 
 from hub.api.context import Info
 from hub.ministry.graphql import StageDeadlineType, report_deadlines, report_overdue
-from hub.privacy import IDENTITY_FIELDS
+from hub.security.privacy import IDENTITY_FIELDS
 from hub.store.rows import (
     DispositionRow,
     ExternalRefRow,

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from hub.audit import AuditLog
 from hub.domain.commands import (
     Actor,
     Command,
@@ -42,11 +41,12 @@ from hub.errors import (
     IdempotencyConflict,
     VersionConflict,
 )
+from hub.security.audit import AuditLog
 from hub.store.connection import Connection
 from hub.store.database import Database
 from hub.store.effects import indexed, report_values
 from hub.store.rows import ReportRow
-from hub.sync.envelope import encode
+from schema.envelope import encode
 from schema.events import ExternalRef, ReportEvent
 from schema.lifecycle import ReportState, Verb
 from schema.report import PrivacyFlags, ReportKind

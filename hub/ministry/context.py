@@ -11,7 +11,7 @@ from strawberry.dataloader import DataLoader
 
 from hub.errors import Forbidden
 from hub.ministry.deadlines import ReportDeadlines, load_deadlines
-from hub.ministry.service import MinistryService
+from hub.ministry.queries import MinistryQueries
 from hub.ministry.settings import MinistrySettings
 from hub.ministry.sources import FigureSource
 from hub.store.database import Database
@@ -41,12 +41,12 @@ class MinistryRequest:
     ) -> None:
         self._db = db
         self._may_read = may_read
-        self.service = MinistryService(db, settings, source=source, clock=clock)
+        self.service = MinistryQueries(db, settings, source=source, clock=clock)
         self.deadlines: DataLoader[uuid.UUID, ReportDeadlines | None] = DataLoader(
             load_fn=self._load
         )
 
-    def figures(self) -> MinistryService:
+    def figures(self) -> MinistryQueries:
         """The service, for a caller allowed to read the ministry's figures."""
         if not self._may_read:
             raise Forbidden("the ministry's figures need the ministry:read scope")

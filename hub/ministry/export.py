@@ -32,7 +32,7 @@ from hub.ministry.figures import (
     Statistics,
 )
 from hub.ministry.period import Period
-from hub.ministry.service import MinistryService
+from hub.ministry.queries import MinistryQueries
 from hub.ministry.settings import MinistrySettings
 from hub.store.database import Database
 from schema.institutions import InstitutionLevel
@@ -188,8 +188,8 @@ class Exporter:
         self._clock = clock
         self._authorize = authorize
 
-    def _service(self) -> MinistryService:
-        return MinistryService(self._db, self._settings, clock=self._clock)
+    def _service(self) -> MinistryQueries:
+        return MinistryQueries(self._db, self._settings, clock=self._clock)
 
     async def statistics(self, request: Request) -> Response:
         return await self._guard(request, self._statistics)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from hub.outages import Outage
 from hub.sync.bus import Bus, BusError
-from hub.sync.envelope import EnvelopeError, decode
+from schema.envelope import EnvelopeError, decode
 from schema.events import ReportEvent
 
 _log = logging.getLogger(__name__)

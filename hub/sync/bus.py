@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from hub.sync.envelope import Envelope, Headers
+from schema.envelope import Envelope, Headers
 
 
 class BusError(RuntimeError):

@@ -18,7 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
 from hub.sync.bus import BusError, Message, Topics
-from hub.sync.envelope import Envelope
+from schema.envelope import Envelope
 
 _log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from hub.sync.bus import Message, Topics
-from hub.sync.envelope import Envelope
+from schema.envelope import Envelope
 
 
 class _Log:

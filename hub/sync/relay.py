@@ -22,7 +22,7 @@ import asyncpg
 from hub.outages import Outage, is_outage
 from hub.store.database import Database
 from hub.sync.bus import Bus, BusError
-from hub.sync.envelope import Envelope, encode
+from schema.envelope import Envelope, encode
 from schema.events import parse_event
 
 _log = logging.getLogger(__name__)

@@ -164,9 +164,9 @@ def _within(
 
 
 class InstitutionRoutes:
-    """Institution code -> node code from the database, for a sink outside SyncService.
+    """Institution code -> node code from the database, for a sink outside SyncSupervisor.
 
-    Reloads when an unknown code shows up, as SyncService does, so an
+    Reloads when an unknown code shows up, as SyncSupervisor does, so an
     institution added while a long replay runs still routes.
     """
 

@@ -34,9 +34,9 @@ from connectors.errors import ConnectorError
 from hub.outages import Outage, is_outage
 from hub.store.database import Database
 from hub.sync.bus import Bus, BusError, Message
-from hub.sync.envelope import Envelope, EnvelopeError, SharedDecoder, encode
 from hub.sync.lanes import run_lanes
 from hub.sync.routing import involved_nodes
+from schema.envelope import Envelope, EnvelopeError, SharedDecoder, encode
 from schema.events import ReportEvent
 
 _log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from starlette.applications import Starlette
 
 from hub.api.schema import sdl
 from hub.app import create_app
-from hub.cli import SCHEMA_FILE
+from hub.cli.main import SCHEMA_FILE
 from hub.errors import ConfigError
 from hub.settings import AuthSettings, Profile, Secret, Settings
 from hub.store.database import Database

@@ -29,9 +29,9 @@ import asyncpg
 import httpx
 import pytest
 
-from hub.auth.clients import ClientStore
-from hub.auth.keys import KeyRing
-from hub.auth.tokens import Tokens, TokenSettings
+from hub.security.clients import ClientStore
+from hub.security.keys import KeyRing
+from hub.security.tokens import Tokens, TokenSettings
 from hub.settings import AuthSettings
 from hub.store.database import Database
 from hub.sync.routing import involved_nodes

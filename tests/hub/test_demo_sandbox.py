@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from hub.demo import forget_sandbox
+from hub.demo.sandbox import forget_sandbox
 from hub.domain.commands import Actor, Submit
 from hub.domain.service import ReportService
-from hub.ingest import HubDirectory
+from hub.ingest.pull import HubDirectory
 from hub.store.database import Database
 from schema.report import ActorRole, Channel, ReportKind
 

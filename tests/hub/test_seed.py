@@ -11,8 +11,8 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
+from hub.demo.seed import SeedError, seed_reports, seeded_count
 from hub.ministry.calendar import CalendarStore
-from hub.seed import SeedError, seed_reports, seeded_count
 from hub.store.database import Database
 from schema.calendar import wib_date
 from schema.lifecycle import TRANSITIONS, VERBS, ReportState, Verb, can_apply

@@ -14,7 +14,7 @@ from connectors.federation import Federation
 from hub import wiring
 from hub.app import create_app
 from hub.domain.service import ReportService
-from hub.ingest import Ingest
+from hub.ingest.pull import Ingest
 from hub.settings import Settings, SyncMode
 from hub.store.database import Database
 from tests.fixtures.app import GraphQLClient, token_for

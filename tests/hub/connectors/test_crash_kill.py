@@ -31,7 +31,7 @@ import httpx
 import pytest
 
 from connectors.sandbox.sandbox import Sandbox
-from hub.auth.clients import ClientStore
+from hub.security.clients import ClientStore
 from hub.store.database import Database
 from hub.sync.routing import involved_nodes
 from infra.postgres import free_port

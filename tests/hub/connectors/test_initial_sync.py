@@ -20,12 +20,12 @@ from connectors.sandbox.sandbox import Sandbox
 from hub import wiring
 from hub.domain.commands import Actor, Verify
 from hub.domain.service import ReportService
-from hub.ingest import Ingest
-from hub.initial_sync import AUDIT_ACTION, InitialSync
+from hub.ingest.initial import AUDIT_ACTION, InitialSync
+from hub.ingest.pull import Ingest
 from hub.ministry.figures import GroupBy, Ranking, SlaCompliance, Statistics
 from hub.ministry.period import Period
 from hub.ministry.projection import RollupProjection
-from hub.ministry.service import MinistryService
+from hub.ministry.queries import MinistryQueries
 from hub.ministry.settings import MinistrySettings
 from hub.settings import Settings
 from hub.store.database import Database
@@ -159,7 +159,7 @@ async def _figures(db: Database) -> list[object]:
     """Everything the ministry asks for 2026, judged a fortnight after the pull, once
     the roll-ups' projection has caught up (the time they are current to left out)."""
     await RollupProjection(db).catch_up()
-    ministry = MinistryService(db, MinistrySettings(), clock=lambda: NOW + timedelta(days=14))
+    ministry = MinistryQueries(db, MinistrySettings(), clock=lambda: NOW + timedelta(days=14))
     period = Period.year(2026)
     figures: list[Ranking | Statistics | SlaCompliance] = [await ministry.ranking(period, None)]
     for group_by in GroupBy:

@@ -12,9 +12,9 @@ import pytest
 from connectors.errors import NodeRejected, NodeUnavailable
 from hub.store.database import Database
 from hub.sync.bus import BusError, Message
-from hub.sync.envelope import encode
 from hub.sync.memory import MemoryBus
 from hub.sync.sink import SinkWorker, TryLater
+from schema.envelope import encode
 from schema.events import ReportEvent
 from schema.lifecycle import ReportState, Verb
 from schema.report import ActorRole, ReportKind

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from connectors.sandbox.sandbox import Sandbox
-from hub.cli import main
+from hub.cli.main import main
 from hub.store.database import Database
 
 

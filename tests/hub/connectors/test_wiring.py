@@ -15,10 +15,10 @@ from hub.domain.commands import Actor, Submit
 from hub.domain.service import ReportService
 from hub.errors import ConfigError
 from hub.federation import CONNECTOR_SINK_ATTEMPTS
-from hub.ingest import HubDirectory, node_table_for
+from hub.ingest.pull import HubDirectory, node_table_for
 from hub.settings import Secret, Settings, SyncMode
 from hub.store.database import Database
-from hub.sync.service import SyncService
+from hub.sync.supervisor import SyncSupervisor
 from schema.report import ActorRole, Channel, PrivacyFlags, ReportKind
 from tests.fixtures.sandbox import FAST, default_table_env
 
@@ -128,6 +128,6 @@ async def test_each_sink_writes_back_as_many_events_at_once_as_its_node_table_al
         dataclasses.replace(settings, sync=SyncMode.MEMORY, connectors=True), node_table=two
     )
     async with app.router.lifespan_context(app):
-        sync: SyncService = app.state.sync
+        sync: SyncSupervisor = app.state.sync
         caps = {node: worker.concurrency for node, worker in sync.workers.items()}
     assert caps == {"16.07": FAST.concurrency, "lapor": 2}

@@ -20,13 +20,13 @@ from connectors.protocol import Connector, Dependencies
 from connectors.registry import default_registry
 from connectors.sandbox.sandbox import Sandbox
 from hub.domain.commands import Actor, Command, Dispose, FollowUp, Submit, Verify
-from hub.ingest import HubDirectory
+from hub.ingest.pull import HubDirectory
 from hub.store.database import Database
 from hub.sync.bus import Message
-from hub.sync.envelope import encode
 from hub.sync.memory import MemoryBus
 from hub.sync.replay import InstitutionRoutes
 from hub.sync.sink import Sink, SinkWorker
+from schema.envelope import encode
 from schema.events import ReportEvent, parse_event
 from schema.report import ActorRole, Channel, ComplaintSubKind, ReportKind
 from tests.connectors.conftest import KIND_NODES

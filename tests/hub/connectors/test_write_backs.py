@@ -15,8 +15,8 @@ from starlette.applications import Starlette
 from connectors.protocol import Dependencies
 from connectors.registry import default_registry
 from connectors.sandbox.sandbox import Sandbox
-from hub.ingest import HubDirectory
-from hub.sync.service import SyncService
+from hub.ingest.pull import HubDirectory
+from hub.sync.supervisor import SyncSupervisor
 from schema.events import ExternalRef, ReportEvent
 from schema.lifecycle import ReportState, Verb
 from schema.report import ActorRole, ReportKind
@@ -43,7 +43,7 @@ async def test_a_province_admins_change_reaches_the_province_but_a_pulled_one_is
     connected_app: Starlette, admin_gql: GraphQLClient, sandbox: Sandbox
 ) -> None:
     db = connected_app.state.database
-    sync: SyncService = connected_app.state.sync
+    sync: SyncSupervisor = connected_app.state.sync
     province = sandbox.systems[PROVINCE]
     by_admin, by_staff = (await _fresh(sandbox, PROVINCE, "BARU"))[:2]
 
@@ -117,7 +117,7 @@ async def test_a_confidential_regency_report_reaches_lapor_but_no_other_regency(
     assert created.reporter_name is None
 
     # The regency's own app sent it (its service account): its system is not sent it back.
-    sync: SyncService = connected_app.state.sync
+    sync: SyncSupervisor = connected_app.state.sync
 
     async def drained() -> bool:
         return sync.lag(REGENCY) == 0

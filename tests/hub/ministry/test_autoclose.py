@@ -14,7 +14,7 @@ from hub.domain.service import ReportService
 from hub.ministry.autoclose import AUTO_CLOSE_NOTE, AutoCloser
 from hub.ministry.figures import GroupBy
 from hub.ministry.period import Period
-from hub.ministry.service import MinistryService
+from hub.ministry.queries import MinistryQueries
 from hub.ministry.settings import MinistrySettings
 from hub.store.database import Database
 from hub.store.migrations import available
@@ -76,7 +76,7 @@ async def test_a_quiet_report_is_completed_by_the_system_after_ten_working_days(
     assert json.loads(events[-1]["data"])["actorRole"] == "SYSTEM"
     assert await closer.close_due() == 0  # nothing twice
     july = Period(date(2026, 7, 1), date(2026, 8, 1))
-    stats = await MinistryService(db, MinistrySettings(suppress_below=1)).statistics(
+    stats = await MinistryQueries(db, MinistrySettings(suppress_below=1)).statistics(
         july, GroupBy.STATE
     )
     assert stats.total is not None
@@ -205,7 +205,7 @@ async def test_history_from_before_the_role_split_is_corrected(db: Database) -> 
     closer = AutoCloser(db, ReportService(db, clock=clock), MinistrySettings(), clock=clock)
     assert await closer.close_due() == 1
     july = Period(date(2026, 7, 1), date(2026, 8, 1))
-    ministry = MinistryService(db, MinistrySettings(suppress_below=1))
+    ministry = MinistryQueries(db, MinistrySettings(suppress_below=1))
     async with db.pool.acquire() as conn:
         # The history as the hub wrote it before the split.
         await conn.execute("ALTER TABLE report_history DISABLE TRIGGER USER")

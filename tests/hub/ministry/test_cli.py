@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from hub.ministry.cli import add_calendar_parser, calendar_command
+from hub.cli.calendar import add_calendar_parser, calendar_command
 
 
 def _parse(*argv: str) -> argparse.Namespace:

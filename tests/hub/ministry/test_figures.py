@@ -9,7 +9,7 @@ import pytest
 
 from hub.ministry.figures import Counts, GroupBy, StageFigures
 from hub.ministry.period import Period
-from hub.ministry.service import MinistryService
+from hub.ministry.queries import MinistryQueries
 from hub.ministry.settings import MinistrySettings
 from hub.ministry.sources import NaiveSource
 from hub.store.database import Database
@@ -27,8 +27,8 @@ async def reports(db: Database) -> dict[str, uuid.UUID]:
     return await dataset.build(db)
 
 
-def service(db: Database, suppress_below: int = 1, *, naive: bool = False) -> MinistryService:
-    return MinistryService(
+def service(db: Database, suppress_below: int = 1, *, naive: bool = False) -> MinistryQueries:
+    return MinistryQueries(
         db,
         MinistrySettings(suppress_below=suppress_below),
         source=NaiveSource(db) if naive else None,
@@ -140,7 +140,7 @@ async def test_sla_compliance_per_stage(db: Database) -> None:
 @pytest.mark.usefixtures("reports")
 async def test_running_stages_become_overdue_after_their_due_day(db: Database) -> None:
     ministry = service(db)
-    ministry_next_week = MinistryService(
+    ministry_next_week = MinistryQueries(
         db,
         MinistrySettings(suppress_below=1),
         clock=lambda: dataset.wib(5, 6, 9),

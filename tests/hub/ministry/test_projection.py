@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
+from hub.demo.seed import seed_reports
 from hub.domain.commands import Verify
 from hub.errors import HubError
 from hub.ministry.projection import RollupProjection
-from hub.seed import seed_reports
 from hub.store.database import Database
 from hub.store.rows import ReportRow
 from schema.calendar import WIB

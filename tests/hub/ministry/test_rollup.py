@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from hub.demo.seed import seed_reports
 from hub.domain.commands import (
     Archive,
     Command,
@@ -24,10 +25,9 @@ from hub.ministry.deadlines import DeadlineStatus, load_deadlines
 from hub.ministry.figures import GroupBy
 from hub.ministry.period import Period
 from hub.ministry.projection import RollupProjection
-from hub.ministry.service import MinistryService
+from hub.ministry.queries import MinistryQueries
 from hub.ministry.settings import MinistrySettings
 from hub.ministry.sources import NaiveSource
-from hub.seed import seed_reports
 from hub.store.database import Database
 from hub.store.rows import ReportRow
 from schema.calendar import WIB, CalendarOverride
@@ -49,8 +49,8 @@ TARGETS = ("opd-16-pubmtr", "opd-16-dinkes", "pemda-16.71", "kl-kemendagri", "pe
 
 async def assert_rollups_match_raw_tables(db: Database, now: datetime = NOW) -> None:
     settings = MinistrySettings(suppress_below=1)
-    fast = MinistryService(db, settings, clock=lambda: now)
-    slow = MinistryService(db, settings, source=NaiveSource(db), clock=lambda: now)
+    fast = MinistryQueries(db, settings, clock=lambda: now)
+    slow = MinistryQueries(db, settings, source=NaiveSource(db), clock=lambda: now)
     for period in PERIODS:
         for group_by in GroupBy:
             assert same_figures(
@@ -139,7 +139,7 @@ async def test_a_bulk_load_feeds_the_roll_ups(db: Database, deferred: bool) -> N
 async def test_a_calendar_override_moves_due_days_and_figures(db: Database) -> None:
     ids = await dataset.build(db)
     store = CalendarStore(db)
-    ministry = MinistryService(db, MinistrySettings(suppress_below=1), clock=dataset.Clock())
+    ministry = MinistryQueries(db, MinistrySettings(suppress_below=1), clock=dataset.Clock())
     year = Period.year(2026)
 
     async def verify_met() -> int:

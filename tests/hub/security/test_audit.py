@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 from starlette.applications import Starlette
 
-from hub.audit import AuditLog
+from hub.security.audit import AuditLog
 from tests.fixtures.app import GraphQLClient
 from tests.fixtures.postgres import ROOT
 from tests.hub.operations import VERIFY, key, submit

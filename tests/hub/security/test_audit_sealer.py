@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from hub.audit import AuditLog
+from hub.security.audit import AuditLog
 from hub.store.database import Database
 
 

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from starlette.applications import Starlette
 
-from hub.auth.tokens import Tokens
+from hub.security.tokens import Tokens
 from hub.store.database import StatementCounter
 from tests.fixtures.app import token_for
 

@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 
 from hub.app import create_app
 from hub.settings import AuthSettings, Secret, Settings, SyncMode
-from hub.sync.service import SyncService
+from hub.sync.supervisor import SyncSupervisor
 from tests.doubles import RecordingSink, recording_sinks
 from tests.fixtures.app import KEY_DIR
 
@@ -45,7 +45,7 @@ async def sync_app(sync_settings: Settings) -> AsyncIterator[Starlette]:
 
 
 def sinks(app: Starlette) -> dict[str, RecordingSink]:
-    sync: SyncService = app.state.sync
+    sync: SyncSupervisor = app.state.sync
     found = {}
     for node, worker in sync.workers.items():
         assert isinstance(worker.sink, RecordingSink)

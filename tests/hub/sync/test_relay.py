@@ -16,10 +16,10 @@ from hub.domain.service import ReportService
 from hub.settings import AuthSettings, Secret, Settings, SyncMode
 from hub.store.database import Database
 from hub.sync.bus import Topics
-from hub.sync.envelope import Envelope, decode, encode
 from hub.sync.kafka import KafkaBus
 from hub.sync.relay import OutboxRelay
-from hub.sync.service import SyncService
+from hub.sync.supervisor import SyncSupervisor
+from schema.envelope import Envelope, decode, encode
 from schema.events import parse_event
 from tests.doubles import recording_sinks
 from tests.fixtures.app import KEY_DIR
@@ -82,7 +82,7 @@ async def test_the_in_process_bus_syncs_like_kafka(database_url: str) -> None:
     )
     app = create_app(settings, sinks=recording_sinks())
     async with app.router.lifespan_context(app):
-        sync: SyncService = app.state.sync
+        sync: SyncSupervisor = app.state.sync
         assert "in-process" in sync.bus.description
         await drive(app.state.service, 600, seed=5)
         expected = await expected_holdings(database_url)
@@ -206,7 +206,7 @@ async def test_a_row_written_before_migration_10_is_still_relayed(
 
 def test_the_outbox_has_one_writer_and_it_uses_the_one_codec() -> None:
     """Only the domain service inserts outbox rows, through ``submission_write`` and
-    ``transition_write``, whose record it makes with ``hub.sync.envelope.encode``: no
+    ``transition_write``, whose record it makes with ``schema.envelope.encode``: no
     second codec."""
     users = sorted(
         str(path.relative_to(ROOT))
@@ -223,4 +223,4 @@ def test_the_outbox_has_one_writer_and_it_uses_the_one_codec() -> None:
     )
     assert inserting == ["reports.sql"]
     writer = (ROOT / "hub" / "domain" / "service.py").read_text(encoding="utf-8")
-    assert "from hub.sync.envelope import encode" in writer
+    assert "from schema.envelope import encode" in writer

@@ -16,15 +16,15 @@ from starlette.applications import Starlette
 
 from connectors.config import NodeTable, load_node_table
 from connectors.sandbox.sandbox import Sandbox
-from hub.cli import _replay_targets
+from hub.cli.main import _replay_targets
 from hub.domain.service import ReportService
 from hub.errors import ConfigError
 from hub.federation import build_federation
 from hub.settings import Secret, Settings
 from hub.store.database import Database
 from hub.sync.replay import InstitutionRoutes, replay_state
-from hub.sync.service import SyncService
 from hub.sync.sink import SinkWorker
+from hub.sync.supervisor import SyncSupervisor
 from schema.lifecycle import ReportState
 from tests.doubles import RecordingSink
 from tests.fixtures.postgres import ROOT
@@ -56,7 +56,7 @@ async def _converged(app: Starlette, url: str) -> dict[str, dict[str, int]]:
 
 def _fresh_worker(app: Starlette, node: str) -> tuple[SinkWorker, RecordingSink]:
     """A new sink for ``node``, as if its system had just been wiped, and its worker."""
-    sync: SyncService = app.state.sync
+    sync: SyncSupervisor = app.state.sync
     db: Database = app.state.database
     sink = RecordingSink(node)
     return SinkWorker(sink, sync.bus, db, InstitutionRoutes(db)), sink
@@ -77,7 +77,7 @@ async def test_a_wiped_node_is_rebuilt_and_a_second_replay_changes_nothing(
     sync_app: Starlette, database_url: str
 ) -> None:
     service: ReportService = sync_app.state.service
-    sync: SyncService = sync_app.state.sync
+    sync: SyncSupervisor = sync_app.state.sync
     await drive(service, 150, seed=11, concurrency=6)
     expected = await _converged(sync_app, database_url)
     running = sinks(sync_app)
@@ -117,7 +117,7 @@ async def test_a_node_behind_gets_only_what_it_misses(
     sync_app: Starlette, database_url: str
 ) -> None:
     service: ReportService = sync_app.state.service
-    sync: SyncService = sync_app.state.sync
+    sync: SyncSupervisor = sync_app.state.sync
     await drive(service, 40, seed=5, concurrency=4)
     expected = await _converged(sync_app, database_url)
     some_report = next(iter(expected["lapor"]))
@@ -147,7 +147,7 @@ async def test_a_node_behind_gets_only_what_it_misses(
 async def test_a_replay_never_moves_a_node_backwards(
     sync_app: Starlette, database_url: str
 ) -> None:
-    sync: SyncService = sync_app.state.sync
+    sync: SyncSupervisor = sync_app.state.sync
     await drive(sync_app.state.service, 40, seed=6, concurrency=4)
     expected = await _converged(sync_app, database_url)
     # Without its inbox, only the version guard stands between the older
@@ -167,7 +167,7 @@ async def test_a_replay_never_moves_a_node_backwards(
 
 
 async def test_progress_is_reported_up_to_the_total(sync_app: Starlette, database_url: str) -> None:
-    sync: SyncService = sync_app.state.sync
+    sync: SyncSupervisor = sync_app.state.sync
     calls: list[tuple[int, int]] = []
     result = await replay_state(
         sync.bus,

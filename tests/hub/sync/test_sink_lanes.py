@@ -17,9 +17,9 @@ from starlette.applications import Starlette
 from connectors.errors import NodeUnavailable
 from hub.store.database import Database
 from hub.sync.bus import Message
-from hub.sync.envelope import encode
 from hub.sync.memory import MemoryBus
 from hub.sync.sink import SinkWorker, TryLater
+from schema.envelope import encode
 from schema.events import ReportEvent
 from schema.lifecycle import ReportState, Verb
 from schema.report import ActorRole, ReportKind

@@ -23,7 +23,7 @@ from hub.app import create_app
 from hub.domain.commands import Actor, Dispose, FollowUp, Submit, Verify
 from hub.domain.service import ReportService
 from hub.settings import Settings
-from hub.sync.service import SyncService
+from hub.sync.supervisor import SyncSupervisor
 from schema.report import ActorRole, Channel, ComplaintSubKind, PrivacyFlags, ReportKind
 from tests.fixtures.app import token_for
 from tests.hub.sync.conftest import wait_until
@@ -59,8 +59,8 @@ class Served:
         return f"ws://127.0.0.1:{self.port}/graphql"
 
     @property
-    def sync(self) -> SyncService:
-        sync: SyncService = self.app.state.sync
+    def sync(self) -> SyncSupervisor:
+        sync: SyncSupervisor = self.app.state.sync
         return sync
 
     @property

@@ -21,7 +21,7 @@ from hub.domain.commands import (
 )
 from hub.domain.service import ReportService
 from hub.settings import Settings
-from hub.sync.service import SyncService
+from hub.sync.supervisor import SyncSupervisor
 from schema.report import (
     ActorRole,
     ArchiveReason,
@@ -104,7 +104,7 @@ async def test_no_report_content_or_identity_reaches_any_topic(
     a = await service.execute(Reopen(a.id, f"Belum beres {CANARY}"), LAHAT, expected_version=6)
     b = await service.execute(_submit(title=f"Spam {CANARY}", reporter=reporter), LAHAT)
     await service.execute(Archive(b.id, ArchiveReason.SPAM, CANARY), LAHAT, expected_version=1)
-    sync: SyncService = sync_app.state.sync
+    sync: SyncSupervisor = sync_app.state.sync
     await wait_until(lambda: sinks(sync_app)["lapor"].latest().get(str(b.id)) == 2)
 
     topics = sync.bus.topics
@@ -157,7 +157,7 @@ async def test_a_refused_event_goes_to_the_dlq_without_blocking_others(
     await service.execute(Verify(bad.id), LAHAT, expected_version=1)
     good = await service.execute(_submit(title="Diterima node"), LAHAT)
     await wait_until(lambda: str(good.id) in nodes["lapor"].latest(), what="the good report")
-    sync: SyncService = sync_app.state.sync
+    sync: SyncSupervisor = sync_app.state.sync
     worker = sync.workers["lapor"]
     await wait_until(lambda: worker.stats.dead_lettered >= 1, what="a dead letter")
     assert str(bad.id) not in nodes["lapor"].latest()

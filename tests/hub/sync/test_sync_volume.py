@@ -12,7 +12,7 @@ import pytest
 from starlette.applications import Starlette
 
 from hub.domain.service import ReportService
-from hub.sync.service import SyncService
+from hub.sync.supervisor import SyncSupervisor
 from infra.kafka import KafkaBroker
 from tests.hub.sync.conftest import sinks, wait_until
 from tests.hub.sync.workload import drive, expected_holdings
@@ -71,7 +71,7 @@ async def test_a_broker_restart_mid_stream_loses_nothing(
     sync_app: Starlette, database_url: str, owned_kafka_broker: KafkaBroker
 ) -> None:
     service: ReportService = sync_app.state.service
-    sync: SyncService = sync_app.state.sync
+    sync: SyncSupervisor = sync_app.state.sync
     progress = [0]
     writer = asyncio.create_task(drive(service, CHANGES, seed=11, progress=progress))
     await wait_until(lambda: progress[0] >= CHANGES // 3, within=600, what="a third of the changes")

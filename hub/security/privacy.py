@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from hub.auth.scopes import Principal
+from hub.security.scopes import Principal
 
 IDENTITY_FIELDS = ("name", "nik", "phone", "email")
 

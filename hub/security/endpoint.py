@@ -10,9 +10,9 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from hub.auth.clients import ClientStore
-from hub.auth.scopes import ScopeError, validate_scopes
-from hub.auth.tokens import Tokens
+from hub.security.clients import ClientStore
+from hub.security.scopes import ScopeError, validate_scopes
+from hub.security.tokens import Tokens
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 

@@ -16,14 +16,14 @@ from typing import Any
 from hub.store.database import Database
 from hub.sync.broadcast import Broadcaster
 from hub.sync.bus import Bus
-from hub.sync.envelope import SharedDecoder
 from hub.sync.relay import OutboxRelay
 from hub.sync.sink import DEFAULT_CONCURRENCY, Sink, SinkWorker
+from schema.envelope import SharedDecoder
 
 _log = logging.getLogger(__name__)
 
 
-class SyncService:
+class SyncSupervisor:
     def __init__(
         self,
         db: Database,

@@ -39,7 +39,7 @@ def _stages(found: Mapping[SlaStage, StageFigures]) -> tuple[StageFigures, ...]:
     return tuple(found.get(stage, StageFigures(stage)) for stage in COMPLIANCE_STAGES)
 
 
-class MinistryService:
+class MinistryQueries:
     """Answers the ministry's questions from a figure source (the roll-ups by default)."""
 
     def __init__(

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import logging
 import os
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -18,17 +17,18 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeE
 from connectors.federation import Federation
 from connectors.protocol import Connector
 from connectors.sandbox.sandbox import Sandbox
-from hub import admin, wiring
+from hub import wiring
 from hub.app import create_app
+from hub.cli import admin
+from hub.cli.calendar import add_calendar_parser, calendar_command
 from hub.errors import ConfigError
 from hub.federation import CONNECTOR_SINK_ATTEMPTS
-from hub.ministry.cli import add_calendar_parser, calendar_command
 from hub.settings import Secret, Settings, SyncMode, masked_url
 from hub.store.database import Database
 from schema.nodes import NODES
 
 DEMO_REPORTS = 6_000
-SCHEMA_FILE = Path(__file__).resolve().parent.parent / "schema" / "hub.graphql"
+SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema" / "hub.graphql"
 
 console = Console(stderr=True)
 
@@ -47,7 +47,7 @@ async def _migrate(url: str) -> None:
 
 
 async def _seed_if_empty(url: str, count: int) -> None:
-    from hub.seed import seed_reports, seeded_count
+    from hub.demo.seed import seed_reports, seeded_count
 
     db = Database(url, min_size=1, max_size=1)
     await db.open()
@@ -98,7 +98,7 @@ def _banner(
     tokens: list[tuple[admin.DemoClient, str]],
     sandbox: Sandbox,
 ) -> None:
-    from hub.demo import POLL_SECONDS, TICK_SECONDS
+    from hub.demo.sandbox import POLL_SECONDS, TICK_SECONDS
 
     url = f"http://{settings.host}:{settings.port}/graphql"
     console.print(f"[bold green]sp4n-hub[/] GraphiQL: [link={url}]{url}[/link]")
@@ -137,7 +137,7 @@ async def _serve_demo(
 ) -> None:
     """The sandbox nodes, then the hub serving them through their connectors; Ctrl-C
     stops the hub, then the sandbox."""
-    from hub.demo import DemoServer, demo_node_table, running_sandbox
+    from hub.demo.sandbox import DemoServer, demo_node_table, running_sandbox
 
     async with running_sandbox(url) as sandbox:
         table = demo_node_table(sandbox, settings.node_table)
@@ -507,7 +507,3 @@ def export_schema(*, check: bool) -> int:
     SCHEMA_FILE.write_text(text, encoding="utf-8")
     console.print(f"wrote {SCHEMA_FILE}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -18,10 +18,10 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.api.media import ResponseMedia, response_media
-from hub.auth.scopes import PUBLIC, Principal
-from hub.auth.tokens import TokenError, Tokens
 from hub.errors import Unavailable
 from hub.outages import Outage, database_unavailable, is_outage
+from hub.security.scopes import PUBLIC, Principal
+from hub.security.tokens import TokenError, Tokens
 
 _log = logging.getLogger(__name__)
 

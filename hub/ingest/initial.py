@@ -4,7 +4,7 @@ A node's first pull (no watermark yet; ``sp4n-hub sync --once`` on a fresh
 index) brings every report the node holds, tens of thousands at once. Running
 each through ``ReportService`` (two statements, an outbox row, an audit entry
 and an idempotency key per command) manages a few hundred reports a second.
-Here each page is planned in memory by ``hub.import_plan`` with the per-change
+Here each page is planned in memory by ``hub.ingest.plan`` with the per-change
 path's own decisions (the same command builders and validators, the same
 domain core, the same review reasons), COPYed into temporary staging tables and
 moved into ``reports``, ``reporters``, ``external_refs``, ``report_history``,
@@ -48,8 +48,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from connectors.change import ChangePage, ExternalChange
-from hub.audit import AuditLog
-from hub.import_plan import Plan, Reference, plan_page, rows_of
+from hub.ingest.plan import Plan, Reference, plan_page, rows_of
+from hub.security.audit import AuditLog
 from hub.store.connection import Connection
 from hub.store.database import Database
 from schema.lifecycle import ReportState

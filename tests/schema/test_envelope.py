@@ -10,10 +10,10 @@ from datetime import UTC, datetime
 import pytest
 
 from hub.store.database import Database
-from hub.sync import envelope
-from hub.sync.envelope import EnvelopeError, Headers, decode, encode
 from hub.sync.memory import MemoryBus
-from hub.sync.service import SyncService
+from hub.sync.supervisor import SyncSupervisor
+from schema import envelope
+from schema.envelope import EnvelopeError, Headers, decode, encode
 from schema.events import ExternalRef, ReportEvent
 from schema.lifecycle import ReportState, Verb
 from schema.nodes import NODES
@@ -96,7 +96,7 @@ def test_malformed_records_are_refused_with_the_reason(mutate: object, message: 
 def test_the_sinks_of_one_hub_decode_each_record_once(monkeypatch: pytest.MonkeyPatch) -> None:
     """The 19 node sinks share one decoder: a record is parsed once per process,
     not once per sink; equal bytes at another offset are a record of their own."""
-    sync = SyncService(
+    sync = SyncSupervisor(
         Database("postgresql://never-opened"), MemoryBus(), [RecordingSink(n.code) for n in NODES]
     )
     decoders = {id(worker.decoder) for worker in sync.workers.values()}

@@ -10,7 +10,7 @@ its changes were applied, so a crash re-pulls at most one page, and idempotency
 keys make that harmless.
 
 A node's first pull (no watermark yet) is imported set-wise instead, with the
-same decisions and without outbox events; see ``hub.initial_sync``. Every
+same decisions and without outbox events; see ``hub.ingest.initial``. Every
 later pull runs change by change as above.
 """
 
@@ -33,15 +33,15 @@ from connectors.errors import ConnectorError, NodeTableError
 from connectors.federation import Federation
 from connectors.protocol import Connector
 from connectors.transitions import verbs_between
-from hub.audit import AuditLog
 from hub.domain.commands import (
     Actor,
 )
 from hub.domain.service import ReportService
 from hub.errors import BadInput, ConfigError, InvalidTransition, VersionConflict
-from hub.initial_sync import InitialSync
+from hub.ingest.initial import InitialSync
+from hub.ingest.pulled import submit_for, transition_for
 from hub.outages import Outage, is_outage
-from hub.pulled import submit_for, transition_for
+from hub.security.audit import AuditLog
 from hub.store.database import Database
 from hub.store.rows import ReportRow
 from schema.lifecycle import ReportState
@@ -137,7 +137,7 @@ class Ingest:
     clock: Callable[[], datetime] = _now
     stats: dict[str, PullStats] = field(default_factory=dict)
     bulk: bool = True
-    """Import a node's first pull (no watermark yet) set-wise, see ``hub.initial_sync``."""
+    """Import a node's first pull (no watermark yet) set-wise, see ``hub.ingest.initial``."""
     initial: InitialSync = field(init=False)
 
     def __post_init__(self) -> None:

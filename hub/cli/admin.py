@@ -9,11 +9,11 @@ from rich.console import Console
 from rich.table import Table
 
 from hub import wiring
-from hub.audit import AuditLog
-from hub.auth.clients import ClientStore
-from hub.auth.keys import rotate
-from hub.auth.scopes import MINISTRY_READ, PROVINCE_ADMIN
 from hub.errors import BadInput
+from hub.security.audit import AuditLog
+from hub.security.clients import ClientStore
+from hub.security.keys import rotate
+from hub.security.scopes import MINISTRY_READ, PROVINCE_ADMIN
 from hub.settings import Settings
 from hub.store.database import Database
 

@@ -11,8 +11,8 @@ from datetime import datetime
 
 import asyncpg
 
-from hub.auth.scopes import validate_scopes
 from hub.errors import BadInput
+from hub.security.scopes import validate_scopes
 from hub.store.database import Database
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")

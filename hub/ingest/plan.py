@@ -3,12 +3,12 @@
 For a report the hub does not know, the per-change path runs ``Submit`` and
 then the shortest run of transitions to the node's state, each through
 ``ReportService``. The plan makes exactly the same decisions with the same
-command builders and validators (``hub.pulled``, ``hub.domain.commands``) and
+command builders and validators (``hub.ingest.pulled``, ``hub.domain.commands``) and
 the same domain core (``submit``, ``decide``), and writes down the rows those
 commands would leave behind in their final state:
 the report, its reporter, one history row per command, its dispositions and
 follow-ups, and the review-queue items for what it will not guess. Nothing is
-written here; ``hub.initial_sync`` copies the plan in set-wise.
+written here; ``hub.ingest.initial`` copies the plan in set-wise.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from connectors.transitions import verbs_between
 from hub.domain.commands import Actor, Dispose, Submit, validate
 from hub.domain.core import Current, Known, decide, default_institution, submit
 from hub.errors import BadInput, InvalidTransition
-from hub.pulled import submit_for, transition_for
+from hub.ingest.pulled import submit_for, transition_for
 from hub.store.effects import HISTORY_COLUMNS, REPORT_COLUMNS
 from schema.report import ActorRole
 

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import jwt
 
-from hub.auth.keys import KeyRing
-from hub.auth.scopes import Principal, ScopeError, validate_scopes
+from hub.security.keys import KeyRing
+from hub.security.scopes import Principal, ScopeError, validate_scopes
 
 ALGORITHM = "EdDSA"
 

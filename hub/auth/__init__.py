@@ -1,1 +1,0 @@
-"""Who is calling: OAuth2 client credentials, signed tokens, scopes and principals."""
