@@ -1,6 +1,6 @@
 """The ministry view: SLA deadlines on working days, compliance figures, ranking, export.
 
-Definitions (the SQL of migration 0005 and ``hub/store/sql/ministry.sql`` follow
+Definitions (the SQL of migration 0005 and ``hub/ministry/ministry.sql`` follow
 them; working days, due days and working days taken are defined in
 ``schema.calendar``):
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
+from importlib.resources import files
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -46,6 +48,29 @@ def test_named_queries_parse_and_refuse_duplicates() -> None:
     assert "submission_write" in loaded
     with pytest.raises(ValueError, match="twice"):
         queries.parse("-- name: a\nSELECT 1\n-- name: a\nSELECT 2\n")
+
+
+def test_each_rooms_sql_is_loaded_from_beside_it_and_migrations_are_not() -> None:
+    """A room's queries live in its own folder; every ``.sql`` file is found, nested
+    folders too, and the numbered migrations are not named queries."""
+    found = dict(queries.sql_files(files("hub")))
+    assert {"ministry/ministry.sql", "sync/sync.sql", "store/sql/reports.sql"} <= set(found)
+    assert not [path for path in found if "migrations" in path]
+    loaded = queries.load()
+    assert {"ministry_refresh", "relay_batch", "client_add", "outbox_since"} <= set(loaded)
+
+
+def test_a_name_defined_in_two_rooms_is_refused_with_both_places(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "one.sql").write_text("-- name: same\nSELECT 1\n", encoding="utf-8")
+    (tmp_path / "b" / "migrations").mkdir(parents=True)
+    (tmp_path / "b" / "two.sql").write_text("-- name: same\nSELECT 2\n", encoding="utf-8")
+    (tmp_path / "b" / "migrations" / "0001.sql").write_text("CREATE TABLE t ()", encoding="utf-8")
+    monkeypatch.setattr(queries, "files", lambda _: tmp_path)
+    with pytest.raises(ValueError, match=r"'same' is defined in hub/a/one.sql and hub/b/two.sql"):
+        queries.load()
 
 
 async def _submit(app: Starlette, **kw: object) -> uuid.UUID:

@@ -1,4 +1,4 @@
--- The outbox relay and the node sinks.
+-- The outbox relay, the node sinks and replay.
 
 -- name: relay_try_slice
 SELECT pg_try_advisory_lock($1, $2)
@@ -64,36 +64,10 @@ DELETE FROM sink_intents WHERE node_code = $1 AND event_id = ANY($2::uuid[])
 -- name: institution_nodes
 SELECT code, node_code FROM institutions
 
--- name: outbox_since
--- Committed outbox rows of transactions from horizon $3 on, without those ($1) the
--- reader has seen already, oldest transaction first, $2 at most; all under one
--- snapshot, beside its horizon (no transaction below it is still running), its
--- time (every change committed before it is visible to this statement) and
--- whether a bulk load's reports wait in ministry_pending (it wrote no outbox rows).
-WITH mark AS (
-    SELECT pg_snapshot_xmin(pg_current_snapshot()) AS horizon, statement_timestamp() AS at,
-           EXISTS (SELECT 1 FROM ministry_pending) AS pending
-), found AS (
-    SELECT o.id, o.xid, o.report_id, o.event_id, o.data
-    FROM outbox o
-    WHERE o.xid >= $3::text::xid8 AND o.id <> ALL ($1::bigint[])
-    ORDER BY o.xid, o.id
-    LIMIT $2
-)
-SELECT m.horizon::text AS horizon, m.at, m.pending,
-       coalesce(array_agg(f.id ORDER BY f.xid, f.id) FILTER (WHERE f.id IS NOT NULL), '{}')
-           AS ids,
-       coalesce(array_agg(f.xid::text ORDER BY f.xid, f.id) FILTER (WHERE f.id IS NOT NULL),
-                '{}') AS xids,
-       coalesce(array_agg(f.event_id ORDER BY f.xid, f.id) FILTER (WHERE f.id IS NOT NULL),
-                '{}') AS event_ids,
-       coalesce(array_agg(f.data ORDER BY f.xid, f.id) FILTER (WHERE f.id IS NOT NULL),
-                '{}') AS data,
-       coalesce(array_agg(DISTINCT f.report_id) FILTER (WHERE f.id IS NOT NULL), '{}')
-           AS report_ids
-FROM mark m LEFT JOIN found f ON true
-GROUP BY m.horizon, m.at, m.pending
+-- name: replay_forget_inbox
+-- Replay: forgetting what the hub believes a node holds, before rebuilding it
+-- from the state topic (its system was wiped, or it is a new node).
+DELETE FROM sink_inbox WHERE node_code = $1
 
--- name: outbox_horizon
--- Where a reader that starts now begins: every transaction below this has ended.
-SELECT pg_snapshot_xmin(pg_current_snapshot())::text
+-- name: replay_forget_versions
+DELETE FROM sink_versions WHERE node_code = $1
