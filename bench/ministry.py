@@ -156,7 +156,7 @@ async def prepare(server_url: str, count: int) -> tuple[str, float | None, float
         say(f"seeding {count:,} reports into {name}, roll-ups built once at the end")
         started = time.perf_counter()
         async with db.pool.acquire() as conn:
-            async with deferred_rollups(conn, db.sql):
+            async with deferred_rollups(conn):
                 await seed_reports(conn, count, now=NOW, progress=_progress(count))
                 seeded = time.perf_counter()
                 say(f"  seeded in {seeded - started:.0f} s; building the roll-ups")

@@ -342,24 +342,23 @@ class ChangeFeed:
             if self._read_at > called:
                 return
             self._read_at = time.monotonic()
-            sql = self._db.sql
-            async with self._db.pool.acquire() as conn:
+            async with self._db.session() as session:
                 if self._tail is None:
                     # Nothing can be cached before the feed starts: begin from now.
-                    self._tail = await OutboxTail.from_now(conn, sql)
-                    self._imports = int(await conn.fetchval(sql["imports_count"]))
+                    self._tail = await OutboxTail.from_now(session)
+                    self._imports = int(await session.fetchval("imports_count"))
                     self._cache.live = True
                     # An answer computed before now may predate changes the feed will
                     # never hand out: none of those may be stored.
                     self._cache.changed([None])
                     return
                 while True:
-                    batch = await self._tail.read(conn, sql)
+                    batch = await self._tail.read(session)
                     events = [
                         _event(event_id, data)
                         for event_id, data in zip(batch.event_ids, batch.data, strict=True)
                     ]
-                    imports = int(await conn.fetchval(sql["imports_count"]))
+                    imports = int(await session.fetchval("imports_count"))
                     bulk: list[ReportEvent | None] = [None] if imports != self._imports else []
                     self._cache.changed([*events, *bulk])
                     self._imports = imports

@@ -47,9 +47,9 @@ async def documents_add(console: Console, url: str, paths: list[Path]) -> int:
         texts.append((path, text))
     db = await _open(url)
     try:
-        async with db.pool.acquire() as conn, conn.transaction():
+        async with db.transaction() as session:
             added = [
-                await conn.fetchval(db.sql["trusted_document_add"], document_hash(t), t)
+                await session.fetchval("trusted_document_add", document_hash(t), t)
                 for _, t in texts
             ]
     finally:

@@ -51,8 +51,7 @@ from hub.domain.core import (
 )
 from hub.errors import HubError
 from hub.ministry.autoclose import AUTO_CLOSE_NOTE
-from hub.store import queries
-from hub.store.connection import Connection
+from hub.store.connection import Connection, Session
 from hub.store.effects import copy_history, copy_reports
 from schema.calendar import WorkingCalendar
 from schema.institutions import INSTITUTIONS
@@ -669,7 +668,7 @@ async def seed_reports(
                 if progress is not None:
                     progress(done)
             # No outbox rows, so the roll-ups' projection hears of these reports here.
-            await conn.execute(queries.load()["ministry_pending_all"])
+            await Session.on(conn).execute("ministry_pending_all")
     finally:
         if next_batch is not None:
             # A failed COPY must not leave a drawing thread behind.
@@ -681,7 +680,7 @@ async def seeded_count(conn: Connection) -> int:
     """How many reports the index holds (seeded or not)."""
     # No filter, counted as a viewer who sees every report.
     no_filter: tuple[object, ...] = (*(None,) * 7, True, [])
-    total: int = await conn.fetchval(queries.load()["reports_count"], *no_filter)
+    total: int = await Session.on(conn).fetchval("reports_count", *no_filter)
     return total
 
 

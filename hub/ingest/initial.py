@@ -50,7 +50,7 @@ from datetime import datetime
 from connectors.change import ChangePage, ExternalChange
 from hub.ingest.plan import Plan, Reference, plan_page, rows_of
 from hub.security.audit import AuditLog
-from hub.store.connection import Connection
+from hub.store.connection import Session
 from hub.store.database import Database
 from schema.lifecycle import ReportState
 
@@ -123,17 +123,18 @@ class InitialSync:
                 leftovers.append(change)
         now = self.clock()
         plan = plan_page(new, await self.reference(), now)
-        sql = self.db.sql
-        async with self.db.pool.acquire() as conn, conn.transaction():
-            raced, written_rows = await self._write(conn, node, plan, now) if new else ([], (0, 0))
+        async with self.db.transaction() as session:
+            raced, written_rows = (
+                await self._write(session, node, plan, now) if new else ([], (0, 0))
+            )
             if raced:
                 by_id = {c.external_id: c for c in new}
                 leftovers += [by_id[i] for i in raced]
             leftovers += later
             watermark = not leftovers
             if watermark:
-                await conn.execute(
-                    sql["upsert_watermark"], node, page.watermark, now, len(page.changes)
+                await session.execute(
+                    "upsert_watermark", node, page.watermark, now, len(page.changes)
                 )
             if any(written_rows):  # a re-run that adds nothing leaves no trace either
                 await self.audit.record(
@@ -142,7 +143,7 @@ class InitialSync:
                     action=AUDIT_ACTION,
                     report_id=None,
                     outcome=f"OK: {written_rows[0]} reports, {written_rows[1]} to review",
-                    conn=conn,
+                    session=session,
                 )
         if written_rows[0]:
             self._drain_in_background()
@@ -191,24 +192,23 @@ class InitialSync:
         return int(await self.db.fetchval(query, *args, REFRESH_BATCH) or 0)
 
     async def _write(
-        self, conn: Connection, node: str, plan: Plan, now: datetime
+        self, session: Session, node: str, plan: Plan, now: datetime
     ) -> tuple[list[str], tuple[int, int]]:
         """Copies the plan in; returns the external ids another writer linked meanwhile
         (left out) and how many reports and review items were written."""
-        sql = self.db.sql
-        await conn.execute(sql["bulk_stage"])
+        await session.execute("bulk_stage")
         for table, columns, rows in rows_of(plan):
             if rows:
-                await conn.copy_records_to_table(table, records=rows, columns=columns)
-        raced = [r["external_id"] for r in await conn.fetch(sql["bulk_drop_known"], node)]
-        reports = await conn.execute(sql["bulk_insert_reports"])
-        await conn.execute(sql["bulk_insert_external_refs"], node)
-        await conn.execute(sql["bulk_insert_reporters"])
-        await conn.execute(sql["bulk_insert_dispositions"], node, now)
-        await conn.execute(sql["bulk_insert_follow_ups"], node, now)
-        await conn.execute(sql["bulk_insert_history"])
-        reviews = await conn.execute(sql["bulk_insert_reviews"], node)
-        await conn.execute(sql["bulk_pending_rollups"], node)
+                await session.raw.copy_records_to_table(table, records=rows, columns=columns)
+        raced = [r["external_id"] for r in await session.fetch("bulk_drop_known", node)]
+        reports = await session.execute("bulk_insert_reports")
+        await session.execute("bulk_insert_external_refs", node)
+        await session.execute("bulk_insert_reporters")
+        await session.execute("bulk_insert_dispositions", node, now)
+        await session.execute("bulk_insert_follow_ups", node, now)
+        await session.execute("bulk_insert_history")
+        reviews = await session.execute("bulk_insert_reviews", node)
+        await session.execute("bulk_pending_rollups", node)
         return raced, (_rows_of(reports), _rows_of(reviews))
 
 

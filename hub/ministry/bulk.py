@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 
-from hub.store.connection import Connection
+from hub.store.connection import Connection, Session
 
 
 @contextlib.asynccontextmanager
-async def deferred_rollups(conn: Connection, sql: Mapping[str, str]) -> AsyncIterator[None]:
+async def deferred_rollups(conn: Connection) -> AsyncIterator[None]:
     """One transaction whose SLA facts and roll-ups are rebuilt in one pass when the
     block succeeds, instead of by the projection report by report.
 
@@ -18,8 +18,9 @@ async def deferred_rollups(conn: Connection, sql: Mapping[str, str]) -> AsyncIte
     ``ministry_pending`` are refreshed by the projection (``hub.ministry.projection``),
     which is correct and several times slower for a large load.
     """
-    async with conn.transaction():
+    session = Session.on(conn)
+    async with session.transaction():
         yield
         # The list first: whatever it held is visible to the rebuild that follows.
-        await conn.execute(sql["ministry_pending_clear"])
-        await conn.execute(sql["ministry_rebuild"])
+        await session.execute("ministry_pending_clear")
+        await session.execute("ministry_rebuild")

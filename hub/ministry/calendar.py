@@ -91,11 +91,10 @@ class CalendarStore:
         changed = tuple(
             day for day, working, _ in updates if working != have.get(day, _default(day))[0]
         )
-        sql = self._db.sql
-        async with self._db.pool.acquire() as conn, conn.transaction():
-            await conn.executemany(sql["ministry_calendar_set"], updates)
+        async with self._db.transaction() as session:
+            await session.executemany("ministry_calendar_set", updates)
             if changed:
-                await conn.execute(sql["ministry_calendar_renumber"])
+                await session.execute("ministry_calendar_renumber")
         refreshed, rebuilt = (0, False)
         if changed:
             refreshed, rebuilt = await self._recompute(changed[0], changed[-1])
@@ -109,26 +108,25 @@ class CalendarStore:
 
     async def rebuild(self) -> int:
         """Recomputes every report's facts and every roll-up in one transaction."""
-        async with self._db.pool.acquire() as conn, conn.transaction():
-            await conn.execute(self._db.sql["ministry_rebuild"])
-            count: int = await conn.fetchval(self._db.sql["ministry_facts_count"])
+        async with self._db.transaction() as session:
+            await session.execute("ministry_rebuild")
+            count: int = await session.fetchval("ministry_facts_count")
             return count
 
     async def _execute(self, query: str, *args: object) -> None:
-        async with self._db.pool.acquire() as conn:
-            await conn.execute(self._db.sql[query], *args)
+        async with self._db.session() as session:
+            await session.execute(query, *args)
 
     async def _recompute(self, first: date, last: date) -> tuple[int, bool]:
         rows = await self._db.fetch("ministry_affected_reports", first, last)
         ids: list[uuid.UUID] = [r["report_id"] for r in rows]
         if len(ids) > self._rebuild_above:
             return await self.rebuild(), True
-        sql = self._db.sql
         for start in range(0, len(ids), self._refresh_batch):
             batch = ids[start : start + self._refresh_batch]
-            async with self._db.pool.acquire() as conn, conn.transaction():
+            async with self._db.transaction() as session:
                 # Every refresher locks its reports first, in id order, so that two
                 # refreshes of one report never interleave.
-                await conn.fetch(sql["ministry_lock_reports"], batch)
-                await conn.execute(sql["ministry_refresh"], batch)
+                await session.fetch("ministry_lock_reports", batch)
+                await session.execute("ministry_refresh", batch)
         return len(ids), False

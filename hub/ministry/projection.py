@@ -68,25 +68,24 @@ class RollupProjection:
         # A bulk load's reports first, in a transaction of their own: each statement
         # locks its reports in id order, and two such sets in one transaction could
         # deadlock with another refresher.
-        sql = self.db.sql
-        async with self.db.pool.acquire() as conn:
-            await conn.fetchval(sql["bulk_refresh_any_pending"], self.batch)
-        async with self.db.pool.acquire() as conn, conn.transaction():
-            if not await conn.fetchval(sql["projection_lock"]):
+        async with self.db.session() as session:
+            await session.fetchval("bulk_refresh_any_pending", self.batch)
+        async with self.db.transaction() as session:
+            if not await session.fetchval("projection_lock"):
                 return None
-            stored = int(await conn.fetchval(sql["projection_horizon"]))
+            stored = int(await session.fetchval("projection_horizon"))
             if self._tail is None or self._tail.horizon != stored:
                 # Another process's pass moved on meanwhile (or this is the first pass).
                 self._tail = OutboxTail(stored, self.batch)
             tail = self._tail
-            found = await tail.read(conn, sql)
+            found = await tail.read(session)
             reports = list(found.report_ids)
             if reports:
-                await conn.fetch(sql["ministry_lock_reports"], reports)
-                await conn.execute(sql["ministry_refresh"], reports)
+                await session.fetch("ministry_lock_reports", reports)
+                await session.execute("ministry_refresh", reports)
             complete = found.caught_up and not found.bulk_pending
-            await conn.execute(
-                sql["projection_advance"], str(found.horizon), found.at if complete else None
+            await session.execute(
+                "projection_advance", str(found.horizon), found.at if complete else None
             )
         tail.advance(found)  # only once committed
         return complete

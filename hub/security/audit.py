@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from hub.outages import Outage, is_outage
-from hub.store.connection import Connection
+from hub.store.connection import Session
 from hub.store.database import Database
 
 _log = logging.getLogger(__name__)
@@ -69,19 +69,19 @@ class AuditLog:
         action: str,
         report_id: uuid.UUID | None,
         outcome: str,
-        conn: Connection | None = None,
+        session: Session | None = None,
     ) -> None:
-        """Appends one entry; inside ``conn``'s transaction when given, else on its own."""
+        """Appends one entry; inside ``session``'s transaction when given, else on its own."""
         entry = AuditEntry(self._clock(), client_id, node_code, action, report_id, outcome)
-        if conn is not None:
-            await self._append(conn, entry)
+        if session is not None:
+            await self._append(session, entry)
             return
-        async with self._db.pool.acquire() as own, own.transaction():
+        async with self._db.transaction() as own:
             await self._append(own, entry)
 
-    async def _append(self, conn: Connection, entry: AuditEntry) -> None:
-        await conn.execute(
-            self._db.sql["audit_append"],
+    async def _append(self, session: Session, entry: AuditEntry) -> None:
+        await session.execute(
+            "audit_append",
             entry.at,
             entry.client_id,
             entry.node_code,
@@ -93,14 +93,13 @@ class AuditLog:
     async def seal(self, batch: int = 5000) -> int | None:
         """Seals up to ``batch`` committed entries; how many, or None when another
         sealer holds the chain right now."""
-        sql = self._db.sql
-        async with self._db.pool.acquire() as conn, conn.transaction():
-            if not await conn.fetchval(sql["audit_seal_lock"]):
+        async with self._db.transaction() as session:
+            if not await session.fetchval("audit_seal_lock"):
                 return None
-            rows = await conn.fetch(sql["audit_unsealed"], batch)
+            rows = await session.fetch("audit_unsealed", batch)
             if not rows:
                 return 0
-            head = await conn.fetchrow(sql["audit_head"])
+            head = await session.fetchrow("audit_head")
             seq, prev = (head["seq"], head["hash"]) if head is not None else (0, GENESIS)
             ids, seqs, prevs, hashes = [], [], [], []
             for r in rows:
@@ -115,7 +114,7 @@ class AuditLog:
                 prevs.append(prev)
                 hashes.append(digest)
                 prev = digest
-            await conn.execute(sql["audit_seal"], ids, seqs, prevs, hashes)
+            await session.execute("audit_seal", ids, seqs, prevs, hashes)
             return len(rows)
 
     async def pending(self) -> tuple[int, float]:

@@ -1,8 +1,16 @@
-"""The connection pool, the named queries and a count of SQL statements run."""
+"""The connection pool, the named queries and a count of SQL statements run.
+
+Every query the hub runs is a named one (``hub/store/queries.py``), run one way: by
+its name, on the ``Database`` for a statement of its own, or on a ``Session`` (one
+connection, in a transaction or not) for several that belong together. The
+``Database``'s own statements are counted, for the read path's N+1 test; the
+background loops run theirs on a session, so the count stays the read path's.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -10,6 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 
 from hub.store import queries
+from hub.store.connection import Connection, Session
 from hub.store.migrations import Migration, migrate
 from hub.store.reference import seed_reference
 
@@ -49,7 +58,7 @@ class Database:
     _pool: asyncpg.Pool | None = None
 
     async def open(self) -> None:
-        self.sql = queries.load()
+        self.sql = queries.loaded()
         self._pool = await asyncpg.create_pool(
             self.url,
             min_size=self.min_size,
@@ -68,11 +77,27 @@ class Database:
             raise RuntimeError("the database is not open")
         return self._pool
 
+    @contextlib.asynccontextmanager
+    async def session(self) -> AsyncIterator[Session]:
+        """A connection lent by the pool, its statements each their own transaction."""
+        async with self.pool.acquire() as conn:
+            yield Session(conn, self.sql)
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Session]:
+        """A connection lent by the pool inside one transaction: all of it or none."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            yield Session(conn, self.sql)
+
+    def on(self, conn: Connection) -> Session:
+        """A session on a connection of the caller's own (the relay's, that holds locks)."""
+        return Session(conn, self.sql)
+
     async def migrate(self) -> list[Migration]:
         """Migrates to head and loads the reference seed."""
-        async with self.pool.acquire() as conn:
-            applied = await migrate(conn, self.sql)
-            await seed_reference(conn, self.sql)
+        async with self.session() as session:
+            applied = await migrate(session)
+            await seed_reference(session)
             return applied
 
     async def fetch(self, query: str, *args: object) -> list[asyncpg.Record]:

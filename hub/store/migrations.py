@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.resources import files
 
-from hub.store.connection import Connection
+from hub.store.connection import Session
 
 _log = logging.getLogger(__name__)
 
@@ -38,25 +37,25 @@ def available() -> list[Migration]:
     return found
 
 
-async def migrate(conn: Connection, sql: Mapping[str, str]) -> list[Migration]:
+async def migrate(session: Session) -> list[Migration]:
     """Brings the database to head; returns the migrations it applied.
 
     Several hub processes may start at once: the advisory lock makes the others
     wait, and they then find nothing left to do.
     """
-    await conn.execute(sql["lock_migrations"], _LOCK_ID)
+    await session.execute("lock_migrations", _LOCK_ID)
     try:
-        await conn.execute(sql["create_migrations_table"])
-        done = {r["version"] for r in await conn.fetch(sql["applied_migrations"])}
+        await session.execute("create_migrations_table")
+        done = {r["version"] for r in await session.fetch("applied_migrations")}
         applied = []
         for migration in available():
             if migration.version in done:
                 continue
-            async with conn.transaction():
-                await conn.execute(migration.sql)
-                await conn.execute(sql["record_migration"], migration.version, migration.name)
+            async with session.transaction():
+                await session.raw.execute(migration.sql)
+                await session.execute("record_migration", migration.version, migration.name)
             _log.info("applied migration %04d_%s", migration.version, migration.name)
             applied.append(migration)
         return applied
     finally:
-        await conn.execute(sql["unlock_migrations"], _LOCK_ID)
+        await session.execute("unlock_migrations", _LOCK_ID)

@@ -13,11 +13,10 @@ which a read model must take: each of ours recomputes rather than adds).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from hub.store.connection import Connection
+from hub.store.connection import Session
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,17 +52,15 @@ class OutboxTail:
     """Row ids handed out at or beyond the horizon, with their transaction ids."""
 
     @classmethod
-    async def from_now(
-        cls, conn: Connection, sql: Mapping[str, str], limit: int = 2000
-    ) -> OutboxTail:
+    async def from_now(cls, session: Session, limit: int = 2000) -> OutboxTail:
         """A reader of the changes committed from now on."""
-        return cls(int(await conn.fetchval(sql["outbox_horizon"])), limit)
+        return cls(int(await session.fetchval("outbox_horizon")), limit)
 
-    async def read(self, conn: Connection, sql: Mapping[str, str]) -> TailBatch:
+    async def read(self, session: Session) -> TailBatch:
         """The committed rows not handed out yet, under one snapshot. Call ``advance``
         once whatever they feed is durable (or applied, for an in-memory reader)."""
-        found = await conn.fetchrow(
-            sql["outbox_since"], list(self._seen), self.limit, str(self.horizon)
+        found = await session.fetchrow(
+            "outbox_since", list(self._seen), self.limit, str(self.horizon)
         )
         assert found is not None
         ids: list[int] = found["ids"]

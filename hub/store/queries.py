@@ -10,6 +10,7 @@ defined once in the whole hub.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from importlib.resources import files
@@ -50,3 +51,9 @@ def load() -> Mapping[str, str]:
             queries[name] = body
             where[name] = path
     return queries
+
+
+@functools.cache
+def loaded() -> Mapping[str, str]:
+    """``load()`` once per process: the files do not change while it runs."""
+    return load()

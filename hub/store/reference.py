@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
-from hub.store.connection import Connection
+from hub.store.connection import Session
 from schema.institutions import INSTITUTIONS
 from schema.nodes import NODES
 from schema.regions import REGIONS
@@ -12,23 +10,23 @@ from schema.sla import SLA_RULES
 from schema.topics import TOPICS
 
 
-async def seed_reference(conn: Connection, sql: Mapping[str, str]) -> None:
+async def seed_reference(session: Session) -> None:
     """Inserts every seed row that is not there yet, in one transaction."""
-    async with conn.transaction():
-        await conn.executemany(
-            sql["seed_region"],
+    async with session.transaction():
+        await session.executemany(
+            "seed_region",
             [(r.code, r.bps_code, r.name, r.type.value, r.parent_code) for r in REGIONS],
         )
-        await conn.executemany(
-            sql["seed_node"], [(n.code, n.name, n.level.value, n.region_code) for n in NODES]
+        await session.executemany(
+            "seed_node", [(n.code, n.name, n.level.value, n.region_code) for n in NODES]
         )
-        await conn.executemany(
-            sql["seed_institution"],
+        await session.executemany(
+            "seed_institution",
             [(i.code, i.name, i.level.value, i.node_code, i.region_code) for i in INSTITUTIONS],
         )
-        await conn.executemany(sql["seed_topic"], [(t.id, t.parent_id, t.name) for t in TOPICS])
-        await conn.executemany(
-            sql["seed_sla_rule"],
+        await session.executemany("seed_topic", [(t.id, t.parent_id, t.name) for t in TOPICS])
+        await session.executemany(
+            "seed_sla_rule",
             [
                 (
                     r.version,

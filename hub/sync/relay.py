@@ -20,6 +20,7 @@ import logging
 import asyncpg
 
 from hub.outages import Outage, is_outage
+from hub.store.connection import Session
 from hub.store.database import Database
 from hub.sync.bus import Bus, BusError
 from schema.envelope import Envelope, encode
@@ -58,16 +59,16 @@ class OutboxRelay:
         """
         database = Outage("outbox relay: PostgreSQL", logger=_log)
         broker = Outage("outbox relay: Kafka", logger=_log)
-        conn: asyncpg.Connection | None = None
+        session: Session | None = None
         try:
             while not stop.is_set():
                 sent = 0
                 try:
-                    if conn is None:
-                        conn = await asyncpg.connect(self._db.url)
-                    await self._claim_free_slices(conn)
+                    if session is None:
+                        session = self._db.on(await asyncpg.connect(self._db.url))
+                    await self._claim_free_slices(session)
                     database.recovered()
-                    sent = await self.relay_once(conn) if self.slices else 0
+                    sent = await self.relay_once(session) if self.slices else 0
                     broker.recovered()
                 except BusError as error:
                     # The batch rolled back and stays unpublished; try again later.
@@ -77,47 +78,43 @@ class OutboxRelay:
                     if not is_outage(error):
                         raise
                     self.slices = []
-                    if conn is not None:
-                        conn.terminate()
-                        conn = None
+                    if session is not None:
+                        session.raw.terminate()
+                        session = None
                     await database.wait(error, stop)
                     continue
                 if sent == 0:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), self._idle_wait)
         finally:
-            if conn is not None:
+            if session is not None:
                 try:
-                    await conn.execute(self._db.sql["relay_release_slices"])
+                    await session.execute("relay_release_slices")
                 except Exception as error:  # closing anyway; the locks die with the session
                     _log.debug("releasing the relay's slices failed: %s", error)
                 finally:
-                    await conn.close()
+                    await session.raw.close()
 
-    async def _claim_free_slices(self, conn: asyncpg.Connection) -> None:
+    async def _claim_free_slices(self, session: Session) -> None:
         """Takes every slice no other relay holds (e.g. after one stopped)."""
         if len(self.slices) == SLICES:
             return
         for s in range(SLICES):
-            if s not in self.slices and await conn.fetchval(
-                self._db.sql["relay_try_slice"], _LOCK_CLASS, s
-            ):
+            if s not in self.slices and await session.fetchval("relay_try_slice", _LOCK_CLASS, s):
                 self.slices.append(s)
 
-    async def relay_once(self, conn: asyncpg.Connection) -> int:
+    async def relay_once(self, session: Session) -> int:
         """Publishes one batch; returns how many rows it published."""
         topics = self._bus.topics
-        async with conn.transaction():
-            rows = await conn.fetch(
-                self._db.sql["relay_batch"], self.slices, SLICES, self._batch_size
-            )
+        async with session.transaction():
+            rows = await session.fetch("relay_batch", self.slices, SLICES, self._batch_size)
             if not rows:
                 return 0
             envelopes = [stored_envelope(row) for row in rows]
             # Events first: the state topic must never be ahead of the history.
             await self._bus.producer.publish(topics.events, envelopes)
             await self._bus.producer.publish(topics.state, envelopes)
-            await conn.execute(self._db.sql["relay_mark_published"], [r["id"] for r in rows])
+            await session.execute("relay_mark_published", [r["id"] for r in rows])
         self.published += len(rows)
         return len(rows)
 

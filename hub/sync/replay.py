@@ -51,9 +51,9 @@ async def forget_node(db: Database, node_code: str) -> int:
     Both tables go in one transaction: an inbox without versions (or the other
     way round) would make the next replay skip or refuse the wrong records.
     """
-    async with db.pool.acquire() as conn, conn.transaction():
-        await conn.execute(db.sql["replay_forget_inbox"], node_code)
-        status = await conn.execute(db.sql["replay_forget_versions"], node_code)
+    async with db.transaction() as session:
+        await session.execute("replay_forget_inbox", node_code)
+        status = await session.execute("replay_forget_versions", node_code)
     # asyncpg returns the command tag, e.g. "DELETE 42".
     return int(status.rsplit(" ", 1)[-1])
 

@@ -313,9 +313,9 @@ class SinkWorker:
         those of ``untried`` events, never sent), in one transaction."""
         node = self.sink.node_code
         done = [uuid.UUID(o.event.event_id) for o in outcomes]
-        async with self.db.pool.acquire() as conn, conn.transaction():
-            await conn.executemany(
-                self.db.sql["sink_record_inbox"],
+        async with self.db.transaction() as session:
+            await session.executemany(
+                "sink_record_inbox",
                 [
                     (
                         node,
@@ -328,11 +328,11 @@ class SinkWorker:
                 ],
             )
             applied = [o.event for o in outcomes if o.outcome == "APPLIED"]
-            await conn.executemany(
-                self.db.sql["sink_record_version"],
+            await session.executemany(
+                "sink_record_version",
                 [(node, uuid.UUID(e.report_id), e.version, e.state.value) for e in applied],
             )
-            await conn.execute(self.db.sql["sink_drop_intents"], node, [*done, *untried])
+            await session.execute("sink_drop_intents", node, [*done, *untried])
 
 
 def message_envelope(message: Message) -> Envelope:

@@ -124,7 +124,7 @@ async def test_random_histories_through_the_write_path(db: Database) -> None:
 async def test_a_bulk_load_feeds_the_roll_ups(db: Database, deferred: bool) -> None:
     async with db.pool.acquire() as conn:
         if deferred:
-            async with deferred_rollups(conn, db.sql):
+            async with deferred_rollups(conn):
                 await seed_reports(conn, 1_500, now=NOW)
         else:
             await seed_reports(conn, 1_500, now=NOW)

@@ -54,7 +54,7 @@ async def test_an_entry_committed_late_is_sealed_after_the_others(
         async with slow.transaction():
             await audit.record(
                 client_id="slow", node_code=None, action="SLOW", report_id=None, outcome="OK",
-                conn=slow,
+                session=db.on(slow),
             )  # fmt: skip
             await _record(audit, "FAST")  # commits first, with the higher id
             assert await audit.seal() == 1  # the slow one is not committed: not visible
