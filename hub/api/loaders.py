@@ -26,6 +26,7 @@ from hub.store.rows import (
     RegionRow,
     ReporterRow,
     TopicRow,
+    typed,
 )
 
 K = TypeVar("K", bound=Hashable)
@@ -33,23 +34,23 @@ R = TypeVar("R")
 
 
 def _one_each(
-    db: Database, query: str, key: str, build: Callable[..., R]
+    db: Database, query: str, key: str, build: type[R]
 ) -> Callable[[list[K]], Awaitable[Sequence[R | None]]]:
     async def load(keys: list[K]) -> Sequence[R | None]:
         rows = await db.fetch(query, keys)
-        found = {r[key]: build(*r.values()) for r in rows}
+        found = {r[key]: typed(build, r) for r in rows}
         return [found.get(k) for k in keys]
 
     return load
 
 
 def _many_each(
-    db: Database, query: str, build: Callable[..., R]
+    db: Database, query: str, build: type[R]
 ) -> Callable[[list[uuid.UUID]], Awaitable[Sequence[list[R]]]]:
     async def load(keys: list[uuid.UUID]) -> Sequence[list[R]]:
         grouped: defaultdict[uuid.UUID, list[R]] = defaultdict(list)
         for r in await db.fetch(query, keys):
-            grouped[r["report_id"]].append(build(*r.values()))
+            grouped[r["report_id"]].append(typed(build, r))
         return [grouped.get(k, []) for k in keys]
 
     return load

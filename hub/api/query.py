@@ -46,13 +46,13 @@ def parse_id(value: str) -> uuid.UUID:
 class Query(MinistryQuery):
     @strawberry.field(description="The province and its 17 kabupaten/kota.")
     async def regions(self, info: Info) -> list[Region]:
-        rows = await info.context.db.fetch("list_regions")
-        return [Region.from_row(RegionRow(*r.values())) for r in rows]
+        rows = await info.context.db.rows(RegionRow, "list_regions")
+        return [Region.from_row(r) for r in rows]
 
     @strawberry.field(description="The 19 federation members.")
     async def nodes(self, info: Info) -> list[Node]:
-        rows = await info.context.db.fetch("list_nodes")
-        return [Node.from_row(NodeRow(*r.values())) for r in rows]
+        rows = await info.context.db.rows(NodeRow, "list_nodes")
+        return [Node.from_row(r) for r in rows]
 
     @strawberry.field(
         description="Pulled changes waiting for an admin, oldest first (admins only)."
@@ -80,13 +80,13 @@ class Query(MinistryQuery):
 
     @strawberry.field
     async def institutions(self, info: Info) -> list[Institution]:
-        rows = await info.context.db.fetch("list_institutions")
-        return [Institution.from_row(InstitutionRow(*r.values())) for r in rows]
+        rows = await info.context.db.rows(InstitutionRow, "list_institutions")
+        return [Institution.from_row(r) for r in rows]
 
     @strawberry.field(description="The topic tree, flattened; follow parent for the hierarchy.")
     async def topics(self, info: Info) -> list[Topic]:
-        rows = await info.context.db.fetch("list_topics")
-        return [Topic.from_row(TopicRow(*r.values())) for r in rows]
+        rows = await info.context.db.rows(TopicRow, "list_topics")
+        return [Topic.from_row(r) for r in rows]
 
     @strawberry.field(description="A report; null when unknown or not visible to the caller.")
     async def report(self, info: Info, id: strawberry.ID) -> Report | None:

@@ -33,9 +33,7 @@ class Region:
 
     @classmethod
     def from_row(cls, row: RegionRow) -> Region:
-        return cls(
-            code=row.code, bps_code=row.bps_code, name=row.name, type=regions.RegionType(row.type)
-        )
+        return cls(code=row.code, bps_code=row.bps_code, name=row.name, type=row.type)
 
 
 @strawberry.type(description="A file attached to a report, as its node serves it.")
@@ -120,7 +118,7 @@ class Node:
         return cls(
             code=row.code,
             name=row.name,
-            level=nodes.NodeLevel(row.level),
+            level=row.level,
             region_code=row.region_code,
         )
 
@@ -147,7 +145,7 @@ class Institution:
         return cls(
             code=row.code,
             name=row.name,
-            level=institutions.InstitutionLevel(row.level),
+            level=row.level,
             node_code=row.node_code,
             region_code=row.region_code,
         )

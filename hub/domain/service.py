@@ -198,7 +198,7 @@ class ReportService:
                 sql["transition_read"], command.report_id, target, actor.node_code, key
             )
             assert read is not None
-            row = ReportRow.from_columns(read) if read["id"] is not None else None
+            row = ReportRow.from_record(read) if read["id"] is not None else None
             if read["seen_hash"] is not None:
                 _same_request(read["seen_hash"], request_hash, key)
                 assert row is not None  # the key's report is the one asked about

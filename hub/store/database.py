@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -21,6 +21,9 @@ from hub.store import queries
 from hub.store.connection import Connection, Session
 from hub.store.migrations import Migration, migrate
 from hub.store.reference import seed_reference
+from hub.store.rows import typed
+
+T = TypeVar("T")
 
 
 def with_database(url: str, name: str) -> str:
@@ -112,6 +115,14 @@ class Database:
     async def fetchval(self, query: str, *args: object) -> Any:
         self.statements.count += 1
         return await self.pool.fetchval(self.sql[query], *args)
+
+    async def rows(self, cls: type[T], query: str, *args: object) -> list[T]:
+        """Runs the named query ``query``; its rows as ``cls`` (``hub.store.rows.typed``)."""
+        return [typed(cls, r) for r in await self.fetch(query, *args)]
+
+    async def row(self, cls: type[T], query: str, *args: object) -> T | None:
+        found = await self.fetchrow(query, *args)
+        return None if found is None else typed(cls, found)
 
     async def execute(self, query: str, *args: object) -> str:
         """Runs the named statement ``query``; returns its status tag."""

@@ -1,14 +1,58 @@
-"""Rows of the index as plain typed values, so no driver type leaks upward."""
+"""Rows of the index as plain typed values, so no driver type leaks upward.
+
+``typed(RowClass, record)`` builds a row from a record's columns by name (their
+order does not matter), each column whose field is an enum as that enum; the
+``Database`` and ``Session`` hand rows out that way (``rows``, ``row``).
+"""
 
 from __future__ import annotations
 
+import enum
+import types
+import typing
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
+from typing import Any, TypeVar
 
 import asyncpg
 
 from hub.domain.core import Entry, NewReport
+from schema.institutions import InstitutionLevel
+from schema.nodes import NodeLevel
+from schema.regions import RegionType
+
+T = TypeVar("T")
+
+
+def typed(cls: type[T], record: asyncpg.Record | Mapping[str, Any]) -> T:
+    """A ``cls`` from the record's columns of its fields' names, enums as enums."""
+    columns = _COLUMNS.get(cls)
+    if columns is None:
+        hints = typing.get_type_hints(cls)
+        columns = _COLUMNS[cls] = tuple(
+            (f.name, _converter(hints[f.name])) for f in fields(typing.cast(Any, cls))
+        )
+    return cls(**{name: convert(record[name]) for name, convert in columns})
+
+
+_COLUMNS: dict[type, tuple[tuple[str, Callable[[Any], Any]], ...]] = {}
+"""Each row class's fields and how each column becomes its value, worked out once."""
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _converter(hint: Any) -> Callable[[Any], Any]:
+    """The enum a column's text becomes, None staying None; anything else as it is."""
+    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    kinds = [o for o in options if isinstance(o, type) and issubclass(o, enum.Enum)]
+    if not kinds:
+        return _same
+    kind = kinds[0]
+    return lambda value: None if value is None else kind(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +75,7 @@ class ReportRow(NewReport):
             self.region_code,
             self.region_bps_code,
             self.region_name,
-            self.region_type,
+            RegionType(self.region_type),
             self.region_parent_code,
         )
 
@@ -40,22 +84,15 @@ class ReportRow(NewReport):
         return InstitutionRow(
             self.institution_code,
             self.institution_name,
-            self.institution_level,
+            InstitutionLevel(self.institution_level),
             self.institution_node_code,
             self.institution_region_code,
         )
 
     @classmethod
     def from_record(cls, r: asyncpg.Record) -> ReportRow:
-        return cls(*r.values())
-
-    @classmethod
-    def from_columns(cls, r: asyncpg.Record) -> ReportRow:
-        """From a record holding report_index's columns among others, by name."""
-        return cls(**{name: r[name] for name in _REPORT_FIELDS})
-
-
-_REPORT_FIELDS = tuple(f.name for f in fields(ReportRow))
+        """From a record holding report_index's columns (among others), by name."""
+        return typed(cls, r)
 
 
 HistoryRow = Entry
@@ -95,7 +132,7 @@ class RegionRow:
     code: str
     bps_code: str
     name: str
-    type: str
+    type: RegionType
     parent_code: str | None
 
 
@@ -103,7 +140,7 @@ class RegionRow:
 class NodeRow:
     code: str
     name: str
-    level: str
+    level: NodeLevel
     region_code: str | None
 
 
@@ -111,7 +148,7 @@ class NodeRow:
 class InstitutionRow:
     code: str
     name: str
-    level: str
+    level: InstitutionLevel
     node_code: str
     region_code: str | None
 

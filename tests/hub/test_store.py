@@ -17,6 +17,9 @@ from hub.domain.service import ReportService
 from hub.store import queries
 from hub.store.database import Database
 from hub.store.migrations import available
+from hub.store.rows import InstitutionRow, RegionRow, typed
+from schema.institutions import InstitutionLevel
+from schema.regions import RegionType
 from schema.report import ActorRole, Channel, PrivacyFlags, ReportKind
 from tests.fixtures.postgres import create_database, drop_database
 
@@ -58,6 +61,19 @@ def test_each_rooms_sql_is_loaded_from_beside_it_and_migrations_are_not() -> Non
     assert not [path for path in found if "migrations" in path]
     loaded = queries.load()
     assert {"ministry_refresh", "relay_batch", "client_add", "outbox_since"} <= set(loaded)
+
+
+def test_typed_rows_take_columns_by_name_and_enums_as_enums() -> None:
+    record = {"parent_code": None, "type": "KOTA", "name": "Palembang", "bps_code": "1671"}
+    row = typed(RegionRow, {**record, "code": "16.71", "extra": 1})
+    assert row == RegionRow("16.71", "1671", "Palembang", RegionType.KOTA, None)
+    with pytest.raises(ValueError, match="'desa'"):
+        typed(RegionRow, {**record, "code": "16.71", "type": "desa"})
+    with pytest.raises(KeyError, match="code"):
+        typed(RegionRow, record)
+    level = typed(InstitutionRow, {"code": "x", "name": "X", "level": "PROVINCIAL_OPD",
+                                   "node_code": "16", "region_code": None})  # fmt: skip
+    assert level.level is InstitutionLevel.PROVINCIAL_OPD
 
 
 def test_a_name_defined_in_two_rooms_is_refused_with_both_places(
