@@ -35,6 +35,8 @@ LAST_DAY = date(2100, 12, 31)
 """The span the database calendar covers; dates outside it have no due day."""
 HOLIDAY_CATEGORIES = ("public", "government")
 """``government`` adds cuti bersama to the national holidays."""
+HOLIDAY_LANGUAGE = "id"
+"""Holiday names in Indonesian (the package's default for Indonesia is English)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +63,11 @@ class CalendarDay:
 
 
 def national_holidays(years: Iterable[int]) -> dict[date, str]:
-    """National holidays and cuti bersama of ``years``, from the ``holidays`` package."""
-    found = holidays.country_holidays("ID", years=list(years), categories=HOLIDAY_CATEGORIES)
+    """National holidays and cuti bersama of ``years``, from the ``holidays`` package,
+    named in Indonesian as the people who read the calendar name them."""
+    found = holidays.country_holidays(
+        "ID", years=list(years), categories=HOLIDAY_CATEGORIES, language=HOLIDAY_LANGUAGE
+    )
     return {day: str(name) for day, name in sorted(found.items())}
 
 

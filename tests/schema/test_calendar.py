@@ -68,6 +68,16 @@ def test_the_package_lists_the_official_2026_holidays_and_cuti_bersama() -> None
     assert set(public) == NATIONAL_2026
 
 
+def test_holidays_are_named_in_indonesian() -> None:
+    """Regency staff read the calendar (``sp4n-hub calendar show``, the SLA reasons) in
+    Indonesian: the package's default for Indonesia is English."""
+    found = national_holidays([2026])
+    assert found[date(2026, 8, 17)] == "Hari Kemerdekaan Republik Indonesia"
+    assert found[date(2026, 3, 21)] == "Hari Raya Idul Fitri"
+    assert found[date(2026, 12, 24)] == "Cuti Bersama Hari Raya Natal"
+    assert not [name for name in found.values() if "Day" in name or "Eid" in name]
+
+
 def test_2026_has_the_working_days_of_the_civil_service(calendar: WorkingCalendar) -> None:
     days = list(calendar.days(date(2026, 1, 1), date(2026, 12, 31)))
     weekdays_off = [d.day for d in days if not d.working and d.day.isoweekday() < 6]
@@ -75,7 +85,7 @@ def test_2026_has_the_working_days_of_the_civil_service(calendar: WorkingCalenda
     assert len(weekdays_off) == 21
     assert sum(d.working for d in days) == 261 - 21
     assert not calendar.is_working(date(2026, 3, 20))  # cuti bersama, a Friday
-    assert calendar.reason(date(2026, 3, 19)) == "Day of Silence"
+    assert calendar.reason(date(2026, 3, 19)) == "Hari Suci Nyepi"
     assert calendar.is_working(date(2026, 3, 25))
 
 

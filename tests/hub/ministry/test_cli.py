@@ -27,7 +27,7 @@ async def test_set_show_and_unset_a_regional_holiday(ministry_url: str) -> None:
     assert said == ["1 day(s) changed status, 0 renamed; recomputed 0 report(s)"]
     _, shown = await _run(ministry_url, "calendar", "show", "--year", "2026")
     assert "  2026-06-17 Wed holiday  HUT Palembang" in shown
-    assert "  2026-03-20 Fri holiday  Eid al-Fitr Joint Holiday" in shown
+    assert "  2026-03-20 Fri holiday  Cuti Bersama Hari Raya Idul Fitri" in shown
     assert shown[-1] == "  2026-06-17 holiday  HUT Palembang"
     _, said = await _run(ministry_url, "calendar", "unset", "2026-06-17")
     assert said == ["1 day(s) changed status, 0 renamed; recomputed 0 report(s)"]
