@@ -102,6 +102,7 @@ def change(report_id: str) -> Envelope:
             region_code="16.71",
             origin_node="16.71",
             institution_codes=("pemda-16.71",),
+            involved_nodes=("16.71", "lapor"),
             external_refs=(),
             occurred_at=datetime.now(UTC),
             actor_node="16",

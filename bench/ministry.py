@@ -279,12 +279,12 @@ async def _writes(db: Database) -> dict[str, float]:
         )
         writes.append((time.perf_counter() - started) * 1000)
     refreshes = []
-    async with db.pool.acquire() as conn:
+    async with db.session() as session:
         for row in rows:
             started = time.perf_counter()
-            await conn.execute(db.sql["ministry_refresh"], [row["id"]])
+            await session.execute("ministry_refresh", [row["id"]])
             refreshes.append((time.perf_counter() - started) * 1000)
-        sizes = dict(await conn.fetchrow(_SIZES) or {})
+        sizes = dict(await session.raw.fetchrow(_SIZES) or {})
     say(
         f"a follow-up through the write path: p50 {statistics.median(writes):.1f} ms, "
         f"p95 {_p95(writes):.1f} ms; the projection's refresh of one report p50 "

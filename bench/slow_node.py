@@ -24,7 +24,7 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -81,7 +81,8 @@ def change(report_id: str, version: int, state: ReportState) -> ReportEvent:
     return ReportEvent(
         event_id=str(uuid.uuid4()), report_id=report_id, version=version, verb=Verb.VERIFY,
         previous_state=None, state=state, kind=ReportKind.COMPLAINT, region_code=NODE,
-        origin_node=NODE, institution_codes=(), external_refs=(), occurred_at=datetime.now(UTC),
+        origin_node=NODE, institution_codes=(), involved_nodes=(NODE, "lapor"),
+        external_refs=(), occurred_at=datetime.now(UTC),
         actor_node="16", actor_role=ActorRole.INSTITUTION_ADMIN,
     )  # fmt: skip
 
@@ -115,10 +116,6 @@ class Case:
     faults: tuple[str, ...]
 
 
-async def _routes(codes: Iterable[str]) -> Mapping[str, str]:
-    return {}
-
-
 async def run_case(
     db: Database, bootstrap: str, cap: int, events: list[ReportEvent], delay: float
 ) -> Case:
@@ -127,7 +124,7 @@ async def run_case(
     try:
         await bus.producer.publish(bus.topics.events, [encode(e) for e in events])
         node = SlowNode(delay, expected=len(events))
-        worker = SinkWorker(node, bus, db, _routes, concurrency=cap)
+        worker = SinkWorker(node, bus, db, concurrency=cap)
         stop = asyncio.Event()
         task = asyncio.create_task(worker.run(stop))
         all_in = asyncio.create_task(node.all_in.wait())

@@ -1,7 +1,9 @@
 """The event contract: what a status change says on the wire.
 
 Events carry no report content and no reporter identity, so Kafka never holds
-personal data. A node that needs content fetches it through the hub.
+personal data. A node that needs content fetches it through the hub. Each event
+names the nodes involved in its report (``involvedNodes``, as the hub decided
+them with the change): exactly those nodes hear of it.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ class ReportEvent:
     origin_node: str
     institution_codes: tuple[str, ...]
     """Every institution in the disposition chain, oldest first."""
+    involved_nodes: tuple[str, ...]
+    """The nodes involved in the report, sorted: the ones that hear of this event."""
     external_refs: tuple[ExternalRef, ...]
     occurred_at: datetime
     actor_node: str
@@ -59,6 +63,7 @@ class ReportEvent:
             "regionCode": self.region_code,
             "originNode": self.origin_node,
             "institutionCodes": list(self.institution_codes),
+            "involvedNodes": list(self.involved_nodes),
             "externalRefs": [
                 {"node": r.node_code, "externalId": r.external_id} for r in self.external_refs
             ],
@@ -83,6 +88,7 @@ EVENT_DATA_SCHEMA: dict[str, Any] = {
         "regionCode",
         "originNode",
         "institutionCodes",
+        "involvedNodes",
         "externalRefs",
         "occurredAt",
         "actorNode",
@@ -98,6 +104,12 @@ EVENT_DATA_SCHEMA: dict[str, Any] = {
         "regionCode": {"type": "string", "pattern": r"^16(\.\d\d)?$"},
         "originNode": {"type": "string", "minLength": 1},
         "institutionCodes": {"type": "array", "items": {"type": "string"}},
+        "involvedNodes": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1},
+            "minItems": 1,
+            "uniqueItems": True,
+        },
         "externalRefs": {
             "type": "array",
             "items": {
@@ -125,6 +137,12 @@ def _field(data: dict[str, Any], name: str, kind: type) -> Any:
     return value
 
 
+def _nodes(values: list[Any]) -> tuple[str, ...]:
+    if not values or not all(isinstance(v, str) and v for v in values):
+        raise EventDataError(f"event field 'involvedNodes' must name nodes, got {values!r}")
+    return tuple(sorted(set(values)))
+
+
 def parse_event(event_id: str, data: object) -> ReportEvent:
     """Rebuilds a ReportEvent from its JSON body, refusing anything off-contract."""
     if not isinstance(data, dict):
@@ -146,6 +164,7 @@ def parse_event(event_id: str, data: object) -> ReportEvent:
             region_code=_field(data, "regionCode", str),
             origin_node=_field(data, "originNode", str),
             institution_codes=tuple(str(c) for c in _field(data, "institutionCodes", list)),
+            involved_nodes=_nodes(_field(data, "involvedNodes", list)),
             external_refs=tuple(ExternalRef(str(r["node"]), str(r["externalId"])) for r in refs),
             occurred_at=datetime.fromisoformat(_field(data, "occurredAt", str)),
             actor_node=_field(data, "actorNode", str),

@@ -276,3 +276,52 @@ def test_the_effects_check_sees_sql_and_copy(tmp_path: Path) -> None:
         "a.sql": {"report_history"}, "b.sql": {"outbox"}, "c.py": {"report_history"},
         "d.py": {"outbox"}, "e.py": set(),
     }  # fmt: skip
+
+
+STORE_RUNNERS = {"hub/store/connection.py", "hub/store/database.py"}
+"""The two runners of named SQL: ``Session`` and ``Database``."""
+SQL_READERS = {"tests/hub/domain/test_round_trips.py"}
+"""Reads statements' text without running it: to recognise which ones the server saw."""
+
+
+def _indexes_named_sql(path: Path) -> bool:
+    """Whether a module looks a named statement up itself: ``x.sql["name"]`` or
+    ``queries.load()[...]``/``queries.loaded()[...]``."""
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Subscript):
+            target = node.value
+            if isinstance(target, ast.Attribute) and target.attr == "sql":
+                return True
+            if (
+                isinstance(target, ast.Call)
+                and isinstance(target.func, ast.Attribute)
+                and target.func.attr in ("load", "loaded")
+            ):
+                return True
+    return False
+
+
+def test_named_sql_runs_one_way() -> None:
+    """Every module runs a named statement through a ``Session`` or the ``Database`` by
+    its name; none indexes the loaded statements itself."""
+    lookers = {
+        str(path.relative_to(ROOT))
+        for package in ("hub", "bench", "tests")
+        for path in (ROOT / package).rglob("*.py")
+        if _indexes_named_sql(path)
+    }
+    assert lookers == STORE_RUNNERS | SQL_READERS
+
+
+def test_the_one_way_check_sees_a_lookup(tmp_path: Path) -> None:
+    """The check above can fail: it sees both spellings of a lookup, and not a name."""
+    probes = {
+        "a.py": 'async def f(db, conn):\n    await conn.fetch(db.sql["x"])',
+        "b.py": 'from hub.store import queries\nQ = queries.load()["x"]',
+        "c.py": 'async def f(db):\n    await db.fetch("x")',
+    }
+    seen = {}
+    for name, text in probes.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        seen[name] = _indexes_named_sql(tmp_path / name)
+    assert seen == {"a.py": True, "b.py": True, "c.py": False}

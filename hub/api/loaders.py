@@ -56,17 +56,6 @@ def _many_each(
     return load
 
 
-def _report_nodes(db: Database) -> Callable[[list[uuid.UUID]], Awaitable[Sequence[list[str]]]]:
-    async def load(keys: list[uuid.UUID]) -> Sequence[list[str]]:
-        found = {
-            r["id"]: list(r["report_nodes"] or [])
-            for r in await db.fetch("report_nodes_by_reports", keys)
-        }
-        return [found.get(k, []) for k in keys]
-
-    return load
-
-
 def _pulled_at(db: Database) -> Callable[[list[str]], Awaitable[Sequence[datetime | None]]]:
     async def load(keys: list[str]) -> Sequence[datetime | None]:
         found = {r["node_code"]: r["pulled_at"] for r in await db.fetch("pulled_at_by_nodes", keys)}
@@ -142,7 +131,6 @@ class Loaders:
         self.reporter: DataLoader[uuid.UUID, ReporterRow | None] = DataLoader(
             _one_each(db, "reporters_by_reports", "report_id", ReporterRow)
         )
-        self.report_nodes: DataLoader[uuid.UUID, list[str]] = DataLoader(_report_nodes(db))
         self.pulled_at: DataLoader[str, datetime | None] = DataLoader(_pulled_at(db))
         self.attachments: DataLoader[AttachmentKey, tuple[Attachment, ...]] = DataLoader(
             _attachments(federation)

@@ -28,10 +28,8 @@ async def _visible(info: Info, record: asyncpg.Record | None) -> Report | None:
     if record is None:
         return None
     row = ReportRow.from_record(record)
-    if row.confidential and not info.context.viewer.sees_everything:
-        nodes = await info.context.loaders.report_nodes.load(row.id)
-        if not info.context.viewer.may_see_report(True, nodes):
-            return None
+    if not info.context.viewer.may_see_report(row.confidential, row.nodes):
+        return None
     return Report.from_row(row)
 
 

@@ -285,6 +285,7 @@ class Report:
         description="The institution currently handling the report."
     )
     uuid: strawberry.Private[uuid.UUID]
+    involved_nodes: strawberry.Private[tuple[str, ...]]
     deadlines: list[StageDeadlineType] = strawberry.field(
         resolver=report_deadlines,
         description="Every SLA stage: its due time (end of the Nth working day, WIB), "
@@ -305,8 +306,7 @@ class Report:
         if row is None:
             return None
         viewer = ctx.viewer
-        nodes = [] if viewer.sees_everything else await ctx.loaders.report_nodes.load(self.uuid)
-        allowed = viewer.identity_fields(self.anonymous, self.confidential, nodes)
+        allowed = viewer.identity_fields(self.anonymous, self.confidential, self.involved_nodes)
         if not allowed:
             return None
         await ctx.audit.record(
@@ -373,10 +373,9 @@ class Report:
         return cls(
             id=strawberry.ID(str(r.id)),
             uuid=r.id,
-            kind=report.ReportKind(r.kind),
-            complaint_sub_kind=(
-                report.ComplaintSubKind(r.complaint_sub_kind) if r.complaint_sub_kind else None
-            ),
+            involved_nodes=tuple(r.nodes),
+            kind=r.kind,
+            complaint_sub_kind=r.complaint_sub_kind,
             title=r.title,
             content=r.content,
             incident_date=r.incident_date,
@@ -384,14 +383,14 @@ class Report:
             latitude=r.latitude,
             longitude=r.longitude,
             tags=r.tags,
-            channel=report.Channel(r.channel),
+            channel=r.channel,
             anonymous=r.anonymous,
             confidential=r.confidential,
-            state=(state := lifecycle.ReportState(r.state)),
-            state_label=state.label,
+            state=r.state,
+            state_label=r.state.label,
             region=Region.from_row(r.region),
             institution=Institution.from_row(r.institution),
-            archive_reason=report.ArchiveReason(r.archive_reason) if r.archive_reason else None,
+            archive_reason=r.archive_reason,
             version=r.version,
             sla_rule_version=r.sla_rule_version,
             submitted_at=r.submitted_at,

@@ -233,7 +233,7 @@ async def _replay(
 
     from hub.sync.bus import BusError
     from hub.sync.kafka import KafkaBus
-    from hub.sync.replay import InstitutionRoutes, ReplayError, ReplayResult, replay_state
+    from hub.sync.replay import ReplayError, ReplayResult, replay_state
     from hub.sync.sink import SinkWorker, TryLater
 
     wiring.database_url(settings)
@@ -260,7 +260,6 @@ async def _replay(
             try:
                 await bus.start()
                 try:
-                    routes = InstitutionRoutes(db)
                     with Progress(
                         "[progress.description]{task.description}",
                         BarColumn(),
@@ -274,7 +273,7 @@ async def _replay(
                                 total=None,
                             )
                             worker = SinkWorker(
-                                connector, bus, db, routes, max_attempts=CONNECTOR_SINK_ATTEMPTS
+                                connector, bus, db, max_attempts=CONNECTOR_SINK_ATTEMPTS
                             )
                             results.append(
                                 await replay_state(

@@ -271,7 +271,7 @@ class _Walk:
     links: int = 0
     follow_ups: int = 0
     reopened: bool = False
-    archive_reason: str | None = None
+    archive_reason: ArchiveReason | None = None
     ref_nodes: set[str] = field(default_factory=set)
 
     @property
@@ -425,7 +425,8 @@ class _Builder:
         )  # fmt: skip
         actor = Actor(origin, self._submit_role(channel, synced), everywhere=True)
         try:
-            made = submit(command, actor, report_id, submitted_at, Known.everything())
+            institution = self.node_of[default_institution(region)]
+            made = submit(command, actor, report_id, submitted_at, Known.everything(institution))
         except HubError as error:
             raise SeedError(f"seed submission: {error.message}") from error
         walk = _Walk(region, origin, submitted_at, made.current, [made.entry])
@@ -624,8 +625,10 @@ class _Builder:
     def _transition(self, walk: _Walk, command: Transition, role: ActorRole, node: str) -> Change:
         """The change ``command`` makes, decided by the domain core as the hub would."""
         current, actor = walk.current, Actor(node, role, everywhere=True)
+        target = command.institution_code if isinstance(command, Dispose) else None
         try:
-            change = decide(current, command, actor, current.version)
+            change = decide(current, command, actor, current.version,
+                            target_node=self.node_of.get(target) if target else None)  # fmt: skip
         except HubError as error:
             raise SeedError(f"seed walk: {error.message}") from error
         walk.history.append(current.entry(change, actor, walk.at))

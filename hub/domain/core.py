@@ -6,6 +6,9 @@ entry's verb and note, a disposition link or a follow-up, the privacy flags,
 the institutions the event names) or raises the coded error a client sees.
 ``submit`` does the same for a new report (``Submission``: the ``reports`` row,
 its reporter and external id, the history entry and what the event names).
+Both decide who is involved in the report (``involvement``), which the store
+keeps with the report and the event carries: sinks, the content directory,
+privacy and authorisation read it from there.
 Every writer asks it: ``ReportService`` for mutations, pulled changes and the
 auto-close, the initial import's plan and the demo seed; the store only writes
 what it decided. The rules themselves (which verb may leave which state, where
@@ -31,9 +34,19 @@ from hub.domain.commands import (
 from hub.errors import BadInput, InvalidTransition, NotFound, VersionConflict
 from schema.events import ExternalRef
 from schema.lifecycle import TRANSITIONS, VERBS, ReportState, Verb, can_apply
+from schema.nodes import NATIONAL_NODE
 from schema.regions import PROVINCE_CODE
-from schema.report import PrivacyFlags
+from schema.report import ArchiveReason, Channel, ComplaintSubKind, PrivacyFlags, ReportKind
 from schema.sla import CURRENT_SLA_VERSION
+
+
+def involvement(*nodes: str) -> tuple[str, ...]:
+    """The nodes involved in a report, sorted: the national SP4N-LAPOR! (whose admins
+    verify and forward every report) and the given ones. A submission gives its
+    origin node, its region's node (a regional node's code is its region's code) and
+    its institution's node; each disposition adds the node of the institution it
+    addresses. Once involved, a node stays involved."""
+    return tuple(sorted({NATIONAL_NODE, *nodes}))
 
 
 def default_institution(region_code: str) -> str:
@@ -53,8 +66,8 @@ class Current:
     chain: tuple[str, ...]
     """Every institution the report has been addressed to, oldest first: where it was
     submitted, then the target of each disposition."""
-    nodes: frozenset[str] = frozenset()
-    """The nodes involved in it (origin, region, the chain's institutions)."""
+    nodes: tuple[str, ...]
+    """The nodes involved in it (``involvement``)."""
 
     def after(self, change: Change) -> Current:
         """The report as ``change`` leaves it (for a run of commands planned in memory)."""
@@ -63,7 +76,7 @@ class Current:
             chain = (*chain, change.disposition.to_institution)
         return Current(
             self.id, change.state, change.version, change.institution_code, change.privacy,
-            chain, self.nodes,
+            chain, change.nodes,
         )  # fmt: skip
 
     def entry(self, change: Change, actor: Actor, at: datetime) -> Entry:
@@ -95,7 +108,7 @@ class Change:
     version: int
     institution_code: str
     """The institution handling the report afterwards."""
-    archive_reason: str | None
+    archive_reason: ArchiveReason | None
     privacy: PrivacyFlags
     note: str | None
     disposition: Link | None
@@ -103,7 +116,9 @@ class Change:
     """A follow-up's content, recorded for the institution handling the report."""
     institutions: tuple[str, ...]
     """Every institution the report has been addressed to, the new one included: the
-    event names them, and through them the nodes that must hear of it."""
+    event names them."""
+    nodes: tuple[str, ...]
+    """The nodes involved in the report afterwards (``involvement``)."""
 
 
 def decide(
@@ -112,14 +127,14 @@ def decide(
     actor: Actor,
     expected_version: int,
     *,
-    institution_known: bool = True,
+    target_node: str | None = None,
 ) -> Change:
     """The change ``command`` makes to ``current`` (None: no such report), or the error.
 
-    ``institution_known`` says whether a ``Dispose`` target is an institution of the
-    hub (the caller looks it up with the report). The checks run in the order a
-    client meets them: existence, involvement, version, life cycle, the command's
-    own rules.
+    ``target_node`` is the node of a ``Dispose``'s target institution, None when the
+    hub knows no such institution (the caller looks it up with the report). The
+    checks run in the order a client meets them: existence, involvement, version,
+    life cycle, the command's own rules.
     """
     if current is None or not (actor.everywhere or actor.node_code in current.nodes):
         # A report the actor's node is not involved in answers as an unknown id would.
@@ -138,27 +153,29 @@ def decide(
         )
     institution = current.institution_code
     privacy = current.privacy
-    archive_reason: str | None = None
+    archive_reason: ArchiveReason | None = None
     disposition: Link | None = None
     follow_up: str | None = None
     chain = current.chain
+    nodes = current.nodes
     match command:
         case Verify(privacy=requested) if requested is not None:
             if privacy.loosens(requested):
                 raise BadInput("privacy flags can only be tightened; loosening needs the reporter")
             privacy = privacy.tightened(requested)
         case Dispose():
-            if not institution_known:
+            if target_node is None:
                 raise BadInput(
                     f"institutionCode {command.institution_code!r} is not known to the hub"
                 )
             disposition = Link(len(chain), institution, command.institution_code, command.note)
             institution = command.institution_code
             chain = (*chain, institution)
+            nodes = involvement(*nodes, target_node)
         case FollowUp():
             follow_up = command.content
         case Archive():
-            archive_reason = command.reason.value
+            archive_reason = command.reason
     return Change(
         report_id=current.id,
         verb=command.verb,
@@ -172,6 +189,7 @@ def decide(
         disposition=disposition,
         follow_up=follow_up,
         institutions=tuple(dict.fromkeys(chain)),
+        nodes=nodes,
     )
 
 
@@ -181,7 +199,8 @@ class Known:
 
     region: bool
     topic: bool
-    institution: bool
+    institution_node: str | None
+    """The node of the submission's institution; None: no such institution."""
     node: bool
     """The submitting actor's node."""
     external_node: bool
@@ -190,9 +209,9 @@ class Known:
     """Whether that node's external id already names a report."""
 
     @classmethod
-    def everything(cls) -> Known:
+    def everything(cls, institution_node: str) -> Known:
         """For a writer whose references are known valid (the demo seed's own tables)."""
-        return cls(True, True, True, True, True)
+        return cls(True, True, institution_node, True, True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,8 +222,8 @@ class NewReport:
     fields (``hub.store.effects``)."""
 
     id: uuid.UUID
-    kind: str
-    complaint_sub_kind: str | None
+    kind: ReportKind
+    complaint_sub_kind: ComplaintSubKind | None
     title: str
     content: str
     incident_date: date | None
@@ -213,26 +232,30 @@ class NewReport:
     longitude: float | None
     topic_id: int
     tags: list[str]
-    channel: str
+    channel: Channel
     anonymous: bool
     confidential: bool
     origin_node: str
     region_code: str
     institution_code: str
-    state: str
-    archive_reason: str | None
+    state: ReportState
+    archive_reason: ArchiveReason | None
     version: int
     sla_rule_version: str
     submitted_at: datetime
     updated_at: datetime
+    nodes: list[str]
+    """The nodes involved in the report (``involvement``), sorted."""
 
-    def after(self, current: Current, archive_reason: str | None, when: datetime) -> NewReport:
+    def after(
+        self, current: Current, archive_reason: ArchiveReason | None, when: datetime
+    ) -> NewReport:
         """The row as a run of changes planned in memory leaves it (``current``, at ``when``)."""
         return replace(
-            self, state=current.state.value, version=current.version,
+            self, state=current.state, version=current.version,
             institution_code=current.institution_code, archive_reason=archive_reason,
             anonymous=current.privacy.anonymous, confidential=current.privacy.confidential,
-            updated_at=when,
+            updated_at=when, nodes=list(current.nodes),
         )  # fmt: skip
 
 
@@ -272,8 +295,8 @@ class Submission:
         """The report as the core sees it after its submission."""
         r = self.report
         privacy = PrivacyFlags(r.anonymous, r.confidential)
-        state, institution = ReportState(r.state), r.institution_code
-        return Current(r.id, state, r.version, institution, privacy, (institution,))
+        state, institution = r.state, r.institution_code
+        return Current(r.id, state, r.version, institution, privacy, (institution,), tuple(r.nodes))
 
 
 def submit(
@@ -285,7 +308,7 @@ def submit(
     for name, value, ok in (
         ("regionCode", command.region_code, known.region),
         ("topicId", command.topic_id, known.topic),
-        ("institutionCode", institution, known.institution),
+        ("institutionCode", institution, known.institution_node is not None),
         ("actor node", actor.node_code, known.node),
     ):
         if not ok:
@@ -299,17 +322,18 @@ def submit(
         assert command.external_id is not None  # validated with its node
         refs = (ExternalRef(command.external_node, command.external_id),)
     state = VERBS[Verb.SUBMIT].target
+    assert known.institution_node is not None  # checked above
+    nodes = involvement(actor.node_code, command.region_code, known.institution_node)
     c = command
     report = NewReport(
-        id=report_id, kind=c.kind.value,
-        complaint_sub_kind=c.complaint_sub_kind.value if c.complaint_sub_kind else None,
+        id=report_id, kind=c.kind, complaint_sub_kind=c.complaint_sub_kind,
         title=c.title.strip(), content=c.content.strip(), incident_date=c.incident_date,
         location=c.location, latitude=c.latitude, longitude=c.longitude, topic_id=c.topic_id,
-        tags=list(c.tags), channel=c.channel.value, anonymous=c.privacy.anonymous,
+        tags=list(c.tags), channel=c.channel, anonymous=c.privacy.anonymous,
         confidential=c.privacy.confidential, origin_node=actor.node_code,
-        region_code=c.region_code, institution_code=institution, state=state.value,
+        region_code=c.region_code, institution_code=institution, state=state,
         archive_reason=None, version=1, sla_rule_version=CURRENT_SLA_VERSION,
-        submitted_at=at, updated_at=at,
+        submitted_at=at, updated_at=at, nodes=list(nodes),
     )  # fmt: skip
     entry = Entry(report_id, 1, Verb.SUBMIT.value, None, state.value, actor.node_code,
                   actor.role.value, None, at)  # fmt: skip

@@ -42,14 +42,14 @@ from hub.errors import (
     VersionConflict,
 )
 from hub.security.audit import AuditLog
-from hub.store.connection import Connection
+from hub.store.connection import Session
 from hub.store.database import Database
 from hub.store.effects import indexed, report_values
 from hub.store.rows import ReportRow
 from schema.envelope import encode
 from schema.events import ExternalRef, ReportEvent
 from schema.lifecycle import ReportState, Verb
-from schema.report import PrivacyFlags, ReportKind
+from schema.report import PrivacyFlags
 
 
 def _now() -> datetime:
@@ -120,35 +120,34 @@ class ReportService:
         """Two statements and no transaction of their own, as a transition: one reads what
         the core decides on (which references exist, an earlier answer to the key), one
         writes what it decided."""
-        sql = self._db.sql
         institution = c.institution_code or default_institution(c.region_code)
-        async with self._db.pool.acquire() as conn:
-            read = await conn.fetchrow(
-                sql["submission_read"], c.region_code, c.topic_id, institution,
+        async with self._db.session() as session:
+            read = await session.fetchrow(
+                "submission_read", c.region_code, c.topic_id, institution,
                 actor.node_code, c.external_node, c.external_id, key,
             )  # fmt: skip
             assert read is not None
             if read["seen_hash"] is not None:
                 _same_request(read["seen_hash"], request_hash, key)
-                earlier = await conn.fetchrow(sql["report_by_id"], read["seen_report_id"])
+                earlier = await session.fetchrow("report_by_id", read["seen_report_id"])
                 assert earlier is not None
                 return ReportRow.from_record(earlier)
             known = Known(
-                read["region_known"], read["topic_known"], read["institution_known"],
+                read["region_known"], read["topic_known"], read["institution_node_code"],
                 read["node_known"], read["external_node_known"], read["external_ref_taken"],
             )  # fmt: skip
             made = submit(c, actor, uuid.uuid4(), self._clock(), known)
             r, who = made.report, made.reporter
             event = _event(
-                r, Verb.SUBMIT, None, ReportState(r.state), r.version, made.institutions,
-                made.external_refs, r.submitted_at, actor,
+                r, Verb.SUBMIT, None, r.state, r.version, made.institutions,
+                tuple(r.nodes), made.external_refs, r.submitted_at, actor,
             )  # fmt: skip
             record = encode(event)
             person = (who.name, who.nik, who.phone, who.email) if who else (None,) * 4
             ref = made.external_refs[0] if made.external_refs else None
             try:
-                await conn.execute(
-                    sql["submission_write"], *report_values(r), who is not None, *person,
+                await session.execute(
+                    "submission_write", *report_values(r), who is not None, *person,
                     ref and ref.node_code, ref and ref.external_id,
                     made.entry.verb, made.entry.actor_role,
                     uuid.UUID(event.event_id), event.type, record.key, record.value,
@@ -161,25 +160,11 @@ class ReportService:
                 if error.constraint_name != "external_refs_pkey":
                     raise
                 if key is not None:
-                    first = await self._earlier_answer(conn, actor, key, request_hash)
+                    first = await _earlier_answer(session, actor, key, request_hash)
                     if first is not None:
                         return first
                 raise BadInput(duplicate_ref(c.external_node or "", c.external_id)) from None
         return indexed(r, dict(read))
-
-    async def _earlier_answer(
-        self, conn: Connection, actor: Actor, key: str, request_hash: str
-    ) -> ReportRow | None:
-        """The report as it is now, if ``key`` already answered this request; None if the
-        key is new; IdempotencyConflict if it answered another request."""
-        sql = self._db.sql
-        seen = await conn.fetchrow(sql["idempotency_lookup"], actor.node_code, key)
-        if seen is None:
-            return None
-        _same_request(seen["request_hash"], request_hash, key)
-        row = await conn.fetchrow(sql["report_by_id"], seen["report_id"])
-        assert row is not None
-        return ReportRow.from_record(row)
 
     async def _transition(
         self,
@@ -191,11 +176,10 @@ class ReportService:
     ) -> ReportRow:
         """Two statements and no transaction of their own: one reads what the core decides
         on, one writes what it decided, only if the report is still at the version read."""
-        sql = self._db.sql
         target = command.institution_code if isinstance(command, Dispose) else None
-        async with self._db.pool.acquire() as conn:
-            read = await conn.fetchrow(
-                sql["transition_read"], command.report_id, target, actor.node_code, key
+        async with self._db.session() as session:
+            read = await session.fetchrow(
+                "transition_read", command.report_id, target, actor.node_code, key
             )
             assert read is not None
             row = ReportRow.from_record(read) if read["id"] is not None else None
@@ -206,7 +190,7 @@ class ReportService:
             current = _current(row, read) if row is not None else None
             change = decide(
                 current, command, actor, expected_version,
-                institution_known=read["target_code"] is not None,
+                target_node=read["target_node_code"],
             )  # fmt: skip
             assert row is not None
             now = self._clock()
@@ -214,13 +198,14 @@ class ReportService:
                 ExternalRef(n, x) for n, x in zip(read["ref_nodes"], read["ref_ids"], strict=True)
             )
             event = _event(row, change.verb, change.previous, change.state, change.version,
-                           change.institutions, refs, now, actor)  # fmt: skip
+                           change.institutions, change.nodes, refs, now, actor)  # fmt: skip
             record = encode(event)
             link, follow_up = change.disposition, change.follow_up
-            written = await conn.fetchval(
-                sql["transition_write"],
+            written = await session.fetchval(
+                "transition_write",
                 row.id, row.version, change.state.value, change.version,
-                change.institution_code, change.archive_reason,
+                change.institution_code,
+                change.archive_reason.value if change.archive_reason else None,
                 change.privacy.anonymous, change.privacy.confidential, now,
                 change.verb.value, change.previous.value, actor.node_code, actor.role.value,
                 change.note,
@@ -229,12 +214,12 @@ class ReportService:
                 follow_up, row.institution_code,
                 uuid.UUID(event.event_id), event.type, record.key, record.value,
                 [name for name, _ in record.headers], [value for _, value in record.headers],
-                key, request_hash, actor.client_id,
+                key, request_hash, actor.client_id, list(change.nodes),
             )  # fmt: skip
             if not written:
                 if key is not None:
                     # A request with the same key may have won the race: it was the retry.
-                    earlier = await self._earlier_answer(conn, actor, key, request_hash)
+                    earlier = await _earlier_answer(session, actor, key, request_hash)
                     if earlier is not None:
                         return earlier
                 raise VersionConflict(
@@ -243,13 +228,14 @@ class ReportService:
                 )
         moved = replace(
             row,
-            state=change.state.value,
+            state=change.state,
             version=change.version,
             institution_code=change.institution_code,
             archive_reason=change.archive_reason,
             anonymous=change.privacy.anonymous,
             confidential=change.privacy.confidential,
             updated_at=now,
+            nodes=list(change.nodes),
         )
         if link is not None:
             moved = replace(
@@ -260,6 +246,20 @@ class ReportService:
                 institution_region_code=read["target_region_code"],
             )
         return moved
+
+
+async def _earlier_answer(
+    session: Session, actor: Actor, key: str, request_hash: str
+) -> ReportRow | None:
+    """The report as it is now, if ``key`` already answered this request; None if the
+    key is new; IdempotencyConflict if it answered another request."""
+    seen = await session.fetchrow("idempotency_lookup", actor.node_code, key)
+    if seen is None:
+        return None
+    _same_request(seen["request_hash"], request_hash, key)
+    row = await session.fetchrow("report_by_id", seen["report_id"])
+    assert row is not None
+    return ReportRow.from_record(row)
 
 
 def _same_request(seen_hash: str, request_hash: str, key: str | None) -> None:
@@ -275,12 +275,12 @@ def _current(row: ReportRow, read: asyncpg.Record) -> Current:
     first = read["chain_from"] or row.institution_code
     return Current(
         id=row.id,
-        state=ReportState(row.state),
+        state=row.state,
         version=row.version,
         institution_code=row.institution_code,
         privacy=PrivacyFlags(row.anonymous, row.confidential),
         chain=(first, *read["chain_to"]),
-        nodes=frozenset(read["nodes"] or ()),
+        nodes=tuple(row.nodes),
     )
 
 
@@ -291,6 +291,7 @@ def _event(
     state: ReportState,
     version: int,
     institutions: tuple[str, ...],
+    nodes: tuple[str, ...],
     refs: tuple[ExternalRef, ...],
     at: datetime,
     actor: Actor,
@@ -303,10 +304,11 @@ def _event(
         verb=verb,
         previous_state=previous,
         state=state,
-        kind=ReportKind(report.kind),
+        kind=report.kind,
         region_code=report.region_code,
         origin_node=report.origin_node,
         institution_codes=institutions,
+        involved_nodes=nodes,
         external_refs=refs,
         occurred_at=at,
         actor_node=actor.node_code,

@@ -42,12 +42,11 @@ ON CONFLICT DO NOTHING
 
 -- name: directory_content
 -- A report's content for node $2; no row when the report is confidential and
--- $2 is not involved in it. $3: $2 is involved in every report (the national
--- node, whose admins verify and forward them all).
+-- $2 is not involved in it.
 SELECT r.id, r.title, r.content, r.kind, r.region_code, r.topic_id, r.institution_code,
        r.anonymous, r.confidential, r.location, r.latitude, r.longitude
 FROM reports r
-WHERE r.id = $1 AND (NOT r.confidential OR $3 OR $2 = ANY (report_nodes(r.id)))
+WHERE r.id = $1 AND (NOT r.confidential OR $2 = ANY (r.nodes))
 
 -- name: states_since_node_change
 -- The states report $1 has held since node $2's own system last changed it

@@ -89,7 +89,7 @@ class InitialSync:
             self._reference = Reference(
                 frozenset(row["regions"]),
                 frozenset(row["topics"]),
-                frozenset(row["institutions"]),
+                dict(zip(row["institutions"], row["institution_nodes"], strict=True)),
                 frozenset(row["nodes"]),
             )
         return self._reference

@@ -14,7 +14,7 @@ written here; ``hub.ingest.initial`` copies the plan in set-wise.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import astuple, dataclass, field
 from datetime import datetime
 
@@ -24,8 +24,8 @@ from hub.domain.commands import Actor, Dispose, Submit, validate
 from hub.domain.core import Current, Known, decide, default_institution, submit
 from hub.errors import BadInput, InvalidTransition
 from hub.ingest.pulled import submit_for, transition_for
-from hub.store.effects import HISTORY_COLUMNS, REPORT_COLUMNS
-from schema.report import ActorRole
+from hub.store.effects import HISTORY_COLUMNS, REPORT_COLUMNS, report_values
+from schema.report import ActorRole, ArchiveReason
 
 REPORTER_COLUMNS = ("report_id", "name", "nik", "phone", "email")
 DISPOSITION_COLUMNS = ("report_id", "seq", "from_institution", "to_institution", "note")
@@ -41,7 +41,8 @@ class Reference:
 
     regions: frozenset[str]
     topics: frozenset[int]
-    institutions: frozenset[str]
+    institutions: Mapping[str, str]
+    """Each institution's node."""
     nodes: frozenset[str]
 
 
@@ -73,7 +74,7 @@ def _known(command: Submit, node: str, ref: Reference) -> Known:
     return Known(
         region=command.region_code in ref.regions,
         topic=command.topic_id in ref.topics,
-        institution=institution in ref.institutions,
+        institution_node=ref.institutions.get(institution),
         node=node in ref.nodes,
         external_node=command.external_node is None or command.external_node in ref.nodes,
     )
@@ -108,7 +109,7 @@ def _plan_one(change: ExternalChange, reference: Reference, plan: Plan, at: date
         plan.reporters.append((made.report.id, r.name, r.nik, r.phone, r.email))
     report, archive_reason = _walk(change, made.current, reference, plan, actor, at)
     final = made.report.after(report, archive_reason, at)
-    plan.reports.append((*astuple(final), change.external_id))
+    plan.reports.append((*report_values(final), change.external_id))
 
 
 def _walk(
@@ -118,7 +119,7 @@ def _walk(
     plan: Plan,
     actor: Actor,
     at: datetime,
-) -> tuple[Current, str | None]:
+) -> tuple[Current, ArchiveReason | None]:
     """``Ingest._apply_once`` from SUBMITTED on, for a report it has just submitted: the
     same commands, decided by the same core; returns the report and its archive reason."""
     if report.state in change.agrees_with:
@@ -132,15 +133,14 @@ def _walk(
         reason = f"no move from {report.state.value} to {change.state.value}"
         plan.review(change, reason, report.id)
         return report, None
-    archive_reason: str | None = None
+    archive_reason: ArchiveReason | None = None
     for verb in verbs:
         try:
             command = transition_for(verb, report.id, change)
             validate(command)
-            known = not isinstance(command, Dispose) or (
-                command.institution_code in reference.institutions
-            )
-            decided = decide(report, command, actor, report.version, institution_known=known)
+            target = command.institution_code if isinstance(command, Dispose) else None
+            target_node = reference.institutions.get(target) if target is not None else None
+            decided = decide(report, command, actor, report.version, target_node=target_node)
         except (BadInput, InvalidTransition) as error:
             plan.review(change, f"{verb.value}: {error.message}", report.id)
             return report, archive_reason

@@ -45,7 +45,6 @@ from hub.security.audit import AuditLog
 from hub.store.database import Database
 from hub.store.rows import ReportRow
 from schema.lifecycle import ReportState
-from schema.nodes import NATIONAL_NODE
 from schema.report import (
     ActorRole,
     PrivacyFlags,
@@ -77,15 +76,14 @@ class HubDirectory:
         """The report as ``node_code`` may see it; None when it is confidential and the
         node is not involved in it (or there is no such report).
 
-        SP4N-LAPOR! is involved in every report: its admins verify and forward them
-        all, confidential ones included. The content never holds reporter identity.
+        Who is involved is the report's own record of it (``involvement``). The
+        content never holds reporter identity.
         """
         try:
             rid = uuid.UUID(report_id)
         except ValueError:
             return None
-        national = node_code == NATIONAL_NODE
-        row = await self._db.fetchrow("directory_content", rid, node_code, national)
+        row = await self._db.fetchrow("directory_content", rid, node_code)
         if row is None:
             return None
         return ReportContent(
@@ -268,7 +266,7 @@ class Ingest:
                 await self._review(change, f"cannot submit: {error.message}", None, stats)
                 return
             stats.submitted += 1
-        current = ReportState(report.state)
+        current = report.state
         if current in change.agrees_with:
             stats.unchanged += 1
             return

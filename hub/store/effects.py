@@ -10,13 +10,14 @@ or ``outbox`` (``tests/test_architecture.py``).
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import astuple, fields
 from typing import Any
 
 from hub.domain.core import Entry, NewReport
 from hub.store.connection import Connection
-from hub.store.rows import ReportRow
+from hub.store.rows import ReportRow, typed
 
 REPORT_COLUMNS = tuple(f.name for f in fields(NewReport))
 """The columns of ``reports``, in the order ``submission_write`` takes them."""
@@ -27,20 +28,20 @@ INDEX_COLUMNS = tuple(f.name for f in fields(ReportRow))[len(REPORT_COLUMNS) :]
 
 
 def report_values(report: NewReport) -> tuple[object, ...]:
-    """The row's values in ``REPORT_COLUMNS`` order."""
-    return astuple(report)
+    """The row's values in ``REPORT_COLUMNS`` order, each enum as the text it is stored as."""
+    return tuple(v.value if isinstance(v, enum.Enum) else v for v in astuple(report))
 
 
 def indexed(report: NewReport, reference: Mapping[str, Any]) -> ReportRow:
     """The report as ``report_index`` shows it, its region's and institution's columns
     taken from ``reference`` (a record naming them as the view does)."""
     own: dict[str, Any] = {name: getattr(report, name) for name in REPORT_COLUMNS}
-    return ReportRow(**own, **{name: reference[name] for name in INDEX_COLUMNS})
+    return typed(ReportRow, {**own, **{name: reference[name] for name in INDEX_COLUMNS}})
 
 
 async def copy_reports(conn: Connection, reports: Iterable[NewReport]) -> None:
     """COPYs decided reports into ``reports``."""
-    rows = [astuple(r) for r in reports]
+    rows = [report_values(r) for r in reports]
     if rows:
         await conn.copy_records_to_table("reports", records=rows, columns=REPORT_COLUMNS)
 

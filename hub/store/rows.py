@@ -62,10 +62,10 @@ class ReportRow(NewReport):
 
     region_bps_code: str
     region_name: str
-    region_type: str
+    region_type: RegionType
     region_parent_code: str | None
     institution_name: str
-    institution_level: str
+    institution_level: InstitutionLevel
     institution_node_code: str
     institution_region_code: str | None
 
@@ -75,7 +75,7 @@ class ReportRow(NewReport):
             self.region_code,
             self.region_bps_code,
             self.region_name,
-            RegionType(self.region_type),
+            self.region_type,
             self.region_parent_code,
         )
 
@@ -84,7 +84,7 @@ class ReportRow(NewReport):
         return InstitutionRow(
             self.institution_code,
             self.institution_name,
-            InstitutionLevel(self.institution_level),
+            self.institution_level,
             self.institution_node_code,
             self.institution_region_code,
         )

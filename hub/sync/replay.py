@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from hub.store.database import Database
@@ -161,21 +161,3 @@ def _within(
         if message.offset + 1 >= end:
             remaining.discard(message.partition)
     return batch
-
-
-class InstitutionRoutes:
-    """Institution code -> node code from the database, for a sink outside SyncSupervisor.
-
-    Reloads when an unknown code shows up, as SyncSupervisor does, so an
-    institution added while a long replay runs still routes.
-    """
-
-    def __init__(self, db: Database) -> None:
-        self._db = db
-        self._routes: dict[str, str] | None = None
-
-    async def __call__(self, codes: Iterable[str] = ()) -> Mapping[str, str]:
-        if self._routes is None or any(code not in self._routes for code in codes):
-            rows = await self._db.fetch("institution_nodes")
-            self._routes = {r["code"]: r["node_code"] for r in rows}
-        return self._routes

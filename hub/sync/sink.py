@@ -26,7 +26,7 @@ import contextlib
 import logging
 import random
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -35,7 +35,6 @@ from hub.outages import Outage, is_outage
 from hub.store.database import Database
 from hub.sync.bus import Bus, BusError, Message
 from hub.sync.lanes import run_lanes
-from hub.sync.routing import involved_nodes
 from schema.envelope import Envelope, EnvelopeError, SharedDecoder, encode
 from schema.events import ReportEvent
 
@@ -100,7 +99,6 @@ class SinkWorker:
     sink: Sink
     bus: Bus
     db: Database
-    institution_nodes: Callable[[Iterable[str]], Awaitable[Mapping[str, str]]]
     max_attempts: int = 3
     retry_base: float = 0.05
     batch_size: int = 500
@@ -179,8 +177,7 @@ class SinkWorker:
                 )
             except EnvelopeError as error:
                 await self._dead_letter(message_envelope(message), f"malformed: {error}")
-        routes = await self.institution_nodes({c for e in events for c in e.institution_codes})
-        relevant = [e for e in events if node in involved_nodes(e, routes)]
+        relevant = [e for e in events if node in e.involved_nodes]
         if not relevant:
             return
         ids = [uuid.UUID(e.event_id) for e in relevant]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any
 
 from hub.store.database import Database
@@ -47,7 +47,6 @@ class SyncSupervisor:
                 s,
                 bus,
                 self.sink_db,
-                self.institution_nodes,
                 max_attempts=sink_attempts,
                 decoder=decoder,
                 concurrency=(concurrency or {}).get(s.node_code, DEFAULT_CONCURRENCY),
@@ -59,12 +58,10 @@ class SyncSupervisor:
         self._on_failure = on_failure
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._routes: dict[str, str] = {}
 
     async def start(self) -> None:
         await self.sink_db.open()
         await self.bus.start()
-        await self._load_routes()
         self._spawn("broadcaster", self.broadcaster.run(self._stop))
         for node, worker in self.workers.items():
             self._spawn(f"sink {node}", worker.run(self._stop))
@@ -99,16 +96,6 @@ class SyncSupervisor:
     def lag(self, node_code: str) -> int | None:
         worker = self.workers.get(node_code)
         return worker.stats.lag if worker else None
-
-    async def institution_nodes(self, codes: Iterable[str] = ()) -> Mapping[str, str]:
-        """Institution code -> node code; reloaded when an unknown code shows up."""
-        if any(code not in self._routes for code in codes):
-            await self._load_routes()
-        return self._routes
-
-    async def _load_routes(self) -> None:
-        rows = await self.db.fetch("institution_nodes")
-        self._routes = {r["code"]: r["node_code"] for r in rows}
 
     def _spawn(self, name: str, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work, name=name)

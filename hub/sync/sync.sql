@@ -61,9 +61,6 @@ RETURNING event_id
 -- The outcomes of events $2 at node $1 are recorded (or they were never sent).
 DELETE FROM sink_intents WHERE node_code = $1 AND event_id = ANY($2::uuid[])
 
--- name: institution_nodes
-SELECT code, node_code FROM institutions
-
 -- name: replay_forget_inbox
 -- Replay: forgetting what the hub believes a node holds, before rebuilding it
 -- from the state topic (its system was wiped, or it is a new node).

@@ -119,6 +119,7 @@ def event_for(
         region_code="16.71",
         origin_node="lapor",
         institution_codes=("pemda-16.71", "opd-16-dinkes"),
+        involved_nodes=("16", "16.71", "lapor"),
         external_refs=refs,
         occurred_at=datetime.now(UTC),
         actor_node=actor,

@@ -34,7 +34,6 @@ from hub.security.keys import KeyRing
 from hub.security.tokens import Tokens, TokenSettings
 from hub.settings import AuthSettings
 from hub.store.database import Database
-from hub.sync.routing import involved_nodes
 from infra.postgres import EmbeddedPostgres, free_port
 from schema.events import parse_event
 from tests.fixtures.postgres import ROOT
@@ -206,8 +205,6 @@ async def _undelivered(url: str) -> list[tuple[str, str]]:
     """(node, event) pairs the routing owes a node and its sink has not settled yet."""
     conn = await asyncpg.connect(url)
     try:
-        routes = {r["code"]: r["node_code"] for r in await conn.fetch(
-            "SELECT code, node_code FROM institutions")}  # fmt: skip
         settled = {
             (r["node_code"], str(r["event_id"]))
             for r in await conn.fetch("SELECT node_code, event_id FROM sink_inbox")
@@ -215,7 +212,7 @@ async def _undelivered(url: str) -> list[tuple[str, str]]:
         owed = []
         for row in await conn.fetch("SELECT event_id, data FROM outbox"):
             event = parse_event(str(row["event_id"]), json.loads(row["data"]))
-            for node in involved_nodes(event, routes):
+            for node in event.involved_nodes:
                 if (node, event.event_id) not in settled:
                     owed.append((node, event.event_id))
         return owed

@@ -33,6 +33,7 @@ def _event() -> ReportEvent:
         region_code="16.04",
         origin_node="16.04",
         institution_codes=("pemda-16.04",),
+        involved_nodes=("16.04", "lapor"),
         external_refs=(ExternalRef("16.04", "LHT-1"),),
         occurred_at=datetime(2026, 11, 28, 9, 30, tzinfo=UTC),
         actor_node="16.04",

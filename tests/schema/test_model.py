@@ -158,6 +158,7 @@ def test_event_data_matches_its_json_schema() -> None:
         region_code="16.71",
         origin_node="16.71",
         institution_codes=("pemda-16.71", "opd-16-dinkes"),
+        involved_nodes=("16", "16.71", "lapor"),
         external_refs=(ExternalRef("lapor", "1916449"),),
         occurred_at=datetime.now(UTC),
         actor_node="16",

@@ -6,7 +6,8 @@
 -- name: bulk_reference
 SELECT ARRAY(SELECT code FROM regions) AS regions,
        ARRAY(SELECT id FROM topics) AS topics,
-       ARRAY(SELECT code FROM institutions) AS institutions,
+       ARRAY(SELECT code FROM institutions ORDER BY code) AS institutions,
+       ARRAY(SELECT node_code FROM institutions ORDER BY code) AS institution_nodes,
        ARRAY(SELECT code FROM nodes) AS nodes
 
 -- name: bulk_known_refs
@@ -45,11 +46,11 @@ RETURNING s.external_id
 INSERT INTO reports (id, kind, complaint_sub_kind, title, content, incident_date, location,
                      latitude, longitude, topic_id, tags, channel, anonymous, confidential,
                      origin_node, region_code, institution_code, state, archive_reason, version,
-                     sla_rule_version, submitted_at, updated_at)
+                     sla_rule_version, submitted_at, updated_at, nodes)
 SELECT id, kind, complaint_sub_kind, title, content, incident_date, location, latitude,
        longitude, topic_id, tags, channel, anonymous, confidential, origin_node, region_code,
        institution_code, state, archive_reason, version, sla_rule_version, submitted_at,
-       updated_at
+       updated_at, nodes
 FROM bulk_reports
 ON CONFLICT (id) DO NOTHING
 

@@ -13,7 +13,7 @@ WHERE e.node_code = $1 AND e.external_id = $2
 -- $8 sees every confidential report, $9 the viewer's nodes,
 -- $10/$11 cursor (submitted_at, id) or nulls, $12 limit. Newest first.
 SELECT * FROM report_index
-WHERE (NOT confidential OR $8 OR report_nodes(id) && $9::text[])
+WHERE (NOT confidential OR $8 OR nodes && $9::text[])
   AND ($1::text IS NULL OR region_code = $1)
   AND ($2::text IS NULL OR institution_code = $2)
   AND ($3::text IS NULL OR state = $3)
@@ -28,7 +28,7 @@ LIMIT $12
 -- name: reports_count
 SELECT count(*)
 FROM reports
-WHERE (NOT confidential OR $8 OR report_nodes(id) && $9::text[])
+WHERE (NOT confidential OR $8 OR nodes && $9::text[])
   AND ($1::text IS NULL OR region_code = $1)
   AND ($2::text IS NULL OR institution_code = $2)
   AND ($3::text IS NULL OR state = $3)
@@ -90,63 +90,55 @@ LEFT JOIN idempotency_keys k ON k.scope = $4 AND k.key = $7
 
 -- name: submission_write
 -- One decided submission (hub.domain.core.Submission) in one statement: the report
--- ($1-$23, the columns of hub.domain.core.NewReport), its reporter ($24: whether
--- there is one, $25-$28), the id its node gave it ($29, $30), its first history row,
--- the outbox record as hub.sync.envelope.encode made it ($33-$38), the idempotency
--- record ($39, $40) and the (unsealed) audit entry ($41). A second report with the
+-- ($1-$24, the columns of hub.domain.core.NewReport), its reporter ($25: whether
+-- there is one, $26-$29), the id its node gave it ($30, $31), its first history row,
+-- the outbox record as schema.envelope.encode made it ($34-$39), the idempotency
+-- record ($40, $41) and the (unsealed) audit entry ($42). A second report with the
 -- same external id fails the whole statement on external_refs_pkey.
 WITH report AS (
     INSERT INTO reports (id, kind, complaint_sub_kind, title, content, incident_date, location,
                          latitude, longitude, topic_id, tags, channel, anonymous, confidential,
                          origin_node, region_code, institution_code, state, archive_reason,
-                         version, sla_rule_version, submitted_at, updated_at)
+                         version, sla_rule_version, submitted_at, updated_at, nodes)
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-            $19, $20, $21, $22, $23)
+            $19, $20, $21, $22, $23, $24)
     RETURNING id, version, state, origin_node, submitted_at
 ), reporter AS (
     INSERT INTO reporters (report_id, name, nik, phone, email)
-    SELECT id, $25, $26, $27, $28 FROM report WHERE $24::boolean
+    SELECT id, $26, $27, $28, $29 FROM report WHERE $25::boolean
 ), ref AS (
     INSERT INTO external_refs (node_code, external_id, report_id)
-    SELECT $29, $30, id FROM report WHERE $29::text IS NOT NULL
+    SELECT $30, $31, id FROM report WHERE $30::text IS NOT NULL
 ), history AS (
     INSERT INTO report_history (report_id, version, verb, from_state, to_state, actor_node,
                                 actor_role, note, at)
-    SELECT id, version, $31, NULL, state, origin_node, $32, NULL, submitted_at FROM report
+    SELECT id, version, $32, NULL, state, origin_node, $33, NULL, submitted_at FROM report
 ), event AS (
     INSERT INTO outbox (event_id, report_id, version, event_type, data,
                         record_key, record_value, record_header_names, record_header_values)
-    SELECT $33, id, version, $34, convert_from($36, 'UTF8')::jsonb, $35, $36, $37, $38
+    SELECT $34, id, version, $35, convert_from($37, 'UTF8')::jsonb, $36, $37, $38, $39
     FROM report
 ), remembered AS (
     INSERT INTO idempotency_keys (scope, key, request_hash, report_id, version)
-    SELECT origin_node, $39, $40, id, version FROM report WHERE $39::text IS NOT NULL
+    SELECT origin_node, $40, $41, id, version FROM report WHERE $40::text IS NOT NULL
 ), audited AS (
     INSERT INTO audit_log (at, client_id, node_code, action, report_id, outcome)
-    SELECT submitted_at, $41, origin_node, $31, id, 'OK' FROM report
+    SELECT submitted_at, $42, origin_node, $32, id, 'OK' FROM report
 )
 SELECT count(*) FROM report
-
--- name: report_nodes
-SELECT report_nodes($1)
-
--- name: report_nodes_by_reports
-SELECT id, report_nodes(id) FROM unnest($1::uuid[]) AS id
 
 -- name: reporters_by_reports
 SELECT report_id, name, nik, phone, email FROM reporters WHERE report_id = ANY($1::uuid[])
 
 -- name: report_visibility
-SELECT confidential, report_nodes(id) AS nodes FROM reports WHERE id = $1
+SELECT confidential, nodes FROM reports WHERE id = $1
 
 -- name: transition_read
 -- Everything a transition is decided on, in one statement and without a lock: the
--- report as report_index shows it (null columns: no such report), the nodes
--- involved, its disposition chain, the ids nodes gave it, the institution a Dispose
+-- report as report_index shows it (null columns: no such report), its disposition chain, the ids nodes gave it, the institution a Dispose
 -- names ($2), and an earlier request with the same idempotency key ($3, $4).
 -- transition_write writes only if the version is still the one read here.
 SELECT r.*,
-       report_nodes(want.id) AS nodes,
        (SELECT d.from_institution FROM dispositions d
         WHERE d.report_id = want.id AND d.seq = 1) AS chain_from,
        ARRAY(SELECT d.to_institution FROM dispositions d
@@ -165,14 +157,14 @@ LEFT JOIN idempotency_keys k ON k.scope = $3 AND k.key = $4
 
 -- name: transition_write
 -- One decided transition (hub.domain.core.Change) in one statement: the report,
--- its history row, a disposition link or a follow-up, the outbox record as
--- hub.sync.envelope.encode made it, the idempotency record and the (unsealed)
--- audit entry. Nothing is written unless the report is still at version $2;
+-- the nodes involved in it ($30), its history row, a disposition link or a
+-- follow-up, the outbox record as schema.envelope.encode made it, the idempotency
+-- record and the (unsealed) audit entry. Nothing is written unless the report is still at version $2;
 -- the count says whether it was.
 WITH moved AS (
     UPDATE reports
     SET state = $3, version = $4, institution_code = $5, archive_reason = $6,
-        anonymous = $7, confidential = $8, updated_at = $9
+        anonymous = $7, confidential = $8, updated_at = $9, nodes = $30
     WHERE id = $1 AND version = $2
     RETURNING id, version
 ), history AS (

@@ -33,7 +33,6 @@ import pytest
 from connectors.sandbox.sandbox import Sandbox
 from hub.security.clients import ClientStore
 from hub.store.database import Database
-from hub.sync.routing import involved_nodes
 from infra.postgres import free_port
 from schema.events import parse_event
 from schema.report import ActorRole
@@ -220,15 +219,13 @@ async def _expected(database_url: str, served: set[str]) -> dict[str, set[str]]:
     involved in it, but the changes a node's own system made."""
     conn = await asyncpg.connect(database_url)
     try:
-        routes = {r["code"]: r["node_code"] for r in await conn.fetch(
-            "SELECT code, node_code FROM institutions")}  # fmt: skip
         rows = await conn.fetch("SELECT event_id, data FROM outbox ORDER BY id")
     finally:
         await conn.close()
     wanted: dict[str, set[str]] = {node: set() for node in served}
     for row in rows:
         event = parse_event(str(row["event_id"]), json.loads(row["data"]))
-        for node in involved_nodes(event, routes) & served:
+        for node in set(event.involved_nodes) & served:
             if not (event.actor_node == node and event.actor_role is ActorRole.NODE_SYSTEM):
                 wanted[node].add(event.event_id)
     return wanted

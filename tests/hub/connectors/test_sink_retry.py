@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 import pytest
@@ -27,7 +26,8 @@ def _event(version: int, report_id: str) -> ReportEvent:
         event_id=str(uuid.uuid4()), report_id=report_id, version=version, verb=Verb.VERIFY,
         previous_state=ReportState.SUBMITTED, state=ReportState.VERIFIED,
         kind=ReportKind.ASPIRATION, region_code=NODE, origin_node=NODE,
-        institution_codes=(f"pemda-{NODE}",), external_refs=(), occurred_at=datetime.now(UTC),
+        institution_codes=(f"pemda-{NODE}",), involved_nodes=(NODE, "lapor"),
+        external_refs=(), occurred_at=datetime.now(UTC),
         actor_node="16", actor_role=ActorRole.INSTITUTION_ADMIN,
     )  # fmt: skip
 
@@ -55,10 +55,6 @@ class Flaky:
         return False
 
 
-async def _routes(codes: Iterable[str]) -> Mapping[str, str]:
-    return {f"pemda-{NODE}": NODE}
-
-
 def _dead_letters(bus: MemoryBus) -> int:
     return sum(len(p) for p in bus.log(bus.topics.dead_letters).partitions)
 
@@ -67,7 +63,7 @@ async def test_a_node_that_is_down_delays_its_batch_and_loses_nothing(db: Databa
     bus = MemoryBus()
     await bus.start()
     sink = Flaky(2, NodeUnavailable(NODE, "HTTP 500"))
-    worker = SinkWorker(sink, bus, db, _routes, max_attempts=1, retry_later=0.05)
+    worker = SinkWorker(sink, bus, db, max_attempts=1, retry_later=0.05)
     events = [_event(1, str(uuid.uuid4())), _event(1, str(uuid.uuid4()))]
     await bus.producer.publish(bus.topics.events, [encode(e) for e in events])
     stop = asyncio.Event()
@@ -86,7 +82,7 @@ async def test_a_node_that_is_down_delays_its_batch_and_loses_nothing(db: Databa
 async def test_the_batch_is_not_settled_while_the_node_is_down(db: Database) -> None:
     bus = MemoryBus()
     await bus.start()
-    worker = SinkWorker(Flaky(1, NodeUnavailable(NODE, "down")), bus, db, _routes, max_attempts=1)
+    worker = SinkWorker(Flaky(1, NodeUnavailable(NODE, "down")), bus, db, max_attempts=1)
     envelope = encode(_event(1, str(uuid.uuid4())))
     message = Message("t", 0, 0, envelope.key, envelope.value, envelope.headers)
     with pytest.raises(TryLater):
@@ -97,7 +93,7 @@ async def test_the_batch_is_not_settled_while_the_node_is_down(db: Database) -> 
 async def test_a_refusal_is_still_dead_lettered(db: Database) -> None:
     bus = MemoryBus()
     await bus.start()
-    worker = SinkWorker(Flaky(1, NodeRejected(NODE, "HTTP 422")), bus, db, _routes, max_attempts=1)
+    worker = SinkWorker(Flaky(1, NodeRejected(NODE, "HTTP 422")), bus, db, max_attempts=1)
     envelope = encode(_event(1, str(uuid.uuid4())))
     await worker.handle([Message("t", 0, 0, envelope.key, envelope.value, envelope.headers)])
     assert _dead_letters(bus) == 1
@@ -116,7 +112,7 @@ async def test_only_a_retryable_connector_error_keeps_the_batch(db: Database) ->
     assert not issubclass(TryLater, BusError)
     bus = MemoryBus()
     await bus.start()
-    worker = SinkWorker(Flaky(1, LooksRetryable("odd")), bus, db, _routes, max_attempts=1)
+    worker = SinkWorker(Flaky(1, LooksRetryable("odd")), bus, db, max_attempts=1)
     envelope = encode(_event(1, str(uuid.uuid4())))
     await worker.handle([Message("t", 0, 0, envelope.key, envelope.value, envelope.headers)])
     assert _dead_letters(bus) == 1

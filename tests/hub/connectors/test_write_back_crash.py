@@ -24,7 +24,6 @@ from hub.ingest.pull import HubDirectory
 from hub.store.database import Database
 from hub.sync.bus import Message
 from hub.sync.memory import MemoryBus
-from hub.sync.replay import InstitutionRoutes
 from hub.sync.sink import Sink, SinkWorker
 from schema.envelope import encode
 from schema.events import ReportEvent, parse_event
@@ -111,7 +110,7 @@ async def _history(hub: Hub, region: str) -> tuple[str, list[Message]]:
 
 
 def _worker(sink: Sink, db: Database) -> SinkWorker:
-    return SinkWorker(sink, MemoryBus(), db, InstitutionRoutes(db), max_attempts=1)
+    return SinkWorker(sink, MemoryBus(), db, max_attempts=1)
 
 
 async def _assert_once_each(

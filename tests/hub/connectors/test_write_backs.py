@@ -147,7 +147,8 @@ def _event(report_id: str) -> ReportEvent:
         event_id=str(uuid.uuid4()), report_id=report_id, version=2, verb=Verb.VERIFY,
         previous_state=ReportState.SUBMITTED, state=ReportState.VERIFIED,
         kind=ReportKind.COMPLAINT, region_code=REGENCY, origin_node=REGENCY,
-        institution_codes=(), external_refs=(ExternalRef(REGENCY, "x"),),
+        institution_codes=(), involved_nodes=(REGENCY, "lapor"),
+        external_refs=(ExternalRef(REGENCY, "x"),),
         occurred_at=datetime.now(UTC), actor_node=PROVINCE,
         actor_role=ActorRole.INSTITUTION_ADMIN,
     )  # fmt: skip

@@ -22,7 +22,7 @@ from hub.errors import ConfigError
 from hub.federation import build_federation
 from hub.settings import Secret, Settings
 from hub.store.database import Database
-from hub.sync.replay import InstitutionRoutes, replay_state
+from hub.sync.replay import replay_state
 from hub.sync.sink import SinkWorker
 from hub.sync.supervisor import SyncSupervisor
 from schema.lifecycle import ReportState
@@ -59,7 +59,7 @@ def _fresh_worker(app: Starlette, node: str) -> tuple[SinkWorker, RecordingSink]
     sync: SyncSupervisor = app.state.sync
     db: Database = app.state.database
     sink = RecordingSink(node)
-    return SinkWorker(sink, sync.bus, db, InstitutionRoutes(db)), sink
+    return SinkWorker(sink, sync.bus, db), sink
 
 
 async def _sink_versions(url: str, node: str) -> dict[str, int]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import random
 import uuid
-from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 import pytest
@@ -34,6 +33,7 @@ def _event(report_id: str, version: int) -> ReportEvent:
         event_id=str(uuid.uuid4()), report_id=report_id, version=version, verb=Verb.VERIFY,
         previous_state=None, state=STATES[version - 1], kind=ReportKind.ASPIRATION,
         region_code=NODE, origin_node=NODE, institution_codes=(f"pemda-{NODE}",),
+        involved_nodes=(NODE, "lapor"),
         external_refs=(), occurred_at=datetime.now(UTC), actor_node="16",
         actor_role=ActorRole.INSTITUTION_ADMIN,
     )  # fmt: skip
@@ -51,10 +51,6 @@ def _messages(events: list[ReportEvent], first_offset: int = 0) -> list[Message]
         envelope = encode(event)
         found.append(Message("t", 0, offset, envelope.key, envelope.value, envelope.headers))
     return found
-
-
-async def _routes(codes: Iterable[str]) -> Mapping[str, str]:
-    return {f"pemda-{NODE}": NODE}
 
 
 class SlowNode:
@@ -116,7 +112,7 @@ async def test_a_slow_node_gets_different_reports_at_once_and_each_report_in_ord
 ) -> None:
     db: Database = app.state.database
     node = SlowNode()
-    worker = SinkWorker(node, MemoryBus(), db, _routes, concurrency=4)
+    worker = SinkWorker(node, MemoryBus(), db, concurrency=4)
     events = _stream(reports=40, versions=5)
     for start in range(0, len(events), 100):
         await worker.handle(_messages(events[start : start + 100], start))
@@ -129,7 +125,7 @@ async def test_a_slow_node_gets_different_reports_at_once_and_each_report_in_ord
 async def test_a_sink_never_has_more_calls_out_than_its_cap(app: Starlette) -> None:
     db: Database = app.state.database
     node = SlowNode()
-    worker = SinkWorker(node, MemoryBus(), db, _routes, concurrency=2)
+    worker = SinkWorker(node, MemoryBus(), db, concurrency=2)
     events = _stream(reports=30, versions=2)
     await worker.handle(_messages(events))
     assert node.max_in_flight == 2
@@ -144,7 +140,7 @@ async def test_a_node_going_down_mid_batch_keeps_the_rest_for_later_and_doubles_
     node.down_after = 37
     bus = MemoryBus()
     await bus.start()
-    worker = SinkWorker(node, bus, db, _routes, concurrency=4, max_attempts=1)
+    worker = SinkWorker(node, bus, db, concurrency=4, max_attempts=1)
     events = _stream(reports=20, versions=4)
     messages = _messages(events)
     with pytest.raises(TryLater):
@@ -172,14 +168,14 @@ async def test_a_hub_stopped_with_calls_in_flight_reconciles_them_instead_of_res
     node = SlowNode()
     events = _stream(reports=12, versions=3)
     messages = _messages(events)
-    first = SinkWorker(node, MemoryBus(), db, _routes, concurrency=4)
+    first = SinkWorker(node, MemoryBus(), db, concurrency=4)
     handling = asyncio.create_task(first.handle(messages))
     await node.took_ten.wait()
     handling.cancel()  # the process dies with calls out: their answers are lost
     with pytest.raises(asyncio.CancelledError):
         await handling
 
-    second = SinkWorker(node, MemoryBus(), db, _routes, concurrency=4)
+    second = SinkWorker(node, MemoryBus(), db, concurrency=4)
     await second.handle(messages)
     _every_report_complete_and_in_order(node, events)
     assert second.stats.held >= 10

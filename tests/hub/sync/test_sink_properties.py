@@ -4,7 +4,6 @@ report backwards and never applies one event twice."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 from hypothesis import HealthCheck, given, settings
@@ -44,6 +43,7 @@ def _history(report_id: str, length: int) -> list[ReportEvent]:
             region_code="16.71",
             origin_node="16.71",
             institution_codes=("pemda-16.71",),
+            involved_nodes=("16.71", "lapor"),
             external_refs=(),
             occurred_at=datetime.now(UTC),
             actor_node="16.71",
@@ -51,10 +51,6 @@ def _history(report_id: str, length: int) -> list[ReportEvent]:
         )
         for v in range(1, length + 1)
     ]
-
-
-async def _routes(codes: Iterable[str]) -> Mapping[str, str]:
-    return {"pemda-16.71": "16.71"}
 
 
 deliveries = st.lists(st.integers(1, 6), min_size=1, max_size=3).flatmap(
@@ -83,7 +79,7 @@ async def test_duplicated_and_reordered_deliveries_never_move_a_report_backwards
     stream = [histories[r][v % len(histories[r])] for r, v in picks]
     db: Database = app.state.database
     sink = RecordingSink("16.71")
-    worker = SinkWorker(sink, MemoryBus(), db, _routes)
+    worker = SinkWorker(sink, MemoryBus(), db)
     position = 0
     cut = 0
     while position < len(stream):

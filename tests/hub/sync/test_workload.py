@@ -18,7 +18,9 @@ ADMIN = Actor("16", ActorRole.INSTITUTION_ADMIN, everywhere=True)
 
 
 def _report(state: ReportState) -> Current:
-    return Current(uuid.uuid4(), state, 3, "pemda-16.71", PrivacyFlags(), ("pemda-16.71",))
+    return Current(
+        uuid.uuid4(), state, 3, "pemda-16.71", PrivacyFlags(), ("pemda-16.71",), ("16.71", "lapor")
+    )
 
 
 @pytest.mark.parametrize("state", list(ReportState))
@@ -30,7 +32,7 @@ def test_every_move_the_workload_draws_is_one_the_core_accepts(state: ReportStat
         command = command_from(rng, state, current.id)
         if command is None:
             break
-        decide(current, command, ADMIN, 3)  # raises for a move the life cycle forbids
+        decide(current, command, ADMIN, 3, target_node="16")  # raises for a forbidden move
         drawn[command.verb] += 1
     # Every move the life cycle allows is drawn, and nothing is left once none is.
     assert set(drawn) == set(allowed_verbs(state))
