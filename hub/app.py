@@ -35,6 +35,7 @@ from hub.api.loaders import Loaders
 from hub.api.media import response_media
 from hub.api.schema import build_schema
 from hub.domain.commands import Actor
+from hub.domain.review import ReviewDesk
 from hub.domain.service import ReportService
 from hub.errors import HubError, Unavailable
 from hub.logs import throttle_library_logs
@@ -98,6 +99,7 @@ class HubGraphQL(GraphQL[Context, None]):
         audit: AuditLog,
         federation: Federation | None = None,
         *,
+        review: ReviewDesk,
         tokens: Tokens,
         is_active: Callable[[str], Awaitable[bool]],
         documents: PersistedDocuments,
@@ -125,6 +127,7 @@ class HubGraphQL(GraphQL[Context, None]):
         self._sync = sync
         self._audit = audit
         self._federation = federation
+        self._review = review
         self._tokens = tokens
         self._is_active = is_active
 
@@ -198,6 +201,7 @@ class HubGraphQL(GraphQL[Context, None]):
             audit=self._audit,
             ministry=self._ministry_for(principal),
             federation=self._federation,
+            review=self._review,
         )
 
     def _ministry_for(self, principal: Principal) -> MinistryRequest:
@@ -330,6 +334,7 @@ def create_app(
         sync,
         audit,
         federation,
+        review=built.review,
         tokens=tokens,
         is_active=clients.active,
         documents=PersistedDocuments(

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from connectors.config import NodeTable
 from connectors.federation import Federation
 from hub.api.cache import ChangeFeed, ResponseCache
+from hub.domain.review import ReviewDesk
 from hub.domain.service import ReportService
 from hub.errors import ConfigError
 from hub.federation import CONNECTOR_SINK_ATTEMPTS, build_federation
@@ -127,6 +128,8 @@ class Components:
     db: Database
     audit: AuditLog
     service: ReportService
+    review: ReviewDesk
+    """Where admins resolve the pulled changes the hub held back."""
     federation: Federation | None
     """The nodes' connectors; None with connectors off."""
     ingest: Ingest | None
@@ -183,4 +186,7 @@ def components(
             sync = SyncSupervisor(db, bus(settings), [], on_failure=on_failure)
     cache = ResponseCache(settings.cache_mb * 2**20) if settings.cache_mb else None
     feed = ChangeFeed(db, cache) if cache is not None else None
-    return Components(db, audit, service, nodes, ingest, sync, RollupProjection(db), cache, feed)
+    review = ReviewDesk(db, service, audit)
+    return Components(
+        db, audit, service, review, nodes, ingest, sync, RollupProjection(db), cache, feed
+    )

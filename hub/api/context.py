@@ -10,6 +10,7 @@ from connectors.federation import Federation
 from hub.api.loaders import Loaders
 from hub.api.reads import Reads
 from hub.domain.commands import Actor
+from hub.domain.review import ReviewDesk
 from hub.domain.service import ReportService
 from hub.ministry.context import MinistryRequest
 from hub.security.audit import AuditLog
@@ -32,6 +33,7 @@ class Context:
     principal: Principal
     audit: AuditLog
     ministry: MinistryRequest
+    review: ReviewDesk
     federation: Federation | None = None
     """The nodes' connectors; None when this hub runs none."""
     connection_params: dict[str, object] | None = None

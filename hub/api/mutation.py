@@ -9,10 +9,11 @@ import strawberry
 
 from hub.api.context import Info
 from hub.api.query import parse_id
-from hub.api.types import Report
+from hub.api.types import Report, ReviewItem
 from hub.domain import commands
-from hub.errors import Forbidden
-from schema import report
+from hub.domain.review import Resolution, ReviewAction
+from hub.errors import BadInput, Forbidden
+from schema import lifecycle, report
 
 Key = Annotated[
     str,
@@ -69,6 +70,32 @@ class SubmitReportInput:
     privacy: PrivacyInput | None = None
     reporter: ReporterInput | None = None
     external_ref: ExternalRefInput | None = None
+
+
+@strawberry.input(description="How an admin resolves one held change of the review queue.")
+class ResolveReviewItemInput:
+    id: strawberry.ID
+    action: ReviewAction
+    state: lifecycle.ReportState | None = strawberry.field(
+        default=None, description="APPLY: the canonical state the node's status means."
+    )
+    verb: lifecycle.Verb | None = strawberry.field(
+        default=None, description="APPLY: or the one verb it means (instead of a state)."
+    )
+    note: str | None = strawberry.field(
+        default=None, description="Why; required to DISMISS. Kept with the item."
+    )
+    institution_code: str | None = strawberry.field(
+        default=None, description="A disposition on the way: the institution it goes to."
+    )
+    archive_reason: report.ArchiveReason | None = strawberry.field(
+        default=None, description="An archive on the way: its reason (default UNCLEAR)."
+    )
+    remember: bool = strawberry.field(
+        default=False,
+        description="APPLY with a state: the node's status label means that state from now "
+        "on, and the next such status is applied without review.",
+    )
 
 
 async def _run(
@@ -199,6 +226,29 @@ class Mutation:
         command = commands.Reopen(parse_id(id), note)
         return await _run(info, command, idempotency_key, expected_version)
 
+    @strawberry.mutation(
+        description="Applies a held change of the review queue (as a state or a verb, "
+        "through the one write path, recorded as the node's own system) or dismisses it; "
+        "province admins only. A report's held changes are applied in their order."
+    )
+    async def resolve_review_item(self, info: Info, input: ResolveReviewItemInput) -> ReviewItem:
+        ctx = info.context
+        if not ctx.principal.is_admin:
+            raise Forbidden("the review queue is for the province's admins")
+        decision = Resolution(
+            item_id=_item_id(input.id),
+            action=input.action,
+            state=input.state,
+            verb=input.verb,
+            note=input.note,
+            institution_code=input.institution_code,
+            archive_reason=input.archive_reason,
+            remember=input.remember,
+        )
+        admin = ctx.principal.client_id
+        assert admin is not None  # an admin is an authenticated client
+        return ReviewItem.from_row(await ctx.review.resolve(decision, admin))
+
     @strawberry.mutation(description="Closes a report without handling, with a reason.")
     async def archive_report(
         self,
@@ -211,3 +261,9 @@ class Mutation:
     ) -> Report:
         command = commands.Archive(parse_id(id), report.ArchiveReason(reason), note)
         return await _run(info, command, idempotency_key, expected_version)
+
+
+def _item_id(value: strawberry.ID) -> int:
+    if not (str(value).isdigit() and len(str(value)) <= 18):
+        raise BadInput(f"{value!r} is not a review item id")
+    return int(value)

@@ -20,7 +20,7 @@ from hub.api.pagination import (
 from hub.api.types import Institution, Node, Region, Report, ReviewItem, Topic
 from hub.errors import BadInput, Forbidden
 from hub.ministry.graphql import MinistryQuery
-from hub.store.rows import InstitutionRow, NodeRow, RegionRow, ReportRow, TopicRow
+from hub.store.rows import InstitutionRow, NodeRow, RegionRow, ReportRow, ReviewRow, TopicRow
 
 
 async def _visible(info: Info, record: asyncpg.Record | None) -> Report | None:
@@ -61,20 +61,8 @@ class Query(MinistryQuery):
         limit = info.context.settings.limits.max_page_size
         if not 1 <= first <= limit:
             raise BadInput(f"first must be between 1 and {limit}, got {first}")
-        rows = await info.context.db.fetch("open_reviews", first)
-        return [
-            ReviewItem(
-                id=strawberry.ID(str(r["id"])),
-                node_code=r["node_code"],
-                external_id=r["external_id"],
-                external_version=r["external_version"],
-                raw_state=r["raw_state"],
-                reason=r["reason"],
-                report_id=strawberry.ID(str(r["report_id"])) if r["report_id"] else None,
-                received_at=r["received_at"],
-            )
-            for r in rows
-        ]
+        rows = await info.context.db.rows(ReviewRow, "open_reviews", first)
+        return [ReviewItem.from_row(r) for r in rows]
 
     @strawberry.field
     async def institutions(self, info: Info) -> list[Institution]:

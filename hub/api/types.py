@@ -8,6 +8,7 @@ from datetime import date, datetime
 import strawberry
 
 from hub.api.context import Info
+from hub.domain.review import ReviewAction
 from hub.ministry.graphql import StageDeadlineType, report_deadlines, report_overdue
 from hub.security.privacy import IDENTITY_FIELDS
 from hub.store.rows import (
@@ -19,6 +20,7 @@ from hub.store.rows import (
     NodeRow,
     RegionRow,
     ReportRow,
+    ReviewRow,
     TopicRow,
 )
 from schema import institutions, lifecycle, nodes, regions, report
@@ -63,6 +65,29 @@ class ReviewItem:
     reason: str
     report_id: strawberry.ID | None
     received_at: datetime
+    resolved_at: datetime | None = strawberry.field(description="Null while it waits.")
+    resolution: ReviewAction | None = strawberry.field(
+        description="APPLY: the change was applied; DISMISS: it was not, for the note's reason."
+    )
+    resolution_note: str | None
+    resolved_by: str | None = strawberry.field(description="The admin's client id.")
+
+    @classmethod
+    def from_row(cls, r: ReviewRow) -> ReviewItem:
+        return cls(
+            id=strawberry.ID(str(r.id)),
+            node_code=r.node_code,
+            external_id=r.external_id,
+            external_version=r.external_version,
+            raw_state=r.raw_state,
+            reason=r.reason,
+            report_id=strawberry.ID(str(r.report_id)) if r.report_id else None,
+            received_at=r.received_at,
+            resolved_at=r.resolved_at,
+            resolution=ReviewAction(r.resolution) if r.resolution else None,
+            resolution_note=r.resolution_note,
+            resolved_by=r.resolved_by,
+        )
 
 
 @strawberry.type(description="A federation member: a regency, the province or SP4N-LAPOR!.")

@@ -132,6 +132,41 @@ Transition = Verify | Postpone | Dispose | FollowUp | Complete | Reopen | Archiv
 TRANSITION_COMMANDS: Mapping[Verb, type[Transition]] = {c.verb: c for c in get_args(Transition)}
 """The command class of each transition verb."""
 
+
+def for_verb(
+    verb: Verb,
+    report_id: uuid.UUID,
+    *,
+    note: str | None,
+    said: str,
+    institution_code: str | None,
+    archive_reason: ArchiveReason | None,
+) -> Transition:
+    """The command of ``verb`` from what is known of a change made elsewhere (a node's
+    system, a held change an admin resolves): ``note`` for the verbs whose note is
+    optional, ``said`` for those that need one, the institution a disposition names
+    and an archive's reason (UNCLEAR when none is known)."""
+    rid = report_id
+    match verb:
+        case Verb.VERIFY:
+            return Verify(rid, note=note)
+        case Verb.POSTPONE:
+            return Postpone(rid, note=said)
+        case Verb.DISPOSE:
+            if institution_code is None:
+                raise BadInput("a disposition needs the institution it goes to (institutionCode)")
+            return Dispose(rid, institution_code=institution_code, note=note)
+        case Verb.FOLLOW_UP:
+            return FollowUp(rid, content=said)
+        case Verb.COMPLETE:
+            return Complete(rid, note=note)
+        case Verb.REOPEN:
+            return Reopen(rid, note=said)
+        case Verb.ARCHIVE:
+            return Archive(rid, reason=archive_reason or ArchiveReason.UNCLEAR, note=said)
+    raise BadInput(f"{verb.value} is not a transition")
+
+
 _NIK = re.compile(r"^\d{16}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _KEY = re.compile(r"^[\x21-\x7e]{8,128}$")

@@ -15,14 +15,12 @@ SET watermark = EXCLUDED.watermark, pulled_at = EXCLUDED.pulled_at,
 SELECT node_code, watermark, pulled_at, changes FROM node_watermarks ORDER BY node_code
 
 -- name: enqueue_review
--- The same node version is queued once, however often it is pulled.
+-- The same node version is queued once, however often it is pulled: the id of a
+-- new item, no row for one seen before.
 INSERT INTO review_queue (node_code, external_id, external_version, raw_state, reason, report_id)
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (node_code, external_id, external_version) DO NOTHING
-
--- name: open_reviews
-SELECT id, node_code, external_id, external_version, raw_state, reason, report_id, received_at
-FROM review_queue WHERE resolved_at IS NULL ORDER BY received_at, id LIMIT $1
+RETURNING id
 
 -- name: link_external_ref
 INSERT INTO external_refs (node_code, external_id, report_id) VALUES ($1, $2, $3)

@@ -36,6 +36,7 @@ from connectors.transitions import verbs_between
 from hub.domain.commands import (
     Actor,
 )
+from hub.domain.review import LearnedVocabulary
 from hub.domain.service import ReportService
 from hub.errors import BadInput, ConfigError, InvalidTransition, VersionConflict
 from hub.ingest.initial import InitialSync
@@ -137,9 +138,12 @@ class Ingest:
     bulk: bool = True
     """Import a node's first pull (no watermark yet) set-wise, see ``hub.ingest.initial``."""
     initial: InitialSync = field(init=False)
+    vocabulary: LearnedVocabulary = field(init=False)
+    """The status labels admins taught the hub at the review desk."""
 
     def __post_init__(self) -> None:
         self.initial = InitialSync(self.db, self.clock, AuditLog(self.db, self.clock))
+        self.vocabulary = LearnedVocabulary(self.db)
 
     def pulling(self, nodes: Iterable[str] | None = None) -> list[Connector]:
         """The connectors that pull (every kind but ``push``), optionally only ``nodes``."""
@@ -160,7 +164,8 @@ class Ingest:
         initial = self.bulk and watermark is None
         cancelled = False
         try:
-            async for page in connector.pull(watermark):
+            async for pulled in connector.pull(watermark):
+                page = await self.vocabulary.teach(node, pulled)
                 if initial:
                     await self._import(node, page, stats)
                 else:
@@ -324,8 +329,7 @@ class Ingest:
         report_id: uuid.UUID | None,
         stats: PullStats,
     ) -> None:
-        _log.info("node %s report %s to review: %s", change.node, change.external_id, reason)
-        await self.db.execute(
+        queued = await self.db.fetchval(
             "enqueue_review",
             change.node,
             change.external_id,
@@ -334,4 +338,7 @@ class Ingest:
             reason,
             report_id,
         )
+        if queued is None:
+            return  # held already: a later poll showing it again is not news
+        _log.info("node %s report %s to review: %s", change.node, change.external_id, reason)
         stats.reviewed += 1

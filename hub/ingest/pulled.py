@@ -6,21 +6,9 @@ from __future__ import annotations
 import uuid
 
 from connectors.change import ExternalChange
-from hub.domain.commands import (
-    Archive,
-    Complete,
-    Dispose,
-    FollowUp,
-    Postpone,
-    Reopen,
-    Reporter,
-    Submit,
-    Transition,
-    Verify,
-)
-from hub.errors import BadInput
+from hub.domain.commands import Reporter, Submit, Transition, for_verb
 from schema.lifecycle import Verb
-from schema.report import ArchiveReason, ComplaintSubKind, ReportKind
+from schema.report import ComplaintSubKind, ReportKind
 
 
 def submit_for(change: ExternalChange) -> Submit:
@@ -58,23 +46,11 @@ def submit_for(change: ExternalChange) -> Submit:
 
 def transition_for(verb: Verb, report_id: uuid.UUID, change: ExternalChange) -> Transition:
     """The command for one step towards the node's state, from the change's fields."""
-    said = change.note or f"status at node {change.node}: {change.raw_state}"
-    rid = report_id
-    match verb:
-        case Verb.VERIFY:
-            return Verify(rid, note=change.note)
-        case Verb.POSTPONE:
-            return Postpone(rid, note=said)
-        case Verb.DISPOSE:
-            if change.institution_code is None:
-                raise BadInput("the node names no institution to dispose to")
-            return Dispose(rid, institution_code=change.institution_code, note=change.note)
-        case Verb.FOLLOW_UP:
-            return FollowUp(rid, content=said)
-        case Verb.COMPLETE:
-            return Complete(rid, note=change.note)
-        case Verb.REOPEN:
-            return Reopen(rid, note=said)
-        case Verb.ARCHIVE:
-            return Archive(rid, reason=change.archive_reason or ArchiveReason.UNCLEAR, note=said)
-    raise BadInput(f"{verb.value} is not a transition")
+    return for_verb(
+        verb,
+        report_id,
+        note=change.note,
+        said=change.note or f"status at node {change.node}: {change.raw_state}",
+        institution_code=change.institution_code,
+        archive_reason=change.archive_reason,
+    )

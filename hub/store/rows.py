@@ -167,3 +167,21 @@ class ReporterRow:
     nik: str | None
     phone: str | None
     email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRow:
+    """An item of the review queue: a pulled change the hub held, and how it ended."""
+
+    id: int
+    node_code: str
+    external_id: str
+    external_version: str
+    raw_state: str
+    reason: str
+    report_id: uuid.UUID | None
+    received_at: datetime
+    resolved_at: datetime | None
+    resolution: str | None
+    resolution_note: str | None
+    resolved_by: str | None

@@ -13,6 +13,7 @@ from connectors.config import NodeTable
 from connectors.federation import Federation
 from hub import wiring
 from hub.app import create_app
+from hub.domain.review import ReviewDesk
 from hub.domain.service import ReportService
 from hub.ingest.pull import Ingest
 from hub.settings import Settings, SyncMode
@@ -36,6 +37,7 @@ class Hub:
     service: ReportService
     federation: Federation
     ingest: Ingest
+    review: ReviewDesk
 
 
 @pytest.fixture
@@ -50,7 +52,7 @@ async def hub(settings: Settings, table: NodeTable) -> AsyncIterator[Hub]:
     try:
         await built.federation.start()
         try:
-            yield Hub(built.db, built.service, built.federation, built.ingest)
+            yield Hub(built.db, built.service, built.federation, built.ingest, built.review)
         finally:
             await built.federation.stop()
     finally:
