@@ -18,7 +18,7 @@ time; a push node's receipt), read back from the child. It measures:
 
 1. **sustained throughput**: ``changes`` as fast as the writers commit them, from
    the first commit until every involved node's system holds every one;
-2. **latency at a paced rate** (100 changes/s, open loop): from commit to the last
+2. **latency at paced rates** (20, then 100 changes/s, open loop): from commit to the last
    involved node's system taking the change;
 3. **CPU per change** of the hub process, PostgreSQL, the Kafka JVM and the sandbox
    child over each phase (``bench.sync_throughput.CpuMeter`` and
@@ -39,9 +39,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import dataclasses
+import io
 import itertools
 import logging
+import pstats
 import sys
 import textwrap
 import time
@@ -49,6 +52,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import asyncpg
 from starlette.applications import Starlette
@@ -96,15 +100,19 @@ class Plan:
     changes: int
     writers: int
     rate: float
+    """The issue's paced rate (changes/s)."""
     seconds: float
+    light_rate: float
+    """A lighter paced rate first, for the latency of a hub that is not behind."""
+    light_seconds: float
 
     @property
-    def paced(self) -> int:
-        return round(self.rate * self.seconds)
+    def rates(self) -> tuple[tuple[float, float], ...]:
+        return ((self.light_rate, self.light_seconds), (self.rate, self.seconds))
 
 
-FULL = Plan("full", warmup=500, changes=10_000, writers=16, rate=100, seconds=60)
-QUICK = Plan("quick", warmup=100, changes=1_000, writers=16, rate=100, seconds=10)
+FULL = Plan("full", 500, 8_000, 16, rate=100, seconds=60, light_rate=20, light_seconds=30)
+QUICK = Plan("quick", 100, 1_000, 16, rate=100, seconds=10, light_rate=20, light_seconds=5)
 
 
 class NodeTracker(Tracker):
@@ -321,7 +329,8 @@ def check(
 @dataclass(frozen=True, slots=True)
 class Measured:
     sustained: Phase
-    paced: Phase
+    paced: tuple[Phase, ...]
+    """The lighter rate, then the issue's."""
     check: Check
     config: list[str]
     per_node: list[tuple[str, str, int, int]]
@@ -364,7 +373,7 @@ def hub_config(app: Starlette, settings: Settings) -> list[str]:
 
 
 async def measure(
-    plan: Plan, where: Stack, sandbox: SandboxProcess, cap: int, pool: int
+    plan: Plan, where: Stack, sandbox: SandboxProcess, cap: int, pool: int, profile: Path | None
 ) -> Measured:
     served = frozenset(sandbox.nodes)
     table = node_table(sandbox, cap)
@@ -398,24 +407,36 @@ async def measure(
 
         say(f"sustained: {plan.changes:,} changes from {plan.writers} writers")
         base = len(tracker.expected)
+        profiler = cProfile.Profile() if profile is not None else None
         before = meter.snapshot()
+        if profiler is not None:
+            profiler.enable()
         await work.burst(plan.changes, plan.writers, seed=2)
         complete = await wait_held(sandbox, tracker, "sustained")
+        if profiler is not None:
+            profiler.disable()
         cpu = meter.since(before)
+        if profiler is not None and profile is not None:
+            dump(profiler, profile)
         keys = tuple(list(tracker.expected)[base:])
         sustained = Phase("sustained", keys, cpu, complete, tuple(tracker.wall[k] for k in keys))
         alive()
 
-        say(f"paced: {plan.rate:g} changes/s for {plan.seconds:g} s (open loop)")
-        before = meter.snapshot()
-        due_of = await work.paced(plan.rate, plan.seconds, seed=3)
-        complete = await wait_held(sandbox, tracker, "paced")
-        cpu = meter.since(before)
-        keys = tuple(k for k, _ in due_of)
-        paced = Phase(
-            f"{plan.rate:g}/s", keys, cpu, complete, tuple(tracker.wall[k] for k in keys),
-            tuple(tracker.committed[k] - due for k, due in due_of),
-        )  # fmt: skip
+        paced: list[Phase] = []
+        for seed, (rate, seconds) in enumerate(plan.rates, start=3):
+            say(f"paced: {rate:g} changes/s for {seconds:g} s (open loop)")
+            before = meter.snapshot()
+            due_of = await work.paced(rate, seconds, seed=seed)
+            complete = await wait_held(sandbox, tracker, f"{rate:g}/s")
+            cpu = meter.since(before)
+            keys = tuple(k for k, _ in due_of)
+            paced.append(
+                Phase(
+                    f"{rate:g}/s", keys, cpu, complete, tuple(tracker.wall[k] for k in keys),
+                    tuple(tracker.committed[k] - due for k, due in due_of),
+                )
+            )  # fmt: skip
+            alive()
         failure = sync.failure
         sink_stats: Counter[str] = Counter()
         for worker in sync.workers.values():
@@ -439,7 +460,7 @@ async def measure(
     bus = app.state.sync.bus
     assert isinstance(bus, KafkaBus)
     return Measured(
-        sustained, paced, result, config, per_node, dict(sink_stats), version,
+        sustained, tuple(paced), result, config, per_node, dict(sink_stats), version,
         bus.fetch.max_wait_ms,
     )  # fmt: skip
 
@@ -457,7 +478,7 @@ def _cpu_rows(m: Measured) -> list[str]:
         "| CPU ms per change: hub process | PostgreSQL | Kafka | sandbox |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for phase in (m.sustained, m.paced):
+    for phase in (m.sustained, *m.paced):
         c, n = phase.cpu, len(phase.keys)
         hub, pg, kafka, box = c.per_change(n)
         lines.append(
@@ -466,6 +487,25 @@ def _cpu_rows(m: Measured) -> list[str]:
             f"| {kafka:.2f} | {box:.2f} |"
         )
     return lines
+
+
+def _latency_rows(phase: Phase, done: dict[Key, float]) -> list[str]:
+    seconds = [done[k] - at for k, at in zip(phase.keys, phase.commits, strict=True)]
+    latency = Latency.of(seconds)
+    # From the due time: the commit's lag (monotonic clock) plus commit to held (wall).
+    from_due = Latency.of([lag + t for lag, t in zip(phase.lags, seconds, strict=True)])
+    commit_lag = Latency.of(list(phase.lags))
+    span = max(phase.last_commit - phase.first_commit, 1e-9)
+    at = f"at {phase.name}:"
+    return [
+        f"| {at} p50 latency, commit to the last node's system (ms) | {_ms(latency.p50)} |",
+        f"| {at} p99 latency (ms) | {_ms(latency.p99)} |",
+        f"| {at} max latency (ms) | {_ms(latency.max)} |",
+        f"| {at} p50 / p99 from the due time (ms) | {_ms(from_due.p50)} / {_ms(from_due.p99)} |",
+        f"| {at} commit p50 / p99 from the due time (ms) | "
+        f"{_ms(commit_lag.p50)} / {_ms(commit_lag.p99)} |",
+        f"| {at} changes committed per s | {len(phase.keys) / span:,.0f} |",
+    ]
 
 
 def _node_rows(m: Measured) -> list[str]:
@@ -488,7 +528,7 @@ def report(plan: Plan, m: Measured, facts: dict[str, str], cap: int, delay: floa
     )
     c = m.check
     failures = c.failures
-    incomplete = [p.name for p in (m.sustained, m.paced) if not p.complete]
+    incomplete = [p.name for p in (m.sustained, *m.paced) if not p.complete]
     if incomplete and not failures:
         failures.append(f"phase(s) {', '.join(incomplete)} stalled before every change was held")
     title = f"## e2e_connectors, {plan.name} mode{': FAILED' if failures else ''}"
@@ -511,22 +551,23 @@ def report(plan: Plan, m: Measured, facts: dict[str, str], cap: int, delay: floa
   table:
 {config}
 - **Nodes**: the sandbox node systems (`connectors/sandbox`) served from a child process
-  (`bench/sandbox_process.py`, its own event loop and core), every call to every node
-  answered after an added {delay * 1000:g} ms (`Sandbox(delay=...)`); the nodes start empty
-  and honour no event ids or idempotency keys (`honour_keys` off), so a write-back sent
-  twice shows twice. The two database nodes (16.12, 16.13) are not served: the delay is in
-  the sandbox's HTTP handlers, and their databases would share PostgreSQL with the hub.
-  The push nodes' receiver drops a repeated event id itself; a repeat shows as a call
-  without a receipt.
+  (`bench/sandbox_process.py`: its own process and event loop, on the same cores), every
+  call to every node answered after an added {delay * 1000:g} ms (`Sandbox(delay=...)`);
+  the nodes start empty and honour no event ids or idempotency keys (`honour_keys` off),
+  so a write-back sent twice shows twice. The two database nodes (16.12, 16.13) are not
+  served: the delay is in the sandbox's HTTP handlers, and their databases would share
+  PostgreSQL with the hub. The push nodes' receiver drops a repeated event id itself; a
+  repeat shows as a call without a receipt.
 - **Workload**: `bench.sync_throughput.Workload` (its writers and mix, imported): changes
   through `ReportService.execute`, {plan.writers} writers each owning its reports; a change
   involves its origin, region, every institution's node it was ever at and the national
   node (`lapor`), those served. {plan.warmup:,} changes of warm-up, then **sustained**:
   {plan.changes:,} as fast as the writers commit; from the first commit until every
-  involved node's system held every one of them. **Paced**: {plan.rate:g} changes/s for
-  {plan.seconds:g} s ({plan.paced:,}), open loop; latency from the commit (`execute`
-  returned) to the last involved node's system taking the change (its update time in the
-  sandbox, `time.time()` in both processes).
+  involved node's system held every one of them. **Paced**, open loop (each change starts
+  at its due time): {plan.light_rate:g}/s for {plan.light_seconds:g} s, then the issue's
+  {plan.rate:g}/s for {plan.seconds:g} s, each after the last drained; latency from the
+  commit (`execute` returned) to the last involved node's system taking the change (its
+  update time in the sandbox, `time.time()` in both processes).
 - **Check**, over all {c.changes:,} changes of the run: {c.expected:,} (change, node) pairs
   expected, {c.held_once:,} held exactly once; lost {c.missing:,}, held twice
   {c.doubled:,}, at a node not involved {c.unexpected:,}, unknown events {c.unknown:,},
@@ -543,15 +584,10 @@ def report(plan: Plan, m: Measured, facts: dict[str, str], cap: int, delay: floa
             + "\n".join(_node_rows(m))
             + "\n"
         )
-    s, p = m.sustained, m.paced
+    s = m.sustained
     end = max(c.done[k] for k in s.keys)
     rate = len(s.keys) / (end - s.first_commit)
     committed = len(s.keys) / max(s.last_commit - s.first_commit, 1e-9)
-    seconds = [c.done[k] - at for k, at in zip(p.keys, p.commits, strict=True)]
-    latency = Latency.of(seconds)
-    # From the due time: the commit's lag (monotonic clock) plus commit to held (wall).
-    from_due = Latency.of([lag + t for lag, t in zip(p.lags, seconds, strict=True)])
-    commit_lag = Latency.of(list(p.lags))
     ok = rate >= TARGET_RATE
     lapor = next((w, calls) for n, _, w, calls in m.per_node if n == "lapor")
     table = [
@@ -562,16 +598,9 @@ def report(plan: Plan, m: Measured, facts: dict[str, str], cap: int, delay: floa
         f"| sustained: changes committed per s (first to last commit) | {committed:,.0f} |",
         f"| sustained: seconds from the last commit to the last held | "
         f"{end - s.last_commit:,.1f} |",
-        f"| at {plan.rate:g}/s: p50 latency, commit to last node (ms) | {_ms(latency.p50)} |",
-        f"| at {plan.rate:g}/s: p99 latency (ms) | {_ms(latency.p99)} |",
-        f"| at {plan.rate:g}/s: max latency (ms) | {_ms(latency.max)} |",
-        f"| at {plan.rate:g}/s: p50 / p99 from the due time (ms) | "
-        f"{_ms(from_due.p50)} / {_ms(from_due.p99)} |",
-        f"| at {plan.rate:g}/s: commit p50 / p99 from the due time (ms) | "
-        f"{_ms(commit_lag.p50)} / {_ms(commit_lag.p99)} |",
-        f"| at {plan.rate:g}/s: committed per s | "
-        f"{len(p.keys) / max(p.last_commit - p.first_commit, 1e-9):,.0f} |",
     ]
+    for phase in m.paced:
+        table += _latency_rows(phase, c.done)
     bound = cap / delay
     per_change = lapor[1] / c.changes if c.changes else 0.0
     busy = s.cpu.use.hub + s.cpu.use.postgres + s.cpu.use.kafka + s.cpu.sandbox
@@ -579,8 +608,12 @@ def report(plan: Plan, m: Measured, facts: dict[str, str], cap: int, delay: floa
         f"Reading: the national node (`lapor`) is sent every change: {lapor[1]:,} calls for "
         f"{c.changes:,} changes ({per_change:.2f} a change: a report new to the node is "
         f"created, then written), so at a cap of {cap} and {delay * 1000:g} ms a call it "
-        f"bounds the run at about {bound / max(per_change, 1e-9):,.0f} changes/s; the caps "
-        "are not what limited this run.",
+        f"bounds the run at about {bound / max(per_change, 1e-9):,.0f} changes/s"
+        + (
+            "; the caps are not what limited this run."
+            if rate < 0.8 * bound / max(per_change, 1e-9)
+            else ", close to what this run reached."
+        ),
         f"The sustained phase committed {committed:,.0f} changes/s and the nodes' systems "
         f"held them at {rate:,.0f}/s, "
         + (
@@ -625,13 +658,22 @@ def report(plan: Plan, m: Measured, facts: dict[str, str], cap: int, delay: floa
     )
 
 
-async def run(plan: Plan, cap: int, delay: float, pool: int) -> Measured:
+def dump(profiler: cProfile.Profile, path: Path) -> None:
+    """The hub process's profile of the sustained phase, to ``path`` and (the top) stderr."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    profiler.dump_stats(path)
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(30)
+    say(f"profile in {path}; by own time:\n{text.getvalue()}")
+
+
+async def run(plan: Plan, cap: int, delay: float, pool: int, profile: Path | None) -> Measured:
     async with stack("e2e-connectors") as where:
         say(f"starting the sandbox nodes in a child process ({delay * 1000:g} ms a call)")
         sandbox = SandboxProcess(reports_per_node=0, delay=delay, honour_keys=False)
         await asyncio.to_thread(sandbox.start)
         try:
-            return await measure(plan, where, sandbox, cap, pool)
+            return await measure(plan, where, sandbox, cap, pool, profile)
         finally:
             await asyncio.to_thread(sandbox.stop)
 
@@ -645,6 +687,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--pool", type=int, default=Settings.pool_max_size, help="the hub's pool_max_size"
     )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help="cProfile this process in the sustained phase into FILE (slows it: with "
+        "--no-write, to see where the CPU goes, not for the figures)",
+    )
     parser.add_argument("--no-write", action="store_true", help="do not touch bench/RESULTS.md")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
@@ -656,7 +705,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     facts["kafka"] = kafka_version()
     facts["source"] = source_state()
     facts["load before"] = load_average()
-    measured = asyncio.run(run(plan, args.cap, args.delay, args.pool))
+    measured = asyncio.run(run(plan, args.cap, args.delay, args.pool, args.profile))
     facts["load after"] = load_average()
     section = report(plan, measured, facts, args.cap, args.delay)
     if not args.no_write:
