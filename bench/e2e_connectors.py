@@ -468,6 +468,15 @@ async def measure(
 # -- the section -------------------------------------------------------------------
 
 
+def failed(m: Measured) -> list[str]:
+    """What went wrong in the run; empty: every change held once, in order, everywhere."""
+    failures = m.check.failures
+    incomplete = [p.name for p in (m.sustained, *m.paced) if not p.complete]
+    if incomplete and not failures:
+        failures.append(f"phase(s) {', '.join(incomplete)} stalled before every change was held")
+    return failures
+
+
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:,.0f}"
 
@@ -527,10 +536,7 @@ def report(plan: Plan, m: Measured, facts: dict[str, str], cap: int, delay: floa
         else ""
     )
     c = m.check
-    failures = c.failures
-    incomplete = [p.name for p in (m.sustained, *m.paced) if not p.complete]
-    if incomplete and not failures:
-        failures.append(f"phase(s) {', '.join(incomplete)} stalled before every change was held")
+    failures = failed(m)
     title = f"## e2e_connectors, {plan.name} mode{': FAILED' if failures else ''}"
     config = "\n".join(
         textwrap.fill(line, width=92, initial_indent="  - ", subsequent_indent="    ")
@@ -712,7 +718,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_section(f"e2e_connectors {plan.name}", section)
     print(section)
     say(f"done in {time.perf_counter() - started:.0f} s")
-    return 1 if measured.check.failures else 0
+    return 1 if failed(measured) else 0
 
 
 if __name__ == "__main__":
