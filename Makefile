@@ -64,6 +64,7 @@ bench: $(STAMP) wrk
 	$(BIN)/python -m bench.slow_node
 	$(BIN)/python -m bench.fanout
 	$(BIN)/python -m bench.write_profile
+	$(BIN)/python -m bench.e2e_connectors
 
 bench-quick: $(STAMP) wrk
 	$(BIN)/python -m bench.reports_page --quick
@@ -73,6 +74,7 @@ bench-quick: $(STAMP) wrk
 	$(BIN)/python -m bench.slow_node --events 200 --rounds 1
 	$(BIN)/python -m bench.fanout --quick
 	$(BIN)/python -m bench.write_profile --quick
+	$(BIN)/python -m bench.e2e_connectors --quick
 
 clean:
 	rm -rf $(VENV) .sp4n .mypy_cache .ruff_cache .pytest_cache $(HTTP_AUDIT)/node_modules \

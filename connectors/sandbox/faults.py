@@ -23,9 +23,14 @@ class Fault(enum.Enum):
 
 
 class Faults:
-    """The per-node switches, plus a count of the calls each node received."""
+    """The per-node switches, plus a count of the calls each node received.
 
-    def __init__(self) -> None:
+    ``delay``: seconds every call waits before it is answered, as a node system that
+    takes that long per call (0: none; a benchmark sets it).
+    """
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
         self._faults: dict[str, Fault] = {}
         self._released: dict[str, asyncio.Event] = {}
         self.calls: Counter[str] = Counter()
@@ -52,8 +57,11 @@ class Faults:
         return self._faults.get(node, Fault.NONE)
 
     async def gate(self, node: str) -> None:
-        """Called first by every sandbox handler: counts the call, then misbehaves if told."""
+        """Called first by every sandbox handler: counts the call, waits ``delay``, then
+        misbehaves if told."""
         self.calls[node] += 1
+        if self.delay > 0:
+            await asyncio.sleep(self.delay)
         fault = self.get(node)
         if fault is Fault.ERROR:
             raise HTTPException(500, f"sandbox: injected failure on node {node}")

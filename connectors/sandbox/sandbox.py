@@ -97,10 +97,13 @@ class Sandbox:
         postgres_url: str | None = None,
         ports: Mapping[str, int] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        delay: float = 0.0,
     ) -> None:
+        """``delay``: seconds each HTTP node waits before answering any call (the
+        database nodes answer as fast as their PostgreSQL does)."""
         self.seed = seed
         self.postgres_url = postgres_url
-        self.faults = Faults()
+        self.faults = Faults(delay)
         self._rng = random.Random(seed)
         self._ports = dict(ports or {})
         self.systems: dict[str, NodeSystem] = {}
