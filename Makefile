@@ -7,8 +7,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 HTTP_AUDIT := tests/hub/api/http_audit
 APQ_CLIENT := tests/hub/api/apq_client
+ASYNCAPI_PARSER := tests/schema/asyncapi
 
-.PHONY: demo test lint browser graphql-http apollo-client bench bench-quick wrk clean
+.PHONY: demo test lint browser graphql-http apollo-client asyncapi-parser bench bench-quick wrk clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +28,7 @@ lint: $(STAMP)
 
 # Lint, types, the SDL snapshot, then every test against a real PostgreSQL
 # (embedded, or DATABASE_URL) and a real Kafka broker the suite starts itself.
-test: lint browser graphql-http apollo-client
+test: lint browser graphql-http apollo-client asyncapi-parser
 	$(BIN)/pytest
 
 # The GraphiQL test drives Debian's headless Chromium through its chromedriver
@@ -50,6 +51,13 @@ apollo-client: $(APQ_CLIENT)/node_modules/.package-lock.json
 
 $(APQ_CLIENT)/node_modules/.package-lock.json: $(APQ_CLIENT)/package-lock.json
 	cd $(APQ_CLIENT) && npm ci --no-audit --no-fund
+
+# The event stream's AsyncAPI document (schema/asyncapi.yaml) is checked by the
+# reference parser, npm's @asyncapi/parser, at the versions its package-lock.json pins.
+asyncapi-parser: $(ASYNCAPI_PARSER)/node_modules/.package-lock.json
+
+$(ASYNCAPI_PARSER)/node_modules/.package-lock.json: $(ASYNCAPI_PARSER)/package-lock.json
+	cd $(ASYNCAPI_PARSER) && npm ci --no-audit --no-fund
 
 # Benchmarks are not part of the tests; each writes its section of bench/RESULTS.md.
 # The read benchmark drives HTTP with wrk (Debian package), installed if missing.
@@ -78,4 +86,4 @@ bench-quick: $(STAMP) wrk
 
 clean:
 	rm -rf $(VENV) .sp4n .mypy_cache .ruff_cache .pytest_cache $(HTTP_AUDIT)/node_modules \
-		$(APQ_CLIENT)/node_modules
+		$(APQ_CLIENT)/node_modules $(ASYNCAPI_PARSER)/node_modules

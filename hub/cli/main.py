@@ -25,10 +25,13 @@ from hub.errors import ConfigError
 from hub.federation import CONNECTOR_SINK_ATTEMPTS
 from hub.settings import Secret, Settings, SyncMode, masked_url
 from hub.store.database import Database
+from hub.sync.bus import Topics
+from schema.asyncapi import render
 from schema.nodes import NODES
 
 DEMO_REPORTS = 6_000
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema" / "hub.graphql"
+ASYNCAPI_FILE = SCHEMA_FILE.with_name("asyncapi.yaml")
 
 console = Console(stderr=True)
 
@@ -380,8 +383,12 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply the database migrations (needs DATABASE_URL)")
     sub.add_parser("serve", help="serve the hub against DATABASE_URL")
     sub.add_parser("demo", help="embedded PostgreSQL + demo data + the hub, no set-up needed")
-    export = sub.add_parser("export-schema", help="write the GraphQL SDL to schema/hub.graphql")
-    export.add_argument("--check", action="store_true", help="fail if the file is out of date")
+    export = sub.add_parser(
+        "export-schema",
+        help="write the GraphQL SDL to schema/hub.graphql and the event stream's AsyncAPI "
+        "document (default topic names) to schema/asyncapi.yaml",
+    )
+    export.add_argument("--check", action="store_true", help="fail if a file is out of date")
     replay = sub.add_parser(
         "replay",
         help="rebuild nodes from the state topic through their connectors (needs DATABASE_URL, "
@@ -493,16 +500,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def asyncapi_text() -> str:
+    """The event stream's AsyncAPI document on the default topics (no prefix)."""
+    return render(Topics().layout())
+
+
 def export_schema(*, check: bool) -> int:
     from hub.api.schema import sdl
 
-    text = sdl()
-    if check:
-        if not SCHEMA_FILE.exists() or SCHEMA_FILE.read_text(encoding="utf-8") != text:
-            console.print(f"[red]{SCHEMA_FILE} is out of date:[/] run `sp4n-hub export-schema`")
-            return 1
-        console.print(f"{SCHEMA_FILE} is up to date")
-        return 0
-    SCHEMA_FILE.write_text(text, encoding="utf-8")
-    console.print(f"wrote {SCHEMA_FILE}")
-    return 0
+    stale = 0
+    for path, text in ((SCHEMA_FILE, sdl()), (ASYNCAPI_FILE, asyncapi_text())):
+        if not check:
+            path.write_text(text, encoding="utf-8")
+            console.print(f"wrote {path}")
+        elif not path.exists() or path.read_text(encoding="utf-8") != text:
+            console.print(f"[red]{path} is out of date:[/] run `sp4n-hub export-schema`")
+            stale += 1
+        else:
+            console.print(f"{path} is up to date")
+    return 1 if stale else 0

@@ -7,11 +7,13 @@ when the consumer commits.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from schema.asyncapi import KafkaLayout
 from schema.envelope import Envelope, Headers
+from schema.nodes import NODES
 
 
 class BusError(RuntimeError):
@@ -27,6 +29,13 @@ class Message:
     key: bytes | None
     value: bytes | None
     headers: Headers
+
+
+STATE_TOPIC_CONFIG: Mapping[str, str] = {
+    "cleanup.policy": "compact",
+    "min.cleanable.dirty.ratio": "0.1",
+}
+"""The state topic keeps the latest record of each report (its key)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +64,19 @@ class Topics:
 
     def sink_group(self, node_code: str) -> str:
         return f"{self.prefix}sp4n-sink-{node_code}"
+
+    def layout(self) -> KafkaLayout:
+        """These topics as the AsyncAPI document (``schema.asyncapi``) describes them."""
+        return KafkaLayout(
+            prefix=self.prefix,
+            events=self.events,
+            state=self.state,
+            dead_letters=self.dead_letters,
+            partitions=self.partitions,
+            replicas=self.replication,
+            state_config=STATE_TOPIC_CONFIG,
+            sink_groups=tuple(self.sink_group(node.code) for node in NODES),
+        )
 
 
 class Producer(Protocol):

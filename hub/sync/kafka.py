@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
-from hub.sync.bus import BusError, Message, Topics
+from hub.sync.bus import STATE_TOPIC_CONFIG, BusError, Message, Topics
 from schema.envelope import Envelope
 
 _log = logging.getLogger(__name__)
@@ -212,7 +212,7 @@ class KafkaBus:
                 t.state,
                 t.partitions,
                 t.replication,
-                topic_configs={"cleanup.policy": "compact", "min.cleanable.dirty.ratio": "0.1"},
+                topic_configs=dict(STATE_TOPIC_CONFIG),
             ),
             NewTopic(t.dead_letters, t.partitions, t.replication),
         ]
