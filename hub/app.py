@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 
@@ -58,9 +59,10 @@ from hub.security.scopes import MINISTRY_READ, Principal
 from hub.security.tokens import TokenError, Tokens
 from hub.settings import Settings
 from hub.store.database import Database
-from hub.sync.bus import Bus, BusError
+from hub.sync.bus import Bus, BusError, Topics
 from hub.sync.sink import Sink
 from hub.sync.supervisor import SyncSupervisor
+from schema.asyncapi import render
 from schema.regions import PROVINCE_CODE
 from schema.report import ActorRole
 
@@ -296,6 +298,11 @@ async def _broker_answers(bus: Bus | None) -> str:
     return "ok"
 
 
+@functools.cache
+def _asyncapi_yaml(topics: Topics) -> str:
+    return render(topics.layout())
+
+
 async def _stop_task(task: asyncio.Task[None], stop: asyncio.Event, grace: float = 15) -> None:
     """Asks a loop to stop, and cancels it if it has not within ``grace`` seconds."""
     stop.set()
@@ -413,6 +420,12 @@ def create_app(
         collector.backlogs = await metrics.read_backlogs(db)
         return Response(metrics.render(collector), media_type="text/plain; version=0.0.4")
 
+    async def asyncapi_endpoint(request: Request) -> Response:
+        # The event stream on this hub's topics (its prefix, its partitions); holds no
+        # data, so anyone may read it. Built once per process, off the event loop.
+        text = await asyncio.to_thread(_asyncapi_yaml, wiring.topics(settings))
+        return Response(text, media_type="application/yaml")
+
     limits = settings.limits
     app = Starlette(
         routes=[
@@ -422,6 +435,7 @@ def create_app(
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
+            Route("/asyncapi.yaml", asyncapi_endpoint),
             *([graphql.ide.route()] if graphql.ide is not None else []),
             *ministry_routes(
                 db,

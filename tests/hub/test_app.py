@@ -1,4 +1,5 @@
-"""The HTTP surface: health, readiness, GraphiQL, error masking, settings, SDL snapshot."""
+"""The HTTP surface: health, readiness, GraphiQL, error masking, settings, SDL snapshot,
+the event stream's AsyncAPI document."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from starlette.applications import Starlette
 
 from hub.api.schema import sdl
 from hub.app import create_app
-from hub.cli.main import SCHEMA_FILE
+from hub.cli.main import ASYNCAPI_FILE, SCHEMA_FILE
 from hub.errors import ConfigError
 from hub.settings import AuthSettings, Profile, Secret, Settings
 from hub.store.database import Database
@@ -33,6 +34,33 @@ async def test_readiness_fails_when_the_database_is_gone(
     assert body["ready"] is False
     assert body["database"].startswith("unreachable")
     assert body["broker"] == "off"  # these settings run no sync
+
+
+async def test_the_asyncapi_document_is_served_to_anyone(http: httpx.AsyncClient) -> None:
+    response = await http.get("/asyncapi.yaml")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/yaml"
+    # These settings keep the default topic names: the committed document.
+    assert response.text == ASYNCAPI_FILE.read_text(encoding="utf-8")
+
+
+async def test_a_hub_with_a_topic_prefix_serves_its_own_topic_names(database_url: str) -> None:
+    settings = Settings(
+        database_url=Secret(database_url),
+        auth=AuthSettings(key_dir=KEY_DIR),
+        kafka_topic_prefix="hub-b.",
+        kafka_partitions=12,
+    )
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
+        text = (await http.get("/asyncapi.yaml")).text
+    assert "address: hub-b.sp4n.report-events.v1\n" in text
+    assert "address: hub-b.sp4n.report-state.v1\n" in text
+    assert "address: hub-b.sp4n.report-events.v1.dlq\n" in text
+    assert "- hub-b.sp4n-sink-lapor\n" in text
+    assert "partitions: 12\n" in text
+    assert "address: sp4n.report-events.v1\n" not in text
 
 
 async def test_graphiql_is_served_to_browsers(http: httpx.AsyncClient) -> None:
