@@ -7,8 +7,10 @@ from datetime import date, datetime
 
 import strawberry
 
+from connectors.resilience import CircuitState
 from hub.api.context import Info
 from hub.domain.review import ReviewAction
+from hub.errors import Forbidden
 from hub.ministry.graphql import StageDeadlineType, report_deadlines, report_overdue
 from hub.security.privacy import IDENTITY_FIELDS
 from hub.store.rows import (
@@ -90,6 +92,22 @@ class ReviewItem:
         )
 
 
+@strawberry.type(description="How the hub reaches a node's system (operators only).")
+class NodeConnector:
+    kind: str = strawberry.field(
+        description="The connector kind of the node table: open311, rest, graphql, lapor, "
+        "postgres or push."
+    )
+    endpoint: str | None = strawberry.field(
+        description="Scheme, host, port and path the connector calls; never credentials "
+        "or a query string. Null when the node table names none (a push node without a "
+        "webhook)."
+    )
+    poll_interval_seconds: float = strawberry.field(
+        description="Seconds between pulls (a push node is never pulled)."
+    )
+
+
 @strawberry.type(description="A federation member: a regency, the province or SP4N-LAPOR!.")
 class Node:
     code: str
@@ -128,11 +146,28 @@ class Node:
         description="The node's circuit breaker: CLOSED, OPEN (calls are not attempted) or "
         "HALF_OPEN; null when this hub runs no connector for the node."
     )
-    def circuit(self, info: Info) -> str | None:
+    def circuit(self, info: Info) -> CircuitState | None:
         federation = info.context.federation
         if federation is None or self.code not in federation.connectors:
             return None
-        return federation[self.code].health.circuit.value
+        return federation[self.code].health.circuit
+
+    @strawberry.field(
+        description="Which connector serves the node, where it calls and how often it "
+        "pulls; null when this hub runs no connector for the node. Province admins only."
+    )
+    def connector(self, info: Info) -> NodeConnector | None:
+        if not info.context.principal.is_admin:
+            raise Forbidden("connector details are for the province's admins")
+        federation = info.context.federation
+        if federation is None or self.code not in federation.connectors:
+            return None
+        config = federation[self.code].config
+        return NodeConnector(
+            kind=config.kind,
+            endpoint=config.endpoint,
+            poll_interval_seconds=config.poll_interval,
+        )
 
     @strawberry.field(description="When the hub last applied a page pulled from this node.")
     async def last_pulled_at(self, info: Info) -> datetime | None:
