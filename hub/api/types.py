@@ -92,6 +92,21 @@ class ReviewItem:
         )
 
 
+@strawberry.type(description="Two reports that may be one complaint (admins only).")
+class DuplicateCandidate:
+    original: Report = strawberry.field(description="The earlier report.")
+    duplicate: Report = strawberry.field(description="The later report.")
+    score: float = strawberry.field(
+        description="0..1: title 0.5, content 0.3, place 0.2 (without both coordinates "
+        "title and content make it up)."
+    )
+    title_score: float
+    content_score: float
+    distance_km: float | None = strawberry.field(
+        description="Between the two places; null when either has no coordinates."
+    )
+
+
 @strawberry.type(description="How the hub reaches a node's system (operators only).")
 class NodeConnector:
     kind: str = strawberry.field(
@@ -403,6 +418,14 @@ class Report:
     async def follow_ups(self, info: Info) -> list[FollowUp]:
         rows = await info.context.loaders.follow_ups.load(self.uuid)
         return [FollowUp.from_row(r) for r in rows]
+
+    @strawberry.field(
+        description="The report this one duplicates (it was archived as DUPLICATE); null "
+        "when it is no duplicate."
+    )
+    async def duplicate_of(self, info: Info) -> strawberry.ID | None:
+        row = await info.context.loaders.duplicate.load(self.uuid)
+        return strawberry.ID(str(row.original_id)) if row else None
 
     @strawberry.field
     async def external_refs(self, info: Info) -> list[ExternalRef]:

@@ -170,6 +170,12 @@ class ReporterRow:
 
 
 @dataclass(frozen=True, slots=True)
+class DuplicateRow:
+    report_id: uuid.UUID
+    original_id: uuid.UUID
+
+
+@dataclass(frozen=True, slots=True)
 class ReviewRow:
     """An item of the review queue: a pulled change the hub held, and how it ended."""
 
