@@ -250,6 +250,22 @@ class Mutation:
         return ReviewItem.from_row(await ctx.review.resolve(decision, admin))
 
     @strawberry.mutation(
+        description="DISPOSED -> VERIFIED: the institution the report was forwarded to "
+        "declines it (Bukan Wewenang); it goes back to the institution that forwarded it, "
+        "which must forward it again. The reason is required."
+    )
+    async def decline_disposition(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        expected_version: Version,
+        idempotency_key: Key,
+        reason: str,
+    ) -> Report:
+        command = commands.Decline(parse_id(id), reason)
+        return await _run(info, command, idempotency_key, expected_version)
+
+    @strawberry.mutation(
         description="Archives report id as a DUPLICATE of report of, through the one write "
         "path (every node involved hears of it); of takes over id's external references. "
         "Province admins only."

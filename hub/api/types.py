@@ -277,6 +277,10 @@ class Disposition:
     note: str | None
     actor_node: str
     at: datetime
+    declined: bool = strawberry.field(
+        description="A decline (Bukan Wewenang): the institution that had the report sent "
+        "it back to the one that forwarded it; the note says why."
+    )
 
     @strawberry.field
     async def to_institution(self, info: Info) -> Institution | None:
@@ -291,6 +295,7 @@ class Disposition:
             note=r.note,
             actor_node=r.actor_node,
             at=r.at,
+            declined=r.declined,
         )
 
 

@@ -108,6 +108,7 @@ class DispositionRow:
     note: str | None
     actor_node: str
     at: datetime
+    declined: bool
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,7 +46,8 @@ async def test_the_review_queue_lists_what_a_node_showed_unmapped(
         if await db.fetchrow("report_by_ref", "lapor", external_id):
             break
         await asyncio.sleep(0.05)
-    await sandbox.set_status("lapor", external_id, "Bukan Wewenang")
+    sandbox.introduce_status("lapor", "Menunggu Tanggapan")  # no mapping knows it
+    await sandbox.set_status("lapor", external_id, "Menunggu Tanggapan")
     query = "{ reviewQueue(first: 10) { nodeCode externalId rawState reason reportId } }"
     for _ in range(300):
         items = (await admin_gql.data(query))["reviewQueue"]
@@ -54,7 +55,7 @@ async def test_the_review_queue_lists_what_a_node_showed_unmapped(
             break
         await asyncio.sleep(0.05)
     assert [(i["nodeCode"], i["externalId"], i["rawState"]) for i in items] == [
-        ("lapor", external_id, "Bukan Wewenang")
+        ("lapor", external_id, "Menunggu Tanggapan")
     ]
     assert items[0]["reportId"] is not None
 
