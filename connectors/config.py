@@ -14,6 +14,7 @@ import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from connectors.errors import NodeTableError
 from connectors.mapping import IDENTITY_TOPICS, StatusMapping, TopicMapping
@@ -67,6 +68,24 @@ class NodeConfig:
     poll_interval: float
     resilience: ResiliencePolicy
     options: Mapping[str, object]
+
+    @property
+    def endpoint(self) -> str | None:
+        """Where the connector calls, for operators: the URL's scheme, host, port and path,
+        never its user, password, query or fragment (a database DSN carries a password, a
+        query string may carry a token)."""
+        if self.url is None:
+            return None
+        parts = urlsplit(self.url)
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"  # an IPv6 address
+        try:
+            port = parts.port
+        except ValueError:
+            port = None
+        where = f"{host}:{port}" if port is not None else host
+        return urlunsplit((parts.scheme, where, parts.path, "", ""))
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,8 @@ def verbs_between(current: ReportState, target: ReportState) -> tuple[Verb, ...]
 
     ``()`` when they are equal, None when the life cycle has no way there
     (e.g. out of ARCHIVED): the hub then sends the change to review, never
-    forcing it.
+    forcing it. A decline is never a step on the way: it is what a node shows
+    when the report goes back from DISPOSED to VERIFIED, and nothing else.
     """
     if current is target:
         return ()
@@ -28,6 +29,8 @@ def verbs_between(current: ReportState, target: ReportState) -> tuple[Verb, ...]
         state = queue.popleft()
         for verb in Verb:  # enum order: a stable, documented choice among equals
             if verb is Verb.SUBMIT or not can_apply(verb, state):
+                continue
+            if verb is Verb.DECLINE and not (state is current and VERBS[verb].target is target):
                 continue
             following = VERBS[verb].target
             if following in paths:

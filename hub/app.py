@@ -36,6 +36,7 @@ from hub.api.loaders import Loaders
 from hub.api.media import response_media
 from hub.api.schema import build_schema
 from hub.domain.commands import Actor
+from hub.domain.duplicates import Duplicates
 from hub.domain.review import ReviewDesk
 from hub.domain.service import ReportService
 from hub.errors import HubError, Unavailable
@@ -102,6 +103,7 @@ class HubGraphQL(GraphQL[Context, None]):
         federation: Federation | None = None,
         *,
         review: ReviewDesk,
+        duplicates: Duplicates,
         tokens: Tokens,
         is_active: Callable[[str], Awaitable[bool]],
         documents: PersistedDocuments,
@@ -130,6 +132,7 @@ class HubGraphQL(GraphQL[Context, None]):
         self._audit = audit
         self._federation = federation
         self._review = review
+        self._duplicates = duplicates
         self._tokens = tokens
         self._is_active = is_active
 
@@ -204,6 +207,7 @@ class HubGraphQL(GraphQL[Context, None]):
             ministry=self._ministry_for(principal),
             federation=self._federation,
             review=self._review,
+            duplicates=self._duplicates,
         )
 
     def _ministry_for(self, principal: Principal) -> MinistryRequest:
@@ -342,6 +346,7 @@ def create_app(
         audit,
         federation,
         review=built.review,
+        duplicates=built.duplicates,
         tokens=tokens,
         is_active=clients.active,
         documents=PersistedDocuments(

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from connectors.config import NodeTable
 from connectors.federation import Federation
 from hub.api.cache import ChangeFeed, ResponseCache
+from hub.domain.duplicates import Duplicates
 from hub.domain.review import ReviewDesk
 from hub.domain.service import ReportService
 from hub.errors import ConfigError
@@ -130,6 +131,8 @@ class Components:
     service: ReportService
     review: ReviewDesk
     """Where admins resolve the pulled changes the hub held back."""
+    duplicates: Duplicates
+    """Finds and settles one complaint filed twice."""
     federation: Federation | None
     """The nodes' connectors; None with connectors off."""
     ingest: Ingest | None
@@ -186,7 +189,8 @@ def components(
             sync = SyncSupervisor(db, bus(settings), [], on_failure=on_failure)
     cache = ResponseCache(settings.cache_mb * 2**20) if settings.cache_mb else None
     feed = ChangeFeed(db, cache) if cache is not None else None
-    review = ReviewDesk(db, service, audit)
+    review, duplicates = ReviewDesk(db, service, audit), Duplicates(db, service)
     return Components(
-        db, audit, service, review, nodes, ingest, sync, RollupProjection(db), cache, feed
-    )
+        db, audit, service, review, duplicates, nodes, ingest, sync, RollupProjection(db),
+        cache, feed,
+    )  # fmt: skip

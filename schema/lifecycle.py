@@ -38,7 +38,7 @@ TRANSITIONS: Mapping[ReportState, frozenset[ReportState]] = {
     S.SUBMITTED: frozenset({S.VERIFIED, S.POSTPONED, S.ARCHIVED}),
     S.POSTPONED: frozenset({S.VERIFIED, S.ARCHIVED}),
     S.VERIFIED: frozenset({S.DISPOSED, S.ARCHIVED}),
-    S.DISPOSED: frozenset({S.DISPOSED, S.IN_FOLLOW_UP}),
+    S.DISPOSED: frozenset({S.DISPOSED, S.IN_FOLLOW_UP, S.VERIFIED}),
     S.IN_FOLLOW_UP: frozenset({S.IN_FOLLOW_UP, S.DISPOSED, S.COMPLETED}),
     S.COMPLETED: frozenset({S.IN_FOLLOW_UP}),
     S.ARCHIVED: frozenset(),
@@ -56,6 +56,9 @@ class Verb(enum.Enum):
     COMPLETE = "COMPLETE"
     REOPEN = "REOPEN"
     ARCHIVE = "ARCHIVE"
+    DECLINE = "DECLINE"
+    """The receiving institution says it is not competent ("Bukan Wewenang"): the report
+    goes back to the institution that forwarded it, which must forward it again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,7 @@ VERBS: Mapping[Verb, VerbRule] = {
     Verb.ARCHIVE: VerbRule(
         S.ARCHIVED, frozenset({S.SUBMITTED, S.POSTPONED, S.VERIFIED}), "archived"
     ),
+    Verb.DECLINE: VerbRule(S.VERIFIED, frozenset({S.DISPOSED}), "declined"),
 }
 
 

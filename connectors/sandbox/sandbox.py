@@ -13,6 +13,7 @@ import itertools
 import logging
 import random
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -232,6 +233,15 @@ class Sandbox:
         if node in self.databases:
             return await self.databases[node].inventory()
         return {r.id: (r.hub_id, [a.id for a in r.attachments]) for r in self.systems[node]}
+
+    def introduce_status(self, node: str, *labels: str) -> None:
+        """The node's staff start using statuses their system did not have (a vendor
+        update, or an extension of a standard's vocabulary). Final: the node's own ticks
+        never move a report out of them. A label the system has already is left as it is."""
+        system = self.systems[node]
+        vocabulary = system.vocabulary
+        new = tuple(label for label in labels if label not in vocabulary.labels)
+        system.vocabulary = replace(vocabulary, extra=(*vocabulary.extra, *new))
 
     async def set_status(self, node: str, external_id: str, label: str) -> None:
         """Changes a report's label as the node's own staff would."""

@@ -10,6 +10,7 @@ from connectors.federation import Federation
 from hub.api.loaders import Loaders
 from hub.api.reads import Reads
 from hub.domain.commands import Actor
+from hub.domain.duplicates import Duplicates
 from hub.domain.review import ReviewDesk
 from hub.domain.service import ReportService
 from hub.ministry.context import MinistryRequest
@@ -34,6 +35,7 @@ class Context:
     audit: AuditLog
     ministry: MinistryRequest
     review: ReviewDesk
+    duplicates: Duplicates
     federation: Federation | None = None
     """The nodes' connectors; None when this hub runs none."""
     connection_params: dict[str, object] | None = None

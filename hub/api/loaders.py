@@ -18,6 +18,7 @@ from hub.errors import HubError, SourceUnavailable
 from hub.store.database import Database
 from hub.store.rows import (
     DispositionRow,
+    DuplicateRow,
     ExternalRefRow,
     FollowUpRow,
     HistoryRow,
@@ -130,6 +131,9 @@ class Loaders:
         )
         self.reporter: DataLoader[uuid.UUID, ReporterRow | None] = DataLoader(
             _one_each(db, "reporters_by_reports", "report_id", ReporterRow)
+        )
+        self.duplicate: DataLoader[uuid.UUID, DuplicateRow | None] = DataLoader(
+            _one_each(db, "duplicates_by_reports", "report_id", DuplicateRow)
         )
         self.pulled_at: DataLoader[str, datetime | None] = DataLoader(_pulled_at(db))
         self.attachments: DataLoader[AttachmentKey, tuple[Attachment, ...]] = DataLoader(

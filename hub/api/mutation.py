@@ -249,6 +249,44 @@ class Mutation:
         assert admin is not None  # an admin is an authenticated client
         return ReviewItem.from_row(await ctx.review.resolve(decision, admin))
 
+    @strawberry.mutation(
+        description="DISPOSED -> VERIFIED: the institution the report was forwarded to "
+        "declines it (Bukan Wewenang); it goes back to the institution that forwarded it, "
+        "which must forward it again. The reason is required."
+    )
+    async def decline_disposition(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        expected_version: Version,
+        idempotency_key: Key,
+        reason: str,
+    ) -> Report:
+        command = commands.Decline(parse_id(id), reason)
+        return await _run(info, command, idempotency_key, expected_version)
+
+    @strawberry.mutation(
+        description="Archives report id as a DUPLICATE of report of, through the one write "
+        "path (every node involved hears of it); of takes over id's external references. "
+        "Province admins only."
+    )
+    async def mark_duplicate(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        of: strawberry.ID,
+        expected_version: Version,
+        idempotency_key: Key,
+    ) -> Report:
+        ctx = info.context
+        if ctx.actor is None or not ctx.principal.is_admin:
+            raise Forbidden("marking duplicates is for the province's admins")
+        row = await ctx.duplicates.mark(
+            parse_id(id), parse_id(of), ctx.actor,
+            expected_version=expected_version, idempotency_key=idempotency_key,
+        )  # fmt: skip
+        return Report.from_row(row)
+
     @strawberry.mutation(description="Closes a report without handling, with a reason.")
     async def archive_report(
         self,

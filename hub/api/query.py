@@ -17,7 +17,15 @@ from hub.api.pagination import (
     decode_cursor,
     encode_cursor,
 )
-from hub.api.types import Institution, Node, Region, Report, ReviewItem, Topic
+from hub.api.types import (
+    DuplicateCandidate,
+    Institution,
+    Node,
+    Region,
+    Report,
+    ReviewItem,
+    Topic,
+)
 from hub.errors import BadInput, Forbidden
 from hub.ministry.graphql import MinistryQuery
 from hub.store.rows import InstitutionRow, NodeRow, RegionRow, ReportRow, ReviewRow, TopicRow
@@ -63,6 +71,34 @@ class Query(MinistryQuery):
             raise BadInput(f"first must be between 1 and {limit}, got {first}")
         rows = await info.context.db.rows(ReviewRow, "open_reviews", first)
         return [ReviewItem.from_row(r) for r in rows]
+
+    @strawberry.field(
+        description="Pairs of open reports of one region that may be one complaint, best "
+        "first; the later one came in the last 90 days, at most withinDays after the "
+        "earlier (admins only)."
+    )
+    async def duplicate_candidates(
+        self, info: Info, first: int = 20, min_score: float = 0.5, within_days: int = 14
+    ) -> list[DuplicateCandidate]:
+        if not info.context.principal.is_admin:
+            raise Forbidden("duplicate candidates are for the province's admins")
+        limit = info.context.settings.limits.max_page_size
+        if not 1 <= first <= limit:
+            raise BadInput(f"first must be between 1 and {limit}, got {first}")
+        found = await info.context.duplicates.candidates(
+            first=first, min_score=min_score, within_days=within_days
+        )
+        return [
+            DuplicateCandidate(
+                original=Report.from_row(c.original),
+                duplicate=Report.from_row(c.duplicate),
+                score=c.score,
+                title_score=c.title_score,
+                content_score=c.content_score,
+                distance_km=c.distance_km,
+            )
+            for c in found
+        ]
 
     @strawberry.field
     async def institutions(self, info: Info) -> list[Institution]:

@@ -7,8 +7,10 @@ from datetime import date, datetime
 
 import strawberry
 
+from connectors.resilience import CircuitState
 from hub.api.context import Info
 from hub.domain.review import ReviewAction
+from hub.errors import Forbidden
 from hub.ministry.graphql import StageDeadlineType, report_deadlines, report_overdue
 from hub.security.privacy import IDENTITY_FIELDS
 from hub.store.rows import (
@@ -90,6 +92,37 @@ class ReviewItem:
         )
 
 
+@strawberry.type(description="Two reports that may be one complaint (admins only).")
+class DuplicateCandidate:
+    original: Report = strawberry.field(description="The earlier report.")
+    duplicate: Report = strawberry.field(description="The later report.")
+    score: float = strawberry.field(
+        description="0..1: title 0.5, content 0.3, place 0.2 (without both coordinates "
+        "title and content make it up)."
+    )
+    title_score: float
+    content_score: float
+    distance_km: float | None = strawberry.field(
+        description="Between the two places; null when either has no coordinates."
+    )
+
+
+@strawberry.type(description="How the hub reaches a node's system (operators only).")
+class NodeConnector:
+    kind: str = strawberry.field(
+        description="The connector kind of the node table: open311, rest, graphql, lapor, "
+        "postgres or push."
+    )
+    endpoint: str | None = strawberry.field(
+        description="Scheme, host, port and path the connector calls; never credentials "
+        "or a query string. Null when the node table names none (a push node without a "
+        "webhook)."
+    )
+    poll_interval_seconds: float = strawberry.field(
+        description="Seconds between pulls (a push node is never pulled)."
+    )
+
+
 @strawberry.type(description="A federation member: a regency, the province or SP4N-LAPOR!.")
 class Node:
     code: str
@@ -128,11 +161,28 @@ class Node:
         description="The node's circuit breaker: CLOSED, OPEN (calls are not attempted) or "
         "HALF_OPEN; null when this hub runs no connector for the node."
     )
-    def circuit(self, info: Info) -> str | None:
+    def circuit(self, info: Info) -> CircuitState | None:
         federation = info.context.federation
         if federation is None or self.code not in federation.connectors:
             return None
-        return federation[self.code].health.circuit.value
+        return federation[self.code].health.circuit
+
+    @strawberry.field(
+        description="Which connector serves the node, where it calls and how often it "
+        "pulls; null when this hub runs no connector for the node. Province admins only."
+    )
+    def connector(self, info: Info) -> NodeConnector | None:
+        if not info.context.principal.is_admin:
+            raise Forbidden("connector details are for the province's admins")
+        federation = info.context.federation
+        if federation is None or self.code not in federation.connectors:
+            return None
+        config = federation[self.code].config
+        return NodeConnector(
+            kind=config.kind,
+            endpoint=config.endpoint,
+            poll_interval_seconds=config.poll_interval,
+        )
 
     @strawberry.field(description="When the hub last applied a page pulled from this node.")
     async def last_pulled_at(self, info: Info) -> datetime | None:
@@ -227,6 +277,10 @@ class Disposition:
     note: str | None
     actor_node: str
     at: datetime
+    declined: bool = strawberry.field(
+        description="A decline (Bukan Wewenang): the institution that had the report sent "
+        "it back to the one that forwarded it; the note says why."
+    )
 
     @strawberry.field
     async def to_institution(self, info: Info) -> Institution | None:
@@ -241,6 +295,7 @@ class Disposition:
             note=r.note,
             actor_node=r.actor_node,
             at=r.at,
+            declined=r.declined,
         )
 
 
@@ -368,6 +423,14 @@ class Report:
     async def follow_ups(self, info: Info) -> list[FollowUp]:
         rows = await info.context.loaders.follow_ups.load(self.uuid)
         return [FollowUp.from_row(r) for r in rows]
+
+    @strawberry.field(
+        description="The report this one duplicates (it was archived as DUPLICATE); null "
+        "when it is no duplicate."
+    )
+    async def duplicate_of(self, info: Info) -> strawberry.ID | None:
+        row = await info.context.loaders.duplicate.load(self.uuid)
+        return strawberry.ID(str(row.original_id)) if row else None
 
     @strawberry.field
     async def external_refs(self, info: Info) -> list[ExternalRef]:

@@ -52,6 +52,7 @@ from hub.domain.commands import (
     Actor,
     Archive,
     Complete,
+    Decline,
     Dispose,
     FollowUp,
     Postpone,
@@ -113,7 +114,7 @@ _WEIGHTS: Mapping[ReportState, Mapping[Verb | None, float]] = {
     _S.SUBMITTED: {_V.VERIFY: 0.79, _V.POSTPONE: 0.10, _V.ARCHIVE: 0.06, None: 0.05},
     _S.POSTPONED: {_V.VERIFY: 0.45, _V.ARCHIVE: 0.30, None: 0.25},
     _S.VERIFIED: {_V.DISPOSE: 0.94, _V.ARCHIVE: 0.02, None: 0.04},
-    _S.DISPOSED: {_V.FOLLOW_UP: 0.78, _V.DISPOSE: 0.12, None: 0.10},
+    _S.DISPOSED: {_V.FOLLOW_UP: 0.74, _V.DISPOSE: 0.10, _V.DECLINE: 0.06, None: 0.10},
     _S.IN_FOLLOW_UP: {_V.COMPLETE: 0.62, _V.FOLLOW_UP: 0.18, _V.DISPOSE: 0.04, None: 0.16},
     _S.COMPLETED: {_V.REOPEN: 0.04, None: 0.96},
 }
@@ -133,8 +134,9 @@ def _next(state: ReportState) -> tuple[tuple[Verb | None, float], ...]:
 # Mean delay in hours before each verb (exponentially distributed, at least five minutes).
 _DELAY_HOURS: Mapping[Verb, float] = {
     _V.VERIFY: 30, _V.POSTPONE: 20, _V.ARCHIVE: 40, _V.DISPOSE: 24, _V.FOLLOW_UP: 96,
-    _V.COMPLETE: 120, _V.REOPEN: 72,
+    _V.COMPLETE: 120, _V.REOPEN: 72, _V.DECLINE: 30,
 }
+DECLINE_REASON = "Bukan wewenang kami; mohon didisposisikan ke instansi yang berwenang."
 _MAX_HISTORY = 14
 _MAX_DISPOSITIONS = 4
 _MAX_FOLLOW_UPS = 4
@@ -143,7 +145,7 @@ _CHUNK = 5_000
 _COLUMNS: Mapping[str, tuple[str, ...]] = {
     "reporters": ("report_id", "name", "nik", "phone", "email"),
     "dispositions": ("report_id", "seq", "from_institution", "to_institution", "note",
-                     "actor_node", "at"),
+                     "actor_node", "at", "declined"),
     "follow_ups": ("report_id", "institution_code", "content", "actor_node", "at"),
     "external_refs": ("node_code", "external_id", "report_id"),
 }
@@ -594,6 +596,10 @@ class _Builder:
                 by_reporter = rng.random() < 0.7
                 command = Reopen(rid, rng.pick(REOPEN_NOTES))
                 role, node = (ActorRole.REPORTER if by_reporter else screener), walk.origin
+            case Verb.DECLINE:
+                # The receiving institution finds it is not its competence.
+                command = Decline(rid, DECLINE_REASON)
+                role, node = ActorRole.INSTITUTION_ADMIN, handler
             case Verb.SUBMIT:  # pragma: no cover - recorded before the walk starts
                 raise SeedError("SUBMIT is not a transition")
         change = self._transition(walk, command, role, node)
@@ -602,7 +608,7 @@ class _Builder:
             walk.links += 1
             batch.rows["dispositions"].append(
                 (rid, link.seq, link.from_institution, link.to_institution, link.note, node,
-                 walk.at)
+                 walk.at, link.declined)
             )  # fmt: skip
             target_node = self.node_of[link.to_institution]
             fresh = target_node not in walk.ref_nodes and target_node != NATIONAL_NODE

@@ -126,8 +126,16 @@ class Archive:
     verb = Verb.ARCHIVE
 
 
-Command = Submit | Verify | Postpone | Dispose | FollowUp | Complete | Reopen | Archive
-Transition = Verify | Postpone | Dispose | FollowUp | Complete | Reopen | Archive
+@dataclass(frozen=True, slots=True)
+class Decline:
+    report_id: uuid.UUID
+    note: str
+    """Why the institution is not competent ("Bukan Wewenang"), for the one forwarding it."""
+    verb = Verb.DECLINE
+
+
+Command = Submit | Verify | Postpone | Dispose | FollowUp | Complete | Reopen | Archive | Decline
+Transition = Verify | Postpone | Dispose | FollowUp | Complete | Reopen | Archive | Decline
 
 TRANSITION_COMMANDS: Mapping[Verb, type[Transition]] = {c.verb: c for c in get_args(Transition)}
 """The command class of each transition verb."""
@@ -164,6 +172,8 @@ def for_verb(
             return Reopen(rid, note=said)
         case Verb.ARCHIVE:
             return Archive(rid, reason=archive_reason or ArchiveReason.UNCLEAR, note=said)
+        case Verb.DECLINE:
+            return Decline(rid, note=said)
     raise BadInput(f"{verb.value} is not a transition")
 
 
@@ -197,6 +207,8 @@ def validate(command: Command) -> None:
             _text("content", command.content, 10_000, required=True)
         case Archive():
             _text("note", command.note, 2000)
+        case Decline():
+            _text("reason", command.note, 2000, required=True)
 
 
 def _validate_submit(c: Submit) -> None:

@@ -24,6 +24,7 @@ from datetime import date, datetime
 from hub.domain.commands import (
     Actor,
     Archive,
+    Decline,
     Dispose,
     FollowUp,
     Reporter,
@@ -95,6 +96,8 @@ class Link:
     from_institution: str
     to_institution: str
     note: str | None
+    declined: bool = False
+    """A decline: the institution that had it sends it back to the one that forwarded it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +175,14 @@ def decide(
             institution = command.institution_code
             chain = (*chain, institution)
             nodes = involvement(*nodes, target_node)
+        case Decline():
+            # The last link addressed the report to its institution; its sender gets it back.
+            if len(chain) < 2:
+                raise BadInput(f"report {current.id} was never forwarded: nothing to decline")
+            forwarder = chain[-2]
+            disposition = Link(len(chain), institution, forwarder, command.note, declined=True)
+            institution = forwarder
+            chain = (*chain, institution)
         case FollowUp():
             follow_up = command.content
         case Archive():

@@ -28,7 +28,9 @@ from hub.store.effects import HISTORY_COLUMNS, REPORT_COLUMNS, report_values
 from schema.report import ActorRole, ArchiveReason
 
 REPORTER_COLUMNS = ("report_id", "name", "nik", "phone", "email")
-DISPOSITION_COLUMNS = ("report_id", "seq", "from_institution", "to_institution", "note")
+DISPOSITION_COLUMNS = (
+    "report_id", "seq", "from_institution", "to_institution", "note", "declined",
+)  # fmt: skip
 FOLLOW_UP_COLUMNS = ("ord", "report_id", "institution_code", "content")
 REVIEW_COLUMNS = ("external_id", "external_version", "raw_state", "reason", "report_id")
 
@@ -147,7 +149,14 @@ def _walk(
         link = decided.disposition
         if link is not None:
             plan.dispositions.append(
-                (report.id, link.seq, link.from_institution, link.to_institution, link.note)
+                (
+                    report.id,
+                    link.seq,
+                    link.from_institution,
+                    link.to_institution,
+                    link.note,
+                    link.declined,
+                )
             )
         if decided.follow_up is not None:
             ord_ = len(plan.follow_ups)

@@ -177,6 +177,39 @@ class Ranking:
     entries: tuple[RankingEntry, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class DeclineEntry:
+    """How often reports forwarded to one institution came back declined; None where
+    suppressed (fewer forwarded than the threshold)."""
+
+    code: str
+    name: str
+    level: InstitutionLevel
+    suppressed: bool
+    forwarded: int | None = None
+    """Times a report of the period was forwarded to it (declines sent back excluded)."""
+    declined: int | None = None
+    """Of those, how many it declined as not its competence (Bukan Wewenang)."""
+
+    @property
+    def rate(self) -> float | None:
+        """The wrong-disposition rate: declined / forwarded."""
+        if self.forwarded is None or self.declined is None:
+            return None
+        return self.declined / self.forwarded
+
+
+@dataclass(frozen=True, slots=True)
+class Declines:
+    period: Period
+    current_to: datetime
+    """Read from the index itself, not the roll-ups: every change committed before this."""
+    level: InstitutionLevel | None
+    suppress_below: int
+    entries: tuple[DeclineEntry, ...]
+    """Most declined share first, then the suppressed ones by code."""
+
+
 def suppressed(sizes: Mapping[str, int], threshold: int, *, with_total: bool) -> set[str]:
     """Keys of the groups to withhold: the small ones, and beside a published total a
     second one when a single group would otherwise be recoverable by subtraction."""

@@ -285,6 +285,65 @@ class StageDeadlineType:
         )
 
 
+@strawberry.type(description="How often reports forwarded to one institution came back declined.")
+class DeclineEntry:
+    institution_code: str
+    institution_name: str
+    level: InstitutionLevel
+    suppressed: bool
+    forwarded: int | None = strawberry.field(
+        description="Times a report of the period was forwarded to it; null when suppressed."
+    )
+    declined: int | None = strawberry.field(
+        description="Of those, how many it declined as not its competence (Bukan Wewenang)."
+    )
+    rate: float | None = strawberry.field(
+        description="The wrong-disposition rate: declined / forwarded."
+    )
+
+    @classmethod
+    def of(cls, e: figures.DeclineEntry) -> DeclineEntry:
+        return cls(
+            institution_code=e.code,
+            institution_name=e.name,
+            level=e.level,
+            suppressed=e.suppressed,
+            forwarded=e.forwarded,
+            declined=e.declined,
+            rate=e.rate,
+        )
+
+
+@strawberry.type
+class DispositionDeclines:
+    period: PeriodInfo
+    current_to: datetime = strawberry.field(
+        description="Read from the index itself: every change committed before this time."
+    )
+    level: InstitutionLevel | None
+    suppress_below: int
+    entries: list[DeclineEntry] = strawberry.field(
+        description="The highest declined share first, then the suppressed institutions."
+    )
+
+    @classmethod
+    def of(cls, d: figures.Declines) -> DispositionDeclines:
+        return cls(
+            period=PeriodInfo.of(d.period),
+            current_to=d.current_to,
+            level=d.level,
+            suppress_below=d.suppress_below,
+            entries=[DeclineEntry.of(e) for e in d.entries],
+        )
+
+
+async def _declines(
+    info: MinistryInfo, period: PeriodInput, level: InstitutionLevel | None = None
+) -> DispositionDeclines:
+    service = info.context.ministry.figures()
+    return DispositionDeclines.of(await service.declines(period.to_period(), level))
+
+
 async def _statistics(
     info: MinistryInfo, period: PeriodInput, group_by: GroupBy
 ) -> ReportStatistics:
@@ -321,6 +380,12 @@ class MinistryQuery:
     ranking: InstitutionRanking = strawberry.field(
         resolver=_ranking,
         description="Institutions of a level (all when null) ranked on the ministry's figures.",
+    )
+    disposition_declines: DispositionDeclines = strawberry.field(
+        resolver=_declines,
+        description="Per institution: reports of the period forwarded to it and how many it "
+        "declined as not its competence (the wrong-disposition rate); small groups are "
+        "suppressed.",
     )
 
 

@@ -233,6 +233,22 @@ SELECT 'INSTITUTION', code, name FROM institutions
 UNION ALL
 SELECT 'TOPIC', id::text, name FROM topics
 
+-- name: ministry_declines
+-- Per institution, over the disposition links of reports submitted in [$1, $2): how
+-- often a report was forwarded to it, and how often it sent one back declined.
+SELECT i.code, i.name, i.level,
+       count(*) FILTER (WHERE NOT d.declined AND d.to_institution = i.code)::integer
+           AS forwarded,
+       count(*) FILTER (WHERE d.declined AND d.from_institution = i.code)::integer
+           AS declined
+FROM reports r
+JOIN dispositions d ON d.report_id = r.id
+JOIN institutions i ON i.code IN (d.to_institution, d.from_institution)
+WHERE r.submitted_at >= $1 AND r.submitted_at < $2
+GROUP BY i.code, i.name, i.level
+HAVING count(*) FILTER (WHERE NOT d.declined AND d.to_institution = i.code) > 0
+ORDER BY i.code
+
 -- name: ministry_institutions
 SELECT code, name, level FROM institutions ORDER BY code
 

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from hub.ministry.figures import (
     COMPLIANCE_STAGES,
     Counts,
+    DeclineEntry,
+    Declines,
     GroupBy,
     Ranking,
     RankingEntry,
@@ -138,6 +140,26 @@ class MinistryQueries:
         entries = [_with_rank(e, i) for i, e in enumerate(ranked, start=1)]
         withheld.sort(key=lambda e: e.code)
         return Ranking(period, current_to, today, level, versions, threshold, (*entries, *withheld))
+
+    async def declines(self, period: Period, level: InstitutionLevel | None) -> Declines:
+        """Per institution of ``level`` (all when None): reports of the period forwarded to
+        it and how many of those it declined, the highest share first."""
+        current_to = self._clock()
+        rows = await self._db.fetch("ministry_declines", period.start_at, period.end_at)
+        threshold = self._settings.suppress_below
+        shown: list[DeclineEntry] = []
+        withheld: list[DeclineEntry] = []
+        for row in rows:
+            inst_level = InstitutionLevel(row["level"])
+            if level is not None and inst_level is not level:
+                continue
+            if row["forwarded"] < threshold:
+                withheld.append(DeclineEntry(row["code"], row["name"], inst_level, True))
+                continue
+            shown.append(DeclineEntry(row["code"], row["name"], inst_level, False,
+                                      row["forwarded"], row["declined"]))  # fmt: skip
+        shown.sort(key=lambda e: (-(e.rate or 0.0), -(e.forwarded or 0), e.code))
+        return Declines(period, current_to, level, threshold, (*shown, *withheld))
 
     async def rule_versions(self, period: Period) -> tuple[str, ...]:
         """The rule versions the period's reports were judged by."""

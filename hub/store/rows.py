@@ -108,6 +108,7 @@ class DispositionRow:
     note: str | None
     actor_node: str
     at: datetime
+    declined: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +168,12 @@ class ReporterRow:
     nik: str | None
     phone: str | None
     email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DuplicateRow:
+    report_id: uuid.UUID
+    original_id: uuid.UUID
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,6 +69,11 @@ def test_reporter_identity_never_shows_in_a_repr() -> None:
         (S.ARCHIVED, S.SUBMITTED, None),
         (S.COMPLETED, S.SUBMITTED, None),
         (S.DISPOSED, S.ARCHIVED, None),
+        # A node sending a disposed report back declines it; a decline is never a step
+        # the hub guesses on the way somewhere else.
+        (S.DISPOSED, S.VERIFIED, (Verb.DECLINE,)),
+        (S.IN_FOLLOW_UP, S.VERIFIED, None),
+        (S.COMPLETED, S.VERIFIED, None),
     ],
 )
 def test_verbs_between_states_follow_the_life_cycle(

@@ -59,6 +59,25 @@ def test_a_sound_table_loads_and_keeps_the_secret_out_of_its_repr() -> None:
     default_registry().build(table)
 
 
+@pytest.mark.parametrize(
+    ("url", "endpoint"),
+    [
+        ("http://127.0.0.1:9/16.71", "http://127.0.0.1:9/16.71"),
+        (
+            "https://user:rahasia@aduan.example.id/api?token=rahasia#x",
+            "https://aduan.example.id/api",
+        ),
+        ("postgresql://sp4n:rahasia@10.0.0.5:5432/simpel", "postgresql://10.0.0.5:5432/simpel"),
+        ("http://[::1]:8080/v2", "http://[::1]:8080/v2"),
+    ],
+)
+def test_the_endpoint_operators_see_holds_no_secret(url: str, endpoint: str) -> None:
+    node = NODE.replace('url = "${BASE}/16.71"', 'url = "${URL}"')
+    table = parse_node_table(VOCABULARY + node, ENV | {"URL": url}, require_all=False)
+    assert table["16.71"].url == url
+    assert table["16.71"].endpoint == endpoint
+
+
 def test_the_default_table_names_all_19_nodes_as_the_sandbox_serves_them() -> None:
     table = load_node_table(default_table_env())
     assert len(table) == 19 == len(NODES)

@@ -23,11 +23,12 @@ async def test_a_label_the_mapping_does_not_know_is_reported_never_guessed(
     sandbox: Sandbox, connect: Connect
 ) -> None:
     report = sandbox.systems[NODE].by_seq()[0]
-    await sandbox.set_status(NODE, report.id, "Bukan Wewenang")
+    sandbox.introduce_status(NODE, "Menunggu Tanggapan")
+    await sandbox.set_status(NODE, report.id, "Menunggu Tanggapan")
     async with connect(NODE) as connector:
         pulled = latest(await pull_all(connector))[report.id]
     assert pulled.state is None
-    assert pulled.raw_state == "Bukan Wewenang"
+    assert pulled.raw_state == "Menunggu Tanggapan"
     assert pulled.agrees_with == frozenset()
 
 

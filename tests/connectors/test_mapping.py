@@ -32,9 +32,18 @@ def test_an_exact_vocabulary_round_trips_every_state() -> None:
 
 def test_an_unknown_label_maps_to_nothing_and_agrees_with_nothing() -> None:
     lapor = vocabulary("lapor")
-    assert lapor.to_canonical("Bukan Wewenang") is None
-    assert lapor.agreeing("Bukan Wewenang") == frozenset()
+    assert lapor.to_canonical("Menunggu Tanggapan") is None
+    assert lapor.agreeing("Menunggu Tanggapan") == frozenset()
     assert lapor.to_canonical(" Selesai ") is S.COMPLETED  # surrounding blanks are not news
+
+
+def test_a_decline_label_reads_as_the_state_a_declined_report_goes_back_to() -> None:
+    # LAPOR!'s "Bukan Wewenang" and FixMyStreet's not_councils_responsibility: the
+    # institution is not competent, the report goes back to VERIFIED (DECLINE).
+    assert vocabulary("lapor").to_canonical("Bukan Wewenang") is S.VERIFIED
+    assert vocabulary("open311").to_canonical("not_councils_responsibility") is S.VERIFIED
+    # The hub writes VERIFIED back as the node's plain label for it.
+    assert vocabulary("lapor").to_external(S.VERIFIED) == "Terverifikasi"
 
 
 def test_a_label_that_reads_as_one_state_also_agrees_with_it() -> None:

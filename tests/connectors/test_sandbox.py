@@ -40,15 +40,13 @@ async def test_the_same_seed_gives_the_same_federation() -> None:
     assert snapshot(first) == snapshot(same) != snapshot(other)
 
 
-async def test_every_label_a_node_uses_is_mapped_except_the_one_left_for_review(
-    sandbox: Sandbox,
-) -> None:
+async def test_every_label_a_node_uses_is_mapped(sandbox: Sandbox) -> None:
     table = sandbox.node_table()
     for node, protocol in LAYOUT.items():
         if protocol == "push":
             continue
         unmapped = VOCABULARIES[protocol].labels - set(table[node].status.inbound)
-        assert unmapped == ({"Bukan Wewenang"} if node == "lapor" else set()), node
+        assert unmapped == set(), node
 
 
 async def test_ticks_keep_the_federation_moving_and_pulls_see_it(sandbox: Sandbox) -> None:

@@ -72,6 +72,15 @@ mutation Archive($id: ID!, $v: Int!, $key: String!, $reason: ArchiveReason!) {{
 }}
 """
 
+DECLINE = f"""
+mutation Decline($id: ID!, $v: Int!, $key: String!, $reason: String!) {{
+  declineDisposition(id: $id, expectedVersion: $v, idempotencyKey: $key, reason: $reason) {{
+    {REPORT_FIELDS}
+    dispositions {{ seq fromInstitutionCode toInstitutionCode note declined }}
+  }}
+}}
+"""
+
 _keys = itertools.count()
 
 

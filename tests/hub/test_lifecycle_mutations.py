@@ -12,6 +12,7 @@ from tests.fixtures.app import GraphQLClient
 from tests.hub.operations import (
     ARCHIVE,
     COMPLETE,
+    DECLINE,
     DISPOSE,
     FOLLOW_UP,
     POSTPONE,
@@ -251,3 +252,28 @@ async def test_external_refs_are_unique_per_node(gql: GraphQLClient) -> None:
     assert found["reportByRef"]["externalRefs"] == [ref]
     body = await gql.execute(SUBMIT, input=submission(externalRef=ref), key=key())
     assert error_code(body) == "BAD_INPUT"
+
+
+async def test_a_receiving_institution_declines_and_the_forwarder_forwards_again(
+    gql: GraphQLClient,
+) -> None:
+    r = await submit(gql)
+    r = (await gql.data(VERIFY, id=r["id"], v=1, key=key()))["verifyReport"]
+    r = (await gql.data(DISPOSE, id=r["id"], v=2, key=key(), to="opd-16-pubmtr"))["disposeReport"]
+    assert error_code(await gql.execute(DECLINE, id=r["id"], v=3, key=key(), reason=" ")) == (
+        "BAD_INPUT"
+    )
+    reason = "Bukan wewenang kami: jalan kota, bukan jalan provinsi."
+    d = (await gql.data(DECLINE, id=r["id"], v=3, key=key(), reason=reason))["declineDisposition"]
+    # Back to the institution that forwarded it, waiting to be forwarded again.
+    assert (d["state"], d["institutionCode"], d["version"]) == ("VERIFIED", "pemda-16.71", 4)
+    assert d["dispositions"] == [
+        {"seq": 1, "fromInstitutionCode": "pemda-16.71", "toInstitutionCode": "opd-16-pubmtr",
+         "note": None, "declined": False},
+        {"seq": 2, "fromInstitutionCode": "opd-16-pubmtr", "toInstitutionCode": "pemda-16.71",
+         "note": reason, "declined": True},
+    ]  # fmt: skip
+    again = await gql.execute(DECLINE, id=r["id"], v=4, key=key(), reason=reason)
+    assert error_code(again) == "INVALID_TRANSITION"
+    f = (await gql.data(DISPOSE, id=r["id"], v=4, key=key(), to="opd-16-perkim"))["disposeReport"]
+    assert (f["state"], f["institutionCode"], f["version"]) == ("DISPOSED", "opd-16-perkim", 5)

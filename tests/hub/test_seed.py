@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 import uuid
 from collections import defaultdict
@@ -120,11 +121,16 @@ async def test_disposition_chains_lead_to_the_current_institution(
     )
     links = _by_report(await seeded.fetch("SELECT * FROM dispositions ORDER BY report_id, seq"))
     follow_ups = _by_report(await seeded.fetch("SELECT * FROM follow_ups ORDER BY report_id, id"))
-    redisposed = 0
+    redisposed = declined = 0
     targets: set[str] = set()
     for report_id, report in reports.items():
         chain = links.get(report_id, [])
-        disposals = [e for e in history[report_id] if e["verb"] == "DISPOSE"]
+        disposals = [e for e in history[report_id] if e["verb"] in ("DISPOSE", "DECLINE")]
+        assert [link["declined"] for link in chain] == [e["verb"] == "DECLINE" for e in disposals]
+        for before, link in itertools.pairwise(chain):
+            if link["declined"]:  # back to whoever forwarded it
+                declined += 1
+                assert link["to_institution"] == before["from_institution"]
         assert [link["seq"] for link in chain] == list(range(1, len(chain) + 1))
         assert [link["at"] for link in chain] == [e["at"] for e in disposals]
         holder = _home(report["region_code"])
@@ -143,6 +149,7 @@ async def test_disposition_chains_lead_to_the_current_institution(
             held = [link["to_institution"] for link in chain if link["at"] <= note["at"]]
             assert note["institution_code"] == held[-1]
     assert redisposed > 0, "some reports are re-disposed (bukan wewenang)"
+    assert declined > 0, "some dispositions are declined (bukan wewenang)"
     assert {t.split("-")[0] for t in targets} >= {"opd", "pemda", "kl"}
 
 

@@ -78,7 +78,8 @@ def test_topic_tree_is_well_formed() -> None:
 
 
 S = ReportState
-# DOMAIN.md, "Allowed moves".
+# DOMAIN.md, "Allowed moves", and issue 16's decline: DISPOSED -> VERIFIED, back to
+# the institution that forwarded the report ("Bukan Wewenang").
 ALLOWED = {
     (S.SUBMITTED, S.VERIFIED),
     (S.SUBMITTED, S.POSTPONED),
@@ -89,6 +90,7 @@ ALLOWED = {
     (S.VERIFIED, S.ARCHIVED),
     (S.DISPOSED, S.DISPOSED),
     (S.DISPOSED, S.IN_FOLLOW_UP),
+    (S.DISPOSED, S.VERIFIED),
     (S.IN_FOLLOW_UP, S.IN_FOLLOW_UP),
     (S.IN_FOLLOW_UP, S.DISPOSED),
     (S.IN_FOLLOW_UP, S.COMPLETED),

@@ -27,7 +27,8 @@ CREATE TEMP TABLE IF NOT EXISTS bulk_reporters (
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS bulk_history (LIKE report_history) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS bulk_dispositions (
-    report_id uuid, seq integer, from_institution text, to_institution text, note text
+    report_id uuid, seq integer, from_institution text, to_institution text, note text,
+    declined boolean
 ) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS bulk_follow_ups (
     ord integer, report_id uuid, institution_code text, content text
@@ -66,8 +67,9 @@ FROM bulk_reporters p JOIN bulk_reports s ON s.id = p.report_id
 ON CONFLICT (report_id) DO NOTHING
 
 -- name: bulk_insert_dispositions
-INSERT INTO dispositions (report_id, seq, from_institution, to_institution, note, actor_node, at)
-SELECT d.report_id, d.seq, d.from_institution, d.to_institution, d.note, $1, $2
+INSERT INTO dispositions (report_id, seq, from_institution, to_institution, note, actor_node, at,
+                          declined)
+SELECT d.report_id, d.seq, d.from_institution, d.to_institution, d.note, $1, $2, d.declined
 FROM bulk_dispositions d JOIN bulk_reports s ON s.id = d.report_id
 ON CONFLICT (report_id, seq) DO NOTHING
 

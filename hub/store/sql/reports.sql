@@ -43,7 +43,7 @@ FROM report_history WHERE report_id = ANY($1::uuid[])
 ORDER BY report_id, version
 
 -- name: dispositions_by_reports
-SELECT report_id, seq, from_institution, to_institution, note, actor_node, at
+SELECT report_id, seq, from_institution, to_institution, note, actor_node, at, declined
 FROM dispositions WHERE report_id = ANY($1::uuid[])
 ORDER BY report_id, seq
 
@@ -157,8 +157,8 @@ LEFT JOIN idempotency_keys k ON k.scope = $3 AND k.key = $4
 
 -- name: transition_write
 -- One decided transition (hub.domain.core.Change) in one statement: the report,
--- the nodes involved in it ($30), its history row, a disposition link or a
--- follow-up, the outbox record as schema.envelope.encode made it, the idempotency
+-- the nodes involved in it ($30), its history row, a disposition link (a decline
+-- when $31) or a follow-up, the outbox record as schema.envelope.encode made it, the idempotency
 -- record and the (unsealed) audit entry. Nothing is written unless the report is still at version $2;
 -- the count says whether it was.
 WITH moved AS (
@@ -173,8 +173,8 @@ WITH moved AS (
     SELECT id, version, $10, $11, $3, $12, $13, $14, $9 FROM moved
 ), link AS (
     INSERT INTO dispositions (report_id, seq, from_institution, to_institution, note,
-                              actor_node, at)
-    SELECT id, $15, $16, $17, $18, $12, $9 FROM moved WHERE $15::integer IS NOT NULL
+                              actor_node, at, declined)
+    SELECT id, $15, $16, $17, $18, $12, $9, $31 FROM moved WHERE $15::integer IS NOT NULL
 ), follow_up AS (
     INSERT INTO follow_ups (report_id, institution_code, content, actor_node, at)
     SELECT id, $20, $19, $12, $9 FROM moved WHERE $19::text IS NOT NULL

@@ -70,7 +70,8 @@ async def test_an_unknown_state_goes_to_review(hub: Hub, sandbox: Sandbox) -> No
     node = "lapor"
     await hub.ingest.pull_once(hub.federation[node])
     external_id = next(iter(await sandbox.inventory(node)))
-    await sandbox.set_status(node, external_id, "Bukan Wewenang")  # deliberately unmapped
+    sandbox.introduce_status(node, "Menunggu Tanggapan")  # no mapping knows it
+    await sandbox.set_status(node, external_id, "Menunggu Tanggapan")
     await hub.ingest.pull_once(hub.federation[node])
     row = await hub.db.pool.fetchrow(
         "SELECT raw_state, reason, report_id FROM review_queue "
@@ -79,7 +80,7 @@ async def test_an_unknown_state_goes_to_review(hub: Hub, sandbox: Sandbox) -> No
         external_id,
     )
     assert row is not None
-    assert row["raw_state"] == "Bukan Wewenang"
+    assert row["raw_state"] == "Menunggu Tanggapan"
     assert "unmapped status" in row["reason"]
     assert row["report_id"] is not None
 
@@ -97,3 +98,36 @@ async def test_a_failing_node_does_not_stop_the_others(hub: Hub, sandbox: Sandbo
     assert await hub.db.fetchval("watermark_of", "16.07") is not None
     assert await hub.db.fetchval("watermark_of", "16.71") is None
     assert hub.ingest.stats["16.71"].last_error is not None
+
+
+async def test_a_node_declining_a_disposition_sends_the_report_back(
+    hub: Hub, sandbox: Sandbox
+) -> None:
+    node = "lapor"  # "Bukan Wewenang": not our competence
+    await hub.ingest.pull_once(hub.federation[node])
+    disposed = [
+        external_id
+        for external_id in await sandbox.inventory(node)
+        if await sandbox.status_of(node, external_id) == "Terdisposisi"
+    ]
+    assert disposed
+    external_id = disposed[0]
+    before = await hub.db.fetchrow("report_by_ref", node, external_id)
+    assert before is not None
+    assert before["state"] == "DISPOSED"
+    await sandbox.set_status(node, external_id, "Bukan Wewenang")
+    await hub.ingest.pull_once(hub.federation[node])
+    after = await hub.db.fetchrow("report_by_ref", node, external_id)
+    assert after is not None
+    assert (after["state"], after["version"]) == ("VERIFIED", before["version"] + 1)
+    last = await hub.db.pool.fetchrow(
+        "SELECT h.verb, h.actor_node, d.declined, d.from_institution, d.to_institution "
+        "FROM report_history h JOIN dispositions d ON d.report_id = h.report_id "
+        "WHERE h.report_id = $1 ORDER BY h.version DESC, d.seq DESC LIMIT 1",
+        after["id"],
+    )
+    assert last is not None
+    assert (last["verb"], last["actor_node"], last["declined"]) == ("DECLINE", node, True)
+    assert (last["from_institution"], last["to_institution"]) == (
+        before["institution_code"], after["institution_code"],
+    )  # fmt: skip

@@ -34,7 +34,7 @@ from schema.report import ActorRole
 from tests.fixtures.postgres import create_database, database_name, drop_database
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=WIB)
-UNMAPPED_STATE = ("lapor", "Bukan Wewenang")  # LAPOR!'s label the default mapping lacks
+UNMAPPED_STATE = ("lapor", "Menunggu Tanggapan")  # a label no mapping knows
 
 
 def _fixed() -> datetime:
@@ -83,6 +83,7 @@ async def _oddities(sandbox: Sandbox) -> dict[str, str]:
     """Reports the hub must not guess about: an unmapped status, an unmapped topic, and a
     disposition to an institution the hub does not know. Returns kind -> external id."""
     node, label = UNMAPPED_STATE
+    sandbox.introduce_status(node, label)
     unmapped_state = sorted(await sandbox.inventory(node))[0]
     await sandbox.set_status(node, unmapped_state, label)
     rest = sandbox.systems["16.01"]

@@ -8,7 +8,7 @@ from starlette.applications import Starlette
 
 from connectors.sandbox.faults import Fault
 from connectors.sandbox.sandbox import Sandbox
-from tests.fixtures.app import GraphQLClient
+from tests.fixtures.app import GraphQLClient, token_for
 
 NODES = "{ nodes { code circuit lastPulledAt health { healthy consecutiveFailures } } }"
 
@@ -46,7 +46,8 @@ async def test_the_review_queue_lists_what_a_node_showed_unmapped(
         if await db.fetchrow("report_by_ref", "lapor", external_id):
             break
         await asyncio.sleep(0.05)
-    await sandbox.set_status("lapor", external_id, "Bukan Wewenang")
+    sandbox.introduce_status("lapor", "Menunggu Tanggapan")  # no mapping knows it
+    await sandbox.set_status("lapor", external_id, "Menunggu Tanggapan")
     query = "{ reviewQueue(first: 10) { nodeCode externalId rawState reason reportId } }"
     for _ in range(300):
         items = (await admin_gql.data(query))["reviewQueue"]
@@ -54,7 +55,7 @@ async def test_the_review_queue_lists_what_a_node_showed_unmapped(
             break
         await asyncio.sleep(0.05)
     assert [(i["nodeCode"], i["externalId"], i["rawState"]) for i in items] == [
-        ("lapor", external_id, "Bukan Wewenang")
+        ("lapor", external_id, "Menunggu Tanggapan")
     ]
     assert items[0]["reportId"] is not None
 
@@ -62,3 +63,27 @@ async def test_the_review_queue_lists_what_a_node_showed_unmapped(
 async def test_the_review_queue_is_for_admins(public_gql: GraphQLClient) -> None:
     body = await public_gql.execute("{ reviewQueue { nodeCode } }")
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_operators_see_which_connector_serves_each_node(
+    connected_app: Starlette, admin_gql: GraphQLClient
+) -> None:
+    query = "{ nodes { code connector { kind endpoint pollIntervalSeconds } } }"
+    nodes = {n["code"]: n["connector"] for n in (await admin_gql.data(query))["nodes"]}
+    table = connected_app.state.federation
+    assert nodes["16.07"] == {
+        "kind": "graphql",
+        "endpoint": table["16.07"].config.url,  # the sandbox's URL holds no secret
+        "pollIntervalSeconds": 0.2,
+    }
+    assert nodes["lapor"]["kind"] == "lapor"
+    assert nodes["16.01"] is None  # no connector for it in this hub
+
+    token = await token_for(connected_app, "palembang-app", "16.71", ["node:16.71:read"])
+    response = await admin_gql.http.post(
+        "/graphql",
+        json={"query": "{ nodes { code connector { kind } } }"},
+        headers={"authorization": f"Bearer {token}"},
+    )
+    errors = response.json()["errors"]
+    assert {e["extensions"]["code"] for e in errors} == {"FORBIDDEN"}

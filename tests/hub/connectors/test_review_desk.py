@@ -25,17 +25,9 @@ UNCLEAR = "Perlu Klarifikasi"
 ADMIN = "test-admin"
 
 
-def _new_labels(sandbox: Sandbox) -> None:
-    """The node's staff start using statuses its table entry does not map (a vendor
-    update): labels its connector will report unmapped."""
-    system = sandbox.systems[NODE]
-    vocabulary = system.vocabulary
-    system.vocabulary = replace(vocabulary, extra=(*vocabulary.extra, ODD, UNCLEAR))
-
-
 async def _submitted(hub: Hub, sandbox: Sandbox, count: int = 1) -> list[str]:
     """External ids of reports the hub indexed from NODE that are still SUBMITTED."""
-    _new_labels(sandbox)
+    sandbox.introduce_status(NODE, ODD, UNCLEAR)  # no mapping knows them
     await hub.ingest.pull_once(hub.federation[NODE])
     found = []
     for external_id in await sandbox.inventory(NODE):
@@ -225,7 +217,8 @@ async def test_an_admin_works_the_queue_through_graphql(
             break
         await asyncio.sleep(0.05)
     assert row is not None
-    await sandbox.set_status(node, external_id, "Bukan Wewenang")  # unmapped by default
+    sandbox.introduce_status(node, ODD)  # no mapping knows it
+    await sandbox.set_status(node, external_id, ODD)
     query = "{ reviewQueue(first: 10) { id externalId rawState resolution } }"
     for _ in range(300):
         items = (await admin_gql.data(query))["reviewQueue"]
@@ -233,7 +226,7 @@ async def test_an_admin_works_the_queue_through_graphql(
             break
         await asyncio.sleep(0.05)
     assert [(i["externalId"], i["rawState"], i["resolution"]) for i in items] == [
-        (external_id, "Bukan Wewenang", None)
+        (external_id, ODD, None)
     ]
     item_id = items[0]["id"]
 

@@ -12,6 +12,7 @@ from hub.domain.commands import (
     Actor,
     Archive,
     Complete,
+    Decline,
     Dispose,
     FollowUp,
     Postpone,
@@ -21,7 +22,7 @@ from hub.domain.commands import (
     Transition,
     Verify,
 )
-from hub.domain.core import Current, Known, allowed_verbs, decide, submit
+from hub.domain.core import Current, Known, Link, allowed_verbs, decide, submit
 from hub.errors import BadInput, InvalidTransition, NotFound, VersionConflict
 from schema.lifecycle import TRANSITIONS, VERBS, ReportState, Verb
 from schema.report import ActorRole, ArchiveReason, Channel, PrivacyFlags, ReportKind
@@ -48,6 +49,7 @@ def command(verb: Verb) -> Transition:
         Verb.COMPLETE: Complete(RID),
         Verb.REOPEN: Reopen(RID, "belum diperbaiki"),
         Verb.ARCHIVE: Archive(RID, ArchiveReason.DUPLICATE),
+        Verb.DECLINE: Decline(RID, "bukan wewenang kami"),
     }
     return commands[verb]
 
@@ -58,12 +60,13 @@ def test_every_verb_from_every_state_follows_the_life_cycle_table(
     state: ReportState, verb: Verb
 ) -> None:
     allowed = state in VERBS[verb].sources and VERBS[verb].target in TRANSITIONS[state]
+    forwarded = report(state, chain=("pemda-16.71", "opd-16-pubmtr"))
     if not allowed:
         with pytest.raises(InvalidTransition, match=f"moves allowed from {state.value}"):
-            decide(report(state), command(verb), ADMIN, 3, target_node="16")
+            decide(forwarded, command(verb), ADMIN, 3, target_node="16")
         assert verb not in allowed_verbs(state)
         return
-    change = decide(report(state), command(verb), ADMIN, 3, target_node="16")
+    change = decide(forwarded, command(verb), ADMIN, 3, target_node="16")
     assert (change.previous, change.state, change.version) == (state, VERBS[verb].target, 4)
     assert verb in allowed_verbs(state)
 
@@ -92,6 +95,30 @@ def test_a_disposition_appends_a_link_and_moves_the_report() -> None:
     assert current.after(change).chain == change.institutions
     with pytest.raises(BadInput, match="not known to the hub"):
         decide(current, Dispose(RID, "nowhere"), ADMIN, 3, target_node=None)
+
+
+def test_a_decline_sends_the_report_back_to_the_institution_that_forwarded_it() -> None:
+    current = report(ReportState.DISPOSED, chain=("pemda-16.71", "opd-16-pubmtr"))
+    change = decide(current, Decline(RID, "bukan wewenang kami"), ADMIN, 3)
+    assert (change.state, change.institution_code, change.note) == (
+        ReportState.VERIFIED, "pemda-16.71", "bukan wewenang kami",
+    )  # fmt: skip
+    assert change.disposition == Link(
+        2, "opd-16-pubmtr", "pemda-16.71", "bukan wewenang kami", declined=True
+    )
+    back = current.after(change)
+    assert back.chain == ("pemda-16.71", "opd-16-pubmtr", "pemda-16.71")
+    # It must be forwarded again: declining once more is not a move from VERIFIED.
+    with pytest.raises(InvalidTransition):
+        decide(back, Decline(RID, "lagi"), ADMIN, 4)
+    again = decide(back, Dispose(RID, "opd-16-dinkes"), ADMIN, 4, target_node="16")
+    assert again.disposition is not None
+    assert (again.state, again.disposition.from_institution) == (
+        ReportState.DISPOSED, "pemda-16.71",
+    )  # fmt: skip
+    never_forwarded = report(ReportState.DISPOSED, chain=("pemda-16.71",))
+    with pytest.raises(BadInput, match="never forwarded"):
+        decide(never_forwarded, Decline(RID, "x"), ADMIN, 3)
 
 
 def test_a_disposition_involves_the_node_of_the_institution_it_addresses() -> None:

@@ -37,7 +37,21 @@ def _mutations() -> list[tuple[str, dict[str, str]]]:
     ]
 
 
-MUTATIONS = [m for m in _mutations() if m[0] != "submitReport"]
+NOWHERE = "00000000-0000-4000-8000-000000000000"
+ADMIN_ONLY: dict[str, tuple[str, dict[str, Any]]] = {
+    "resolveReviewItem": (
+        "mutation($i: ResolveReviewItemInput!) { resolveReviewItem(input: $i) { id } }",
+        {"i": {"id": "1", "action": "DISMISS", "note": "catatan"}},
+    ),
+    "markDuplicate": (
+        "mutation($id: ID!, $of: ID!) { markDuplicate(id: $id, of: $of, expectedVersion: 1, "
+        'idempotencyKey: "k-000010") { id } }',
+        {"id": NOWHERE, "of": NOWHERE},
+    ),
+}
+"""The province's admin desks: refused to every other caller before anything is read."""
+MUTATIONS = [m for m in _mutations() if m[0] != "submitReport" and m[0] not in ADMIN_ONLY]
+"""The mutations a node's system makes on one report."""
 
 
 async def _snapshot(url: str) -> tuple[Any, ...]:
@@ -74,6 +88,10 @@ def _operation(name: str, args: dict[str, str]) -> str:
 
 def test_every_mutation_is_enumerated() -> None:
     names = {m[0] for m in _mutations()}
+    # A new mutation is a report mutation (tried across nodes below) or an admin desk.
+    for name, args in _mutations():
+        report_mutation = {"id", "expectedVersion", "idempotencyKey"} <= set(args)
+        assert name in ADMIN_ONLY or name == "submitReport" or report_mutation, name
     assert {
         "submitReport",
         "verifyReport",
@@ -117,7 +135,10 @@ async def test_another_nodes_report_is_like_an_unknown_id(
     assert await _snapshot(database_url) == before
 
 
-@pytest.mark.parametrize(("name", "args"), _mutations(), ids=[m[0] for m in _mutations()])
+WRITERS = [m for m in _mutations() if m[0] not in ADMIN_ONLY]
+
+
+@pytest.mark.parametrize(("name", "args"), WRITERS, ids=[m[0] for m in WRITERS])
 @pytest.mark.parametrize("scopes", [None, ["ministry:read"], ["node:16.71:read"]])
 async def test_callers_without_a_write_scope_are_forbidden(
     app: Starlette,
@@ -145,6 +166,21 @@ async def test_callers_without_a_write_scope_are_forbidden(
         }
     before = await _snapshot(database_url)
     body = await caller.execute(operation, **variables)
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert await _snapshot(database_url) == before
+
+
+@pytest.mark.parametrize("name", sorted(ADMIN_ONLY))
+@pytest.mark.parametrize(
+    "scopes", [None, ["ministry:read"], ["node:16.71:read"], ["node:16.71:write"]]
+)
+async def test_admin_desks_are_forbidden_to_everyone_else(
+    app: Starlette, http: httpx.AsyncClient, database_url: str, name: str, scopes: list[str] | None
+) -> None:
+    token = await token_for(app, "caller", "16.71", scopes) if scopes else None
+    operation, variables = ADMIN_ONLY[name]
+    before = await _snapshot(database_url)
+    body = await GraphQLClient(http, token).execute(operation, **variables)
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert await _snapshot(database_url) == before
 

@@ -19,7 +19,13 @@ ADMIN = Actor("16", ActorRole.INSTITUTION_ADMIN, everywhere=True)
 
 def _report(state: ReportState) -> Current:
     return Current(
-        uuid.uuid4(), state, 3, "pemda-16.71", PrivacyFlags(), ("pemda-16.71",), ("16.71", "lapor")
+        uuid.uuid4(),
+        state,
+        3,
+        "opd-16-pubmtr",
+        PrivacyFlags(),
+        ("pemda-16.71", "opd-16-pubmtr"),
+        ("16", "16.71", "lapor"),
     )
 
 
