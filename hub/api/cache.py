@@ -86,6 +86,7 @@ UNCACHEABLE_FIELDS = frozenset(
         ("Report", "externalRefs"),  # write-backs link them without an event
         ("Report", "originNode"),  # a node's sync and health change all the time
         ("Institution", "node"),
+        ("Report", "duplicateOf"),  # linked just after the archive's event, by no event
     }
 )
 

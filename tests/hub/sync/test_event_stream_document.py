@@ -20,6 +20,7 @@ from hub.domain.commands import (
     Actor,
     Archive,
     Complete,
+    Decline,
     Dispose,
     FollowUp,
     Postpone,
@@ -29,13 +30,14 @@ from hub.domain.commands import (
 )
 from hub.domain.service import ReportService
 from hub.sync.supervisor import SyncSupervisor
+from schema.lifecycle import Verb
 from schema.report import ActorRole, ArchiveReason, Channel, ComplaintSubKind, ReportKind
 from tests.hub.sync.conftest import sinks, wait_until
 from tests.schema.asyncapi.check import check_record, messages_of
 
 LAHAT = Actor("16.04", ActorRole.INSTITUTION_ADMIN)
 PROVINCE = Actor("16", ActorRole.INSTITUTION_ADMIN)
-EVENTS = 11  # the changes made below
+EVENTS = 13  # the changes made below
 
 
 def _submit(title: str) -> Submit:
@@ -110,10 +112,12 @@ async def test_every_record_on_the_topics_fits_the_served_document(
     a = await service.execute(_submit("Jalan berlubang"), LAHAT)
     a = await service.execute(Postpone(a.id, "Butuh foto"), LAHAT, expected_version=1)
     a = await service.execute(Verify(a.id), LAHAT, expected_version=2)
-    a = await service.execute(Dispose(a.id, "opd-16-pubmtr"), LAHAT, expected_version=3)
-    a = await service.execute(FollowUp(a.id, "Ditinjau"), PROVINCE, expected_version=4)
-    a = await service.execute(Complete(a.id), PROVINCE, expected_version=5)
-    await service.execute(Reopen(a.id, "Belum beres"), LAHAT, expected_version=6)
+    a = await service.execute(Dispose(a.id, "opd-16-dinkes"), LAHAT, expected_version=3)
+    a = await service.execute(Decline(a.id, "Bukan wewenang kami"), PROVINCE, expected_version=4)
+    a = await service.execute(Dispose(a.id, "opd-16-pubmtr"), LAHAT, expected_version=5)
+    a = await service.execute(FollowUp(a.id, "Ditinjau"), PROVINCE, expected_version=6)
+    a = await service.execute(Complete(a.id), PROVINCE, expected_version=7)
+    await service.execute(Reopen(a.id, "Belum beres"), LAHAT, expected_version=8)
     b = await service.execute(_submit("Iklan"), LAHAT)
     await service.execute(Archive(b.id, ArchiveReason.SPAM), LAHAT, expected_version=1)
     # The national node refuses the third report's verification: a real dead letter.
@@ -150,7 +154,7 @@ async def test_every_record_on_the_topics_fits_the_served_document(
             assert problems == [], f"{channel} offset {record.offset}"
             seen[channel].add(name)
     every_verb = set(messages_of(document, "reportEvents"))
-    assert len(every_verb) == 8
+    assert len(every_verb) == len(Verb)
     assert seen["reportEvents"] == every_verb
     assert seen["reportState"] == every_verb
     assert seen["deadLetters"] == {"deadLetter"}
@@ -170,7 +174,7 @@ async def test_every_record_on_the_topics_fits_the_served_document(
         assert len({partition for partition, _ in places}) == 1, key
         in_log_order = [version for _, version in places]
         assert in_log_order == sorted(in_log_order), key
-    assert sorted(len(p) for p in by_report.values()) == [2, 2, 7]
+    assert sorted(len(p) for p in by_report.values()) == [2, 2, 9]
 
     # The state topic is compacted on the broker, as the document says.
     configured = channels["reportState"]["bindings"]["kafka"]["topicConfiguration"]
