@@ -24,6 +24,7 @@ from starlette.routing import Route
 from hub.errors import BadInput
 from hub.ministry.figures import (
     Counts,
+    Declines,
     GroupBy,
     Ranking,
     RankingEntry,
@@ -80,6 +81,8 @@ _RANK = [
     "median_completion_working_days",
     "redispositions",
 ]
+_DECLINES = ["institution_code", "institution_name", "level", "suppressed", "forwarded",
+             "declined", "rate"]  # fmt: skip
 _HEAD = ["period_from", "period_to", "time_zone", "current_to", "rule_versions", "suppress_below"]
 
 Cell = str | int | float | bool | None
@@ -200,6 +203,9 @@ class Exporter:
     async def ranking(self, request: Request) -> Response:
         return await self._guard(request, self._ranking)
 
+    async def declines(self, request: Request) -> Response:
+        return await self._guard(request, self._declines)
+
     async def _guard(
         self, request: Request, build: Callable[[Request, str], Awaitable[Response]]
     ) -> Response:
@@ -232,6 +238,12 @@ class Exporter:
         level = _choice(request, "level", InstitutionLevel)
         r = await self._service().ranking(period, level)
         return _stream("ranking", r.period, fmt, _ranking_body(r, fmt))
+
+    async def _declines(self, request: Request, fmt: str) -> Response:
+        period = Period(_date(request, "from"), _date(request, "to"))
+        level = _choice(request, "level", InstitutionLevel)
+        d = await self._service().declines(period, level)
+        return _stream("declines", d.period, fmt, _declines_body(d, fmt))
 
 
 def _stream(name: str, period: Period, fmt: str, body: AsyncIterator[str]) -> Response:
@@ -358,6 +370,27 @@ def _entry(e: RankingEntry) -> list[Cell]:
     ]
 
 
+def _declines_body(d: Declines, fmt: str) -> AsyncIterator[str]:
+    entries: list[list[Cell]] = [
+        [e.code, e.name, e.level.value, e.suppressed, e.forwarded, e.declined, e.rate]
+        for e in d.entries
+    ]
+    if fmt == "csv":
+        head = [
+            *_head(d.period, d.current_to, (), d.suppress_below),
+            d.level.value if d.level else "",
+        ]
+        return _csv([*_HEAD, "level", *_DECLINES], ([*head, *e] for e in entries))
+    meta: dict[str, object] = {
+        "figure": "declines",
+        "period": _period_json(d.period),
+        "currentTo": d.current_to.isoformat(),
+        "suppressBelow": d.suppress_below,
+        "level": d.level.value if d.level else None,
+    }
+    return _json(meta, "entries", (dict(zip(_DECLINES, e, strict=True)) for e in entries))
+
+
 def _anyone(request: Request) -> bool:
     return True
 
@@ -376,4 +409,5 @@ def ministry_routes(
         Route("/export/statistics.{fmt}", exporter.statistics, methods=["GET"]),
         Route("/export/sla-compliance.{fmt}", exporter.sla_compliance, methods=["GET"]),
         Route("/export/ranking.{fmt}", exporter.ranking, methods=["GET"]),
+        Route("/export/declines.{fmt}", exporter.declines, methods=["GET"]),
     ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -57,3 +59,25 @@ async def test_declines_per_institution_with_small_groups_suppressed(gql: GraphQ
         {"institutionCode": "opd-16-dinkes", "suppressed": True, "forwarded": None,
          "declined": None, "rate": None},
     ]  # fmt: skip
+
+    # The same figures as a file people open, named with the period.
+    period = {"from": str(today), "to": str(today + timedelta(days=1))}
+    sheet = await gql.http.get("/export/declines.csv", params=period, headers=gql.headers)
+    assert sheet.status_code == 200
+    assert (
+        f'filename="declines-{today}-{today + timedelta(days=1)}.csv"'
+        in (sheet.headers["content-disposition"])
+    )
+    rows = list(csv.DictReader(io.StringIO(sheet.text)))
+    fields = ("institution_code", "forwarded", "declined", "suppressed")
+    assert [tuple(r[f] for f in fields) for r in rows] == [
+        ("opd-16-pubmtr", "3", "2", "False"), ("opd-16-perkim", "2", "0", "False"),
+        ("opd-16-dinkes", "", "", "True"),
+    ]  # fmt: skip
+    body = (await gql.http.get("/export/declines.json", params=period, headers=gql.headers)).json()
+    assert (body["figure"], body["suppressBelow"]) == ("declines", 2)
+    assert [e["institution_code"] for e in body["entries"]] == [
+        "opd-16-pubmtr", "opd-16-perkim", "opd-16-dinkes",
+    ]  # fmt: skip
+    refused = await gql.http.get("/export/declines.csv", params=period)
+    assert refused.status_code == 403
