@@ -32,6 +32,8 @@ def verbs_between(current: ReportState, target: ReportState) -> tuple[Verb, ...]
                 continue
             if verb is Verb.DECLINE and not (state is current and VERBS[verb].target is target):
                 continue
+            if verb is Verb.REPLY:  # an answer is content, not a status a node shows
+                continue
             following = VERBS[verb].target
             if following in paths:
                 continue

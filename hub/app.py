@@ -37,6 +37,7 @@ from hub.api.media import response_media
 from hub.api.schema import build_schema
 from hub.domain.commands import Actor
 from hub.domain.duplicates import Duplicates
+from hub.domain.ratings import Ratings
 from hub.domain.review import ReviewDesk
 from hub.domain.service import ReportService
 from hub.errors import HubError, Unavailable
@@ -104,6 +105,7 @@ class HubGraphQL(GraphQL[Context, None]):
         *,
         review: ReviewDesk,
         duplicates: Duplicates,
+        ratings: Ratings,
         tokens: Tokens,
         is_active: Callable[[str], Awaitable[bool]],
         documents: PersistedDocuments,
@@ -133,6 +135,7 @@ class HubGraphQL(GraphQL[Context, None]):
         self._federation = federation
         self._review = review
         self._duplicates = duplicates
+        self._ratings = ratings
         self._tokens = tokens
         self._is_active = is_active
 
@@ -208,6 +211,7 @@ class HubGraphQL(GraphQL[Context, None]):
             federation=self._federation,
             review=self._review,
             duplicates=self._duplicates,
+            ratings=self._ratings,
         )
 
     def _ministry_for(self, principal: Principal) -> MinistryRequest:
@@ -347,6 +351,7 @@ def create_app(
         federation,
         review=built.review,
         duplicates=built.duplicates,
+        ratings=built.ratings,
         tokens=tokens,
         is_active=clients.active,
         documents=PersistedDocuments(

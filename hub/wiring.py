@@ -26,6 +26,7 @@ from connectors.config import NodeTable
 from connectors.federation import Federation
 from hub.api.cache import ChangeFeed, ResponseCache
 from hub.domain.duplicates import Duplicates
+from hub.domain.ratings import Ratings
 from hub.domain.review import ReviewDesk
 from hub.domain.service import ReportService
 from hub.errors import ConfigError
@@ -133,6 +134,8 @@ class Components:
     """Where admins resolve the pulled changes the hub held back."""
     duplicates: Duplicates
     """Finds and settles one complaint filed twice."""
+    ratings: Ratings
+    """Reporters' satisfaction with completed reports."""
     federation: Federation | None
     """The nodes' connectors; None with connectors off."""
     ingest: Ingest | None
@@ -191,6 +194,6 @@ def components(
     feed = ChangeFeed(db, cache) if cache is not None else None
     review, duplicates = ReviewDesk(db, service, audit), Duplicates(db, service)
     return Components(
-        db, audit, service, review, duplicates, nodes, ingest, sync, RollupProjection(db),
-        cache, feed,
+        db, audit, service, review, duplicates, Ratings(db, audit), nodes, ingest, sync,
+        RollupProjection(db), cache, feed,
     )  # fmt: skip

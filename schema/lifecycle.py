@@ -59,6 +59,9 @@ class Verb(enum.Enum):
     DECLINE = "DECLINE"
     """The receiving institution says it is not competent ("Bukan Wewenang"): the report
     goes back to the institution that forwarded it, which must forward it again."""
+    REPLY = "REPLY"
+    """The reporter answers a follow-up: the institution owes another one (a completed
+    report is reopened), and the auto-close waits for it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +89,7 @@ VERBS: Mapping[Verb, VerbRule] = {
         S.ARCHIVED, frozenset({S.SUBMITTED, S.POSTPONED, S.VERIFIED}), "archived"
     ),
     Verb.DECLINE: VerbRule(S.VERIFIED, frozenset({S.DISPOSED}), "declined"),
+    Verb.REPLY: VerbRule(S.IN_FOLLOW_UP, frozenset({S.IN_FOLLOW_UP, S.COMPLETED}), "replied"),
 }
 
 

@@ -71,7 +71,7 @@ on reference data."""
 CACHEABLE_TYPES = frozenset(
     {
         "Query", "Report", "ReportConnection", "ReportEdge", "PageInfo", "Region",
-        "Institution", "Topic", "HistoryEntry", "Disposition", "FollowUp",
+        "Institution", "Topic", "HistoryEntry", "Disposition", "FollowUp", "Reply",
     }
 )  # fmt: skip
 """Types whose fields may appear in a cached answer (a new type is not cached until
@@ -87,6 +87,7 @@ UNCACHEABLE_FIELDS = frozenset(
         ("Report", "originNode"),  # a node's sync and health change all the time
         ("Institution", "node"),
         ("Report", "duplicateOf"),  # linked just after the archive's event, by no event
+        ("Report", "rating"),  # a rating changes no version and sends no event
     }
 )
 

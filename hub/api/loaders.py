@@ -24,7 +24,9 @@ from hub.store.rows import (
     HistoryRow,
     InstitutionRow,
     NodeRow,
+    RatingRow,
     RegionRow,
+    ReplyRow,
     ReporterRow,
     TopicRow,
     typed,
@@ -125,6 +127,12 @@ class Loaders:
         )
         self.follow_ups: DataLoader[uuid.UUID, list[FollowUpRow]] = DataLoader(
             _many_each(db, "follow_ups_by_reports", FollowUpRow)
+        )
+        self.replies: DataLoader[uuid.UUID, list[ReplyRow]] = DataLoader(
+            _many_each(db, "replies_by_reports", ReplyRow)
+        )
+        self.rating: DataLoader[uuid.UUID, RatingRow | None] = DataLoader(
+            _one_each(db, "rating_by_reports", "report_id", RatingRow)
         )
         self.external_refs: DataLoader[uuid.UUID, list[ExternalRefRow]] = DataLoader(
             _many_each(db, "external_refs_by_reports", ExternalRefRow)

@@ -9,7 +9,7 @@ import strawberry
 
 from hub.api.context import Info
 from hub.api.query import parse_id
-from hub.api.types import Report, ReviewItem
+from hub.api.types import Rating, Report, ReviewItem
 from hub.domain import commands
 from hub.domain.review import Resolution, ReviewAction
 from hub.errors import BadInput, Forbidden
@@ -264,6 +264,36 @@ class Mutation:
     ) -> Report:
         command = commands.Decline(parse_id(id), reason)
         return await _run(info, command, idempotency_key, expected_version)
+
+    @strawberry.mutation(
+        description="The reporter answers a follow-up (through a node's app): IN_FOLLOW_UP "
+        "stays, COMPLETED is reopened; the institution owes another follow-up, and the "
+        "auto-close waits for it."
+    )
+    async def reply_to_follow_up(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        expected_version: Version,
+        idempotency_key: Key,
+        content: str,
+    ) -> Report:
+        command = commands.Reply(parse_id(id), content)
+        return await _run(info, command, idempotency_key, expected_version)
+
+    @strawberry.mutation(
+        description="The reporter's satisfaction with a completed report, 1 to 5 with an "
+        "optional comment; once per report."
+    )
+    async def rate_report(
+        self, info: Info, id: strawberry.ID, score: int, comment: str | None = None
+    ) -> Rating:
+        ctx = info.context
+        if ctx.actor is None:
+            raise Forbidden(
+                "rating reports needs a token with a node:<code>:write or province:admin scope"
+            )
+        return Rating.from_row(await ctx.ratings.rate(parse_id(id), score, comment, ctx.actor))
 
     @strawberry.mutation(
         description="Archives report id as a DUPLICATE of report of, through the one write "

@@ -20,7 +20,9 @@ from hub.store.rows import (
     HistoryRow,
     InstitutionRow,
     NodeRow,
+    RatingRow,
     RegionRow,
+    ReplyRow,
     ReportRow,
     ReviewRow,
     TopicRow,
@@ -316,6 +318,29 @@ class FollowUp:
         )
 
 
+@strawberry.type(description="The reporter's answer to a follow-up (no identity of its own).")
+class Reply:
+    content: str
+    actor_node: str = strawberry.field(description="The node the answer came through.")
+    at: datetime
+
+    @classmethod
+    def from_row(cls, r: ReplyRow) -> Reply:
+        return cls(content=r.content, actor_node=r.actor_node, at=r.at)
+
+
+@strawberry.type(description="The reporter's satisfaction with the completed report.")
+class Rating:
+    score: int = strawberry.field(description="1 (poor) to 5 (very good).")
+    comment: str | None
+    institution_code: str = strawberry.field(description="Who handled it when rated.")
+    at: datetime
+
+    @classmethod
+    def from_row(cls, r: RatingRow) -> Rating:
+        return cls(score=r.score, comment=r.comment, institution_code=r.institution_code, at=r.at)
+
+
 @strawberry.type(description="The id a node's own system gives the report (opaque).")
 class ExternalRef:
     node: str
@@ -423,6 +448,16 @@ class Report:
     async def follow_ups(self, info: Info) -> list[FollowUp]:
         rows = await info.context.loaders.follow_ups.load(self.uuid)
         return [FollowUp.from_row(r) for r in rows]
+
+    @strawberry.field(description="The reporter's answers to follow-ups, oldest first.")
+    async def replies(self, info: Info) -> list[Reply]:
+        rows = await info.context.loaders.replies.load(self.uuid)
+        return [Reply.from_row(r) for r in rows]
+
+    @strawberry.field(description="The reporter's rating once completed; null until rated.")
+    async def rating(self, info: Info) -> Rating | None:
+        row = await info.context.loaders.rating.load(self.uuid)
+        return Rating.from_row(row) if row else None
 
     @strawberry.field(
         description="The report this one duplicates (it was archived as DUPLICATE); null "

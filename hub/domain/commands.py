@@ -134,8 +134,16 @@ class Decline:
     verb = Verb.DECLINE
 
 
-Command = Submit | Verify | Postpone | Dispose | FollowUp | Complete | Reopen | Archive | Decline
-Transition = Verify | Postpone | Dispose | FollowUp | Complete | Reopen | Archive | Decline
+@dataclass(frozen=True, slots=True)
+class Reply:
+    report_id: uuid.UUID
+    content: str
+    """The reporter's answer to a follow-up; it holds no identity of its own."""
+    verb = Verb.REPLY
+
+
+Transition = Verify | Postpone | Dispose | FollowUp | Complete | Reopen | Archive | Decline | Reply
+Command = Submit | Transition
 
 TRANSITION_COMMANDS: Mapping[Verb, type[Transition]] = {c.verb: c for c in get_args(Transition)}
 """The command class of each transition verb."""
@@ -174,6 +182,8 @@ def for_verb(
             return Archive(rid, reason=archive_reason or ArchiveReason.UNCLEAR, note=said)
         case Verb.DECLINE:
             return Decline(rid, note=said)
+        case Verb.REPLY:
+            return Reply(rid, content=said)
     raise BadInput(f"{verb.value} is not a transition")
 
 
@@ -209,6 +219,8 @@ def validate(command: Command) -> None:
             _text("note", command.note, 2000)
         case Decline():
             _text("reason", command.note, 2000, required=True)
+        case Reply():
+            _text("content", command.content, 10_000, required=True)
 
 
 def _validate_submit(c: Submit) -> None:

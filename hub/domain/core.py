@@ -18,6 +18,7 @@ it leads) live in ``schema.lifecycle``; this module applies them to a report.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -27,6 +28,7 @@ from hub.domain.commands import (
     Decline,
     Dispose,
     FollowUp,
+    Reply,
     Reporter,
     Submit,
     Transition,
@@ -48,6 +50,12 @@ def involvement(*nodes: str) -> tuple[str, ...]:
     its institution's node; each disposition adds the node of the institution it
     addresses. Once involved, a node stays involved."""
     return tuple(sorted({NATIONAL_NODE, *nodes}))
+
+
+def acts_on(actor: Actor, nodes: Collection[str]) -> bool:
+    """Whether ``actor`` may act on a report involving ``nodes``: its node is involved,
+    or it acts everywhere (the province's verifying admins, the hub's jobs)."""
+    return actor.everywhere or actor.node_code in nodes
 
 
 def default_institution(region_code: str) -> str:
@@ -117,6 +125,8 @@ class Change:
     disposition: Link | None
     follow_up: str | None
     """A follow-up's content, recorded for the institution handling the report."""
+    reply: str | None
+    """The reporter's answer to a follow-up."""
     institutions: tuple[str, ...]
     """Every institution the report has been addressed to, the new one included: the
     event names them."""
@@ -139,7 +149,7 @@ def decide(
     checks run in the order a client meets them: existence, involvement, version,
     life cycle, the command's own rules.
     """
-    if current is None or not (actor.everywhere or actor.node_code in current.nodes):
+    if current is None or not acts_on(actor, current.nodes):
         # A report the actor's node is not involved in answers as an unknown id would.
         raise NotFound(f"no report with id {command.report_id}")
     if current.version != expected_version:
@@ -159,6 +169,7 @@ def decide(
     archive_reason: ArchiveReason | None = None
     disposition: Link | None = None
     follow_up: str | None = None
+    reply: str | None = None
     chain = current.chain
     nodes = current.nodes
     match command:
@@ -185,6 +196,8 @@ def decide(
             chain = (*chain, institution)
         case FollowUp():
             follow_up = command.content
+        case Reply():
+            reply = command.content
         case Archive():
             archive_reason = command.reason
     return Change(
@@ -199,6 +212,7 @@ def decide(
         note=getattr(command, "note", None),
         disposition=disposition,
         follow_up=follow_up,
+        reply=reply,
         institutions=tuple(dict.fromkeys(chain)),
         nodes=nodes,
     )

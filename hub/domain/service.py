@@ -215,7 +215,7 @@ class ReportService:
                 uuid.UUID(event.event_id), event.type, record.key, record.value,
                 [name for name, _ in record.headers], [value for _, value in record.headers],
                 key, request_hash, actor.client_id, list(change.nodes),
-                link is not None and link.declined,
+                link is not None and link.declined, change.reply,
             )  # fmt: skip
             if not written:
                 if key is not None:

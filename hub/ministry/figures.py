@@ -210,6 +210,39 @@ class Declines:
     """Most declined share first, then the suppressed ones by code."""
 
 
+@dataclass(frozen=True, slots=True)
+class SatisfactionEntry:
+    """Reporters' ratings of one institution's completed reports; None where suppressed
+    (fewer completed than the threshold)."""
+
+    code: str
+    name: str
+    level: InstitutionLevel
+    suppressed: bool
+    completed: int | None = None
+    """Reports of the period it completed (COMPLETED now)."""
+    rated: int | None = None
+    average: float | None = None
+    """Mean score of the rated ones, 1 to 5; None when none was rated."""
+
+    @property
+    def rated_share(self) -> float | None:
+        if self.completed is None or self.rated is None:
+            return None
+        return self.rated / self.completed
+
+
+@dataclass(frozen=True, slots=True)
+class Satisfaction:
+    period: Period
+    current_to: datetime
+    """Read from the index itself, not the roll-ups: every change committed before this."""
+    level: InstitutionLevel | None
+    suppress_below: int
+    entries: tuple[SatisfactionEntry, ...]
+    """Best average first, then those without ratings, then the suppressed ones."""
+
+
 def suppressed(sizes: Mapping[str, int], threshold: int, *, with_total: bool) -> set[str]:
     """Keys of the groups to withhold: the small ones, and beside a published total a
     second one when a single group would otherwise be recoverable by subtraction."""

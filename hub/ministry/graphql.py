@@ -344,6 +344,65 @@ async def _declines(
     return DispositionDeclines.of(await service.declines(period.to_period(), level))
 
 
+@strawberry.type(description="Reporters' ratings of one institution's completed reports.")
+class SatisfactionEntry:
+    institution_code: str
+    institution_name: str
+    level: InstitutionLevel
+    suppressed: bool
+    completed: int | None = strawberry.field(
+        description="Reports of the period it completed; null when suppressed."
+    )
+    rated: int | None
+    rated_share: float | None = strawberry.field(description="rated / completed.")
+    average_score: float | None = strawberry.field(
+        description="Mean of the ratings, 1 to 5; null when none was rated."
+    )
+
+    @classmethod
+    def of(cls, e: figures.SatisfactionEntry) -> SatisfactionEntry:
+        return cls(
+            institution_code=e.code,
+            institution_name=e.name,
+            level=e.level,
+            suppressed=e.suppressed,
+            completed=e.completed,
+            rated=e.rated,
+            rated_share=e.rated_share,
+            average_score=e.average,
+        )
+
+
+@strawberry.type
+class ReporterSatisfaction:
+    period: PeriodInfo
+    current_to: datetime = strawberry.field(
+        description="Read from the index itself: every change committed before this time."
+    )
+    level: InstitutionLevel | None
+    suppress_below: int
+    entries: list[SatisfactionEntry] = strawberry.field(
+        description="The best average first, then those not rated, then the suppressed."
+    )
+
+    @classmethod
+    def of(cls, s: figures.Satisfaction) -> ReporterSatisfaction:
+        return cls(
+            period=PeriodInfo.of(s.period),
+            current_to=s.current_to,
+            level=s.level,
+            suppress_below=s.suppress_below,
+            entries=[SatisfactionEntry.of(e) for e in s.entries],
+        )
+
+
+async def _satisfaction(
+    info: MinistryInfo, period: PeriodInput, level: InstitutionLevel | None = None
+) -> ReporterSatisfaction:
+    service = info.context.ministry.figures()
+    return ReporterSatisfaction.of(await service.satisfaction(period.to_period(), level))
+
+
 async def _statistics(
     info: MinistryInfo, period: PeriodInput, group_by: GroupBy
 ) -> ReportStatistics:
@@ -380,6 +439,11 @@ class MinistryQuery:
     ranking: InstitutionRanking = strawberry.field(
         resolver=_ranking,
         description="Institutions of a level (all when null) ranked on the ministry's figures.",
+    )
+    satisfaction: ReporterSatisfaction = strawberry.field(
+        resolver=_satisfaction,
+        description="Per institution: its completed reports of the period, the share its "
+        "reporters rated and their mean score; small groups are suppressed.",
     )
     disposition_declines: DispositionDeclines = strawberry.field(
         resolver=_declines,

@@ -249,6 +249,18 @@ GROUP BY i.code, i.name, i.level
 HAVING count(*) FILTER (WHERE NOT d.declined AND d.to_institution = i.code) > 0
 ORDER BY i.code
 
+-- name: ministry_satisfaction
+-- Per institution handling them, the reports submitted in [$1, $2) that are completed,
+-- how many the reporters rated, and the mean score.
+SELECT i.code, i.name, i.level, count(*)::integer AS completed,
+       count(g.report_id)::integer AS rated, avg(g.score)::float8 AS average
+FROM reports r
+JOIN institutions i ON i.code = r.institution_code
+LEFT JOIN report_ratings g ON g.report_id = r.id
+WHERE r.submitted_at >= $1 AND r.submitted_at < $2 AND r.state = 'COMPLETED'
+GROUP BY i.code, i.name, i.level
+ORDER BY i.code
+
 -- name: ministry_institutions
 SELECT code, name, level FROM institutions ORDER BY code
 

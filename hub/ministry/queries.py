@@ -15,6 +15,8 @@ from hub.ministry.figures import (
     GroupBy,
     Ranking,
     RankingEntry,
+    Satisfaction,
+    SatisfactionEntry,
     SlaCompliance,
     SlaGroup,
     StageFigures,
@@ -160,6 +162,26 @@ class MinistryQueries:
                                       row["forwarded"], row["declined"]))  # fmt: skip
         shown.sort(key=lambda e: (-(e.rate or 0.0), -(e.forwarded or 0), e.code))
         return Declines(period, current_to, level, threshold, (*shown, *withheld))
+
+    async def satisfaction(self, period: Period, level: InstitutionLevel | None) -> Satisfaction:
+        """Per institution of ``level`` (all when None): its completed reports of the
+        period, how many were rated and their mean score, the best first."""
+        current_to = self._clock()
+        rows = await self._db.fetch("ministry_satisfaction", period.start_at, period.end_at)
+        threshold = self._settings.suppress_below
+        shown: list[SatisfactionEntry] = []
+        withheld: list[SatisfactionEntry] = []
+        for row in rows:
+            inst_level = InstitutionLevel(row["level"])
+            if level is not None and inst_level is not level:
+                continue
+            if row["completed"] < threshold:
+                withheld.append(SatisfactionEntry(row["code"], row["name"], inst_level, True))
+                continue
+            counts = (row["completed"], row["rated"], row["average"])
+            shown.append(SatisfactionEntry(row["code"], row["name"], inst_level, False, *counts))
+        shown.sort(key=lambda e: (e.average is None, -(e.average or 0.0), e.code))
+        return Satisfaction(period, current_to, level, threshold, (*shown, *withheld))
 
     async def rule_versions(self, period: Period) -> tuple[str, ...]:
         """The rule versions the period's reports were judged by."""

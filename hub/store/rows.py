@@ -171,6 +171,25 @@ class ReporterRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ReplyRow:
+    report_id: uuid.UUID
+    id: int
+    content: str
+    actor_node: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RatingRow:
+    report_id: uuid.UUID
+    score: int
+    comment: str | None
+    institution_code: str
+    actor_node: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class DuplicateRow:
     report_id: uuid.UUID
     original_id: uuid.UUID

@@ -47,6 +47,15 @@ SELECT report_id, seq, from_institution, to_institution, note, actor_node, at, d
 FROM dispositions WHERE report_id = ANY($1::uuid[])
 ORDER BY report_id, seq
 
+-- name: replies_by_reports
+SELECT report_id, id, content, actor_node, at
+FROM replies WHERE report_id = ANY($1::uuid[])
+ORDER BY report_id, id
+
+-- name: rating_by_reports
+SELECT report_id, score, comment, institution_code, actor_node, at
+FROM report_ratings WHERE report_id = ANY($1::uuid[])
+
 -- name: follow_ups_by_reports
 SELECT report_id, id, institution_code, content, actor_node, at
 FROM follow_ups WHERE report_id = ANY($1::uuid[])
@@ -158,7 +167,7 @@ LEFT JOIN idempotency_keys k ON k.scope = $3 AND k.key = $4
 -- name: transition_write
 -- One decided transition (hub.domain.core.Change) in one statement: the report,
 -- the nodes involved in it ($30), its history row, a disposition link (a decline
--- when $31) or a follow-up, the outbox record as schema.envelope.encode made it, the idempotency
+-- when $31), a follow-up or the reporter's reply ($32), the outbox record as schema.envelope.encode made it, the idempotency
 -- record and the (unsealed) audit entry. Nothing is written unless the report is still at version $2;
 -- the count says whether it was.
 WITH moved AS (
@@ -178,6 +187,9 @@ WITH moved AS (
 ), follow_up AS (
     INSERT INTO follow_ups (report_id, institution_code, content, actor_node, at)
     SELECT id, $20, $19, $12, $9 FROM moved WHERE $19::text IS NOT NULL
+), reply AS (
+    INSERT INTO replies (report_id, content, actor_node, at)
+    SELECT id, $32, $12, $9 FROM moved WHERE $32::text IS NOT NULL
 ), event AS (
     INSERT INTO outbox (event_id, report_id, version, event_type, data,
                         record_key, record_value, record_header_names, record_header_values)

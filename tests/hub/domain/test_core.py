@@ -17,6 +17,7 @@ from hub.domain.commands import (
     FollowUp,
     Postpone,
     Reopen,
+    Reply,
     Reporter,
     Submit,
     Transition,
@@ -50,6 +51,7 @@ def command(verb: Verb) -> Transition:
         Verb.REOPEN: Reopen(RID, "belum diperbaiki"),
         Verb.ARCHIVE: Archive(RID, ArchiveReason.DUPLICATE),
         Verb.DECLINE: Decline(RID, "bukan wewenang kami"),
+        Verb.REPLY: Reply(RID, "masih rusak"),
     }
     return commands[verb]
 

@@ -9,7 +9,16 @@ from datetime import date
 
 import pytest
 
-from hub.domain.commands import Actor, Command, Complete, Dispose, FollowUp, Reopen, Verify
+from hub.domain.commands import (
+    Actor,
+    Command,
+    Complete,
+    Dispose,
+    FollowUp,
+    Reopen,
+    Reply,
+    Verify,
+)
 from hub.domain.service import ReportService
 from hub.ministry.autoclose import AUTO_CLOSE_NOTE, AutoCloser
 from hub.ministry.figures import GroupBy
@@ -49,6 +58,9 @@ async def test_a_quiet_report_is_completed_by_the_system_after_ten_working_days(
     redisposed = await w.act(wib(7, 9, 8), redisposed, Dispose(redisposed.id, "pemda-16.71"))
     later = await _followed_up(w, 8)
     later = await w.act(wib(7, 15, 10), later, FollowUp(later.id, "Tahap kedua selesai."))
+    # The reporter answered the follow-up: the institution owes another one.
+    answered = await _followed_up(w, 8)
+    answered = await w.act(wib(7, 9, 8), answered, Reply(answered.id, "Masih bocor di sisi timur."))
     # Completed in the regency's own system and pulled: the node's system, not the hub.
     pulled = await _followed_up(w, 8)
     node_system = Actor("16.71", ActorRole.NODE_SYSTEM, everywhere=True)
@@ -63,6 +75,7 @@ async def test_a_quiet_report_is_completed_by_the_system_after_ten_working_days(
     assert await _state(db, replied.id) == ("IN_FOLLOW_UP", replied.version)
     assert await _state(db, redisposed.id) == ("DISPOSED", redisposed.version)
     assert await _state(db, later.id) == ("IN_FOLLOW_UP", later.version)
+    assert await _state(db, answered.id) == ("IN_FOLLOW_UP", answered.version)
     history = await db.fetch("history_by_reports", [quiet.id])
     last = history[-1]
     assert (last["verb"], last["actor_role"], last["actor_node"]) == ("COMPLETE", "SYSTEM", "16")

@@ -25,6 +25,7 @@ from hub.domain.commands import (
     FollowUp,
     Postpone,
     Reopen,
+    Reply,
     Submit,
     Verify,
 )
@@ -37,7 +38,7 @@ from tests.schema.asyncapi.check import check_record, messages_of
 
 LAHAT = Actor("16.04", ActorRole.INSTITUTION_ADMIN)
 PROVINCE = Actor("16", ActorRole.INSTITUTION_ADMIN)
-EVENTS = 13  # the changes made below
+EVENTS = 14  # the changes made below
 
 
 def _submit(title: str) -> Submit:
@@ -116,8 +117,9 @@ async def test_every_record_on_the_topics_fits_the_served_document(
     a = await service.execute(Decline(a.id, "Bukan wewenang kami"), PROVINCE, expected_version=4)
     a = await service.execute(Dispose(a.id, "opd-16-pubmtr"), LAHAT, expected_version=5)
     a = await service.execute(FollowUp(a.id, "Ditinjau"), PROVINCE, expected_version=6)
-    a = await service.execute(Complete(a.id), PROVINCE, expected_version=7)
-    await service.execute(Reopen(a.id, "Belum beres"), LAHAT, expected_version=8)
+    a = await service.execute(Reply(a.id, "Masih bocor"), LAHAT, expected_version=7)
+    a = await service.execute(Complete(a.id), PROVINCE, expected_version=8)
+    await service.execute(Reopen(a.id, "Belum beres"), LAHAT, expected_version=9)
     b = await service.execute(_submit("Iklan"), LAHAT)
     await service.execute(Archive(b.id, ArchiveReason.SPAM), LAHAT, expected_version=1)
     # The national node refuses the third report's verification: a real dead letter.
@@ -174,7 +176,7 @@ async def test_every_record_on_the_topics_fits_the_served_document(
         assert len({partition for partition, _ in places}) == 1, key
         in_log_order = [version for _, version in places]
         assert in_log_order == sorted(in_log_order), key
-    assert sorted(len(p) for p in by_report.values()) == [2, 2, 9]
+    assert sorted(len(p) for p in by_report.values()) == [2, 2, 10]
 
     # The state topic is compacted on the broker, as the document says.
     configured = channels["reportState"]["bindings"]["kafka"]["topicConfiguration"]
