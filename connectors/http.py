@@ -46,6 +46,14 @@ T = TypeVar("T")
 # Status codes that mean "try again later", not "your request is wrong".
 _RETRYABLE = frozenset({408, 425, 429})
 _FORM = "application/x-www-form-urlencoded"
+_KEEP_ALIVE = 1.0
+"""Seconds an idle connection to a node is kept for the next call. Below the idle
+timeout of the servers a node may run (uvicorn's, Apache's and Node's 5 s, gunicorn's
+2 s): aiohttp reuses its oldest idle connection first, so with a longer keep-alive its
+calls meet connections the server is closing that instant ("Connection reset by
+peer"; a full ``bench.e2e_connectors`` run at 15 s, aiohttp's default, saw dozens and
+opened two circuits). httpx kept them 5 s and polled each socket before reusing it,
+the per-call cost this client avoids."""
 
 
 class HttpNode:
@@ -85,6 +93,7 @@ class HttpNode:
             connector = aiohttp.TCPConnector(
                 # The Guard lets at most ``concurrency`` calls through at once.
                 limit=self.guard.policy.concurrency,
+                keepalive_timeout=_KEEP_ALIVE,
                 ssl=_ssl_context() if self.url.startswith("https://") else True,
             )
             self._session = aiohttp.ClientSession(
