@@ -707,7 +707,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # aiokafka logs ERROR for the expected: a fresh broker's coordinator still loading.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     started = time.perf_counter()
-    facts = machine_facts(("asyncpg", "aiokafka", "httpx", "uvicorn"))
+    facts = machine_facts(("asyncpg", "aiokafka", "aiohttp", "uvicorn"))
     facts["kafka"] = kafka_version()
     facts["source"] = source_state()
     facts["load before"] = load_average()

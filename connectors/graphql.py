@@ -87,9 +87,7 @@ class GraphQLConnector(BaseConnector):
         headers = {}
         if config.credentials is not None:
             headers["Authorization"] = f"Bearer {config.credentials.value}"
-        self.http = HttpNode(
-            config.code, config.url, self.guard, headers=headers, transport=deps.transport
-        )
+        self.http = HttpNode(config.code, config.url, self.guard, headers=headers)
 
     async def _execute(
         self,

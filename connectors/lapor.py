@@ -95,7 +95,6 @@ class LaporConnector(BaseConnector):
             config.url,
             self.guard,
             headers={"Authorization": f"Bearer {config.credentials.value}"},
-            transport=deps.transport,
         )
 
     async def ping(self) -> None:

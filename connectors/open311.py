@@ -111,7 +111,7 @@ class Open311Connector(BaseConnector):
         if config.credentials is None:
             raise NodeTableError(config.code, "credentials: Open311 needs an api_key")
         self.api_key = config.credentials.value
-        self.http = HttpNode(config.code, config.url, self.guard, transport=deps.transport)
+        self.http = HttpNode(config.code, config.url, self.guard)
 
     async def ping(self) -> None:
         def services(body: object) -> None:

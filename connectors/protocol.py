@@ -10,8 +10,6 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-import httpx
-
 from connectors.change import ChangePage, FetchResult, ReportContent
 from connectors.config import NodeConfig
 from connectors.resilience import Health
@@ -81,5 +79,3 @@ class Dependencies:
 
     directory: ReportDirectory | None = None
     """None: a connector cannot create reports the node has not seen, it skips them."""
-    transport: httpx.AsyncBaseTransport | None = None
-    """An httpx transport to use instead of the network (tests of odd answers)."""

@@ -47,9 +47,7 @@ class PushConnector(BaseConnector):
             headers = {"content-type": "application/cloudevents+json"}
             if config.credentials is not None:
                 headers["Authorization"] = f"Bearer {config.credentials.value}"
-            self.http = HttpNode(
-                config.code, config.url, self.guard, headers=headers, transport=deps.transport
-            )
+            self.http = HttpNode(config.code, config.url, self.guard, headers=headers)
 
     async def ping(self) -> None:
         """A push node proves itself by calling; there is nothing to ping."""

@@ -106,9 +106,7 @@ class RestConnector(BaseConnector):
         if config.credentials is not None:
             token = config.credentials.value
             headers[header] = f"{scheme} {token}" if scheme != "none" else token
-        self.http = HttpNode(
-            config.code, config.url, self.guard, headers=headers, transport=deps.transport
-        )
+        self.http = HttpNode(config.code, config.url, self.guard, headers=headers)
 
     async def ping(self) -> None:
         await self.http.call("GET", self.ping_path, what="ping")
