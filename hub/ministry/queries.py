@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from hub.ministry.figures import (
     COMPLIANCE_STAGES,
@@ -33,6 +34,8 @@ from schema.calendar import wib_date
 from schema.institutions import InstitutionLevel
 from schema.lifecycle import ReportState
 from schema.sla import SlaStage
+
+E = TypeVar("E")
 
 
 def _now() -> datetime:
@@ -146,42 +149,30 @@ class MinistryQueries:
     async def declines(self, period: Period, level: InstitutionLevel | None) -> Declines:
         """Per institution of ``level`` (all when None): reports of the period forwarded to
         it and how many of those it declined, the highest share first."""
-        current_to = self._clock()
         rows = await self._db.fetch("ministry_declines", period.start_at, period.end_at)
         threshold = self._settings.suppress_below
-        shown: list[DeclineEntry] = []
-        withheld: list[DeclineEntry] = []
-        for row in rows:
-            inst_level = InstitutionLevel(row["level"])
-            if level is not None and inst_level is not level:
-                continue
-            if row["forwarded"] < threshold:
-                withheld.append(DeclineEntry(row["code"], row["name"], inst_level, True))
-                continue
-            shown.append(DeclineEntry(row["code"], row["name"], inst_level, False,
-                                      row["forwarded"], row["declined"]))  # fmt: skip
+        shown, withheld = _per_institution(
+            rows, level, threshold, "forwarded",
+            lambda r, lv: DeclineEntry(r["code"], r["name"], lv, False, r["forwarded"],
+                                       r["declined"]),
+            lambda r, lv: DeclineEntry(r["code"], r["name"], lv, True),
+        )  # fmt: skip
         shown.sort(key=lambda e: (-(e.rate or 0.0), -(e.forwarded or 0), e.code))
-        return Declines(period, current_to, level, threshold, (*shown, *withheld))
+        return Declines(period, self._clock(), level, threshold, (*shown, *withheld))
 
     async def satisfaction(self, period: Period, level: InstitutionLevel | None) -> Satisfaction:
         """Per institution of ``level`` (all when None): its completed reports of the
         period, how many were rated and their mean score, the best first."""
-        current_to = self._clock()
         rows = await self._db.fetch("ministry_satisfaction", period.start_at, period.end_at)
         threshold = self._settings.suppress_below
-        shown: list[SatisfactionEntry] = []
-        withheld: list[SatisfactionEntry] = []
-        for row in rows:
-            inst_level = InstitutionLevel(row["level"])
-            if level is not None and inst_level is not level:
-                continue
-            if row["completed"] < threshold:
-                withheld.append(SatisfactionEntry(row["code"], row["name"], inst_level, True))
-                continue
-            counts = (row["completed"], row["rated"], row["average"])
-            shown.append(SatisfactionEntry(row["code"], row["name"], inst_level, False, *counts))
+        shown, withheld = _per_institution(
+            rows, level, threshold, "completed",
+            lambda r, lv: SatisfactionEntry(r["code"], r["name"], lv, False, r["completed"],
+                                            r["rated"], r["average"]),
+            lambda r, lv: SatisfactionEntry(r["code"], r["name"], lv, True),
+        )  # fmt: skip
         shown.sort(key=lambda e: (e.average is None, -(e.average or 0.0), e.code))
-        return Satisfaction(period, current_to, level, threshold, (*shown, *withheld))
+        return Satisfaction(period, self._clock(), level, threshold, (*shown, *withheld))
 
     async def rule_versions(self, period: Period) -> tuple[str, ...]:
         """The rule versions the period's reports were judged by."""
@@ -195,6 +186,29 @@ class MinistryQueries:
             rows = await self._db.fetch("ministry_labels")
             return {r["key"]: r["label"] for r in rows if r["dim"] == group_by.value}
         return {}
+
+
+def _per_institution(
+    rows: Sequence[Any],
+    level: InstitutionLevel | None,
+    threshold: int,
+    size: str,
+    shown: Callable[[Any, InstitutionLevel], E],
+    withheld: Callable[[Any, InstitutionLevel], E],
+) -> tuple[list[E], list[E]]:
+    """A figure read straight from the index (``rows``: records with ``code``, ``name``,
+    ``level`` and ``size``), per institution of ``level`` (all when None): the entries
+    of the groups whose ``size`` reaches ``threshold``, and those withheld."""
+    out: tuple[list[E], list[E]] = ([], [])
+    for row in rows:
+        inst_level = InstitutionLevel(row["level"])
+        if level is not None and inst_level is not level:
+            continue
+        if row[size] < threshold:
+            out[1].append(withheld(row, inst_level))
+        else:
+            out[0].append(shown(row, inst_level))
+    return out
 
 
 def _with_rank(entry: RankingEntry, rank: int) -> RankingEntry:
