@@ -37,6 +37,7 @@ from hub.api.media import response_media
 from hub.api.schema import build_schema
 from hub.domain.commands import Actor
 from hub.domain.duplicates import Duplicates
+from hub.domain.institutions import InstitutionDirectory
 from hub.domain.ratings import Ratings
 from hub.domain.review import ReviewDesk
 from hub.domain.service import ReportService
@@ -106,6 +107,7 @@ class HubGraphQL(GraphQL[Context, None]):
         review: ReviewDesk,
         duplicates: Duplicates,
         ratings: Ratings,
+        institutions: InstitutionDirectory,
         tokens: Tokens,
         is_active: Callable[[str], Awaitable[bool]],
         documents: PersistedDocuments,
@@ -136,6 +138,7 @@ class HubGraphQL(GraphQL[Context, None]):
         self._review = review
         self._duplicates = duplicates
         self._ratings = ratings
+        self._institutions = institutions
         self._tokens = tokens
         self._is_active = is_active
 
@@ -212,6 +215,7 @@ class HubGraphQL(GraphQL[Context, None]):
             review=self._review,
             duplicates=self._duplicates,
             ratings=self._ratings,
+            institutions=self._institutions,
         )
 
     def _ministry_for(self, principal: Principal) -> MinistryRequest:
@@ -352,6 +356,7 @@ def create_app(
         review=built.review,
         duplicates=built.duplicates,
         ratings=built.ratings,
+        institutions=built.institutions,
         tokens=tokens,
         is_active=clients.active,
         documents=PersistedDocuments(
