@@ -4,7 +4,6 @@ and a form posted the way an Open311 app posts it."""
 from __future__ import annotations
 
 import re
-from typing import Any
 from xml.etree import ElementTree
 
 import httpx
@@ -56,9 +55,10 @@ def form(api_key: str | None, **fields: str) -> dict[str, str]:
     return {k: v for k, v in base.items() if v is not None}
 
 
-async def post(http: httpx.AsyncClient, fields: dict[str, str], fmt: str = "json") -> Any:
-    response = await http.post(f"{BASE}/requests.{fmt}", data=fields)
-    return response
+async def post(
+    http: httpx.AsyncClient, fields: dict[str, str], fmt: str = "json"
+) -> httpx.Response:
+    return await http.post(f"{BASE}/requests.{fmt}", data=fields)
 
 
 def xml(response: httpx.Response) -> ElementTree.Element:

@@ -246,7 +246,8 @@ async def test_a_confidential_report_never_shows_to_who_may_not_see_it(
     # The involved node (and its api_key) sees it; no reporter identity is ever shown.
     for seen in (await answers(own), await answers(None)):
         for response in seen:
-            assert "Budi" not in response.text and "siti.aminah" not in response.text
+            assert "Budi" not in response.text
+            assert "siti.aminah" not in response.text
     mine = await answers(own)
     assert [r["service_request_id"] for r in mine[0].json()] == [plain, hidden]
     assert mine[2].json()[0]["description"] == "Pungutan liar di loket KTP kecamatan."
@@ -311,9 +312,9 @@ async def test_bad_input_is_refused_with_the_specs_errors_and_writes_nothing(
         {"service_request_id": "abc"},
     ):
         assert error_of(await http.get(f"{BASE}/requests.json", params=params))[0] == 400
-    assert error_of(await http.get(f"{BASE}/requests.json", params={"service_code": "7777"}))[
-        0
-    ] == 404
+    assert (
+        error_of(await http.get(f"{BASE}/requests.json", params={"service_code": "7777"}))[0] == 404
+    )
     assert error_of(await http.get(f"{BASE}/requests/{uuid.uuid4()}.json"))[0] == 404
     assert error_of(await http.get(f"{BASE}/services.html"))[0] == 404
     assert error_of(await http.get(f"{BASE}/tokens/abc.json"))[0] == 404
