@@ -223,8 +223,10 @@ def submission(form: Mapping[str, str], region_code: str) -> Submit:
     if sub is None and kind is ReportKind.COMPLAINT:
         sub = ComplaintSubKind.NON_SUPERVISORY.value
     name = service_name(SERVICES[code])
-    title = form.get("attribute[title]", "").strip() or (
-        f"{name} di {address}" if address else name
+    # A title given is checked by the command (200 at most); one made up is cut to fit.
+    title = (
+        form.get("attribute[title]", "").strip()
+        or (f"{name} di {address}" if address else name)[:200]
     )
     names = (form.get("first_name", "").strip(), form.get("last_name", "").strip())
     person = Reporter(
@@ -235,7 +237,7 @@ def submission(form: Mapping[str, str], region_code: str) -> Submit:
     return Submit(
         kind=kind,
         complaint_sub_kind=ComplaintSubKind(sub) if sub else None,
-        title=title[:200],
+        title=title,
         content=description,
         region_code=region_code,
         topic_id=topic_id,

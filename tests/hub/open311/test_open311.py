@@ -289,6 +289,9 @@ async def test_bad_input_is_refused_with_the_specs_errors_and_writes_nothing(
     assert (await refused(form(palembang, lat="utara")))[0] == 400
     assert (await refused(form(palembang, **{"attribute[kind]": "GOSSIP"})))[0] == 400
     assert (await refused(form(palembang, **{"attribute[confidential]": "maybe"})))[0] == 400
+    assert await refused(form(palembang, **{"attribute[title]": "x" * 201})) == (
+        400, "title is 201 characters long; the limit is 200",
+    )  # fmt: skip
     # The domain's own checks come back in the spec's shape too.
     assert (await refused(form(palembang, email="not-an-address")))[0] == 400
     as_json = await http.post(f"{BASE}/requests.json", json=form(palembang))
