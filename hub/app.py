@@ -46,6 +46,7 @@ from hub.logs import throttle_library_logs
 from hub.ministry.autoclose import AutoCloser
 from hub.ministry.context import MinistryRequest
 from hub.ministry.export import ministry_routes
+from hub.open311.routes import Open311Endpoint
 from hub.security.audit import AuditLog, AuditSealer
 from hub.security.clients import ClientStore
 from hub.security.endpoint import token_endpoint
@@ -457,6 +458,7 @@ def create_app(
                 settings.ministry,
                 authorize=lambda request: may_read_figures(request.state.principal),
             ),
+            *Open311Endpoint(db, service, tokens, clients, actor_for).routes(),
         ],
         middleware=[
             Middleware(BodyLimit, max_bytes=limits.max_body_bytes),
