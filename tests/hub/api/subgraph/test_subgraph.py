@@ -249,8 +249,9 @@ async def test_regions_and_institutions_are_entities_too(supergraph: Supergraph)
         ({"__typename": "Topic", "id": 1}, "'Topic' is not an entity"),
         ({"__typename": "Region"}, "needs its code"),
         ({"__typename": "Report", "id": "not-a-uuid"}, "is not a report id"),
+        ([{"__typename": "Region", "code": "16.71"}] * 101, "at most 100 representations"),
     ]:
-        body = await supergraph.subgraph(ENTITIES, r=[bad])
+        body = await supergraph.subgraph(ENTITIES, r=bad if isinstance(bad, list) else [bad])
         assert body["data"] is None
         [error] = body["errors"]
         assert error["extensions"]["code"] == "BAD_INPUT"
