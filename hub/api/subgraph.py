@@ -71,8 +71,12 @@ class Service:
     sdl: str = strawberry.field(description="The subgraph's schema, with its entity keys.")
 
 
-def _key_of(representation: object) -> tuple[str, str]:
-    """(type name, key value) of a representation, or a coded error naming what is wrong."""
+Wanted = tuple[str, str | uuid.UUID]
+"""A representation read: its type's name and its key (a report's id parsed)."""
+
+
+def _wanted(representation: object) -> Wanted:
+    """What a representation asks for, or a coded error naming what is wrong with it."""
     if not isinstance(representation, dict):
         raise BadInput("a representation must be an object with __typename and its key")
     type_name = representation.get("__typename")
@@ -81,44 +85,30 @@ def _key_of(representation: object) -> tuple[str, str]:
     key = representation.get(KEYS[type_name])
     if not isinstance(key, str):
         raise BadInput(f"a {type_name} representation needs its {KEYS[type_name]} as a string")
-    return type_name, key
+    return type_name, parse_id(key) if type_name == "Report" else key
+
+
+async def _entity(info: Info, wanted: Wanted) -> Entity | None:
+    loaders = info.context.loaders
+    match wanted:
+        case ("Report", uuid.UUID() as report_id):
+            return visible(info, await loaders.report.load(report_id))
+        case ("Region", str(code)):
+            region = await loaders.region.load(code)
+            return Region.from_row(region) if region else None
+        case ("Institution", str(code)):
+            institution = await loaders.institution.load(code)
+            return Institution.from_row(institution) if institution else None
+    raise AssertionError(wanted)  # _wanted makes nothing else
 
 
 async def _entities(info: Info, representations: Sequence[object]) -> list[Entity | None]:
     limit = info.context.settings.limits.max_page_size
     if len(representations) > limit:
         raise BadInput(f"at most {limit} representations at once, got {len(representations)}")
-    wanted = [_key_of(r) for r in representations]
-    loaders = info.context.loaders
-    report_ids = {key: parse_id(key) for name, key in wanted if name == "Report"}
-    region_codes = [key for name, key in wanted if name == "Region"]
-    institution_codes = [key for name, key in wanted if name == "Institution"]
-    # One batch per type, the three at once; each DataLoader makes it one statement.
-    reports, regions, institutions = await asyncio.gather(
-        loaders.report.load_many(list(report_ids.values())),
-        loaders.region.load_many(region_codes),
-        loaders.institution.load_many(institution_codes),
-    )
-    by_report: dict[uuid.UUID, Entity | None] = {
-        i: visible(info, row) for i, row in zip(report_ids.values(), reports, strict=True)
-    }
-    by_region = {
-        c: Region.from_row(row) if row else None
-        for c, row in zip(region_codes, regions, strict=True)
-    }
-    by_institution = {
-        c: Institution.from_row(row) if row else None
-        for c, row in zip(institution_codes, institutions, strict=True)
-    }
-    found: list[Entity | None] = []
-    for name, key in wanted:
-        if name == "Report":
-            found.append(by_report[report_ids[key]])
-        elif name == "Region":
-            found.append(by_region[key])
-        else:
-            found.append(by_institution[key])
-    return found
+    wanted = [_wanted(r) for r in representations]  # all checked before any is read
+    # Loaded together, so each type's DataLoader reads its keys with one statement.
+    return list(await asyncio.gather(*(_entity(info, w) for w in wanted)))
 
 
 @strawberry.type(name="Query")

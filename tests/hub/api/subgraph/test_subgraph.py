@@ -23,6 +23,7 @@ from starlette.applications import Starlette
 from hub.api.subgraph import subgraph_sdl
 from hub.app import create_app
 from hub.cli.main import SUBGRAPH_FILE
+from hub.errors import ConfigError
 from hub.settings import Settings
 from tests.fixtures.app import GraphQLClient, run_node, serving, token_for
 from tests.hub.api.subgraph.petitions import Petitions, PetitionsApp
@@ -48,6 +49,13 @@ def test_committed_subgraph_sdl_matches_the_code() -> None:
     assert SUBGRAPH_FILE.read_text(encoding="utf-8") == subgraph_sdl(), (
         "schema/subgraph.graphql is stale: run `sp4n-hub export-schema`"
     )
+
+
+def test_the_subgraph_is_asked_for_in_the_environment() -> None:
+    assert Settings.from_env({}).subgraph is False
+    assert Settings.from_env({"SP4N_SUBGRAPH": "1"}).subgraph is True
+    with pytest.raises(ConfigError, match="SP4N_SUBGRAPH"):
+        Settings.from_env({"SP4N_SUBGRAPH": "federated"})
 
 
 async def test_the_subgraph_is_served_only_when_asked_for(settings: Settings) -> None:
