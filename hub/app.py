@@ -38,6 +38,7 @@ from hub.api.schema import build_schema
 from hub.api.subgraph import build_subgraph_schema
 from hub.domain.commands import Actor
 from hub.domain.duplicates import Duplicates
+from hub.domain.institutions import InstitutionDirectory
 from hub.domain.ratings import Ratings
 from hub.domain.review import ReviewDesk
 from hub.domain.service import ReportService
@@ -46,6 +47,7 @@ from hub.logs import throttle_library_logs
 from hub.ministry.autoclose import AutoCloser
 from hub.ministry.context import MinistryRequest
 from hub.ministry.export import ministry_routes
+from hub.open311.routes import Open311Endpoint
 from hub.security.audit import AuditLog, AuditSealer
 from hub.security.clients import ClientStore
 from hub.security.endpoint import token_endpoint
@@ -107,6 +109,7 @@ class HubGraphQL(GraphQL[Context, None]):
         review: ReviewDesk,
         duplicates: Duplicates,
         ratings: Ratings,
+        institutions: InstitutionDirectory,
         tokens: Tokens,
         is_active: Callable[[str], Awaitable[bool]],
         documents: PersistedDocuments,
@@ -140,6 +143,7 @@ class HubGraphQL(GraphQL[Context, None]):
         self._review = review
         self._duplicates = duplicates
         self._ratings = ratings
+        self._institutions = institutions
         self._tokens = tokens
         self._is_active = is_active
 
@@ -216,6 +220,7 @@ class HubGraphQL(GraphQL[Context, None]):
             review=self._review,
             duplicates=self._duplicates,
             ratings=self._ratings,
+            institutions=self._institutions,
         )
 
     def _ministry_for(self, principal: Principal) -> MinistryRequest:
@@ -346,28 +351,12 @@ def create_app(
     projection, cache, feed = built.projection, built.cache, built.feed
     tokens = wiring.tokens(settings)
     clients = ClientStore(db)
-    graphql = HubGraphQL(
-        db,
-        service,
-        settings,
-        sync,
-        audit,
-        federation,
-        review=built.review,
-        duplicates=built.duplicates,
-        ratings=built.ratings,
-        tokens=tokens,
-        is_active=clients.active,
-        documents=PersistedDocuments(
-            db,
-            trusted_only=settings.trusted_documents,
-            max_tokens=settings.limits.max_tokens,
-        ),
+    documents = PersistedDocuments(
+        db, trusted_only=settings.trusted_documents, max_tokens=settings.limits.max_tokens
     )
-    # The subgraph answers a gateway's operations uncached: they are the plan's pieces
-    # (``_entities`` batches), not documents a client sends again.
-    subgraph = (
-        HubGraphQL(
+
+    def graphql_app(schema: strawberry.Schema | None = None) -> HubGraphQL:
+        return HubGraphQL(
             db,
             service,
             settings,
@@ -377,11 +366,18 @@ def create_app(
             review=built.review,
             duplicates=built.duplicates,
             ratings=built.ratings,
+            institutions=built.institutions,
             tokens=tokens,
             is_active=clients.active,
-            documents=graphql.documents,
-            schema=build_subgraph_schema(settings.limits, production=settings.production),
+            documents=documents,
+            schema=schema,
         )
+
+    graphql = graphql_app()
+    # The subgraph answers a gateway's operations uncached: they are the plan's pieces
+    # (``_entities`` batches), not documents a client sends again.
+    subgraph = (
+        graphql_app(build_subgraph_schema(settings.limits, production=settings.production))
         if settings.subgraph
         else None
     )
@@ -478,6 +474,7 @@ def create_app(
                 settings.ministry,
                 authorize=lambda request: may_read_figures(request.state.principal),
             ),
+            *Open311Endpoint(db, service, tokens, clients, actor_for).routes(),
         ],
         middleware=[
             Middleware(BodyLimit, max_bytes=limits.max_body_bytes),

@@ -26,6 +26,7 @@ from connectors.config import NodeTable
 from connectors.federation import Federation
 from hub.api.cache import ChangeFeed, ResponseCache
 from hub.domain.duplicates import Duplicates
+from hub.domain.institutions import InstitutionDirectory
 from hub.domain.ratings import Ratings
 from hub.domain.review import ReviewDesk
 from hub.domain.service import ReportService
@@ -136,6 +137,8 @@ class Components:
     """Finds and settles one complaint filed twice."""
     ratings: Ratings
     """Reporters' satisfaction with completed reports."""
+    institutions: InstitutionDirectory
+    """Who reports can be addressed to, kept by admins."""
     federation: Federation | None
     """The nodes' connectors; None with connectors off."""
     ingest: Ingest | None
@@ -194,6 +197,6 @@ def components(
     feed = ChangeFeed(db, cache) if cache is not None else None
     review, duplicates = ReviewDesk(db, service, audit), Duplicates(db, service)
     return Components(
-        db, audit, service, review, duplicates, Ratings(db, audit), nodes, ingest, sync,
-        RollupProjection(db), cache, feed,
+        db, audit, service, review, duplicates, Ratings(db, audit),
+        InstitutionDirectory(db, audit), nodes, ingest, sync, RollupProjection(db), cache, feed,
     )  # fmt: skip

@@ -21,6 +21,7 @@ from hub import wiring
 from hub.app import create_app
 from hub.cli import admin
 from hub.cli.calendar import add_calendar_parser, calendar_command
+from hub.cli.institutions import add_institutions_parser, institutions_command
 from hub.errors import ConfigError
 from hub.federation import CONNECTOR_SINK_ATTEMPTS
 from hub.settings import Secret, Settings, SyncMode, masked_url
@@ -449,6 +450,7 @@ def _parser() -> argparse.ArgumentParser:
         "verify", help="check that no entry was edited or deleted"
     )
     add_calendar_parser(sub)
+    add_institutions_parser(sub)
     return parser
 
 
@@ -471,6 +473,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return export_schema(check=args.check)
             case "calendar":
                 return asyncio.run(calendar_command(args, wiring.database_url(settings)))
+            case "institutions":
+                url = wiring.database_url(settings)
+                return asyncio.run(institutions_command(args, url))
             case "replay":
                 codes = [n.code for n in NODES] if args.all else [args.node]
                 return asyncio.run(_replay(settings, os.environ, codes, reset=args.reset))

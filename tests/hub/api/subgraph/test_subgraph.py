@@ -235,7 +235,12 @@ async def test_the_gateway_joins_the_hubs_reports_with_the_second_subgraph(
 async def test_regions_and_institutions_are_entities_too(supergraph: Supergraph) -> None:
     hub = supergraph.hub_client(None)
     regions = (await hub.data("{ regions { code name } }"))["regions"]
-    institutions = (await hub.data("{ institutions { code name } }"))["institutions"]
+    institutions = [
+        edge["node"]
+        for edge in (await hub.data("{ institutions { edges { node { code name } } } }"))[
+            "institutions"
+        ]["edges"]
+    ]
     wanted = [
         {"__typename": "Institution", "code": institutions[3]["code"]},
         {"__typename": "Region", "code": regions[5]["code"]},
