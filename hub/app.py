@@ -35,6 +35,7 @@ from hub.api.graphiql.page import GraphiQLPage
 from hub.api.loaders import Loaders
 from hub.api.media import response_media
 from hub.api.schema import build_schema
+from hub.api.subgraph import build_subgraph_schema
 from hub.domain.commands import Actor
 from hub.domain.duplicates import Duplicates
 from hub.domain.institutions import InstitutionDirectory
@@ -113,10 +114,13 @@ class HubGraphQL(GraphQL[Context, None]):
         is_active: Callable[[str], Awaitable[bool]],
         documents: PersistedDocuments,
         cache: CachedHttp | None = None,
+        schema: strawberry.Schema | None = None,
     ) -> None:
-        self.ide = GraphiQLPage() if settings.graphiql else None
+        """``schema``: another schema of the hub's than its own (the subgraph's), served
+        without GraphiQL."""
+        self.ide = GraphiQLPage() if settings.graphiql and schema is None else None
         super().__init__(
-            build_schema(settings.limits, production=settings.production),
+            schema or build_schema(settings.limits, production=settings.production),
             graphql_ide="graphiql" if self.ide is not None else None,
             allow_queries_via_get=True,
             # Operations over a WebSocket pass the documents check too: the hub speaks
@@ -347,24 +351,35 @@ def create_app(
     projection, cache, feed = built.projection, built.cache, built.feed
     tokens = wiring.tokens(settings)
     clients = ClientStore(db)
-    graphql = HubGraphQL(
-        db,
-        service,
-        settings,
-        sync,
-        audit,
-        federation,
-        review=built.review,
-        duplicates=built.duplicates,
-        ratings=built.ratings,
-        institutions=built.institutions,
-        tokens=tokens,
-        is_active=clients.active,
-        documents=PersistedDocuments(
+    documents = PersistedDocuments(
+        db, trusted_only=settings.trusted_documents, max_tokens=settings.limits.max_tokens
+    )
+
+    def graphql_app(schema: strawberry.Schema | None = None) -> HubGraphQL:
+        return HubGraphQL(
             db,
-            trusted_only=settings.trusted_documents,
-            max_tokens=settings.limits.max_tokens,
-        ),
+            service,
+            settings,
+            sync,
+            audit,
+            federation,
+            review=built.review,
+            duplicates=built.duplicates,
+            ratings=built.ratings,
+            institutions=built.institutions,
+            tokens=tokens,
+            is_active=clients.active,
+            documents=documents,
+            schema=schema,
+        )
+
+    graphql = graphql_app()
+    # The subgraph answers a gateway's operations uncached: they are the plan's pieces
+    # (``_entities`` batches), not documents a client sends again.
+    subgraph = (
+        graphql_app(build_subgraph_schema(settings.limits, production=settings.production))
+        if settings.subgraph
+        else None
     )
     if cache is not None and feed is not None:
         assert isinstance(graphql.schema, strawberry.Schema)
@@ -452,6 +467,7 @@ def create_app(
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
             Route("/asyncapi.yaml", asyncapi_endpoint),
+            *([Route("/subgraph", subgraph, methods=["GET", "POST"])] if subgraph else []),
             *([graphql.ide.route()] if graphql.ide is not None else []),
             *ministry_routes(
                 db,

@@ -94,6 +94,8 @@ class Settings:
     """The response cache's budget in MiB; 0 turns it off."""
     trusted_documents: bool = False
     """Run only the documents registered with ``sp4n-hub documents add``."""
+    subgraph: bool = False
+    """Serve ``/subgraph``: the hub as an Apollo Federation v2 subgraph of a supergraph."""
     connectors: bool = False
     """Serve the nodes through their connectors (pulls, write-backs, live reads);
     off: no node sinks, committed changes are only published (``hub.wiring``).
@@ -186,6 +188,7 @@ class Settings:
             connectors=_flag(env, "SP4N_CONNECTORS", default=node_table is not None),
             cache_mb=_int(env, "SP4N_CACHE_MB", cls.cache_mb),
             trusted_documents=_flag(env, "SP4N_TRUSTED_DOCUMENTS"),
+            subgraph=_flag(env, "SP4N_SUBGRAPH"),
             ministry=MinistrySettings.from_env(env),
         )
 

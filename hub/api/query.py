@@ -35,11 +35,12 @@ from hub.store.rows import NodeRow, RegionRow, ReportRow, ReviewRow, TopicRow
 
 
 async def _visible(info: Info, record: asyncpg.Record | None) -> Report | None:
+    return visible(info, None if record is None else ReportRow.from_record(record))
+
+
+def visible(info: Info, row: ReportRow | None) -> Report | None:
     """The report, unless it is confidential and the caller is not involved."""
-    if record is None:
-        return None
-    row = ReportRow.from_record(record)
-    if not info.context.viewer.may_see_report(row.confidential, row.nodes):
+    if row is None or not info.context.viewer.may_see_report(row.confidential, row.nodes):
         return None
     return Report.from_row(row)
 

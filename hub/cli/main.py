@@ -33,6 +33,7 @@ from schema.nodes import NODES
 DEMO_REPORTS = 6_000
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema" / "hub.graphql"
 ASYNCAPI_FILE = SCHEMA_FILE.with_name("asyncapi.yaml")
+SUBGRAPH_FILE = SCHEMA_FILE.with_name("subgraph.graphql")
 
 console = Console(stderr=True)
 
@@ -386,8 +387,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="embedded PostgreSQL + demo data + the hub, no set-up needed")
     export = sub.add_parser(
         "export-schema",
-        help="write the GraphQL SDL to schema/hub.graphql and the event stream's AsyncAPI "
-        "document (default topic names) to schema/asyncapi.yaml",
+        help="write the GraphQL SDL to schema/hub.graphql, the Federation subgraph's to "
+        "schema/subgraph.graphql and the event stream's AsyncAPI document (default topic "
+        "names) to schema/asyncapi.yaml",
     )
     export.add_argument("--check", action="store_true", help="fail if a file is out of date")
     replay = sub.add_parser(
@@ -512,9 +514,14 @@ def asyncapi_text() -> str:
 
 def export_schema(*, check: bool) -> int:
     from hub.api.schema import sdl
+    from hub.api.subgraph import subgraph_sdl
 
     stale = 0
-    for path, text in ((SCHEMA_FILE, sdl()), (ASYNCAPI_FILE, asyncapi_text())):
+    for path, text in (
+        (SCHEMA_FILE, sdl()),
+        (SUBGRAPH_FILE, subgraph_sdl()),
+        (ASYNCAPI_FILE, asyncapi_text()),
+    ):
         if not check:
             path.write_text(text, encoding="utf-8")
             console.print(f"wrote {path}")
