@@ -156,6 +156,12 @@ class AuditLog:
             assert moved == len(entries)
             return moved
 
+    async def archived(self) -> tuple[int, int]:
+        """How many archived segments there are, and how many entries they hold."""
+        row = await self._db.fetchrow("audit_segment_count")
+        assert row is not None
+        return row["segments"], row["entries"]
+
     async def verify(self) -> tuple[int, str, str | None]:
         """(entries checked, head hash, None) when intact; else the first problem found.
 

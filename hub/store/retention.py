@@ -32,6 +32,8 @@ _log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 60.0
 """How soon a pass in which a job failed is tried again."""
+BUSY_TRIES, BUSY_PAUSE = 20, 0.25
+"""A job whose table another process holds is tried again this often, this far apart."""
 
 
 class Job(Protocol):
@@ -107,9 +109,14 @@ class Retention:
         """Runs ``job`` batch by batch until nothing is due (or ``stop``); rows it took."""
         stats = self.stats[job.table]
         total = 0
+        busy = 0
         while stop is None or not stop.is_set():
             gone = await job.step()
-            if not gone:  # 0: done; None: another process is at it
+            if gone is None and busy < BUSY_TRIES:  # held elsewhere (the audit sealer)
+                busy += 1
+                await asyncio.sleep(BUSY_PAUSE)
+                continue
+            if not gone:
                 stats.last_run = time.time()
                 break
             stats.deleted += gone

@@ -5,11 +5,14 @@ leaves nothing half-done."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import asyncpg
+import httpx
 import pytest
+from starlette.applications import Starlette
 
 from hub import wiring
 from hub.errors import ConfigError
@@ -18,7 +21,9 @@ from hub.settings import RetentionSettings
 from hub.store.database import Database
 from hub.store.outbox_tail import OutboxTail
 from hub.store.retention import Retention
-from hub.sync.bus import EVENTS_HELD_DAYS
+from hub.sync.bus import EVENTS_HELD_DAYS, EVENTS_TOPIC_CONFIG
+from tests.fixtures.app import GraphQLClient
+from tests.hub.operations import SUBMIT, key, submission
 
 DAYS = 365
 CHUNKS = 12
@@ -298,3 +303,39 @@ def test_a_bad_window_stops_the_start_naming_its_variable(
     env = {variable: str(next(iter(windows.values())))}
     with pytest.raises(ConfigError, match=variable):
         RetentionSettings.from_env(env)
+
+
+async def test_a_retry_inside_the_window_is_answered_and_a_key_past_it_is_forgotten(
+    app: Starlette, gql: GraphQLClient, http: httpx.AsyncClient, conn: asyncpg.Connection
+) -> None:
+    inside, past = key(), key()
+    first = (await gql.data(SUBMIT, input=submission(), key=inside))["submitReport"]
+    old = (await gql.data(SUBMIT, input=submission(), key=past))["submitReport"]
+    # `past` was used eight days ago; the window is seven.
+    await conn.execute(
+        "UPDATE idempotency_keys SET created_at = now() - interval '8 days' WHERE key = $1", past
+    )
+    await app.state.retention.run_once()
+
+    again = (await gql.data(SUBMIT, input=submission(), key=inside))["submitReport"]
+    assert again["id"] == first["id"]  # the retry gets the first answer, nothing duplicated
+    later = (await gql.data(SUBMIT, input=submission(), key=past))["submitReport"]
+    assert later["id"] != old["id"]  # forgotten: the same key is a new submission
+    assert await conn.fetchval("SELECT count(*) FROM reports") == 3
+
+    # /metrics shows what each job did, when it last ran, and no errors.
+    text = (await http.get("/metrics")).text
+    assert 'sp4n_retention_rows_deleted_total{table="idempotency_keys"} 1.0' in text
+    assert 'sp4n_retention_rows_deleted_total{table="outbox"} 0.0' in text
+    for table in ("outbox", "sink_inbox", "idempotency_keys", "review_queue", "audit_log"):
+        assert f'sp4n_retention_errors_total{{table="{table}"}} 0.0' in text
+        line = f'sp4n_retention_last_run_timestamp_seconds{{table="{table}"}} '
+        ran = float(text.split(line)[1].split()[0])
+        assert time.time() - 60 < ran <= time.time()
+
+
+def test_the_inbox_outlives_every_record_the_events_topic_may_still_hold() -> None:
+    """A record goes once its segment is past retention: at most one segment late."""
+    held_ms = int(EVENTS_TOPIC_CONFIG["retention.ms"]) + int(EVENTS_TOPIC_CONFIG["segment.ms"])
+    assert RetentionSettings().inbox_days * 86_400_000 >= held_ms
+    assert held_ms <= EVENTS_HELD_DAYS * 86_400_000
