@@ -339,3 +339,25 @@ def test_the_inbox_outlives_every_record_the_events_topic_may_still_hold() -> No
     held_ms = int(EVENTS_TOPIC_CONFIG["retention.ms"]) + int(EVENTS_TOPIC_CONFIG["segment.ms"])
     assert RetentionSettings().inbox_days * 86_400_000 >= held_ms
     assert held_ms <= EVENTS_HELD_DAYS * 86_400_000
+
+
+async def test_a_cache_feed_that_missed_pruned_rows_empties_the_cache(
+    app: Starlette, gql: GraphQLClient, conn: asyncpg.Connection
+) -> None:
+    report = (await gql.data(SUBMIT, input=submission(), key=key()))["submitReport"]
+    query = "query($id: ID!) { report(id: $id) { title } }"
+    public = GraphQLClient(gql.http)
+    assert (await public.data(query, id=report["id"]))["report"]["title"].startswith("Jalan")
+    hits = app.state.cache.stats.hits
+    await public.data(query, id=report["id"])
+    assert app.state.cache.stats.hits == hits + 1  # cached
+    # A change whose outbox row the retention job deleted before this process's feed
+    # read it (the feed was away): the feed learns it missed rows from the mark.
+    async with conn.transaction():
+        await conn.execute("UPDATE reports SET title = 'Judul baru' WHERE id = $1", report["id"])
+        await conn.execute(
+            "UPDATE outbox_retention SET pruned_below = "
+            "(pg_current_xact_id()::text::bigint + 1)::text::xid8"
+        )
+    await app.state.cache_feed.catch_up()
+    assert (await public.data(query, id=report["id"]))["report"]["title"] == "Judul baru"
