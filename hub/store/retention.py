@@ -114,7 +114,8 @@ class Retention:
             gone = await job.step()
             if gone is None and busy < BUSY_TRIES:  # held elsewhere (the audit sealer)
                 busy += 1
-                await asyncio.sleep(BUSY_PAUSE)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for((stop or asyncio.Event()).wait(), BUSY_PAUSE)
                 continue
             if not gone:
                 stats.last_run = time.time()

@@ -13,9 +13,10 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
-from hub.security.audit import AuditLog
+from hub.security.audit import AuditArchiver, AuditLog
 from hub.security.audit_segments import pack, unpack
 from hub.store.database import Database
+from hub.store.retention import Retention
 from tests.fixtures.postgres import ROOT
 
 OLD, NEW, SEGMENT = 25, 5, 10
@@ -153,3 +154,26 @@ async def test_the_command_proves_the_archived_history_and_names_a_tampered_segm
     code, out = await _verify_command(database_url)
     assert code == 1
     assert "segment 1-10 cannot be read" in out
+
+
+async def test_an_archive_waits_for_the_sealer_rather_than_skipping_its_pass(
+    db: Database, database_url: str
+) -> None:
+    then = datetime.now(UTC) - timedelta(days=100)
+    audit = AuditLog(db, clock=lambda: then)
+    for i in range(SEGMENT):
+        await audit.record(client_id="c", node_code=None, action=f"A{i}", report_id=None,
+                           outcome="OK")  # fmt: skip
+    await audit.seal()
+    retention = Retention([AuditArchiver(AuditLog(db), 90, SEGMENT)])
+    sealer = await asyncpg.connect(database_url)
+    try:
+        async with sealer.transaction():  # another process's sealer holds the chain
+            assert await sealer.fetchval("SELECT pg_try_advisory_xact_lock(1598570241)")
+            archiving = asyncio.create_task(retention.run_once())
+            await asyncio.sleep(0.6)
+            assert not archiving.done()
+        assert await asyncio.wait_for(archiving, 10) == {"audit_log": SEGMENT}
+    finally:
+        await sealer.close()
+    assert (await AuditLog(db).verify())[::2] == (SEGMENT, None)
