@@ -129,9 +129,11 @@ class Retention:
         return {job.table: await self.run_job(job, stop) for job in self.jobs}
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Passes every ``interval`` seconds; an outage is waited out and the pass begun
+        again once the database answers, a fault is logged and tried within a minute."""
         database = Outage("retention: PostgreSQL", logger=_log)
         while not stop.is_set():
-            failed = False
+            pause = self.interval
             for job in self.jobs:
                 if stop.is_set():
                     return
@@ -140,12 +142,13 @@ class Retention:
                     database.recovered()
                 except Exception as error:
                     self.stats[job.table].errors += 1
-                    failed = True
                     if is_outage(error):
                         await database.wait(error, stop)
-                    else:  # a bug: say so loudly; the rows wait for the next pass
-                        _log.exception("retention of %s failed", job.table)
-            # A failed job is tried again within a minute, not an interval later.
-            pause = min(self.interval, RETRY_SECONDS) if failed else self.interval
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), pause)
+                        pause = 0  # again at once: jobs done already find nothing due
+                        break
+                    # A bug: say so loudly; this table's rows wait for the next pass.
+                    _log.exception("retention of %s failed", job.table)
+                    pause = min(pause, RETRY_SECONDS)
+            if pause:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), pause)

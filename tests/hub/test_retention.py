@@ -5,8 +5,10 @@ leaves nothing half-done."""
 from __future__ import annotations
 
 import asyncio
+import os
+import shutil
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import asyncpg
@@ -22,7 +24,9 @@ from hub.store.database import Database
 from hub.store.outbox_tail import OutboxTail
 from hub.store.retention import Retention
 from hub.sync.bus import EVENTS_HELD_DAYS, EVENTS_TOPIC_CONFIG
+from infra.postgres import EmbeddedPostgres
 from tests.fixtures.app import GraphQLClient
+from tests.fixtures.postgres import ROOT
 from tests.hub.operations import SUBMIT, key, submission
 
 DAYS = 365
@@ -361,3 +365,46 @@ async def test_a_cache_feed_that_missed_pruned_rows_empties_the_cache(
         )
     await app.state.cache_feed.catch_up()
     assert (await public.data(query, id=report["id"]))["report"]["title"] == "Judul baru"
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[EmbeddedPostgres]:
+    """A PostgreSQL of this test's own, to stop and start (the session's must stay up)."""
+    server = EmbeddedPostgres(ROOT / ".sp4n" / f"retention-test-{os.getpid()}", durable=False)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(server.data_dir, ignore_errors=True)
+
+
+async def test_the_loop_rides_out_a_database_outage(own_postgres: EmbeddedPostgres) -> None:
+    db = Database(own_postgres.url(), min_size=1, max_size=2)
+    await db.open()
+    try:
+        await db.migrate()
+        async with db.session() as session:
+            await session.raw.execute(
+                "INSERT INTO idempotency_keys (scope, key, request_hash, report_id, version, "
+                "created_at) SELECT '16.71', 'k' || i, 'h', gen_random_uuid(), 1, "
+                "now() - interval '30 days' FROM generate_series(1, 50) AS i"
+            )
+        await asyncio.to_thread(own_postgres.stop)
+        retention = _retention(db)
+        stop = asyncio.Event()
+        task = asyncio.create_task(retention.run(stop))
+        deadline = asyncio.get_running_loop().time() + 60
+        while retention.stats["outbox"].errors < 3:  # refused, waiting with backoff
+            assert asyncio.get_running_loop().time() < deadline, "no retries seen"
+            await asyncio.sleep(0.05)
+        assert not task.done()
+        await asyncio.to_thread(own_postgres.start)
+        while retention.stats["audit_log"].last_run is None:  # a whole pass, once back
+            assert asyncio.get_running_loop().time() < deadline + 60, "never recovered"
+            await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        assert retention.stats["idempotency_keys"].deleted == 50
+    finally:
+        await db.close()
