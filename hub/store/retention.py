@@ -10,9 +10,10 @@ as one more ``Job``.
 
 Each job works in batches, one statement and so one transaction each, and goes on
 while a batch found rows: a pass stopped or cancelled between or during batches
-leaves every table as a finished batch left it. Any process may run the jobs at
-once: two deleting the same rows delete them once. What each job did is in
-``/metrics`` (``RetentionStats``).
+leaves every table as a finished batch left it. Every hub process runs the jobs;
+one at a time prunes a given table (an advisory lock per batch), the others find
+it held and leave it to that one. What each job did is in ``/metrics``
+(``JobStats``).
 """
 
 from __future__ import annotations
@@ -55,13 +56,15 @@ class Prune:
     db: Database
     table: str
     query: str
-    """A statement of ``retention.sql``: ($1 window in days, $2 rows) -> rows deleted."""
+    """A statement of ``retention.sql``: ($1 window in days, $2 rows) -> rows deleted,
+    NULL when another process holds the table."""
     days: int
     batch: int
 
     async def step(self) -> int | None:
         async with self.db.session() as session:
-            return int(await session.fetchval(self.query, self.days, self.batch))
+            gone = await session.fetchval(self.query, self.days, self.batch)
+        return None if gone is None else int(gone)
 
 
 def store_jobs(

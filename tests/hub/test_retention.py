@@ -408,3 +408,22 @@ async def test_the_loop_rides_out_a_database_outage(own_postgres: EmbeddedPostgr
         assert retention.stats["idempotency_keys"].deleted == 50
     finally:
         await db.close()
+
+
+async def test_two_processes_pruning_at_once_take_each_row_once(
+    db: Database, conn: asyncpg.Connection
+) -> None:
+    year = await _write_year(conn, per_day=20)
+    await _seal_all(AuditLog(db))
+    await conn.execute("UPDATE ministry_projection SET horizon = pg_current_xact_id()")
+    one, two = _retention(db, batch=200), _retention(db, batch=200)
+    await asyncio.gather(one.run_once(), two.run_once())
+    everything = year.rows(DAYS)
+    for table, before, kept in (
+        ("outbox", everything, year.rows(7) + STUCK),
+        ("sink_inbox", 2 * everything, 2 * year.rows(EVENTS_HELD_DAYS)),
+        ("idempotency_keys", everything, year.rows(7)),
+    ):
+        assert await _count(conn, table) == kept
+        assert one.stats[table].deleted + two.stats[table].deleted == before - kept
+        assert one.stats[table].errors == two.stats[table].errors == 0
