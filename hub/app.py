@@ -387,7 +387,8 @@ def create_app(
         graphql.cache = CachedHttp(cache, feed, graphql.schema._schema, settings.limits.max_tokens)
     sealer = AuditSealer(audit)
     auto_closer = AutoCloser(db, service, settings.ministry, projection=projection)
-    collector = metrics.HubCollector(db, sync, cache)
+    retention = built.retention
+    collector = metrics.HubCollector(db, sync, cache, retention)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -425,6 +426,9 @@ def create_app(
                 stop_closing = asyncio.Event()
                 closing = asyncio.create_task(auto_closer.run(stop_closing), name="auto-close")
                 stack.push_async_callback(_stop_task, closing, stop_closing)
+                stop_pruning = asyncio.Event()
+                pruning = asyncio.create_task(retention.run(stop_pruning), name="retention")
+                stack.push_async_callback(_stop_task, pruning, stop_pruning)
                 yield
         finally:
             await db.close()
@@ -497,4 +501,5 @@ def create_app(
     app.state.cache = cache
     app.state.cache_feed = feed
     app.state.auto_closer = auto_closer
+    app.state.retention = retention
     return app

@@ -34,11 +34,12 @@ from hub.errors import ConfigError
 from hub.federation import CONNECTOR_SINK_ATTEMPTS, build_federation
 from hub.ingest.pull import Ingest
 from hub.ministry.projection import RollupProjection
-from hub.security.audit import AuditLog
+from hub.security.audit import AuditArchiver, AuditLog
 from hub.security.keys import KeyRing
 from hub.security.tokens import Tokens, TokenSettings
-from hub.settings import Settings, SyncMode
+from hub.settings import RetentionSettings, Settings, SyncMode
 from hub.store.database import Database
+from hub.store.retention import Job, Retention, store_jobs
 from hub.sync.bus import Bus, Topics
 from hub.sync.kafka import KafkaBus
 from hub.sync.memory import MemoryBus
@@ -151,6 +152,8 @@ class Components:
     """Answers of queries; None with ``SP4N_CACHE_MB=0``."""
     feed: ChangeFeed | None
     """Drops what the committed changes alter from ``cache``."""
+    retention: Retention
+    """Prunes what is kept only for a while; archives old audit entries."""
 
 
 def components(
@@ -199,4 +202,19 @@ def components(
     return Components(
         db, audit, service, review, duplicates, Ratings(db, audit),
         InstitutionDirectory(db, audit), nodes, ingest, sync, RollupProjection(db), cache, feed,
+        retention(db, audit, settings.retention),
     )  # fmt: skip
+
+
+def retention(db: Database, audit: AuditLog, settings: RetentionSettings) -> Retention:
+    """The retention jobs with their windows: the store's four and the audit archive."""
+    jobs: list[Job] = store_jobs(
+        db,
+        outbox_days=settings.outbox_days,
+        inbox_days=settings.inbox_days,
+        idempotency_days=settings.idempotency_days,
+        review_days=settings.review_days,
+        batch=settings.batch,
+    )
+    jobs.append(AuditArchiver(audit, settings.audit_days, settings.audit_segment))
+    return Retention(jobs, settings.interval_seconds)
