@@ -47,7 +47,10 @@ from hub.ministry.context import MinistryRequest
 from hub.ministry.export import ministry_routes
 from hub.security.audit import AuditLog, AuditSealer
 from hub.security.clients import ClientStore
+from hub.security.credentials import Passwords
 from hub.security.endpoint import token_endpoint
+from hub.security.login.page import LoginPages
+from hub.security.logins import LockOut, Logins
 from hub.security.middleware import (
     Authenticate,
     BodyLimit,
@@ -58,6 +61,7 @@ from hub.security.middleware import (
 )
 from hub.security.privacy import Viewer
 from hub.security.scopes import MINISTRY_READ, Principal
+from hub.security.sessions import CookiePolicy, SessionCookie, SessionStore, is_loopback
 from hub.security.tokens import TokenError, Tokens
 from hub.settings import Settings
 from hub.store.database import Database
@@ -342,6 +346,13 @@ def create_app(
     projection, cache, feed = built.projection, built.cache, built.feed
     tokens = wiring.tokens(settings)
     clients = ClientStore(db)
+    # People's sessions (the dashboard's users); their requests act as a Principal too.
+    sessions = SessionStore(db, settings.auth.session_seconds)
+    lockout = LockOut(settings.auth.lockout_after, settings.auth.lockout_seconds)
+    login_pages = LoginPages(
+        Logins(db, audit, Passwords(), sessions, lockout),
+        CookiePolicy(secure=not is_loopback(settings.host), max_age=settings.auth.session_seconds),
+    )
     graphql = HubGraphQL(
         db,
         service,
@@ -446,6 +457,7 @@ def create_app(
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
             Route("/asyncapi.yaml", asyncapi_endpoint),
+            *login_pages.routes(),
             *([graphql.ide.route()] if graphql.ide is not None else []),
             *ministry_routes(
                 db,
@@ -457,6 +469,7 @@ def create_app(
             Middleware(BodyLimit, max_bytes=limits.max_body_bytes),
             Middleware(OutageIs503),
             Middleware(Authenticate, tokens=tokens, is_active=clients.active),
+            Middleware(SessionCookie, sessions=sessions),
             Middleware(RateLimit, per_second=limits.requests_per_second, burst=limits.burst),
             Middleware(StatusFromGraphQL),
         ],
@@ -469,6 +482,7 @@ def create_app(
     app.state.ingest = ingest
     app.state.tokens = tokens
     app.state.clients = clients
+    app.state.sessions = sessions
     app.state.audit = audit
     app.state.projection = projection
     app.state.cache = cache

@@ -21,6 +21,7 @@ from hub import wiring
 from hub.app import create_app
 from hub.cli import admin
 from hub.cli.calendar import add_calendar_parser, calendar_command
+from hub.cli.users import add_users_parser, users_command
 from hub.errors import ConfigError
 from hub.federation import CONNECTOR_SINK_ATTEMPTS
 from hub.settings import Secret, Settings, SyncMode, masked_url
@@ -447,6 +448,7 @@ def _parser() -> argparse.ArgumentParser:
         "verify", help="check that no entry was edited or deleted"
     )
     add_calendar_parser(sub)
+    add_users_parser(sub)
     return parser
 
 
@@ -469,6 +471,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return export_schema(check=args.check)
             case "calendar":
                 return asyncio.run(calendar_command(args, wiring.database_url(settings)))
+            case "users":
+                return asyncio.run(users_command(args, wiring.database_url(settings), console))
             case "replay":
                 codes = [n.code for n in NODES] if args.all else [args.node]
                 return asyncio.run(_replay(settings, os.environ, codes, reset=args.reset))
