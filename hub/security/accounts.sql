@@ -70,3 +70,16 @@ UPDATE user_sessions s SET ended_at = now()
 FROM users u
 WHERE s.token_sha256 = $1 AND s.ended_at IS NULL AND u.login = s.login
 RETURNING s.login, u.node_code
+
+-- name: user_set_password
+-- A new password: clears failures and lock-out; live sessions end.
+WITH changed AS (
+    UPDATE users SET password_hash = $2, failed_attempts = 0, locked_until = NULL
+    WHERE login = $1
+    RETURNING login, node_code
+), ended AS (
+    UPDATE user_sessions s SET ended_at = now()
+    FROM changed c
+    WHERE s.login = c.login AND s.ended_at IS NULL
+)
+SELECT node_code FROM changed

@@ -119,6 +119,27 @@ class UserStore:
             )
         return Added(_user(row), totp_uri(secret, login) if secret else None)
 
+    async def set_password(self, login: str, password: str) -> bool:
+        """A new password (the demo's at each start); ends the account's sessions and
+        lifts a lock-out. False if there is no such account."""
+        problem = password_problem(password)
+        if problem is not None:
+            raise BadInput(problem)
+        hashed = await asyncio.to_thread(self._passwords.hash, password)
+        async with self._db.transaction() as session:
+            row = await session.fetchrow("user_set_password", login, hashed)
+            if row is None:
+                return False
+            await self._audit.record(
+                client_id=f"user:{login}",
+                node_code=row["node_code"],
+                action="PASSWORD_SET",
+                report_id=None,
+                outcome="ok",
+                session=session,
+            )
+        return True
+
     async def list(self) -> list[User]:
         return [_user(r) for r in await self._db.fetch("user_list")]
 

@@ -24,8 +24,8 @@ from hub.security.login.page import local_path
 from hub.security.sessions import CookiePolicy, is_loopback
 from hub.security.users import Added, Role, UserStore
 from hub.settings import Settings
+from tests.hub.security.login_form import PASSWORD, csrf_of, login
 
-PASSWORD = "kata-sandi-rahasia-1"
 STATS = "/export/statistics.csv?from=2026-01-01&to=2026-02-01"
 WRONG = "Nama pengguna atau kata sandi salah"
 
@@ -54,22 +54,6 @@ def users(app: Starlette) -> UserStore:
     app.router.routes.append(Route("/dashboard", _whoami))
     app.router.routes.append(Route("/dashboard/region/{code}", _whoami))
     return UserStore(app.state.database, app.state.audit, Passwords())
-
-
-def _csrf(page: httpx.Response) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert found, page.text
-    return found[1]
-
-
-async def login(
-    http: httpx.AsyncClient, login: str, password: str = PASSWORD, code: str = "", **query: str
-) -> httpx.Response:
-    page = await http.get("/login", params=query)
-    assert page.status_code == 200
-    form = {"csrf_token": _csrf(page), "login": login, "password": password, "code": code}
-    form |= dict(query.items())
-    return await http.post("/login", data=form)
 
 
 async def _audit(app: Starlette, login: str) -> list[tuple[str, str]]:
@@ -174,7 +158,7 @@ async def test_forms_without_their_csrf_token_are_refused(
 
     assert (await login(http, "admin-prov")).status_code == 303
     page = await http.get("/logout")
-    token = _csrf(page)
+    token = csrf_of(page)
     # A session's unsafe requests need its token: a form, or GraphQL from a script.
     refused = await http.post("/logout", data={})
     assert refused.status_code == 403
@@ -197,7 +181,7 @@ async def test_logout_ends_the_session(
     await users.add("analis", "Analis", Role.MINISTRY, None, PASSWORD)
     await login(http, "analis")
     cookie = http.cookies["sp4n_session"]
-    token = _csrf(await http.get("/logout"))
+    token = csrf_of(await http.get("/logout"))
     out = await http.post("/logout", data={"csrf_token": token})
     assert out.status_code == 303
     assert out.headers["location"].startswith("/login")
