@@ -35,7 +35,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'none'",
         "style-src 'self'",
-        "img-src 'self'",
+        "img-src 'self' data:",
         "form-action 'self'",
         "base-uri 'none'",
         "frame-ancestors 'none'",
@@ -137,14 +137,16 @@ class _View:
 
     def login_form(self, csrf: str, login: str = "") -> str:
         t = self.text
+        # A refused login keeps its name: the cursor waits in the password.
+        focus_login, focus_password = ("", " autofocus") if login else (" autofocus", "")
         return (
             f'<form method="post" action="/login">{self.hidden(csrf)}'
             f'<label for="login">{t["login"]}</label>'
             f'<input type="text" id="login" name="login" value="{escape(login)}" '
-            'autocomplete="username" autocapitalize="none" required autofocus>'
+            f'autocomplete="username" autocapitalize="none" required{focus_login}>'
             f'<label for="password">{t["password"]}</label>'
             '<input type="password" id="password" name="password" '
-            'autocomplete="current-password" required>'
+            f'autocomplete="current-password" required{focus_password}>'
             f'<label for="code">{t["code"]} <small>{t["code_hint"]}</small></label>'
             '<input type="text" id="code" name="code" inputmode="numeric" '
             'autocomplete="one-time-code" pattern="[0-9 ]*" maxlength="7">'
