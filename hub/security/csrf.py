@@ -2,8 +2,9 @@
 
 A logged-in person's session has its own random token (``csrf_token(request)``); a
 page puts it in a hidden ``csrf_token`` field of each form (or a script sends it as
-the ``X-CSRF-Token`` header). ``SessionCookie`` refuses an unsafe request of a session
-that lacks it before any page runs; ``check_csrf`` is the same check for a page that
+the ``X-CSRF-Token`` header). ``SessionCookie`` refuses a form of a session that lacks
+it before any page runs (and lets another unsafe request without it act only as the
+public); ``check_csrf`` is the same check for a page that
 wants to make it itself. The login form, sent before there is a session, uses a
 double-submit cookie instead (``hub.security.login``).
 """
@@ -18,9 +19,11 @@ from starlette.requests import Request
 from starlette.types import Message, Receive, Scope, Send
 
 CSRF_FIELD = "csrf_token"
+_URLENCODED = "application/x-www-form-urlencoded"
+FORM_TYPES = frozenset({_URLENCODED, "multipart/form-data", "text/plain"})
+"""What a form of another site can post without asking first (no CORS preflight)."""
 CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_FORM = "application/x-www-form-urlencoded"
 
 
 class CsrfRefused(Exception):
@@ -38,10 +41,14 @@ def csrf_token(request: Request) -> str | None:
     return None if live is None else str(live.csrf_token)
 
 
+def content_type(scope: Scope) -> str:
+    """The request's media type, without parameters, lower case."""
+    return Headers(scope=scope).get("content-type", "").split(";")[0].strip().lower()
+
+
 def form_field(scope: Scope, body: bytes, name: str) -> str | None:
     """A field of a urlencoded form body, or None."""
-    content_type = Headers(scope=scope).get("content-type", "")
-    if content_type.split(";")[0].strip().lower() != _FORM:
+    if content_type(scope) != _URLENCODED:
         return None
     values = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).get(name)
     return values[0] if values else None

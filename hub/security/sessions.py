@@ -18,7 +18,14 @@ from dataclasses import dataclass
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hub.security.csrf import UNSAFE_METHODS, csrf_refusal, refuse, with_body
+from hub.security.csrf import (
+    FORM_TYPES,
+    UNSAFE_METHODS,
+    content_type,
+    csrf_refusal,
+    refuse,
+    with_body,
+)
 from hub.security.scopes import Principal
 from hub.security.users import Role, principal_of
 from hub.store.connection import Session
@@ -123,10 +130,11 @@ class SessionCookie:
     """A request with a live session cookie (and no ``Authorization``) acts as its
     person: ``state["principal"]`` and ``state["session"]`` (a ``LiveSession``).
 
-    An unsafe request (POST, PUT, PATCH, DELETE) of a session must carry the session's
-    CSRF token, in the ``X-CSRF-Token`` header or the ``csrf_token`` field of a
-    urlencoded form; without it the request is refused here with 403 CSRF_REFUSED, so
-    no page behind can forget the check. WebSockets are left to their tokens.
+    An unsafe request (POST, PUT, PATCH, DELETE) acts for the session only with the
+    session's CSRF token, in the ``X-CSRF-Token`` header or the ``csrf_token`` field of
+    a urlencoded form. A form (or a body of no type) without it is refused here with
+    403 CSRF_REFUSED, so no page behind can forget the check; any other body without
+    it goes on as the public. WebSockets are left to their tokens.
     """
 
     def __init__(self, app: ASGIApp, sessions: SessionStore) -> None:
@@ -143,13 +151,20 @@ class SessionCookie:
         if live is None:
             await self.app(scope, receive, send)
             return
-        state = scope.setdefault("state", {})
-        state["principal"] = live.principal
-        state["session"] = live
         if scope["method"] in UNSAFE_METHODS:
             body, receive = await with_body(receive)
             reason = csrf_refusal(scope, body, live.csrf_token)
-            if reason is not None:
+            # A body with no type, like a form's, can come from any site's page.
+            if reason is not None and content_type(scope) in (*FORM_TYPES, ""):
                 await refuse(scope, send, reason)
                 return
+            if reason is not None:
+                # Not a form: no other site can send it without a CORS preflight, which
+                # the hub never grants. A page's script without the header (GraphiQL, say)
+                # goes on as the public: a session's authority needs its token.
+                await self.app(scope, receive, send)
+                return
+        state = scope.setdefault("state", {})
+        state["principal"] = live.principal
+        state["session"] = live
         await self.app(scope, receive, send)

@@ -163,11 +163,19 @@ async def test_forms_without_their_csrf_token_are_refused(
     refused = await http.post("/logout", data={})
     assert refused.status_code == 403
     assert refused.text.startswith("CSRF_REFUSED")
-    query = {"query": "{ regions { code } }"}
-    assert (await http.post("/graphql", json=query)).status_code == 403
+    # GraphQL from a page's script without the header (GraphiQL) is the public's.
+    query = {"query": "{ reviewQueue { id } }"}
+    public = (await http.post("/graphql", json=query)).json()
+    assert public["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     ok = await http.post("/graphql", json=query, headers={"x-csrf-token": token})
     assert ok.status_code == 200
-    assert ok.json()["data"]["regions"]
+    assert ok.json()["data"] == {"reviewQueue": []}
+    plain = await http.post(
+        "/graphql",
+        content='{"query": "{ reviewQueue { id } }"}',
+        headers={"content-type": "text/plain"},
+    )
+    assert plain.status_code == 403  # what a form of another site could send
     assert (await http.get("/dashboard")).json()["client_id"] == "user:admin-prov"  # still in
     # A bearer token is no ambient credential: it needs no CSRF token.
     assert (
