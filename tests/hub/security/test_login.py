@@ -286,3 +286,27 @@ def test_the_session_cookie_is_secure_off_loopback() -> None:
     assert "Secure" in cookie
     assert "HttpOnly" in cookie
     assert "SameSite=lax" in cookie
+
+
+async def test_check_csrf_is_the_same_check_for_a_pages_own_use() -> None:
+    from hub.security.csrf import CsrfRefused, check_csrf, csrf_token
+    from hub.security.scopes import PUBLIC
+    from hub.security.sessions import LiveSession
+
+    def request(method: str, body: bytes, headers: list[tuple[bytes, bytes]]) -> Request:
+        async def receive() -> dict[str, object]:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        live = LiveSession(PUBLIC, "Analis", "sesi-token")
+        scope = {"type": "http", "method": method, "headers": headers, "state": {"session": live}}
+        return Request(scope, receive)
+
+    form = [(b"content-type", b"application/x-www-form-urlencoded")]
+    assert csrf_token(request("GET", b"", [])) == "sesi-token"
+    await check_csrf(request("GET", b"", []))  # safe methods need none
+    await check_csrf(request("POST", b"csrf_token=sesi-token&x=1", form))
+    await check_csrf(request("POST", b"{}", [(b"x-csrf-token", b"sesi-token")]))
+    with pytest.raises(CsrfRefused, match="missing"):
+        await check_csrf(request("POST", b"x=1", form))
+    with pytest.raises(CsrfRefused, match="wrong"):
+        await check_csrf(request("POST", b"csrf_token=tebakan", form))
