@@ -50,7 +50,10 @@ from hub.ministry.export import ministry_routes
 from hub.open311.routes import Open311Endpoint
 from hub.security.audit import AuditLog, AuditSealer
 from hub.security.clients import ClientStore
+from hub.security.credentials import Passwords
 from hub.security.endpoint import token_endpoint
+from hub.security.login.page import LoginPages
+from hub.security.logins import LockOut, Logins
 from hub.security.middleware import (
     Authenticate,
     BodyLimit,
@@ -61,6 +64,7 @@ from hub.security.middleware import (
 )
 from hub.security.privacy import Viewer
 from hub.security.scopes import MINISTRY_READ, Principal
+from hub.security.sessions import CookiePolicy, SessionCookie, SessionStore, is_loopback
 from hub.security.tokens import TokenError, Tokens
 from hub.settings import Settings
 from hub.store.database import Database
@@ -351,6 +355,13 @@ def create_app(
     projection, cache, feed = built.projection, built.cache, built.feed
     tokens = wiring.tokens(settings)
     clients = ClientStore(db)
+    # People's sessions (the dashboard's users); their requests act as a Principal too.
+    sessions = SessionStore(db, settings.auth.session_seconds)
+    lockout = LockOut(settings.auth.lockout_after, settings.auth.lockout_seconds)
+    login_pages = LoginPages(
+        Logins(db, audit, Passwords(), sessions, lockout),
+        CookiePolicy(secure=not is_loopback(settings.host), max_age=settings.auth.session_seconds),
+    )
     documents = PersistedDocuments(
         db, trusted_only=settings.trusted_documents, max_tokens=settings.limits.max_tokens
     )
@@ -472,6 +483,7 @@ def create_app(
             Route("/metrics", metrics_endpoint),
             Route("/asyncapi.yaml", asyncapi_endpoint),
             *([Route("/subgraph", subgraph, methods=["GET", "POST"])] if subgraph else []),
+            *login_pages.routes(),
             *([graphql.ide.route()] if graphql.ide is not None else []),
             *ministry_routes(
                 db,
@@ -484,6 +496,7 @@ def create_app(
             Middleware(BodyLimit, max_bytes=limits.max_body_bytes),
             Middleware(OutageIs503),
             Middleware(Authenticate, tokens=tokens, is_active=clients.active),
+            Middleware(SessionCookie, sessions=sessions),
             Middleware(RateLimit, per_second=limits.requests_per_second, burst=limits.burst),
             Middleware(StatusFromGraphQL),
         ],
@@ -496,6 +509,7 @@ def create_app(
     app.state.ingest = ingest
     app.state.tokens = tokens
     app.state.clients = clients
+    app.state.sessions = sessions
     app.state.audit = audit
     app.state.projection = projection
     app.state.cache = cache

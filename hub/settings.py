@@ -66,6 +66,12 @@ class AuthSettings:
     token_lifetime_seconds: int = 900
     key_dir: Path | None = None
     """Ed25519 signing keys, one PEM per key id; None: ``<data_dir>/keys``."""
+    session_seconds: int = 12 * 3600
+    """How long a person's login session lasts (``hub/security/sessions.py``)."""
+    lockout_after: int = 5
+    """Failed logins in a row that lock an account ..."""
+    lockout_seconds: int = 900
+    """... for this long (``hub/security/logins.py``)."""
 
 
 @dataclass(frozen=True)

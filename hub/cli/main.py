@@ -9,6 +9,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import uvicorn
 from rich.console import Console
@@ -22,6 +23,7 @@ from hub.app import create_app
 from hub.cli import admin
 from hub.cli.calendar import add_calendar_parser, calendar_command
 from hub.cli.institutions import add_institutions_parser, institutions_command
+from hub.cli.users import add_users_parser, users_command
 from hub.errors import ConfigError
 from hub.federation import CONNECTOR_SINK_ATTEMPTS
 from hub.settings import Secret, Settings, SyncMode, masked_url
@@ -29,6 +31,9 @@ from hub.store.database import Database
 from hub.sync.bus import Topics
 from schema.asyncapi import render
 from schema.nodes import NODES
+
+if TYPE_CHECKING:
+    from hub.demo.accounts import DemoAccount
 
 DEMO_REPORTS = 6_000
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema" / "hub.graphql"
@@ -75,6 +80,17 @@ async def _seed_if_empty(url: str, count: int) -> None:
         await db.close()
 
 
+async def _demo_accounts(url: str) -> list[tuple[DemoAccount, str]]:
+    from hub.demo.accounts import demo_accounts
+
+    db = Database(url, min_size=1, max_size=1)
+    await db.open()
+    try:
+        return await demo_accounts(db)
+    finally:
+        await db.close()
+
+
 def _sync_line(settings: Settings) -> str:
     if settings.sync is SyncMode.KAFKA:
         return f"sync: Apache Kafka at {settings.kafka_bootstrap_servers}"
@@ -102,6 +118,7 @@ def _banner(
     database: str,
     tokens: list[tuple[admin.DemoClient, str]],
     sandbox: Sandbox,
+    accounts: list[tuple[DemoAccount, str]],
 ) -> None:
     from hub.demo.sandbox import POLL_SECONDS, TICK_SECONDS
 
@@ -127,6 +144,11 @@ def _banner(
         console.print(f"  [bold]{client.who}[/] ({' '.join(client.scopes)}):")
         print(f"    {token}")
     console.print("  try: { nodes { code health { healthy } circuit lastPulledAt } }")
+    login = f"http://{settings.host}:{settings.port}/login"
+    console.print(f"  people log in at [link={login}]{login}[/link] (passwords new each start):")
+    for account, password in accounts:
+        where = f" {account.node_code}" if account.node_code else ""
+        console.print(f"    {account.role.value + where:<16} {account.login:<16} {password}")
     console.print("  press Ctrl-C to stop")
 
 
@@ -138,7 +160,10 @@ def _sandbox_servers(sandbox: Sandbox) -> list[tuple[str, list[str]]]:
 
 
 async def _serve_demo(
-    settings: Settings, url: str, tokens: list[tuple[admin.DemoClient, str]]
+    settings: Settings,
+    url: str,
+    tokens: list[tuple[admin.DemoClient, str]],
+    accounts: list[tuple[DemoAccount, str]],
 ) -> None:
     """The sandbox nodes, then the hub serving them through their connectors; Ctrl-C
     stops the hub, then the sandbox."""
@@ -147,7 +172,7 @@ async def _serve_demo(
     async with running_sandbox(url) as sandbox:
         table = demo_node_table(sandbox, settings.node_table)
         app = create_app(replace(settings, connectors=True), node_table=table)
-        _banner(settings, url, tokens, sandbox)
+        _banner(settings, url, tokens, sandbox, accounts)
         # The banner says where everything is; uvicorn's lines and the connectors'
         # every request (httpx logs each at INFO) would bury it.
         logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -180,7 +205,8 @@ def demo(settings: Settings) -> None:
         asyncio.run(_seed_if_empty(url, DEMO_REPORTS))
         running = replace(settings, database_url=Secret(url))
         tokens = asyncio.run(admin.demo_tokens(running, url))
-        asyncio.run(_serve_demo(running, url, tokens))
+        accounts = asyncio.run(_demo_accounts(url))
+        asyncio.run(_serve_demo(running, url, tokens, accounts))
     finally:
         if server is not None:
             console.print("stopping embedded PostgreSQL …")
@@ -451,6 +477,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_calendar_parser(sub)
     add_institutions_parser(sub)
+    add_users_parser(sub)
     return parser
 
 
@@ -476,6 +503,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             case "institutions":
                 url = wiring.database_url(settings)
                 return asyncio.run(institutions_command(args, url))
+            case "users":
+                return asyncio.run(users_command(args, wiring.database_url(settings), console))
             case "replay":
                 codes = [n.code for n in NODES] if args.all else [args.node]
                 return asyncio.run(_replay(settings, os.environ, codes, reset=args.reset))
