@@ -35,6 +35,7 @@ from hub.api.graphiql.page import GraphiQLPage
 from hub.api.loaders import Loaders
 from hub.api.media import response_media
 from hub.api.schema import build_schema
+from hub.dashboard.pages import Dashboard
 from hub.domain.commands import Actor
 from hub.domain.duplicates import Duplicates
 from hub.domain.ratings import Ratings
@@ -452,6 +453,7 @@ def create_app(
                 settings.ministry,
                 authorize=lambda request: may_read_figures(request.state.principal),
             ),
+            *Dashboard(db, settings.ministry, may_read_figures).routes(),
         ],
         middleware=[
             Middleware(BodyLimit, max_bytes=limits.max_body_bytes),

@@ -55,18 +55,29 @@ def _hub_imports(path: Path) -> set[str]:
     return {".".join(m.split(".")[:2]) for m in modules if m.startswith("hub.")}
 
 
-_FEATURES = {"hub.api", "hub.sync", "hub.ingest", "hub.ministry", "hub.security", "hub.cli"}
+_FEATURES = {
+    "hub.api",
+    "hub.sync",
+    "hub.ingest",
+    "hub.ministry",
+    "hub.security",
+    "hub.dashboard",
+    "hub.cli",
+}
 _ROOTS = {"hub.app", "hub.wiring", "hub.cli", "hub.demo"}
 HUB_FORBIDDEN = {
     # The domain decides and writes; it knows no way in (API, pulls) or out (sync).
-    "domain": {"hub.api", "hub.sync", "hub.ingest", "hub.ministry", "hub.cli"} | _ROOTS,
+    "domain": {"hub.api", "hub.sync", "hub.ingest", "hub.ministry", "hub.cli", "hub.dashboard"}
+    | _ROOTS,
     # The store runs SQL for everyone and serves no feature in particular.
     "store": _FEATURES | _ROOTS,
-    "sync": {"hub.api", "hub.ingest", "hub.ministry", "hub.cli"} | _ROOTS,
-    "ingest": {"hub.api", "hub.ministry", "hub.cli"} | _ROOTS,
-    "ministry": {"hub.sync", "hub.ingest", "hub.cli"} | _ROOTS,
-    "security": {"hub.sync", "hub.ingest", "hub.ministry", "hub.cli"} | _ROOTS,
-    "api": {"hub.ingest", "hub.cli"} | _ROOTS,
+    "sync": {"hub.api", "hub.ingest", "hub.ministry", "hub.cli", "hub.dashboard"} | _ROOTS,
+    "ingest": {"hub.api", "hub.ministry", "hub.cli", "hub.dashboard"} | _ROOTS,
+    "ministry": {"hub.sync", "hub.ingest", "hub.cli", "hub.dashboard"} | _ROOTS,
+    "security": {"hub.sync", "hub.ingest", "hub.ministry", "hub.cli", "hub.dashboard"} | _ROOTS,
+    "api": {"hub.ingest", "hub.cli", "hub.dashboard"} | _ROOTS,
+    # The dashboard shows what the ministry's queries and the index's reads answer.
+    "dashboard": {"hub.sync", "hub.ingest", "hub.cli"} | _ROOTS,
     # The demo is apart from the hub proper: only the command line starts it.
     "demo": {"hub.api", "hub.sync", "hub.ingest", "hub.cli"} | _ROOTS - {"hub.demo"},
 }
@@ -175,8 +186,13 @@ def _io_at_import(modules: list[str], path: Path = ROOT) -> list[list[str]]:
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(path)}
     done = subprocess.run(
         [sys.executable, "-B", "-c", _IMPORT_WATCH, json.dumps(modules)],
-        cwd=path, env=env, capture_output=True, text=True, timeout=300, check=False,
-    )  # fmt: skip
+        cwd=path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     seen: list[list[str]] = json.loads(done.stdout.strip().splitlines()[-1])
     return seen
@@ -235,14 +251,16 @@ def _tables_written(path: Path) -> set[str]:
     if path.suffix == ".py":
         nodes = list(ast.walk(ast.parse(text)))
         if any(
-            isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
             and n.func.attr in _COPY_CALLS
             for n in nodes
-        ):  # fmt: skip
+        ):
             written |= {
-                n.value for n in nodes
+                n.value
+                for n in nodes
                 if isinstance(n, ast.Constant) and n.value in ("report_history", "outbox")
-            }  # fmt: skip
+            }
     return written
 
 
@@ -274,9 +292,12 @@ def test_the_effects_check_sees_sql_and_copy(tmp_path: Path) -> None:
         (tmp_path / name).write_text(text, encoding="utf-8")
         seen[name] = _tables_written(tmp_path / name)
     assert seen == {
-        "a.sql": {"report_history"}, "b.sql": {"outbox"}, "c.py": {"report_history"},
-        "d.py": {"outbox"}, "e.py": set(),
-    }  # fmt: skip
+        "a.sql": {"report_history"},
+        "b.sql": {"outbox"},
+        "c.py": {"report_history"},
+        "d.py": {"outbox"},
+        "e.py": set(),
+    }
 
 
 STORE_RUNNERS = {"hub/store/connection.py", "hub/store/database.py"}
