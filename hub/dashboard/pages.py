@@ -30,7 +30,7 @@ from hub.ministry.settings import MinistrySettings
 from hub.security.scopes import PUBLIC, Principal
 from hub.store.database import Database
 from hub.store.rows import InstitutionRow
-from schema.calendar import wib_date
+from schema.calendar import WIB, wib_date
 from schema.institutions import InstitutionLevel
 from schema.lifecycle import ReportState
 from schema.regions import REGIONS
@@ -90,6 +90,7 @@ class Dashboard:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        self._env.filters["wib"] = _wib
 
     def routes(self) -> list[Route]:
         return [
@@ -300,6 +301,11 @@ class Dashboard:
                 exports.as_csv(view), media_type="text/csv; charset=utf-8", headers=disposition
             )
         return Response(exports.as_xlsx(view), media_type=exports.XLSX, headers=disposition)
+
+
+def _wib(instant: datetime | None) -> str:
+    """A time as people in Sumatra read it."""
+    return instant.astimezone(WIB).strftime("%Y-%m-%d %H:%M:%S WIB") if instant else "—"
 
 
 def _query(request: Request, t: Texts, **more: str) -> str:
