@@ -72,6 +72,11 @@ async def test_the_ministry_reads_every_view_and_its_exports_match_graphql(
     [received] = await tab.texts("#table-total td[data-column=received]")
     assert received == f"{stats['total']['received']:,}".replace(",", ".")
     assert stats["total"]["received"] >= SEEDED // 3  # the seed spreads two years
+    # A region GraphQL suppresses shows no figure on its tile either.
+    shown = dict(zip(tiles, await tab.texts("svg.tiles .tile .tile-value"), strict=True))
+    hidden = {g["key"] for g in stats["groups"] if g["suppressed"]}
+    assert hidden  # the seed leaves some regions small
+    assert {code for code, text in shown.items() if text == "disembunyikan"} == hidden
     await tab.screenshot("overview")
 
     # The CSV of the overview: each region's figures are GraphQL's, suppressed alike.
@@ -178,6 +183,9 @@ async def test_a_regency_sees_its_own_region_only(
     assert held
     assert set(held) == {"16.71"}
     await tab.screenshot("overdue")
+    report = await tab.click("#table-overdue tbody tr:first-child td[data-column=title] a")
+    assert "Palembang (16.71)" in report
+    assert await tab.texts("#table-history tbody tr")
     await tab.open(f"{hub.url}/dashboard/sla")
     assert set(await tab.texts("#table-by_region td[data-column=key]")) == {"16.71"}
     assert tab.outside(hub.url) == []
