@@ -6,7 +6,10 @@
 -- its due day before $3 (WIB today), from the projected facts; each with its oldest
 -- overdue stage, the oldest due day first, and the working days since. Visibility as
 -- reports_page: $4 sees every confidential report, $5 the viewer's nodes; $6 only
--- these regions (null: all); $7 at most.
+-- these regions (null: all); $7 at most. $8 a horizon: only reports submitted and
+-- stages due before it. A stage falls due after its report's submission, so the
+-- answer is the whole list's beginning up to the horizon, and an early horizon spares
+-- reading the period's later reports (ministry_facts_day).
 WITH late AS (
     SELECT DISTINCT ON (f.report_id) f.report_id, s.stage, s.due_day
     FROM ministry_facts f
@@ -15,8 +18,8 @@ WITH late AS (
         ('FIRST_FOLLOW_UP', f.first_follow_up_status, f.first_follow_up_due_day),
         ('COMPLETION', f.completion_status, f.completion_due_day)
     ) AS s (stage, status, due_day)
-    WHERE f.sub_day >= $1::date AND f.sub_day < $2::date
-      AND s.status = 'OPEN' AND s.due_day < $3::date
+    WHERE f.sub_day >= $1::date AND f.sub_day < least($2::date, $8::date)
+      AND s.status = 'OPEN' AND s.due_day < least($3::date, $8::date)
       AND ($6::text[] IS NULL OR f.region_code = ANY ($6::text[]))
     ORDER BY f.report_id, s.due_day
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from hub.api.loaders import Loaders
 from hub.dashboard.access import Reader
@@ -18,26 +19,43 @@ from schema.calendar import wib_date
 
 OVERDUE_LIMIT = 200
 """The longest overdue list a page shows (and exports)."""
+FIRST_HORIZON_DAYS = 8
 
 
 def report_link(report_id: uuid.UUID) -> str:
     return f"/dashboard/reports/{report_id}"
 
 
-async def overdue(db: Database, queries: MinistryQueries, reader: Reader, period: Period) -> View:
+async def overdue(
+    db: Database,
+    queries: MinistryQueries,
+    reader: Reader,
+    period: Period,
+    limit: int = OVERDUE_LIMIT,
+) -> View:
     today = wib_date(queries.now())
     viewer = reader.viewer
     regions = sorted(reader.regions) if reader.regions is not None else None
-    rows = await db.fetch(
-        "dashboard_overdue",
-        period.start,
-        period.end,
-        today,
-        viewer.sees_everything,
-        list(viewer.nodes),
-        regions,
-        OVERDUE_LIMIT,
-    )
+    # The oldest due days belong to the earliest reports: read the period from its start,
+    # a horizon at a time, until the list is full or the horizon passes the period.
+    days = FIRST_HORIZON_DAYS
+    while True:
+        horizon = period.start + timedelta(days=days)
+        last = horizon >= period.end
+        rows = await db.fetch(
+            "dashboard_overdue",
+            period.start,
+            period.end,
+            today,
+            viewer.sees_everything,
+            list(viewer.nodes),
+            regions,
+            limit,
+            date.max if last else horizon,
+        )
+        if last or len(rows) >= limit:
+            break
+        days *= 4
     current_to = await db.fetchval("projection_current_to")
     versions = await queries.rule_versions(period)
     shown = tuple(
