@@ -47,7 +47,12 @@ def tiles(items: Sequence[Tile], *, share: bool, suppressed: str) -> str:
         fill = _colour(tile.value, low, high) if tile.value is not None else _NONE
         ink = _ink(tile.value, low, high) if tile.value is not None else "#555555"
         label = escape(tile.name)
-        figure = shown_value(tile.value, share) if tile.value is not None else suppressed
+        # No value: suppressed, or (no link) a region that is not the reader's.
+        figure = (
+            shown_value(tile.value, share)
+            if tile.value is not None
+            else (suppressed if tile.link else "—")
+        )
         body = (
             f'<rect x="{x}" y="{y}" width="{_W}" height="{_H}" rx="6" fill="{fill}"/>'
             f'<text x="{x + 8}" y="{y + 20}" fill="{ink}" font-size="12">{escape(tile.code)}</text>'

@@ -167,6 +167,8 @@ async def test_a_regency_sees_its_own_region_only(
     await dashboard_as("palembang")
     await tab.open(f"{hub.url}/dashboard")
     assert await tab.attribute("svg.tiles a.tile", "data-region") == ["16.71"]
+    values = await tab.texts("svg.tiles .tile .tile-value")
+    assert values.count("—") == 17  # the other regions' tiles carry no figure
     regions = await tab.texts("#table-by_region td[data-column=key]")
     assert regions == ["16.71"]
     assert await tab.texts("#table-by_kind") == []
