@@ -105,13 +105,17 @@ class ReportPage:
 async def report_page(
     db: Database, queries: MinistryQueries, reader: Reader, report_id: uuid.UUID
 ) -> ReportPage | None:
-    """The report, or None when it is unknown or the reader may not see it (the same
-    answer, as GraphQL's ``report`` gives)."""
+    """The report, or None when it is unknown, the reader may not see it (the same
+    answer, as GraphQL's ``report`` gives) or it is outside a regency reader's region."""
     record = await db.fetchrow("report_by_id", report_id)
     if record is None:
         return None
     report = ReportRow.from_record(record)
     if not reader.viewer.may_see_report(report.confidential, report.nodes):
+        return None
+    if not (reader.sees_region(report.region_code) or reader.viewer.involved(report.nodes)):
+        # A regency's dashboard is about its own region's reports (and those its
+        # institutions are involved in); GraphQL remains the way to any other.
         return None
     loaders = Loaders(db)
     history = await loaders.history.load(report_id)

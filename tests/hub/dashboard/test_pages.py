@@ -188,6 +188,18 @@ async def test_a_regency_sees_its_own_region_only(
     report = await tab.click("#table-overdue tbody tr:first-child td[data-column=title] a")
     assert "Palembang (16.71)" in report
     assert await tab.texts("#table-history tbody tr")
+    # Another region's report, though public, is not on a regency's dashboard.
+    ministry = await token_for(hub.app, "dashboard-lookup", None, ["ministry:read"])
+    found = await graphql(
+        hub,
+        ministry,
+        '{ reports(first: 1, filter: {regionCode: "16.04"}) { edges { node { id '
+        "confidential } } } }",
+    )
+    [edge] = found["reports"]["edges"]
+    assert not edge["node"]["confidential"]
+    elsewhere = await tab.open(f"{hub.url}/dashboard/reports/{edge['node']['id']}")
+    assert "Tidak ditemukan" in elsewhere
     await tab.open(f"{hub.url}/dashboard/sla")
     assert set(await tab.texts("#table-by_region td[data-column=key]")) == {"16.71"}
     assert tab.outside(hub.url) == []
