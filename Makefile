@@ -78,6 +78,7 @@ bench: $(STAMP) wrk
 	$(BIN)/python -m bench.sync_throughput
 	$(BIN)/python -m bench.initial_sync
 	$(BIN)/python -m bench.ministry
+	$(BIN)/python -m bench.dashboard
 	$(BIN)/python -m bench.slow_node
 	$(BIN)/python -m bench.fanout
 	$(BIN)/python -m bench.write_profile
@@ -88,6 +89,7 @@ bench-quick: $(STAMP) wrk
 	$(BIN)/python -m bench.sync_throughput --quick
 	$(BIN)/python -m bench.initial_sync --quick
 	$(BIN)/python -m bench.ministry --quick
+	$(BIN)/python -m bench.dashboard --quick
 	$(BIN)/python -m bench.slow_node --events 200 --rounds 1
 	$(BIN)/python -m bench.fanout --quick
 	$(BIN)/python -m bench.write_profile --quick

@@ -36,6 +36,7 @@ from hub.api.loaders import Loaders
 from hub.api.media import response_media
 from hub.api.schema import build_schema
 from hub.api.subgraph import build_subgraph_schema
+from hub.dashboard.pages import Dashboard
 from hub.domain.commands import Actor
 from hub.domain.duplicates import Duplicates
 from hub.domain.institutions import InstitutionDirectory
@@ -491,6 +492,7 @@ def create_app(
                 authorize=lambda request: may_read_figures(request.state.principal),
             ),
             *Open311Endpoint(db, service, tokens, clients, actor_for).routes(),
+            *Dashboard(db, settings.ministry, may_read_figures).routes(),
         ],
         middleware=[
             Middleware(BodyLimit, max_bytes=limits.max_body_bytes),
