@@ -366,7 +366,7 @@ def create_app(
         graphql.cache = CachedHttp(cache, feed, graphql.schema._schema, settings.limits.max_tokens)
     sealer = AuditSealer(audit)
     auto_closer = AutoCloser(db, service, settings.ministry, projection=projection)
-    collector = metrics.HubCollector(db, sync, cache)
+    collector = metrics.HubCollector(db, sync, cache, federation)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
