@@ -9,7 +9,7 @@ HTTP_AUDIT := tests/hub/api/http_audit
 APQ_CLIENT := tests/hub/api/apq_client
 ASYNCAPI_PARSER := tests/schema/asyncapi
 
-.PHONY: demo test lint browser graphql-http apollo-client asyncapi-parser bench bench-quick wrk clean
+.PHONY: demo test lint browser promtool graphql-http apollo-client asyncapi-parser bench bench-quick wrk clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ lint: $(STAMP)
 
 # Lint, types, the SDL snapshot, then every test against a real PostgreSQL
 # (embedded, or DATABASE_URL) and a real Kafka broker the suite starts itself.
-test: lint browser graphql-http apollo-client asyncapi-parser
+test: lint browser promtool graphql-http apollo-client asyncapi-parser
 	$(BIN)/pytest
 
 # The GraphiQL test drives Debian's headless Chromium through its chromedriver
@@ -36,6 +36,12 @@ test: lint browser graphql-http apollo-client asyncapi-parser
 browser:
 	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || \
 		(apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
+
+# The deploy files' alert rules are checked and unit-tested by Prometheus's own promtool,
+# from Debian's prometheus package, installed if missing.
+promtool:
+	@command -v promtool >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus)
 
 # The GraphQL-over-HTTP audit runs npm's graphql-http (the spec's reference
 # implementation) at the versions its package-lock.json pins, installed by npm ci
