@@ -176,10 +176,10 @@ def test_the_hubs_topics_are_made_with_three_replicas_before_the_hub_starts(
     for words in creates:
         options = dict(zip(words[1::2], words[2::2], strict=False))
         name = words[words.index("--topic") + 1]
-        configs = [words[i + 1] for i, word in enumerate(words) if word == "--config"]
+        settings = [words[i + 1] for i, word in enumerate(words) if word == "--config"]
         assert options["--replication-factor"] == "3", name
         assert options["--partitions"] == str(topics.partitions), name
-        made[name] = dict(config.split("=", 1) for config in configs)
+        made[name] = dict(setting.split("=", 1) for setting in settings)
     assert set(made) == {topics.events, topics.state, topics.dead_letters}
     for name, configs in made.items():
         assert configs.pop("min.insync.replicas") == "2", name
