@@ -96,6 +96,9 @@ def test_two_api_replicas_and_every_worker_role(loaded: dict[str, Any]) -> None:
         worker = services[f"worker-{role}"]
         assert worker["command"] == ["sp4n-hub", "worker", "--role", role]
         assert worker["deploy"]["replicas"] >= 1
+        # A worker serves no HTTP: the image's HEALTHCHECK on /healthz is not for it.
+        assert worker["healthcheck"] == {"disable": True}
+    assert "healthcheck" not in services["api"]  # the image's, on /healthz
     for name in HUB_SERVICES:
         service = services[name]
         assert service["user"] == "10001:10001", name
