@@ -1,7 +1,8 @@
 """The Prometheus alert rules and the Grafana dashboard: the rules pass Prometheus's own
 `promtool check rules` and their unit tests (`promtool test rules`), and every metric the
 rules and the dashboard's queries name is in what a real hub serves at /metrics (started
-as the fixtures start it, serving sandbox nodes through their connectors)."""
+as the fixtures start it, serving sandbox nodes through their connectors), which passes
+`promtool check metrics`."""
 
 from __future__ import annotations
 
@@ -30,10 +31,14 @@ DASHBOARD = DEPLOY / "grafana" / "sp4n-hub.json"
 METRIC = re.compile(r"\bsp4n_[a-z0-9_]+\b")
 
 
-def _promtool(*args: str, cwd: Path = ALERTS.parent) -> subprocess.CompletedProcess[str]:
+def _promtool(
+    *args: str, cwd: Path = ALERTS.parent, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     promtool = shutil.which("promtool")
     assert promtool is not None, "promtool is missing: `make promtool` installs it (Debian)"
-    return subprocess.run([promtool, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [promtool, *args], cwd=cwd, input=stdin, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture
@@ -52,6 +57,9 @@ async def scraped(settings: Settings, table: NodeTable) -> dict[str, list[dict[s
                     break
                 await asyncio.sleep(0.5)
             assert "sp4n_database_up 1.0" in text
+    # Prometheus's own lint of the exposition (names, help, types, counters' _total).
+    lint = await asyncio.to_thread(_promtool, "check", "metrics", stdin=text)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
     samples: dict[str, list[dict[str, str]]] = defaultdict(list)
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
