@@ -165,3 +165,27 @@ def test_disruption_budgets_and_the_service_select_real_pods(
     assert target == "sp4n-api"
     container = deployments[target]["spec"]["template"]["spec"]["containers"][0]
     assert service["spec"]["ports"][0]["targetPort"] in {p["name"] for p in container["ports"]}
+
+
+def test_every_pod_meets_the_restricted_pod_security_its_namespace_enforces(
+    objects: list[dict[str, Any]],
+) -> None:
+    """The namespace enforces Pod Security "restricted": a pod that falls short would be
+    refused at admission, which only a cluster would show."""
+    namespace = _one(objects, "Namespace", "sp4n")
+    assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+    templates = [o for o in objects if o["kind"] in ("Deployment", "Job")]
+    assert len(templates) == 1 + len(ROLES) + 1
+    for o in templates:
+        name = o["metadata"]["name"]
+        assert o["metadata"]["namespace"] == "sp4n", name
+        pod = o["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True, name
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, name
+        for volume in pod.get("volumes", []):
+            assert set(volume) - {"name"} <= {"secret", "emptyDir", "configMap"}, name
+        for container in pod["containers"]:
+            security = container["securityContext"]
+            assert security["allowPrivilegeEscalation"] is False, name
+            assert security["capabilities"] == {"drop": ["ALL"]}, name
+            assert not security.get("privileged", False), name
