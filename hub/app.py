@@ -400,7 +400,7 @@ def create_app(
     sealer = AuditSealer(audit)
     auto_closer = AutoCloser(db, service, settings.ministry, projection=projection)
     retention = built.retention
-    collector = metrics.HubCollector(db, sync, cache, retention)
+    collector = metrics.HubCollector(db, sync, cache, retention, federation)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
