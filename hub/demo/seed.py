@@ -42,7 +42,9 @@ from hub.demo.texts import (
     POSTPONE_NOTES,
     PROVINCE_REF_FORMAT,
     PROVINCE_WEIGHT,
+    RATING_COMMENTS,
     REOPEN_NOTES,
+    REPLIES,
     TEXTS,
     WOMEN,
     Place,
@@ -57,6 +59,7 @@ from hub.domain.commands import (
     FollowUp,
     Postpone,
     Reopen,
+    Reply,
     Submit,
     Transition,
     Verify,
@@ -115,8 +118,10 @@ _WEIGHTS: Mapping[ReportState, Mapping[Verb | None, float]] = {
     _S.POSTPONED: {_V.VERIFY: 0.45, _V.ARCHIVE: 0.30, None: 0.25},
     _S.VERIFIED: {_V.DISPOSE: 0.94, _V.ARCHIVE: 0.02, None: 0.04},
     _S.DISPOSED: {_V.FOLLOW_UP: 0.74, _V.DISPOSE: 0.10, _V.DECLINE: 0.06, None: 0.10},
-    _S.IN_FOLLOW_UP: {_V.COMPLETE: 0.62, _V.FOLLOW_UP: 0.18, _V.DISPOSE: 0.04, None: 0.16},
-    _S.COMPLETED: {_V.REOPEN: 0.04, None: 0.96},
+    _S.IN_FOLLOW_UP: {
+        _V.COMPLETE: 0.62, _V.FOLLOW_UP: 0.18, _V.DISPOSE: 0.04, _V.REPLY: 0.06, None: 0.10,
+    },
+    _S.COMPLETED: {_V.REOPEN: 0.04, _V.REPLY: 0.03, None: 0.93},
 }
 
 
@@ -134,8 +139,12 @@ def _next(state: ReportState) -> tuple[tuple[Verb | None, float], ...]:
 # Mean delay in hours before each verb (exponentially distributed, at least five minutes).
 _DELAY_HOURS: Mapping[Verb, float] = {
     _V.VERIFY: 30, _V.POSTPONE: 20, _V.ARCHIVE: 40, _V.DISPOSE: 24, _V.FOLLOW_UP: 96,
-    _V.COMPLETE: 120, _V.REOPEN: 72, _V.DECLINE: 30,
+    _V.COMPLETE: 120, _V.REOPEN: 72, _V.DECLINE: 30, _V.REPLY: 48,
 }
+_RATED = 0.35
+"""The share of completed reports whose reporter rates them."""
+_SCORES = ((1, 8), (2, 10), (3, 22), (4, 35), (5, 25))
+"""Satisfaction scores and their weights."""
 DECLINE_REASON = "Bukan wewenang kami; mohon didisposisikan ke instansi yang berwenang."
 _MAX_HISTORY = 14
 _MAX_DISPOSITIONS = 4
@@ -148,6 +157,8 @@ _COLUMNS: Mapping[str, tuple[str, ...]] = {
                      "actor_node", "at", "declined"),
     "follow_ups": ("report_id", "institution_code", "content", "actor_node", "at"),
     "external_refs": ("node_code", "external_id", "report_id"),
+    "replies": ("report_id", "content", "actor_node", "at"),
+    "report_ratings": ("report_id", "score", "comment", "institution_code", "actor_node", "at"),
 }
 """Tables that hang off a report, in load order, with the columns COPY fills (reports
 and their history go first, through ``hub.store.effects``)."""
@@ -497,7 +508,19 @@ class _Builder:
         return tags
 
     def _play(self, walk: _Walk, topic: int, batch: _Batch) -> None:
-        """Walks the life cycle from SUBMITTED until a stall, a final state or now."""
+        """Walks the life cycle from SUBMITTED until a stall, a final state or now; a
+        reporter rates some of the reports that end completed."""
+        self._walk(walk, topic, batch)
+        if walk.state is ReportState.COMPLETED and self.rng.random() < _RATED:
+            at = walk.at + timedelta(hours=1 + self.rng.below(72))
+            if at < self.now:
+                score = _Weighted(_SCORES).draw(self.rng)
+                comment = self.rng.pick(RATING_COMMENTS[score]) or None
+                batch.rows["report_ratings"].append(
+                    (walk.report_id, score, comment, walk.institution, walk.origin, at)
+                )
+
+    def _walk(self, walk: _Walk, topic: int, batch: _Batch) -> None:
         rng = self.rng
         last: Verb | None = None
         while len(walk.history) < _MAX_HISTORY:
@@ -596,6 +619,10 @@ class _Builder:
                 by_reporter = rng.random() < 0.7
                 command = Reopen(rid, rng.pick(REOPEN_NOTES))
                 role, node = (ActorRole.REPORTER if by_reporter else screener), walk.origin
+            case Verb.REPLY:
+                # The reporter answers a follow-up through the app they filed with.
+                command = Reply(rid, rng.pick(REPLIES))
+                role, node = ActorRole.REPORTER, walk.origin
             case Verb.DECLINE:
                 # The receiving institution finds it is not its competence.
                 command = Decline(rid, DECLINE_REASON)
@@ -623,6 +650,8 @@ class _Builder:
             batch.rows["follow_ups"].append(
                 (rid, change.institution_code, change.follow_up, node, walk.at)
             )
+        if change.reply is not None:
+            batch.rows["replies"].append((rid, change.reply, node, walk.at))
         if verb is Verb.REOPEN:
             walk.reopened = True
         if change.archive_reason is not None:

@@ -479,6 +479,21 @@ FOLLOW_UPS = (
     "lanjuti.",
     "Permasalahan telah diselesaikan. Apabila masih ada kendala, silakan menanggapi laporan ini.",
 )
+REPLIES = (
+    "Terima kasih, tetapi sampai hari ini kondisinya belum berubah.",
+    "Petugas memang sudah datang, namun perbaikannya baru sebagian.",
+    "Lokasi tepatnya di depan rumah nomor 12, dekat tiang listrik.",
+    "Foto terbaru sudah saya lampirkan di aplikasi.",
+    "Mohon kabari kapan jadwal perbaikannya.",
+)
+RATING_COMMENTS = {
+    1: ("Tidak ada perubahan sama sekali.",),
+    2: ("Penanganannya lama dan belum tuntas.",),
+    3: ("Sudah ditangani, tetapi butuh waktu lama.",),
+    4: ("Terima kasih, sudah diperbaiki.", ""),
+    5: ("Cepat dan tuntas, terima kasih banyak!", ""),
+}
+"""What reporters say with a satisfaction score (empty: no comment)."""
 POSTPONE_NOTES = ("Mohon pelapor melengkapi lokasi kejadian.",
                    "Mohon lampirkan foto pendukung.", "Kronologi belum jelas; mohon dilengkapi.")
 REOPEN_NOTES = ("Pelapor menyatakan permasalahan belum selesai.",

@@ -153,6 +153,31 @@ async def test_disposition_chains_lead_to_the_current_institution(
     assert {t.split("-")[0] for t in targets} >= {"opd", "pemda", "kl"}
 
 
+async def test_reporters_answer_follow_ups_and_rate_completed_reports(
+    seeded: asyncpg.Connection,
+) -> None:
+    replies = await seeded.fetch(
+        "SELECT p.report_id, p.actor_node, r.origin_node FROM replies p "
+        "JOIN reports r ON r.id = p.report_id"
+    )
+    assert replies, "some reporters answer a follow-up"
+    # Each reply is a REPLY of the history, through the app the report came in by.
+    assert all(p["actor_node"] == p["origin_node"] for p in replies)
+    answered = await seeded.fetchval(
+        "SELECT count(*) FROM report_history WHERE verb = 'REPLY' AND actor_role = 'REPORTER'"
+    )
+    assert answered == len(replies)
+    ratings = await seeded.fetch(
+        "SELECT g.score, g.institution_code, r.state, r.institution_code AS holder, g.at, "
+        "r.updated_at FROM report_ratings g JOIN reports r ON r.id = g.report_id"
+    )
+    completed = await seeded.fetchval("SELECT count(*) FROM reports WHERE state = 'COMPLETED'")
+    assert 0.2 * completed < len(ratings) < 0.5 * completed, "about a third are rated"
+    assert {g["state"] for g in ratings} == {"COMPLETED"}
+    assert all(g["institution_code"] == g["holder"] and g["at"] > g["updated_at"] for g in ratings)
+    assert {g["score"] for g in ratings} == {1, 2, 3, 4, 5}
+
+
 async def test_external_references_look_like_their_systems(seeded: asyncpg.Connection) -> None:
     origins = {r["id"]: r["origin_node"] for r in await seeded.fetch("SELECT * FROM reports")}
     refs = await seeded.fetch("SELECT * FROM external_refs")
