@@ -6,6 +6,32 @@ masked and logged, so driver errors never leak their internals.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+IN_INDONESIAN: Mapping[str, str] = {
+    "BAD_INPUT": "Data yang dikirim tidak valid; periksa kembali isinya.",
+    "NOT_FOUND": "Data tidak ditemukan, atau Anda tidak berwenang melihatnya.",
+    "INVALID_TRANSITION": "Status laporan tidak dapat diubah dengan cara ini dari status saat ini.",
+    "VERSION_CONFLICT": "Laporan sudah diubah pihak lain; muat ulang laporan lalu coba lagi.",
+    "FORBIDDEN": "Anda tidak berwenang melakukan tindakan ini.",
+    "UNAVAILABLE": "Layanan sedang tidak tersedia; coba lagi sebentar lagi.",
+    "SOURCE_UNAVAILABLE": "Sistem daerah yang dimintai data sedang tidak dapat dihubungi.",
+    "UNAUTHENTICATED": "Token akses tidak sah atau sudah kedaluwarsa; minta token baru.",
+    "RATE_LIMITED": "Terlalu banyak permintaan; tunggu sebentar lalu coba lagi.",
+    "TOO_LARGE": "Permintaan terlalu besar.",
+    "CONFIG": "Pengaturan hub belum lengkap atau salah.",
+    "INTERNAL": "Terjadi kesalahan di hub; kejadian ini sudah dicatat.",
+}
+"""What each error code means, in Indonesian, for the people who read the errors: a
+regency's staff in their app. Errors keep their code and their English ``message``
+(the detail, for developers); ``extensions.pesan`` carries this sentence."""
+
+
+def pesan(code: str) -> dict[str, str]:
+    """The Indonesian sentence for ``code`` as an extension entry (none if it has none)."""
+    sentence = IN_INDONESIAN.get(code)
+    return {"pesan": sentence} if sentence is not None else {}
+
 
 class HubError(Exception):
     """Root of every error the hub raises on purpose."""
@@ -20,7 +46,7 @@ class HubError(Exception):
     @property
     def extensions(self) -> dict[str, object]:
         """What a GraphQL client sees beside the message (graphql-core reads this)."""
-        return {"code": self.code, "retryable": self.retryable}
+        return {"code": self.code, "retryable": self.retryable, **pesan(self.code)}
 
 
 class BadInput(HubError):
@@ -82,4 +108,9 @@ class SourceUnavailable(HubError):
 
     @property
     def extensions(self) -> dict[str, object]:
-        return {"source": self.source, "code": self.source_code, "retryable": self.retryable}
+        return {
+            "source": self.source,
+            "code": self.source_code,
+            "retryable": self.retryable,
+            **pesan(self.code),
+        }

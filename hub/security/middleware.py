@@ -18,7 +18,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.api.media import ResponseMedia, response_media
-from hub.errors import Unavailable
+from hub.errors import Unavailable, pesan
 from hub.outages import Outage, database_unavailable, is_outage
 from hub.security.scopes import PUBLIC, Principal
 from hub.security.tokens import TokenError, Tokens
@@ -41,7 +41,7 @@ async def _reply(
     retryable: bool = False,
 ) -> None:
     """A GraphQL-shaped refusal, in the media type the caller accepts."""
-    extensions: dict[str, object] = {"code": code}
+    extensions: dict[str, object] = {"code": code, **pesan(code)}
     if retryable:
         extensions["retryable"] = True
     body = json.dumps({"errors": [{"message": message, "extensions": extensions}]}).encode()

@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 import pytest
 
+from hub.errors import IN_INDONESIAN
 from tests.fixtures.app import GraphQLClient
 from tests.hub.operations import (
     ARCHIVE,
@@ -138,7 +139,33 @@ async def test_a_stale_version_is_a_conflict_and_changes_nothing(
     body = await gql.execute(DISPOSE, id=r["id"], v=1, key=key(), to="opd-16-dinkes")
     assert error_code(body) == "VERSION_CONFLICT"
     assert "version 2" in body["errors"][0]["message"]
+    # A regency's staff read what it means in Indonesian; the code and detail stay.
+    assert body["errors"][0]["extensions"]["pesan"] == (
+        "Laporan sudah diubah pihak lain; muat ulang laporan lalu coba lagi."
+    )
     assert await _counts(database_url) == before
+
+
+async def test_every_refusal_says_in_indonesian_what_it_means(
+    gql: GraphQLClient, public_gql: GraphQLClient
+) -> None:
+    r = await submit(gql)
+    await gql.data(VERIFY, id=r["id"], v=1, key=key())
+    refused = {
+        "INVALID_TRANSITION": await gql.execute(COMPLETE, id=r["id"], v=2, key=key()),
+        "FORBIDDEN": await public_gql.execute(VERIFY, id=r["id"], v=2, key=key()),
+        "BAD_INPUT": await gql.execute(DISPOSE, id=r["id"], v=2, key=key(), to="tidak-ada"),
+    }
+    refused["UNAUTHENTICATED"] = (
+        await gql.http.post(
+            "/graphql", json={"query": "{ regions { code } }"},
+            headers={"authorization": "Bearer bukan-token"},
+        )
+    ).json()  # fmt: skip
+    for code, body in refused.items():
+        extensions = body["errors"][0]["extensions"]
+        assert extensions["code"] == code
+        assert extensions["pesan"] == IN_INDONESIAN[code]
 
 
 async def test_concurrent_writers_on_one_version_one_wins(gql: GraphQLClient) -> None:
