@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
@@ -41,6 +41,22 @@ class Fetch:
 
 FETCH = Fetch(min_bytes=32 * 1024, max_wait_ms=250)
 """What the sinks' consumer groups use (``bench/RESULTS.md``, fanout, for the figures)."""
+
+
+class _Handover(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka has no types
+    """Runs ``on_revoke`` before the group moves partitions. aiokafka waits for it
+    before rejoining, and no member is assigned a partition before every member's
+    revocation returned: so the batch in hand is finished and committed before the
+    partition's new owner reads it from the committed offset."""
+
+    def __init__(self, on_revoke: Callable[[], Awaitable[None]]) -> None:
+        self._on_revoke = on_revoke
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        await self._on_revoke()
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        return None
 
 
 class KafkaProducer:
@@ -150,7 +166,14 @@ class KafkaBus:
             raise RuntimeError("the Kafka bus is not started")
         return self._producer
 
-    async def consumer(self, topic: str, group: str | None, *, from_start: bool) -> KafkaConsumer:
+    async def consumer(
+        self,
+        topic: str,
+        group: str | None,
+        *,
+        from_start: bool,
+        on_revoke: Callable[[], Awaitable[None]] | None = None,
+    ) -> KafkaConsumer:
         raw = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap_servers,
             group_id=group,
@@ -173,6 +196,8 @@ class KafkaBus:
                     await raw.seek_to_beginning(*partitions)
                 else:
                     await raw.seek_to_end(*partitions)
+            elif on_revoke is not None:
+                raw.subscribe([topic], listener=_Handover(on_revoke))
             else:
                 raw.subscribe([topic])
         except KafkaError as error:

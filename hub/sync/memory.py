@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import zlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from hub.sync.bus import Message, Topics
 from schema.envelope import Envelope
@@ -112,7 +112,15 @@ class MemoryBus:
     def producer(self) -> MemoryProducer:
         return self._producer
 
-    async def consumer(self, topic: str, group: str | None, *, from_start: bool) -> MemoryConsumer:
+    async def consumer(
+        self,
+        topic: str,
+        group: str | None,
+        *,
+        from_start: bool,
+        on_revoke: Callable[[], Awaitable[None]] | None = None,
+    ) -> MemoryConsumer:
+        # One process, one member per group: partitions never move.
         return MemoryConsumer(self, topic, group, from_start)
 
     async def end_offsets(self, topic: str) -> dict[int, int]:
