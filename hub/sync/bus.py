@@ -94,6 +94,13 @@ class Consumer(Protocol):
     def lag(self) -> int:
         """Records in the assigned partitions not yet polled, as far as last seen."""
 
+    def owns(self, message: Message) -> bool:
+        """Whether this member may handle ``message`` now: its partition is assigned
+        here and the group is not moving partitions (always, without a group)."""
+
+    def give_back(self, messages: Sequence[Message]) -> None:
+        """Polls ``messages`` again later (those of partitions still assigned here)."""
+
     async def stop(self) -> None:
         """Leaves the group and releases the connection."""
 

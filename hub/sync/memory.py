@@ -78,6 +78,13 @@ class MemoryConsumer:
             len(messages) - self._position[p] for p, messages in enumerate(self._log.partitions)
         )
 
+    def owns(self, message: Message) -> bool:
+        return True  # one process, one member per group: partitions never move
+
+    def give_back(self, messages: Sequence[Message]) -> None:
+        for m in messages:
+            self._position[m.partition] = min(self._position[m.partition], m.offset)
+
     async def stop(self) -> None:
         return None
 

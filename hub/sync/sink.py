@@ -110,7 +110,7 @@ class SinkWorker:
     stats: SinkStats = field(default_factory=SinkStats)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     _turn: asyncio.Lock = field(default_factory=asyncio.Lock)
-    """Held from a poll to the commit of its batch; the group's hand-over waits for it."""
+    """Held while a batch is handled and committed; the group's hand-over waits for it."""
     _handing_over: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -136,14 +136,17 @@ class SinkWorker:
         try:
             while not stop.is_set():
                 try:
+                    messages = await consumer.poll(0.2, self.batch_size)
                     async with self._turn:
-                        messages = await consumer.poll(0.2, self.batch_size)
-                        if messages:
-                            if not await self._handle_patiently(messages, stop):
-                                if stop.is_set():
-                                    return  # the batch comes again to whoever runs next
-                                continue  # handed over unfinished: its new owner polls it
+                        # Partitions the group moved since the poll are read by their
+                        # new owner from the committed offset.
+                        mine = [m for m in messages if consumer.owns(m)]
+                        if mine and await self._handle_patiently(mine, stop):
                             await consumer.commit()
+                        elif mine and stop.is_set():
+                            return  # the batch comes again to whoever runs next
+                        elif mine:
+                            consumer.give_back(mine)  # handed over unfinished
                     broker.recovered()
                 except BusError as error:
                     # A polled batch is kept until handled. A commit that failed is not
