@@ -8,8 +8,9 @@ STAMP := $(VENV)/.installed
 HTTP_AUDIT := tests/hub/api/http_audit
 APQ_CLIENT := tests/hub/api/apq_client
 ASYNCAPI_PARSER := tests/schema/asyncapi
+SUBGRAPH_GATEWAY := tests/hub/api/subgraph
 
-.PHONY: demo test lint browser graphql-http apollo-client asyncapi-parser bench bench-quick wrk clean
+.PHONY: demo test lint browser graphql-http apollo-client asyncapi-parser subgraph-gateway bench bench-quick wrk clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +29,7 @@ lint: $(STAMP)
 
 # Lint, types, the SDL snapshot, then every test against a real PostgreSQL
 # (embedded, or DATABASE_URL) and a real Kafka broker the suite starts itself.
-test: lint browser graphql-http apollo-client asyncapi-parser
+test: lint browser graphql-http apollo-client asyncapi-parser subgraph-gateway
 	$(BIN)/pytest
 
 # The GraphiQL test drives Debian's headless Chromium through its chromedriver
@@ -59,6 +60,14 @@ asyncapi-parser: $(ASYNCAPI_PARSER)/node_modules/.package-lock.json
 $(ASYNCAPI_PARSER)/node_modules/.package-lock.json: $(ASYNCAPI_PARSER)/package-lock.json
 	cd $(ASYNCAPI_PARSER) && npm ci --no-audit --no-fund
 
+# The hub's Federation subgraph is composed with a second subgraph by The Guild's
+# @theguild/federation-composition and queried through Hive Gateway (@graphql-hive/gateway),
+# at the versions its package-lock.json pins.
+subgraph-gateway: $(SUBGRAPH_GATEWAY)/node_modules/.package-lock.json
+
+$(SUBGRAPH_GATEWAY)/node_modules/.package-lock.json: $(SUBGRAPH_GATEWAY)/package-lock.json
+	cd $(SUBGRAPH_GATEWAY) && npm ci --no-audit --no-fund
+
 # Benchmarks are not part of the tests; each writes its section of bench/RESULTS.md.
 # The read benchmark drives HTTP with wrk (Debian package), installed if missing.
 wrk:
@@ -86,4 +95,4 @@ bench-quick: $(STAMP) wrk
 
 clean:
 	rm -rf $(VENV) .sp4n .mypy_cache .ruff_cache .pytest_cache $(HTTP_AUDIT)/node_modules \
-		$(APQ_CLIENT)/node_modules $(ASYNCAPI_PARSER)/node_modules
+		$(APQ_CLIENT)/node_modules $(ASYNCAPI_PARSER)/node_modules $(SUBGRAPH_GATEWAY)/node_modules

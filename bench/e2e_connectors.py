@@ -21,8 +21,7 @@ time; a push node's receipt), read back from the child. It measures:
 2. **latency at paced rates** (20, then 100 changes/s, open loop): from commit to the last
    involved node's system taking the change;
 3. **CPU per change** of the hub process, PostgreSQL, the Kafka JVM and the sandbox
-   child over each phase (``bench.sync_throughput.CpuMeter`` and
-   ``bench.harness.process_cpu_seconds``);
+   child over each phase (``bench.harness.CpuMeter``);
 4. **a check** over every change of the run, warm-up included: each one held by
    every involved node's system exactly once (the nodes are told to honour no
    event ids or keys, so a write-back sent twice shows twice) and, per report, in
@@ -57,13 +56,10 @@ from pathlib import Path
 import asyncpg
 from starlette.applications import Starlette
 
-from bench.harness import load_average, machine_facts, say, write_section
+from bench.harness import CpuMeter, CpuUse, load_average, machine_facts, say, write_section
 from bench.sandbox_process import Held, SandboxProcess
 from bench.stack import Stack, stack
 from bench.sync_throughput import (
-    CpuMeter,
-    CpuSnapshot,
-    CpuUse,
     Key,
     Latency,
     Tracker,
@@ -133,42 +129,10 @@ class NodeTracker(Tracker):
 
 
 @dataclass(frozen=True, slots=True)
-class Cpu:
-    """A phase's CPU: the three of ``CpuMeter`` and the sandbox child."""
-
-    use: CpuUse
-    sandbox: float
-    """Cores the sandbox child kept busy."""
-
-    @property
-    def other(self) -> float:
-        return max(self.use.other - self.sandbox, 0.0)
-
-    def per_change(self, count: int) -> tuple[float, float, float, float]:
-        """CPU ms per change: hub process, PostgreSQL, Kafka, sandbox."""
-        hub, postgres, kafka = self.use.per_item(count)
-        return hub, postgres, kafka, self.sandbox * self.use.wall * 1000 / count
-
-
-@dataclass(slots=True)
-class Meter:
-    cpu: CpuMeter
-    sandbox: SandboxProcess
-
-    def snapshot(self) -> tuple[CpuSnapshot, float]:
-        return self.cpu.snapshot(), self.sandbox.cpu_seconds()
-
-    def since(self, before: tuple[CpuSnapshot, float]) -> Cpu:
-        after = self.snapshot()
-        use = CpuMeter.use(before[0], after[0])
-        return Cpu(use, (after[1] - before[1]) / use.wall)
-
-
-@dataclass(frozen=True, slots=True)
 class Phase:
     name: str
     keys: tuple[Key, ...]
-    cpu: Cpu
+    cpu: CpuUse
     complete: bool
     """Every change reached the held count before the phase stalled."""
     commits: tuple[float, ...]
@@ -388,7 +352,7 @@ async def measure(
     )
     app = create_app(settings, env=sandbox.env, node_table=table)
     config = hub_config(app, settings)
-    meter = Meter(CpuMeter(where.postmaster, where.broker), sandbox)
+    meter = CpuMeter(where.postmaster, where.broker, sandbox.cpu_seconds)
     tracker = NodeTracker(served)
     say(f"hub starting: {len(table)} nodes, cap {cap}, topics {prefix}*")
     async with app.router.lifespan_context(app):
@@ -489,10 +453,11 @@ def _cpu_rows(m: Measured) -> list[str]:
     ]
     for phase in (m.sustained, *m.paced):
         c, n = phase.cpu, len(phase.keys)
-        hub, pg, kafka, box = c.per_change(n)
+        hub, pg, kafka = c.per_item(n)
+        box = c.sandbox_per_item(n)
         lines.append(
-            f"| {phase.name} | {n:,} | {c.use.hub:.2f} | {c.use.postgres:.2f} | "
-            f"{c.use.kafka:.2f} | {c.sandbox:.2f} | {c.other:.2f} | {hub:.2f} | {pg:.2f} "
+            f"| {phase.name} | {n:,} | {c.hub:.2f} | {c.postgres:.2f} | "
+            f"{c.kafka:.2f} | {c.sandbox:.2f} | {c.other:.2f} | {hub:.2f} | {pg:.2f} "
             f"| {kafka:.2f} | {box:.2f} |"
         )
     return lines
@@ -609,7 +574,7 @@ def report(plan: Plan, m: Measured, facts: dict[str, str], cap: int, delay: floa
         table += _latency_rows(phase, c.done)
     bound = cap / delay
     per_change = lapor[1] / c.changes if c.changes else 0.0
-    busy = s.cpu.use.hub + s.cpu.use.postgres + s.cpu.use.kafka + s.cpu.sandbox
+    busy = s.cpu.hub + s.cpu.postgres + s.cpu.kafka + s.cpu.sandbox
     sentences = [
         f"Reading: the national node (`lapor`) is sent every change: {lapor[1]:,} calls for "
         f"{c.changes:,} changes ({per_change:.2f} a change: a report new to the node is "
@@ -629,7 +594,7 @@ def report(plan: Plan, m: Measured, facts: dict[str, str], cap: int, delay: floa
             "after the last commit."
         ),
         f"The run's own processes kept {busy:.2f} of the {facts['nproc']} cores busy in it "
-        f"(this process {s.cpu.use.hub:.2f}), other work {s.cpu.other:.2f}: "
+        f"(this process {s.cpu.hub:.2f}), other work {s.cpu.other:.2f}: "
         + (
             "the machine was saturated, so the figure is a CPU bound of this shared machine, "
             "not of the nodes' 20 ms."

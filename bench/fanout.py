@@ -43,9 +43,9 @@ import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from bench.harness import load_average, machine_facts, say, write_section
+from bench.harness import CpuMeter, CpuUse, load_average, machine_facts, say, write_section
 from bench.stack import stack
-from bench.sync_throughput import CpuMeter, CpuUse, Latency
+from bench.sync_throughput import Latency
 from hub.sync.kafka import FETCH, Fetch
 from schema.envelope import Envelope, encode
 from schema.events import ReportEvent

@@ -11,7 +11,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from importlib.util import find_spec
@@ -225,3 +226,89 @@ def machine_busy_seconds() -> float:
         return 0.0
     # user nice system idle iowait irq softirq steal; guest time is inside user already
     return (sum(values[:8]) - values[3] - values[4]) / _TICK
+
+
+@dataclass(frozen=True, slots=True)
+class CpuSnapshot:
+    """Cumulative CPU seconds of each part at monotonic time ``at``."""
+
+    at: float
+    hub: float
+    postgres: float
+    kafka: float
+    sandbox: float
+    machine: float
+
+
+@dataclass(frozen=True, slots=True)
+class CpuUse:
+    """Cores kept busy, on average, over one phase (1.0 = one core)."""
+
+    hub: float
+    postgres: float
+    kafka: float
+    sandbox: float
+    other: float
+    """Everything else the machine did meanwhile (other tenants included)."""
+    wall: float
+    """Seconds the phase lasted."""
+
+    @property
+    def machine(self) -> float:
+        return self.hub + self.postgres + self.kafka + self.sandbox + self.other
+
+    def seconds(self, cores: float) -> float:
+        """CPU seconds a part's ``cores`` amount to over the phase."""
+        return cores * self.wall
+
+    def per_item(self, count: int) -> tuple[float, float, float]:
+        """CPU milliseconds per item (change or message): this process, PostgreSQL, Kafka."""
+        scale = self.wall * 1000 / count
+        return self.hub * scale, self.postgres * scale, self.kafka * scale
+
+    def sandbox_per_item(self, count: int) -> float:
+        """CPU milliseconds per item of the sandbox node systems."""
+        return self.sandbox * self.wall * 1000 / count
+
+    def text(self) -> str:
+        sandbox = f"sandbox {self.sandbox:.2f}, " if self.sandbox else ""
+        return (
+            f"this Python process {self.hub:.2f}, PostgreSQL {self.postgres:.2f}, "
+            f"Kafka JVM {self.kafka:.2f}, {sandbox}anything else {self.other:.2f}"
+        )
+
+
+@dataclass(slots=True)
+class CpuMeter:
+    """CPU time of the parts of a run: this process (the hub), the local PostgreSQL
+    server (``postmaster``), the Kafka JVM (``broker``) and, when given, the sandbox
+    node systems (``sandbox``: a reading of their CPU seconds); a part not on this
+    machine reads 0."""
+
+    postmaster: int | None
+    broker: int | None = None
+    sandbox: Callable[[], float] | None = None
+
+    def snapshot(self) -> CpuSnapshot:
+        times = os.times()
+        return CpuSnapshot(
+            time.monotonic(),
+            times.user + times.system,
+            postgres_cpu_seconds(self.postmaster),
+            process_cpu_seconds(self.broker) if self.broker is not None else 0.0,
+            self.sandbox() if self.sandbox is not None else 0.0,
+            machine_busy_seconds(),
+        )
+
+    def since(self, before: CpuSnapshot) -> CpuUse:
+        return self.use(before, self.snapshot())
+
+    @staticmethod
+    def use(before: CpuSnapshot, after: CpuSnapshot) -> CpuUse:
+        wall = max(after.at - before.at, 1e-9)
+        hub = (after.hub - before.hub) / wall
+        postgres = (after.postgres - before.postgres) / wall
+        kafka = (after.kafka - before.kafka) / wall
+        sandbox = (after.sandbox - before.sandbox) / wall
+        other = (after.machine - before.machine) / wall - hub - postgres - kafka - sandbox
+        return CpuUse(hub, postgres, kafka, sandbox, max(other, 0.0), wall)

@@ -40,11 +40,11 @@ import asyncpg
 
 from bench.harness import (
     ROOT,
+    CpuMeter,
+    CpuUse,
     load_average,
-    machine_busy_seconds,
     machine_facts,
     parent_of,
-    postgres_cpu_seconds,
     say,
     write_section,
 )
@@ -97,25 +97,6 @@ class TimedSync(InitialSync):
             self.seconds += time.perf_counter() - started
 
 
-@dataclass(frozen=True, slots=True)
-class Cpu:
-    """CPU seconds used during a hub round: the hub's process, the sandbox's, the
-    PostgreSQL server's, and the whole machine's (including anything else running)."""
-
-    hub: float = 0.0
-    sandbox: float = 0.0
-    postgres: float = 0.0
-    machine: float = 0.0
-
-    def __sub__(self, other: Cpu) -> Cpu:
-        return Cpu(
-            self.hub - other.hub,
-            self.sandbox - other.sandbox,
-            self.postgres - other.postgres,
-            self.machine - other.machine,
-        )
-
-
 async def postmaster_of(url: str) -> int | None:
     """The PostgreSQL server's main process, when it runs on this machine."""
     conn = await asyncpg.connect(url)
@@ -125,15 +106,6 @@ async def postmaster_of(url: str) -> int | None:
         await conn.close()
 
 
-def cpu_now(sandbox: SandboxProcess, postmaster: int | None) -> Cpu:
-    return Cpu(
-        time.process_time(),
-        sandbox.cpu_seconds(),
-        postgres_cpu_seconds(postmaster),
-        machine_busy_seconds(),
-    )
-
-
 @dataclass(slots=True)
 class Round:
     hub_seconds: float
@@ -141,7 +113,7 @@ class Round:
     import_seconds: float
     raw_seconds: float
     raw_rows: int
-    cpu: Cpu = field(default_factory=Cpu)
+    cpu: CpuUse
 
     @property
     def hub_rate(self) -> float:
@@ -183,7 +155,7 @@ def federation_for(db: Database, table: NodeTable) -> Federation:
 
 async def measure_hub(
     url: str, table: NodeTable, sandbox: SandboxProcess, postmaster: int | None
-) -> tuple[float, int, float, Cpu]:
+) -> tuple[float, int, float, CpuUse]:
     """One initial sync of every pulling node: (seconds, reports indexed, import seconds,
     CPU used meanwhile)."""
     db = Database(url, min_size=2, max_size=8)
@@ -195,11 +167,12 @@ async def measure_hub(
         await ingest.federation.start()
         try:
             await timed.reference()  # reference data once, outside the clock
-            cpu = cpu_now(sandbox, postmaster)
+            meter = CpuMeter(postmaster, sandbox=sandbox.cpu_seconds)
+            before = meter.snapshot()
             started = time.perf_counter()
             await asyncio.gather(*(ingest.pull_once(c) for c in ingest.pulling()))
             seconds = time.perf_counter() - started
-            cpu = cpu_now(sandbox, postmaster) - cpu
+            cpu = meter.since(before)
         finally:
             await ingest.federation.stop()
         count = int(await db.pool.fetchval("SELECT count(*) FROM reports"))
@@ -409,10 +382,10 @@ def report(
         "",
         f"CPU in the median round ({middle.hub_seconds:.1f} s wall, so "
         f"{cores * middle.hub_seconds:.1f} CPU seconds on {cores} cores): hub process "
-        f"{cpu.hub:.1f} s, sandbox process {cpu.sandbox:.1f} s, PostgreSQL "
-        f"{cpu.postgres:.1f} s (0 when not on this machine), anything else "
-        f"{cpu.machine - cpu.hub - cpu.sandbox - cpu.postgres:.1f} s; the machine was busy "
-        f"{cpu.machine / (cores * middle.hub_seconds):.0%} of the time.",
+        f"{cpu.seconds(cpu.hub):.1f} s, sandbox process {cpu.seconds(cpu.sandbox):.1f} s, "
+        f"PostgreSQL {cpu.seconds(cpu.postgres):.1f} s (0 when not on this machine), "
+        f"anything else {cpu.seconds(cpu.other):.1f} s; the machine was busy "
+        f"{cpu.machine / cores:.0%} of the time.",
         "",
         "Pulling alone, per node kind (summed over that kind's nodes): "
         + ", ".join(f"{k} {v:.1f} s" for k, v in sorted(found.per_kind.items()))

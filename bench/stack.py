@@ -21,7 +21,7 @@ class Stack:
     bootstrap: str
     postmaster: int
     broker: int | None
-    """Process ids, for measuring CPU (``bench.sync_throughput.CpuMeter``)."""
+    """Process ids, for measuring CPU (``bench.harness.CpuMeter``)."""
 
 
 @contextlib.asynccontextmanager

@@ -44,7 +44,6 @@ import contextlib
 import cProfile
 import io
 import logging
-import os
 import pstats
 import random
 import statistics
@@ -63,11 +62,10 @@ from starlette.applications import Starlette
 
 from bench.harness import (
     ROOT,
+    CpuMeter,
+    CpuUse,
     load_average,
-    machine_busy_seconds,
     machine_facts,
-    postgres_cpu_seconds,
-    process_cpu_seconds,
     say,
     write_section,
 )
@@ -378,66 +376,6 @@ class Workload:
             tasks.append(asyncio.create_task(one(owned, due)))
         await asyncio.gather(*tasks)
         return due_of
-
-
-# -- where the CPU went ------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class CpuSnapshot:
-    at: float
-    hub: float
-    postgres: float
-    kafka: float
-    machine: float
-
-
-@dataclass(frozen=True, slots=True)
-class CpuUse:
-    """Cores kept busy, on average, over one phase (1.0 = one core)."""
-
-    hub: float
-    postgres: float
-    kafka: float
-    other: float
-    wall: float
-    """Seconds the phase lasted."""
-
-    def per_item(self, count: int) -> tuple[float, float, float]:
-        """CPU milliseconds per item (change or message): this process, PostgreSQL, Kafka."""
-        scale = self.wall * 1000 / count
-        return self.hub * scale, self.postgres * scale, self.kafka * scale
-
-    def text(self) -> str:
-        return (
-            f"this Python process {self.hub:.2f}, PostgreSQL {self.postgres:.2f}, "
-            f"Kafka JVM {self.kafka:.2f}, anything else {self.other:.2f}"
-        )
-
-
-@dataclass(slots=True)
-class CpuMeter:
-    """CPU time of the three parts: this process (the hub), PostgreSQL, the Kafka JVM."""
-
-    postmaster: int
-    broker: int | None
-
-    def snapshot(self) -> CpuSnapshot:
-        times = os.times()
-        postgres = postgres_cpu_seconds(self.postmaster)
-        kafka = process_cpu_seconds(self.broker) if self.broker is not None else 0.0
-        return CpuSnapshot(
-            time.monotonic(), times.user + times.system, postgres, kafka, machine_busy_seconds()
-        )
-
-    @staticmethod
-    def use(before: CpuSnapshot, after: CpuSnapshot) -> CpuUse:
-        wall = max(after.at - before.at, 1e-9)
-        hub = (after.hub - before.hub) / wall
-        postgres = (after.postgres - before.postgres) / wall
-        kafka = (after.kafka - before.kafka) / wall
-        other = (after.machine - before.machine) / wall - hub - postgres - kafka
-        return CpuUse(hub, postgres, kafka, max(other, 0.0), wall)
 
 
 # -- results -----------------------------------------------------------------------

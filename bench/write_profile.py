@@ -26,8 +26,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from bench.harness import ROOT, load_average, machine_facts, say, write_section
-from bench.sync_throughput import CpuMeter, Tracker, Workload, fresh_database, hub_settings
+from bench.harness import ROOT, CpuMeter, load_average, machine_facts, say, write_section
+from bench.sync_throughput import Tracker, Workload, fresh_database, hub_settings
 from hub.app import create_app
 from hub.settings import SyncMode
 from hub.store import queries

@@ -36,8 +36,10 @@ from hub.api.graphiql.page import GraphiQLPage
 from hub.api.loaders import Loaders
 from hub.api.media import response_media
 from hub.api.schema import build_schema
+from hub.api.subgraph import build_subgraph_schema
 from hub.domain.commands import Actor
 from hub.domain.duplicates import Duplicates
+from hub.domain.institutions import InstitutionDirectory
 from hub.domain.ratings import Ratings
 from hub.domain.review import ReviewDesk
 from hub.domain.service import ReportService
@@ -46,9 +48,13 @@ from hub.logs import throttle_library_logs
 from hub.ministry.autoclose import AutoCloser
 from hub.ministry.context import MinistryRequest
 from hub.ministry.export import ministry_routes
+from hub.open311.routes import Open311Endpoint
 from hub.security.audit import AuditLog, AuditSealer
 from hub.security.clients import ClientStore
+from hub.security.credentials import Passwords
 from hub.security.endpoint import token_endpoint
+from hub.security.login.page import LoginPages
+from hub.security.logins import LockOut, Logins
 from hub.security.middleware import (
     Authenticate,
     BodyLimit,
@@ -59,6 +65,7 @@ from hub.security.middleware import (
 )
 from hub.security.privacy import Viewer
 from hub.security.scopes import MINISTRY_READ, Principal
+from hub.security.sessions import CookiePolicy, SessionCookie, SessionStore, is_loopback
 from hub.security.tokens import TokenError, Tokens
 from hub.settings import Role, Settings
 from hub.store.database import Database
@@ -107,14 +114,18 @@ class HubGraphQL(GraphQL[Context, None]):
         review: ReviewDesk,
         duplicates: Duplicates,
         ratings: Ratings,
+        institutions: InstitutionDirectory,
         tokens: Tokens,
         is_active: Callable[[str], Awaitable[bool]],
         documents: PersistedDocuments,
         cache: CachedHttp | None = None,
+        schema: strawberry.Schema | None = None,
     ) -> None:
-        self.ide = GraphiQLPage() if settings.graphiql else None
+        """``schema``: another schema of the hub's than its own (the subgraph's), served
+        without GraphiQL."""
+        self.ide = GraphiQLPage() if settings.graphiql and schema is None else None
         super().__init__(
-            build_schema(settings.limits, production=settings.production),
+            schema or build_schema(settings.limits, production=settings.production),
             graphql_ide="graphiql" if self.ide is not None else None,
             allow_queries_via_get=True,
             # Operations over a WebSocket pass the documents check too: the hub speaks
@@ -137,6 +148,7 @@ class HubGraphQL(GraphQL[Context, None]):
         self._review = review
         self._duplicates = duplicates
         self._ratings = ratings
+        self._institutions = institutions
         self._tokens = tokens
         self._is_active = is_active
 
@@ -213,6 +225,7 @@ class HubGraphQL(GraphQL[Context, None]):
             review=self._review,
             duplicates=self._duplicates,
             ratings=self._ratings,
+            institutions=self._institutions,
         )
 
     def _ministry_for(self, principal: Principal) -> MinistryRequest:
@@ -343,23 +356,42 @@ def create_app(
     projection, cache, feed = built.projection, built.cache, built.feed
     tokens = wiring.tokens(settings)
     clients = ClientStore(db)
-    graphql = HubGraphQL(
-        db,
-        service,
-        settings,
-        sync,
-        audit,
-        federation,
-        review=built.review,
-        duplicates=built.duplicates,
-        ratings=built.ratings,
-        tokens=tokens,
-        is_active=clients.active,
-        documents=PersistedDocuments(
+    # People's sessions (the dashboard's users); their requests act as a Principal too.
+    sessions = SessionStore(db, settings.auth.session_seconds)
+    lockout = LockOut(settings.auth.lockout_after, settings.auth.lockout_seconds)
+    login_pages = LoginPages(
+        Logins(db, audit, Passwords(), sessions, lockout),
+        CookiePolicy(secure=not is_loopback(settings.host), max_age=settings.auth.session_seconds),
+    )
+    documents = PersistedDocuments(
+        db, trusted_only=settings.trusted_documents, max_tokens=settings.limits.max_tokens
+    )
+
+    def graphql_app(schema: strawberry.Schema | None = None) -> HubGraphQL:
+        return HubGraphQL(
             db,
-            trusted_only=settings.trusted_documents,
-            max_tokens=settings.limits.max_tokens,
-        ),
+            service,
+            settings,
+            sync,
+            audit,
+            federation,
+            review=built.review,
+            duplicates=built.duplicates,
+            ratings=built.ratings,
+            institutions=built.institutions,
+            tokens=tokens,
+            is_active=clients.active,
+            documents=documents,
+            schema=schema,
+        )
+
+    graphql = graphql_app()
+    # The subgraph answers a gateway's operations uncached: they are the plan's pieces
+    # (``_entities`` batches), not documents a client sends again.
+    subgraph = (
+        graphql_app(build_subgraph_schema(settings.limits, production=settings.production))
+        if settings.subgraph
+        else None
     )
     if cache is not None and feed is not None:
         assert isinstance(graphql.schema, strawberry.Schema)
@@ -367,7 +399,8 @@ def create_app(
         graphql.cache = CachedHttp(cache, feed, graphql.schema._schema, settings.limits.max_tokens)
     sealer = AuditSealer(audit)
     auto_closer = AutoCloser(db, service, settings.ministry, projection=projection)
-    collector = metrics.HubCollector(db, sync, cache)
+    retention = built.retention
+    collector = metrics.HubCollector(db, sync, cache, retention)
     roles = settings.roles
 
     @contextlib.asynccontextmanager
@@ -405,6 +438,7 @@ def create_app(
                     loop("pulls", ingest.run)
                 if Role.PROJECTIONS in roles:
                     loop("auto-close", auto_closer.run)
+                    loop("retention", retention.run)
                 yield
         finally:
             await db.close()
@@ -447,17 +481,21 @@ def create_app(
             Route("/readyz", readyz),
             Route("/metrics", metrics_endpoint),
             Route("/asyncapi.yaml", asyncapi_endpoint),
+            *([Route("/subgraph", subgraph, methods=["GET", "POST"])] if subgraph else []),
+            *login_pages.routes(),
             *([graphql.ide.route()] if graphql.ide is not None else []),
             *ministry_routes(
                 db,
                 settings.ministry,
                 authorize=lambda request: may_read_figures(request.state.principal),
             ),
+            *Open311Endpoint(db, service, tokens, clients, actor_for).routes(),
         ],
         middleware=[
             Middleware(BodyLimit, max_bytes=limits.max_body_bytes),
             Middleware(OutageIs503),
             Middleware(Authenticate, tokens=tokens, is_active=clients.active),
+            Middleware(SessionCookie, sessions=sessions),
             Middleware(RateLimit, per_second=limits.requests_per_second, burst=limits.burst),
             Middleware(StatusFromGraphQL),
         ],
@@ -470,9 +508,11 @@ def create_app(
     app.state.ingest = ingest
     app.state.tokens = tokens
     app.state.clients = clients
+    app.state.sessions = sessions
     app.state.audit = audit
     app.state.projection = projection
     app.state.cache = cache
     app.state.cache_feed = feed
     app.state.auto_closer = auto_closer
+    app.state.retention = retention
     return app

@@ -13,6 +13,7 @@ from prometheus_client.registry import Collector
 from hub.api.cache import ResponseCache
 from hub.outages import is_outage
 from hub.store.database import Database
+from hub.store.retention import Retention
 from hub.sync.supervisor import SyncSupervisor
 
 
@@ -59,11 +60,16 @@ class HubCollector(Collector):
     """Collects on scrape; nothing is counted twice and no global registry is used."""
 
     def __init__(
-        self, db: Database, sync: SyncSupervisor | None, cache: ResponseCache | None = None
+        self,
+        db: Database,
+        sync: SyncSupervisor | None,
+        cache: ResponseCache | None = None,
+        retention: Retention | None = None,
     ) -> None:
         self._db = db
         self._sync = sync
         self._cache = cache
+        self._retention = retention
         self.backlogs = Backlogs()
         """Set by the endpoint before each scrape (it needs queries; collect() is sync)."""
 
@@ -74,6 +80,7 @@ class HubCollector(Collector):
             value=self._db.statements.count,
         )
         yield from self._cache_metrics()
+        yield from self._retention_metrics()
         b = self.backlogs
         yield GaugeMetricFamily(
             "sp4n_database_up",
@@ -151,6 +158,30 @@ class HubCollector(Collector):
                 "Outbox rows published by this process.",
                 value=self._sync.relay.published,
             )
+
+    def _retention_metrics(self) -> Iterator[Metric]:
+        if self._retention is None:
+            return
+        deleted = CounterMetricFamily(
+            "sp4n_retention_rows_deleted",
+            "Rows the retention jobs deleted (audit_log: moved into archived segments).",
+            labels=["table"],
+        )
+        errors = CounterMetricFamily(
+            "sp4n_retention_errors", "Retention passes that failed.", labels=["table"]
+        )
+        last = GaugeMetricFamily(
+            "sp4n_retention_last_run_timestamp_seconds",
+            "When the job last finished a pass with nothing more due (0: not yet).",
+            labels=["table"],
+        )
+        for table, stats in sorted(self._retention.stats.items()):
+            deleted.add_metric([table], stats.deleted)
+            errors.add_metric([table], stats.errors)
+            last.add_metric([table], stats.last_run or 0)
+        yield deleted
+        yield errors
+        yield last
 
     def _cache_metrics(self) -> Iterator[Metric]:
         cache = self._cache

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from hub.errors import ConfigError
 from hub.ministry.settings import MinistrySettings
+from hub.sync.bus import EVENTS_HELD_DAYS
 
 
 class Profile(enum.Enum):
@@ -85,6 +86,75 @@ class AuthSettings:
     token_lifetime_seconds: int = 900
     key_dir: Path | None = None
     """Ed25519 signing keys, one PEM per key id; None: ``<data_dir>/keys``."""
+    session_seconds: int = 12 * 3600
+    """How long a person's login session lasts (``hub/security/sessions.py``)."""
+    lockout_after: int = 5
+    """Failed logins in a row that lock an account ..."""
+    lockout_seconds: int = 900
+    """... for this long (``hub/security/logins.py``)."""
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    """How long the hub keeps what it only needs for a while (``hub.store.retention``)."""
+
+    outbox_days: int = 7
+    """Published outbox rows (never one the roll-ups' projection has not passed)."""
+    inbox_days: int = EVENTS_HELD_DAYS
+    """The sinks' inbox: at least as long as the events topic holds a record, since
+    only a record still in the topic can be delivered again."""
+    idempotency_days: int = 7
+    """Idempotency keys: a retry with the same key inside this window gets the
+    first answer; the API promises it (README)."""
+    review_days: int = 90
+    """Resolved review items (those a learned status label cites are kept)."""
+    audit_days: int = 90
+    """Sealed audit entries older than this move into archived segments."""
+    audit_segment: int = 10_000
+    """Entries per archived segment (only whole segments are archived)."""
+    batch: int = 5_000
+    """Rows one statement deletes at most; each batch is its own transaction."""
+    interval_seconds: float = 3600.0
+    """Pause between passes once every job found nothing more to do."""
+
+    def __post_init__(self) -> None:
+        for name, days in (
+            ("SP4N_RETENTION_OUTBOX_DAYS", self.outbox_days),
+            ("SP4N_RETENTION_INBOX_DAYS", self.inbox_days),
+            ("SP4N_IDEMPOTENCY_DAYS", self.idempotency_days),
+            ("SP4N_RETENTION_REVIEW_DAYS", self.review_days),
+            ("SP4N_AUDIT_ARCHIVE_DAYS", self.audit_days),
+        ):
+            if not 1 <= days <= 36_500:
+                raise ConfigError(f"{name} must be 1..36500 days, got {days}")
+        if self.inbox_days < EVENTS_HELD_DAYS:
+            raise ConfigError(
+                f"SP4N_RETENTION_INBOX_DAYS must be at least {EVENTS_HELD_DAYS}, as long as "
+                f"the events topic may hold a record, got {self.inbox_days}"
+            )
+        if not 1 <= self.audit_segment <= 1_000_000:
+            raise ConfigError(
+                f"SP4N_AUDIT_SEGMENT must be 1..1000000 entries, got {self.audit_segment}"
+            )
+        if not 1 <= self.batch <= 100_000:
+            raise ConfigError(f"SP4N_RETENTION_BATCH must be 1..100000 rows, got {self.batch}")
+        if not 1 <= self.interval_seconds <= 86_400:
+            raise ConfigError(
+                f"SP4N_RETENTION_INTERVAL must be 1..86400 seconds, got {self.interval_seconds}"
+            )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> RetentionSettings:
+        return cls(
+            outbox_days=_int(env, "SP4N_RETENTION_OUTBOX_DAYS", cls.outbox_days),
+            inbox_days=_int(env, "SP4N_RETENTION_INBOX_DAYS", cls.inbox_days),
+            idempotency_days=_int(env, "SP4N_IDEMPOTENCY_DAYS", cls.idempotency_days),
+            review_days=_int(env, "SP4N_RETENTION_REVIEW_DAYS", cls.review_days),
+            audit_days=_int(env, "SP4N_AUDIT_ARCHIVE_DAYS", cls.audit_days),
+            audit_segment=_int(env, "SP4N_AUDIT_SEGMENT", cls.audit_segment),
+            batch=_int(env, "SP4N_RETENTION_BATCH", cls.batch),
+            interval_seconds=float(_int(env, "SP4N_RETENTION_INTERVAL", int(cls.interval_seconds))),
+        )
 
 
 @dataclass(frozen=True)
@@ -100,6 +170,7 @@ class Settings:
     limits: Limits = field(default_factory=Limits)
     auth: AuthSettings = field(default_factory=AuthSettings)
     ministry: MinistrySettings = field(default_factory=MinistrySettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
     pool_min_size: int = 2
     pool_max_size: int = 10
     sync: SyncMode = SyncMode.OFF
@@ -114,6 +185,8 @@ class Settings:
     """The response cache's budget in MiB; 0 turns it off."""
     trusted_documents: bool = False
     """Run only the documents registered with ``sp4n-hub documents add``."""
+    subgraph: bool = False
+    """Serve ``/subgraph``: the hub as an Apollo Federation v2 subgraph of a supergraph."""
     connectors: bool = False
     """Serve the nodes through their connectors (pulls, write-backs, live reads);
     off: no node sinks, committed changes are only published (``hub.wiring``).
@@ -219,7 +292,9 @@ class Settings:
             connectors=_flag(env, "SP4N_CONNECTORS", default=node_table is not None),
             cache_mb=_int(env, "SP4N_CACHE_MB", cls.cache_mb),
             trusted_documents=_flag(env, "SP4N_TRUSTED_DOCUMENTS"),
+            subgraph=_flag(env, "SP4N_SUBGRAPH"),
             ministry=MinistrySettings.from_env(env),
+            retention=RetentionSettings.from_env(env),
         )
 
 

@@ -32,6 +32,7 @@ from connectors.config import NodeTable
 from connectors.federation import Federation
 from hub.api.cache import ChangeFeed, ResponseCache
 from hub.domain.duplicates import Duplicates
+from hub.domain.institutions import InstitutionDirectory
 from hub.domain.ratings import Ratings
 from hub.domain.review import ReviewDesk
 from hub.domain.service import ReportService
@@ -39,11 +40,12 @@ from hub.errors import ConfigError
 from hub.federation import CONNECTOR_SINK_ATTEMPTS, build_federation
 from hub.ingest.pull import Ingest
 from hub.ministry.projection import RollupProjection
-from hub.security.audit import AuditLog
+from hub.security.audit import AuditArchiver, AuditLog
 from hub.security.keys import KeyRing
 from hub.security.tokens import Tokens, TokenSettings
-from hub.settings import Role, Settings, SyncMode
+from hub.settings import RetentionSettings, Role, Settings, SyncMode
 from hub.store.database import Database
+from hub.store.retention import Job, Retention, store_jobs
 from hub.sync.bus import Bus, Topics
 from hub.sync.kafka import KafkaBus
 from hub.sync.memory import MemoryBus
@@ -142,6 +144,8 @@ class Components:
     """Finds and settles one complaint filed twice."""
     ratings: Ratings
     """Reporters' satisfaction with completed reports."""
+    institutions: InstitutionDirectory
+    """Who reports can be addressed to, kept by admins."""
     federation: Federation | None
     """The nodes' connectors; None with connectors off (or a process of the relay or
     the projections only)."""
@@ -156,6 +160,8 @@ class Components:
     """Answers of queries; None with ``SP4N_CACHE_MB=0``."""
     feed: ChangeFeed | None
     """Drops what the committed changes alter from ``cache``."""
+    retention: Retention
+    """Prunes what is kept only for a while; archives old audit entries."""
 
 
 def components(
@@ -214,6 +220,21 @@ def components(
     feed = ChangeFeed(db, cache) if cache is not None else None
     review, duplicates = ReviewDesk(db, service, audit), Duplicates(db, service)
     return Components(
-        db, audit, service, review, duplicates, Ratings(db, audit), nodes, ingest, sync,
-        RollupProjection(db), cache, feed,
+        db, audit, service, review, duplicates, Ratings(db, audit),
+        InstitutionDirectory(db, audit), nodes, ingest, sync, RollupProjection(db), cache, feed,
+        retention(db, audit, settings.retention),
     )  # fmt: skip
+
+
+def retention(db: Database, audit: AuditLog, settings: RetentionSettings) -> Retention:
+    """The retention jobs with their windows: the store's four and the audit archive."""
+    jobs: list[Job] = store_jobs(
+        db,
+        outbox_days=settings.outbox_days,
+        inbox_days=settings.inbox_days,
+        idempotency_days=settings.idempotency_days,
+        review_days=settings.review_days,
+        batch=settings.batch,
+    )
+    jobs.append(AuditArchiver(audit, settings.audit_days, settings.audit_segment))
+    return Retention(jobs, settings.interval_seconds)

@@ -14,8 +14,10 @@ who may see different things never share an entry) and the media type answered.
 **What an entry depends on** is declared by the resolvers as they read (``Reads``
 on the request's context): the ids of the reports read one by one, and for each
 page of ``reports`` its filter and the ids of the rows it fetched. Reference data
-(regions, institutions, topics) changes with a release: an operator who edits it in
-the database restarts the hub, which empties the cache (the README says so).
+(regions, topics) changes with a release: an operator who edits it in the database
+restarts the hub, which empties the cache (the README says so). The institutions
+directory is kept by admins at run time: an edit moves ``institutions.changed_at``,
+and every entry goes when the feed sees it move.
 
 **Invalidation** is driven by the committed changes themselves: ``ChangeFeed``
 reads the outbox through ``hub.store.outbox_tail`` every 0.2 s in every hub
@@ -166,14 +168,13 @@ class _Changes:
 
     def __init__(self, keep: int = 10_000) -> None:
         self.seq = 0
-        self._recent: deque[tuple[int, ReportEvent | None]] = deque(maxlen=keep)
+        self._recent: deque[tuple[int, Change]] = deque(maxlen=keep)
 
-    def add(self, event: ReportEvent | None) -> None:
-        """``None``: a bulk load, which may alter anything that reads reports."""
+    def add(self, event: Change) -> None:
         self.seq += 1
         self._recent.append((self.seq, event))
 
-    def since(self, seq: int) -> list[ReportEvent | None] | None:
+    def since(self, seq: int) -> list[Change] | None:
         """The changes after ``seq``; None when some are forgotten already."""
         if seq == self.seq:
             return []
@@ -182,7 +183,19 @@ class _Changes:
         return [event for n, event in self._recent if n > seq]
 
 
-def _affects(event: ReportEvent | None, reads: Reads) -> bool:
+@dataclass(frozen=True, slots=True)
+class DirectoryChange:
+    """The institutions directory changed: any answer may name what changed."""
+
+
+Change = ReportEvent | DirectoryChange | None
+"""A committed change the cache hears of; None: a bulk load, which may alter anything
+that reads reports."""
+
+
+def _affects(event: Change, reads: Reads) -> bool:
+    if isinstance(event, DirectoryChange):
+        return True
     if event is None:
         return reads.on_reports
     return uuid.UUID(event.report_id) in reads.reports or any(
@@ -281,11 +294,13 @@ class ResponseCache:
             self._drop(next(iter(self._entries)))
         return entry
 
-    def changed(self, events: Iterable[ReportEvent | None]) -> None:
+    def changed(self, events: Iterable[Change]) -> None:
         """Drops what the committed changes can alter (``None``: a bulk load)."""
         for event in events:
             self._changes.add(event)
-            if event is None:
+            if isinstance(event, DirectoryChange):
+                stale = set(self._entries)
+            elif event is None:
                 stale = {k for k, e in self._entries.items() if e.reads.on_reports}
             else:
                 stale = set(self._by_report.get(uuid.UUID(event.report_id), ()))
@@ -332,6 +347,7 @@ class ChangeFeed:
         self._interval = interval
         self._tail: OutboxTail | None = None
         self._imports: int | None = None
+        self._directory: object = None
         self._lock = asyncio.Lock()
         self._read_at = 0.0
         """When the last read began (it saw every change committed before then)."""
@@ -348,7 +364,9 @@ class ChangeFeed:
                 if self._tail is None:
                     # Nothing can be cached before the feed starts: begin from now.
                     self._tail = await OutboxTail.from_now(session)
-                    self._imports = int(await session.fetchval("imports_count"))
+                    generations = await session.fetchrow("cache_generations")
+                    assert generations is not None
+                    self._imports, self._directory = generations
                     self._cache.live = True
                     # An answer computed before now may predate changes the feed will
                     # never hand out: none of those may be stored.
@@ -360,10 +378,17 @@ class ChangeFeed:
                         _event(event_id, data)
                         for event_id, data in zip(batch.event_ids, batch.data, strict=True)
                     ]
-                    imports = int(await session.fetchval("imports_count"))
-                    bulk: list[ReportEvent | None] = [None] if imports != self._imports else []
+                    generations = await session.fetchrow("cache_generations")
+                    assert generations is not None
+                    imports, directory = generations
+                    # A bulk import writes no outbox rows; rows the retention job deleted
+                    # before this feed read them are changes it will never see.
+                    missed = imports != self._imports or batch.gap
+                    bulk: list[Change] = [None] if missed else []
+                    if directory != self._directory:
+                        bulk.append(DirectoryChange())
                     self._cache.changed([*events, *bulk])
-                    self._imports = imports
+                    self._imports, self._directory = imports, directory
                     self._tail.advance(batch)
                     if batch.caught_up:
                         return

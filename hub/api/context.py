@@ -11,6 +11,7 @@ from hub.api.loaders import Loaders
 from hub.api.reads import Reads
 from hub.domain.commands import Actor
 from hub.domain.duplicates import Duplicates
+from hub.domain.institutions import InstitutionDirectory
 from hub.domain.ratings import Ratings
 from hub.domain.review import ReviewDesk
 from hub.domain.service import ReportService
@@ -38,6 +39,7 @@ class Context:
     review: ReviewDesk
     duplicates: Duplicates
     ratings: Ratings
+    institutions: InstitutionDirectory
     federation: Federation | None = None
     """The nodes' connectors; None when this hub runs none."""
     connection_params: dict[str, object] | None = None

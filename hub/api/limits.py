@@ -37,6 +37,9 @@ LIST_ESTIMATES: Mapping[str, int] = {
     "institutionCodes": 5,
 }
 PAGINATED = frozenset({"reports"})
+ENTITIES = "_entities"
+"""A subgraph's entity lookup (``hub/api/subgraph.py``): as many items as its
+representations, which may be at most a page."""
 
 
 def cost_rule(budget: int, max_page: int) -> type[ValidationRule]:
@@ -104,6 +107,8 @@ def cost_rule(budget: int, max_page: int) -> type[ValidationRule]:
                         )
                     return max(1, min(value, max_page))
                 return max_page  # a variable: assume the largest page
+            if name == ENTITIES:
+                return max_page
             return LIST_ESTIMATES.get(name, 1)
 
     return CostLimit

@@ -28,6 +28,7 @@ from hub.store.rows import (
     RegionRow,
     ReplyRow,
     ReporterRow,
+    ReportRow,
     TopicRow,
     typed,
 )
@@ -115,6 +116,9 @@ class Loaders:
         )
         self.institution: DataLoader[str, InstitutionRow | None] = DataLoader(
             _one_each(db, "institutions_by_code", "code", InstitutionRow)
+        )
+        self.report: DataLoader[uuid.UUID, ReportRow | None] = DataLoader(
+            _one_each(db, "reports_by_ids", "id", ReportRow)
         )
         self.topic: DataLoader[int, TopicRow | None] = DataLoader(
             _one_each(db, "topics_by_id", "id", TopicRow)

@@ -9,11 +9,12 @@ import strawberry
 
 from hub.api.context import Info
 from hub.api.query import parse_id
-from hub.api.types import Rating, Report, ReviewItem
+from hub.api.types import Institution, Rating, Report, ReviewItem
 from hub.domain import commands
+from hub.domain.institutions import NewInstitution
 from hub.domain.review import Resolution, ReviewAction
 from hub.errors import BadInput, Forbidden
-from schema import lifecycle, report
+from schema import institutions, lifecycle, report
 
 Key = Annotated[
     str,
@@ -70,6 +71,23 @@ class SubmitReportInput:
     privacy: PrivacyInput | None = None
     reporter: ReporterInput | None = None
     external_ref: ExternalRefInput | None = None
+
+
+@strawberry.input(description="An institution the directory does not list yet.")
+class AddInstitutionInput:
+    code: str = strawberry.field(
+        description="Lower-case letters, digits, dots and hyphens, e.g. opd-16.71-dinkes."
+    )
+    name: str
+    level: institutions.InstitutionLevel
+    region_code: str | None = strawberry.field(
+        default=None, description="Its kabupaten/kota, or the province; none for NATIONAL."
+    )
+    node_code: str | None = strawberry.field(
+        default=None,
+        description="The node whose system handles its reports; default: its region's node "
+        "(NATIONAL: SP4N-LAPOR!).",
+    )
 
 
 @strawberry.input(description="How an admin resolves one held change of the review queue.")
@@ -317,6 +335,35 @@ class Mutation:
         )  # fmt: skip
         return Report.from_row(row)
 
+    @strawberry.mutation(
+        description="Adds an institution to the directory (province admins only); reports "
+        "addressed to it are written back to its node's system."
+    )
+    async def add_institution(self, info: Info, input: AddInstitutionInput) -> Institution:
+        admin = _admin(info, "editing the institutions directory")
+        new = NewInstitution(
+            code=input.code.strip(),
+            name=input.name,
+            level=institutions.InstitutionLevel(input.level),
+            region_code=input.region_code,
+            node_code=input.node_code,
+        )
+        return Institution.from_row(await info.context.institutions.add(new, admin))
+
+    @strawberry.mutation(description="Renames an institution; its code stays (admins only).")
+    async def rename_institution(self, info: Info, code: str, name: str) -> Institution:
+        admin = _admin(info, "editing the institutions directory")
+        return Institution.from_row(await info.context.institutions.rename(code, name, admin))
+
+    @strawberry.mutation(
+        description="Deactivates an institution, saying why (admins only): it keeps its "
+        "history and the reports it holds, and takes no new disposition or submission."
+    )
+    async def deactivate_institution(self, info: Info, code: str, note: str) -> Institution:
+        admin = _admin(info, "editing the institutions directory")
+        row = await info.context.institutions.deactivate(code, note, admin)
+        return Institution.from_row(row)
+
     @strawberry.mutation(description="Closes a report without handling, with a reason.")
     async def archive_report(
         self,
@@ -329,6 +376,14 @@ class Mutation:
     ) -> Report:
         command = commands.Archive(parse_id(id), report.ArchiveReason(reason), note)
         return await _run(info, command, idempotency_key, expected_version)
+
+
+def _admin(info: Info, what: str) -> str:
+    """The admin client acting, or FORBIDDEN."""
+    principal = info.context.principal
+    if not principal.is_admin or principal.client_id is None:
+        raise Forbidden(f"{what} is for the province's admins")
+    return principal.client_id
 
 
 def _item_id(value: strawberry.ID) -> int:

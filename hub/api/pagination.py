@@ -106,6 +106,22 @@ class PageInfo:
     start_cursor: str | None
     end_cursor: str | None
 
+    @classmethod
+    def of(cls, cursors: list[str], has_next: bool, after: str | None) -> PageInfo:
+        """A forward page's info: its edges' cursors, whether more follow, where it began."""
+        return cls(
+            has_next_page=has_next,
+            has_previous_page=after is not None,
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=cursors[-1] if cursors else None,
+        )
+
+
+def check_first(first: int, limit: int) -> None:
+    """Refuses a page size outside 1..``limit``."""
+    if not 1 <= first <= limit:
+        raise BadInput(f"first must be between 1 and {limit}, got {first}")
+
 
 @strawberry.type
 class ReportEdge:

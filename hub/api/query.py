@@ -7,36 +7,40 @@ import uuid
 import asyncpg
 import strawberry
 
+from hub.api import directory
 from hub.api.context import Info
+from hub.api.directory import InstitutionConnection, InstitutionFilter
 from hub.api.pagination import (
     FilterArgs,
     PageInfo,
     ReportConnection,
     ReportEdge,
     ReportFilter,
+    check_first,
     decode_cursor,
     encode_cursor,
 )
 from hub.api.types import (
     DuplicateCandidate,
-    Institution,
     Node,
     Region,
     Report,
     ReviewItem,
     Topic,
 )
+from hub.domain.institutions import DirectoryFilter
 from hub.errors import BadInput, Forbidden
 from hub.ministry.graphql import MinistryQuery
-from hub.store.rows import InstitutionRow, NodeRow, RegionRow, ReportRow, ReviewRow, TopicRow
+from hub.store.rows import NodeRow, RegionRow, ReportRow, ReviewRow, TopicRow
 
 
 async def _visible(info: Info, record: asyncpg.Record | None) -> Report | None:
+    return visible(info, None if record is None else ReportRow.from_record(record))
+
+
+def visible(info: Info, row: ReportRow | None) -> Report | None:
     """The report, unless it is confidential and the caller is not involved."""
-    if record is None:
-        return None
-    row = ReportRow.from_record(record)
-    if not info.context.viewer.may_see_report(row.confidential, row.nodes):
+    if row is None or not info.context.viewer.may_see_report(row.confidential, row.nodes):
         return None
     return Report.from_row(row)
 
@@ -66,9 +70,7 @@ class Query(MinistryQuery):
     async def review_queue(self, info: Info, first: int = 50) -> list[ReviewItem]:
         if not info.context.principal.is_admin:
             raise Forbidden("the review queue is for the province's admins")
-        limit = info.context.settings.limits.max_page_size
-        if not 1 <= first <= limit:
-            raise BadInput(f"first must be between 1 and {limit}, got {first}")
+        check_first(first, info.context.settings.limits.max_page_size)
         rows = await info.context.db.rows(ReviewRow, "open_reviews", first)
         return [ReviewItem.from_row(r) for r in rows]
 
@@ -82,9 +84,7 @@ class Query(MinistryQuery):
     ) -> list[DuplicateCandidate]:
         if not info.context.principal.is_admin:
             raise Forbidden("duplicate candidates are for the province's admins")
-        limit = info.context.settings.limits.max_page_size
-        if not 1 <= first <= limit:
-            raise BadInput(f"first must be between 1 and {limit}, got {first}")
+        check_first(first, info.context.settings.limits.max_page_size)
         found = await info.context.duplicates.candidates(
             first=first, min_score=min_score, within_days=within_days
         )
@@ -100,10 +100,23 @@ class Query(MinistryQuery):
             for c in found
         ]
 
-    @strawberry.field
-    async def institutions(self, info: Info) -> list[Institution]:
-        rows = await info.context.db.rows(InstitutionRow, "list_institutions")
-        return [Institution.from_row(r) for r in rows]
+    @strawberry.field(
+        description="The institutions reports can be addressed to, by code, as a Relay "
+        "connection: the national ministries, the province's perangkat daerah, every "
+        "kabupaten/kota's government and its own dinas and badan."
+    )
+    async def institutions(
+        self,
+        info: Info,
+        filter: InstitutionFilter | None = None,
+        first: int = 50,
+        after: str | None = None,
+    ) -> InstitutionConnection:
+        check_first(first, info.context.settings.limits.max_page_size)
+        where = filter.where() if filter is not None else DirectoryFilter()
+        start = directory.decode_cursor(after) if after else None
+        page = await info.context.institutions.page(where, first, start)
+        return InstitutionConnection.of(page, where, after)
 
     @strawberry.field(description="The topic tree, flattened; follow parent for the hierarchy.")
     async def topics(self, info: Info) -> list[Topic]:
@@ -130,9 +143,7 @@ class Query(MinistryQuery):
         first: int = 20,
         after: str | None = None,
     ) -> ReportConnection:
-        limit = info.context.settings.limits.max_page_size
-        if not 1 <= first <= limit:
-            raise BadInput(f"first must be between 1 and {limit}, got {first}")
+        check_first(first, info.context.settings.limits.max_page_size)
         args = FilterArgs.from_input(filter, info.context.viewer)
         cursor = decode_cursor(after) if after else (None, None)
         rows = await info.context.db.fetch("reports_page", *args.params(), *cursor, first + 1)
@@ -144,10 +155,5 @@ class Query(MinistryQuery):
             )
             for r in rows[:first]
         ]
-        page = PageInfo(
-            has_next_page=len(rows) > first,
-            has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None,
-        )
+        page = PageInfo.of([e.cursor for e in edges], len(rows) > first, after)
         return ReportConnection(edges=edges, page_info=page, filter=args)

@@ -75,13 +75,14 @@ class HubSchema(strawberry.Schema):
             _log.debug("GraphQL error for the client: %s", error.message)
 
 
-def build_schema(limits: Limits | None = None, *, production: bool = False) -> strawberry.Schema:
-    """The hub's schema; ``production`` turns off introspection and field suggestions."""
-    limits = limits or Limits()
+def extensions(
+    limits: Limits, *, production: bool
+) -> list[type[SchemaExtension] | Callable[[], SchemaExtension]]:
+    """The limits, caches and error masking every schema of the hub runs with."""
     rule = cost_rule(limits.cost_budget, limits.max_page_size)
     # Factories: strawberry builds fresh extensions per request; the parser and
     # validation caches are module-level LRUs shared across requests.
-    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+    found: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
         lambda: QueryDepthLimiter(max_depth=limits.max_depth),
         lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
@@ -91,13 +92,18 @@ def build_schema(limits: Limits | None = None, *, production: bool = False) -> s
         MaskUncodedErrors,
     ]
     if production:
-        extensions.append(DisableIntrospection)
+        found.append(DisableIntrospection)
+    return found
+
+
+def build_schema(limits: Limits | None = None, *, production: bool = False) -> strawberry.Schema:
+    """The hub's schema; ``production`` turns off introspection and field suggestions."""
     return HubSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         config=StrawberryConfig(disable_field_suggestions=production),
-        extensions=extensions,
+        extensions=extensions(limits or Limits(), production=production),
     )
 
 

@@ -205,6 +205,12 @@ class Institution:
     code: str
     name: str
     level: institutions.InstitutionLevel
+    active: bool = strawberry.field(
+        description="False: deactivated; it keeps its reports and takes no new ones."
+    )
+    source: str | None = strawberry.field(
+        description="Where the entry comes from: the seed list's source, or who added it."
+    )
     node_code: strawberry.Private[str]
     region_code: strawberry.Private[str | None]
 
@@ -223,6 +229,8 @@ class Institution:
             code=row.code,
             name=row.name,
             level=row.level,
+            active=row.active,
+            source=row.source,
             node_code=row.node_code,
             region_code=row.region_code,
         )

@@ -134,12 +134,16 @@ async def audit_verify(console: Console, url: str) -> int:
         audit = AuditLog(db)
         count, head, problem = await audit.verify()
         unsealed, oldest = await audit.pending()
+        segments, archived = await audit.archived()
     finally:
         await db.close()
     if problem:
         console.print(f"[red]audit log broken after {count} entries:[/] {problem}")
         return 1
-    console.print(f"audit log intact: {count} sealed entries; head hash {head}")
+    console.print(
+        f"audit log intact: {count} sealed entries ({archived} of them in {segments} "
+        f"archived segments); head hash {head}"
+    )
     if unsealed:
         console.print(
             f"{unsealed} newer entries wait for the running hub's sealer "

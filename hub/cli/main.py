@@ -10,6 +10,7 @@ import signal
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import uvicorn
 from rich.console import Console
@@ -22,6 +23,8 @@ from hub import wiring
 from hub.app import create_app
 from hub.cli import admin
 from hub.cli.calendar import add_calendar_parser, calendar_command
+from hub.cli.institutions import add_institutions_parser, institutions_command
+from hub.cli.users import add_users_parser, users_command
 from hub.errors import ConfigError
 from hub.federation import CONNECTOR_SINK_ATTEMPTS
 from hub.settings import ALL_ROLES, WORKER_ROLES, Role, Secret, Settings, SyncMode, masked_url
@@ -30,9 +33,13 @@ from hub.sync.bus import Topics
 from schema.asyncapi import render
 from schema.nodes import NODES
 
+if TYPE_CHECKING:
+    from hub.demo.accounts import DemoAccount
+
 DEMO_REPORTS = 6_000
 SCHEMA_FILE = Path(__file__).resolve().parents[2] / "schema" / "hub.graphql"
 ASYNCAPI_FILE = SCHEMA_FILE.with_name("asyncapi.yaml")
+SUBGRAPH_FILE = SCHEMA_FILE.with_name("subgraph.graphql")
 
 console = Console(stderr=True)
 _log = logging.getLogger(__name__)
@@ -71,6 +78,17 @@ async def _seed_if_empty(url: str, count: int) -> None:
             ) as bar:
                 task = bar.add_task("seeding demo reports", total=count)
                 await seed_reports(conn, count, progress=lambda n: bar.update(task, completed=n))
+    finally:
+        await db.close()
+
+
+async def _demo_accounts(url: str) -> list[tuple[DemoAccount, str]]:
+    from hub.demo.accounts import demo_accounts
+
+    db = Database(url, min_size=1, max_size=1)
+    await db.open()
+    try:
+        return await demo_accounts(db)
     finally:
         await db.close()
 
@@ -152,6 +170,7 @@ def _banner(
     database: str,
     tokens: list[tuple[admin.DemoClient, str]],
     sandbox: Sandbox,
+    accounts: list[tuple[DemoAccount, str]],
 ) -> None:
     from hub.demo.sandbox import POLL_SECONDS, TICK_SECONDS
 
@@ -177,6 +196,11 @@ def _banner(
         console.print(f"  [bold]{client.who}[/] ({' '.join(client.scopes)}):")
         print(f"    {token}")
     console.print("  try: { nodes { code health { healthy } circuit lastPulledAt } }")
+    login = f"http://{settings.host}:{settings.port}/login"
+    console.print(f"  people log in at [link={login}]{login}[/link] (passwords new each start):")
+    for account, password in accounts:
+        where = f" {account.node_code}" if account.node_code else ""
+        console.print(f"    {account.role.value + where:<16} {account.login:<16} {password}")
     console.print("  press Ctrl-C to stop")
 
 
@@ -188,7 +212,10 @@ def _sandbox_servers(sandbox: Sandbox) -> list[tuple[str, list[str]]]:
 
 
 async def _serve_demo(
-    settings: Settings, url: str, tokens: list[tuple[admin.DemoClient, str]]
+    settings: Settings,
+    url: str,
+    tokens: list[tuple[admin.DemoClient, str]],
+    accounts: list[tuple[DemoAccount, str]],
 ) -> None:
     """The sandbox nodes, then the hub serving them through their connectors; Ctrl-C
     stops the hub, then the sandbox."""
@@ -197,7 +224,7 @@ async def _serve_demo(
     async with running_sandbox(url) as sandbox:
         table = demo_node_table(sandbox, settings.node_table)
         app = create_app(replace(settings, connectors=True), node_table=table)
-        _banner(settings, url, tokens, sandbox)
+        _banner(settings, url, tokens, sandbox, accounts)
         # The banner says where everything is; uvicorn's lines and the connectors'
         # every request (httpx logs each at INFO) would bury it.
         logging.getLogger("httpx").setLevel(logging.WARNING)
@@ -230,7 +257,8 @@ def demo(settings: Settings) -> None:
         asyncio.run(_seed_if_empty(url, DEMO_REPORTS))
         running = replace(settings, database_url=Secret(url))
         tokens = asyncio.run(admin.demo_tokens(running, url))
-        asyncio.run(_serve_demo(running, url, tokens))
+        accounts = asyncio.run(_demo_accounts(url))
+        asyncio.run(_serve_demo(running, url, tokens, accounts))
     finally:
         if server is not None:
             console.print("stopping embedded PostgreSQL …")
@@ -461,8 +489,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("demo", help="embedded PostgreSQL + demo data + the hub, no set-up needed")
     export = sub.add_parser(
         "export-schema",
-        help="write the GraphQL SDL to schema/hub.graphql and the event stream's AsyncAPI "
-        "document (default topic names) to schema/asyncapi.yaml",
+        help="write the GraphQL SDL to schema/hub.graphql, the Federation subgraph's to "
+        "schema/subgraph.graphql and the event stream's AsyncAPI document (default topic "
+        "names) to schema/asyncapi.yaml",
     )
     export.add_argument("--check", action="store_true", help="fail if a file is out of date")
     replay = sub.add_parser(
@@ -523,6 +552,8 @@ def _parser() -> argparse.ArgumentParser:
         "verify", help="check that no entry was edited or deleted"
     )
     add_calendar_parser(sub)
+    add_institutions_parser(sub)
+    add_users_parser(sub)
     return parser
 
 
@@ -549,6 +580,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return export_schema(check=args.check)
             case "calendar":
                 return asyncio.run(calendar_command(args, wiring.database_url(settings)))
+            case "institutions":
+                url = wiring.database_url(settings)
+                return asyncio.run(institutions_command(args, url))
+            case "users":
+                return asyncio.run(users_command(args, wiring.database_url(settings), console))
             case "replay":
                 codes = [n.code for n in NODES] if args.all else [args.node]
                 return asyncio.run(_replay(settings, os.environ, codes, reset=args.reset))
@@ -587,9 +623,14 @@ def asyncapi_text() -> str:
 
 def export_schema(*, check: bool) -> int:
     from hub.api.schema import sdl
+    from hub.api.subgraph import subgraph_sdl
 
     stale = 0
-    for path, text in ((SCHEMA_FILE, sdl()), (ASYNCAPI_FILE, asyncapi_text())):
+    for path, text in (
+        (SCHEMA_FILE, sdl()),
+        (SUBGRAPH_FILE, subgraph_sdl()),
+        (ASYNCAPI_FILE, asyncapi_text()),
+    ):
         if not check:
             path.write_text(text, encoding="utf-8")
             console.print(f"wrote {path}")

@@ -141,11 +141,13 @@ def decide(
     expected_version: int,
     *,
     target_node: str | None = None,
+    target_active: bool = True,
 ) -> Change:
     """The change ``command`` makes to ``current`` (None: no such report), or the error.
 
     ``target_node`` is the node of a ``Dispose``'s target institution, None when the
-    hub knows no such institution (the caller looks it up with the report). The
+    hub knows no such institution, and ``target_active`` whether it still takes
+    reports (the caller looks both up with the report). The
     checks run in the order a client meets them: existence, involvement, version,
     life cycle, the command's own rules.
     """
@@ -182,6 +184,8 @@ def decide(
                 raise BadInput(
                     f"institutionCode {command.institution_code!r} is not known to the hub"
                 )
+            if not target_active:
+                raise BadInput(deactivated(command.institution_code))
             disposition = Link(len(chain), institution, command.institution_code, command.note)
             institution = command.institution_code
             chain = (*chain, institution)
@@ -218,6 +222,14 @@ def decide(
     )
 
 
+def deactivated(institution_code: str) -> str:
+    """Why a report cannot be addressed to a deactivated institution."""
+    return (
+        f"institution {institution_code!r} is deactivated: it keeps its reports but takes "
+        "no new ones; address the report to the institution that took over"
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Known:
     """Which of a submission's references the hub knows, read with the submission."""
@@ -232,6 +244,8 @@ class Known:
     """The node of the external id (True when there is none)."""
     external_ref_taken: bool = False
     """Whether that node's external id already names a report."""
+    institution_active: bool = True
+    """False: the institution is deactivated and takes no new report."""
 
     @classmethod
     def everything(cls, institution_node: str) -> Known:
@@ -347,6 +361,8 @@ def submit(
         assert command.external_id is not None  # validated with its node
         refs = (ExternalRef(command.external_node, command.external_id),)
     state = VERBS[Verb.SUBMIT].target
+    if not known.institution_active:
+        raise BadInput(deactivated(institution))
     assert known.institution_node is not None  # checked above
     nodes = involvement(actor.node_code, command.region_code, known.institution_node)
     c = command

@@ -167,7 +167,10 @@ class ReviewDesk:
             if isinstance(step, Dispose) and not await self.db.fetchval(
                 "institution_known", step.institution_code
             ):
-                raise BadInput(f"institutionCode {step.institution_code!r} is not known to the hub")
+                raise BadInput(
+                    f"institutionCode {step.institution_code!r} is not known to the hub "
+                    "or is deactivated"
+                )
         # The change came from the node's system; the admin only said what it means.
         actor = Actor(item.node_code, ActorRole.NODE_SYSTEM, client_id, everywhere=True)
         for step in steps:

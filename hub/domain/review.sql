@@ -22,7 +22,8 @@ WHERE id = $1 AND resolved_at IS NULL
 RETURNING *
 
 -- name: institution_known
-SELECT EXISTS (SELECT 1 FROM institutions WHERE code = $1)
+-- Whether the hub knows institution $1 and it still takes reports.
+SELECT EXISTS (SELECT 1 FROM institutions WHERE code = $1 AND active)
 
 -- name: vocabulary_learn
 -- Node $1's label $2 means state $3 from now on: the label's next version.

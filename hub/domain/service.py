@@ -135,6 +135,7 @@ class ReportService:
             known = Known(
                 read["region_known"], read["topic_known"], read["institution_node_code"],
                 read["node_known"], read["external_node_known"], read["external_ref_taken"],
+                read["institution_active"] is not False,
             )  # fmt: skip
             made = submit(c, actor, uuid.uuid4(), self._clock(), known)
             r, who = made.report, made.reporter
@@ -191,6 +192,7 @@ class ReportService:
             change = decide(
                 current, command, actor, expected_version,
                 target_node=read["target_node_code"],
+                target_active=read["target_active"] is not False,
             )  # fmt: skip
             assert row is not None
             now = self._clock()
@@ -245,6 +247,8 @@ class ReportService:
                 institution_level=read["target_level"],
                 institution_node_code=read["target_node_code"],
                 institution_region_code=read["target_region_code"],
+                institution_active=read["target_active"],
+                institution_source=read["target_source"],
             )
         return moved
 

@@ -47,16 +47,27 @@ FROM reports r
 WHERE r.id = $1 AND (NOT r.confidential OR $2 = ANY (r.nodes))
 
 -- name: states_since_node_change
--- The states report $1 has held since node $2's own system last changed it
--- (that change included; all of its history if it never did). A node showing
--- one of these is behind the hub's write-backs, not reporting news. Changes by
--- the node's people through the hub (the province's admins act as node 16) are
--- write-backs to it like any other.
-SELECT DISTINCT to_state FROM report_history
-WHERE report_id = $1
-  AND version >= coalesce(
-      (SELECT max(version) FROM report_history
-       WHERE report_id = $1 AND actor_node = $2 AND actor_role = 'NODE_SYSTEM'), 0)
+-- The states node $2 may show of report $1 without news: the state its own system
+-- last gave the report, and every later state the hub wrote back to it or is
+-- writing (sink_inbox, sink_intents). A node showing one of these is behind the
+-- hub's write-backs (or echoes an older one), not reporting news; a state the hub
+-- held but never sent there (a decline back to VERIFIED, say) is the node's own
+-- news. Changes by the node's people through the hub (the province's admins act as
+-- node 16) are write-backs to it like any other.
+WITH own AS (
+    SELECT coalesce(max(version), 0) AS version FROM report_history
+    WHERE report_id = $1 AND actor_node = $2 AND actor_role = 'NODE_SYSTEM'
+)
+SELECT DISTINCT h.to_state
+FROM report_history h, own
+WHERE h.report_id = $1
+  AND h.version >= own.version
+  AND (h.version = own.version
+       OR EXISTS (SELECT 1 FROM sink_inbox i
+                  WHERE i.report_id = $1 AND i.node_code = $2 AND i.version = h.version
+                    AND i.outcome = 'APPLIED')
+       OR EXISTS (SELECT 1 FROM sink_intents t
+                  WHERE t.report_id = $1 AND t.node_code = $2 AND t.version = h.version))
 
 -- name: pulled_at_by_nodes
 SELECT node_code, pulled_at FROM node_watermarks WHERE node_code = ANY($1::text[])

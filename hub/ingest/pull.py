@@ -324,8 +324,9 @@ class Ingest:
         return await self.db.fetchrow("report_by_ref", change.node, change.external_id)
 
     async def _behind(self, report_id: uuid.UUID, change: ExternalChange) -> bool:
-        """Whether the node shows a state the hub held since the node's last own change:
-        the hub's write-backs have not caught up with it yet (or echo an older one).
+        """Whether the node shows a state it held since its last own change, its own or
+        one the hub wrote to it: the hub's write-backs have not caught up with it yet (or
+        echo an older one). A state the hub never sent it is news (a decline).
 
         Ordering by the node's clock cannot tell this apart from news, since a
         late write-back is stamped late; the report's history can.

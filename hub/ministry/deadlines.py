@@ -61,6 +61,19 @@ class ReportDeadlines:
             s.status is DeadlineStatus.OVERDUE for s in self.stages if s.stage in COMPLIANCE_STAGES
         )
 
+    @property
+    def active(self) -> StageDeadline | None:
+        """The running compliance stage that is due first: what the report waits on now
+        (None once none runs, e.g. completed or archived)."""
+        running = [
+            s
+            for s in self.stages
+            if s.stage in COMPLIANCE_STAGES
+            and s.status in (DeadlineStatus.PENDING, DeadlineStatus.OVERDUE)
+            and s.due_at is not None
+        ]
+        return min(running, key=lambda s: (s.due_at, s.stage.value), default=None)
+
 
 _PREFIX = {
     SlaStage.VERIFY: "verify",

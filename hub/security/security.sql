@@ -30,7 +30,13 @@ VALUES ($1, $2, $3, $4, $5, $6)
 SELECT pg_try_advisory_xact_lock(1598570241)
 
 -- name: audit_head
-SELECT seq, hash FROM audit_log WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1
+-- The newest sealed entry, kept or archived (an archive may have taken every one).
+SELECT seq, hash FROM (
+    (SELECT seq, hash FROM audit_log WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1)
+    UNION ALL
+    (SELECT last_seq, head_hash FROM audit_segments ORDER BY last_seq DESC LIMIT 1)
+) heads
+ORDER BY seq DESC LIMIT 1
 
 -- name: audit_unsealed
 -- Committed entries not sealed yet, oldest first.
@@ -50,5 +56,31 @@ SELECT count(*) AS entries,
 FROM audit_log WHERE seq IS NULL
 
 -- name: audit_all
-SELECT id, at, client_id, node_code, action, report_id, outcome, prev_hash, hash
+SELECT id, seq, at, client_id, node_code, action, report_id, outcome, prev_hash, hash
 FROM audit_log WHERE seq IS NOT NULL ORDER BY seq
+
+-- name: audit_oldest_sealed
+-- The oldest kept sealed entries, in chain order: the next segment to archive.
+SELECT id, seq, at, client_id, node_code, action, report_id, outcome, prev_hash, hash
+FROM audit_log WHERE seq IS NOT NULL ORDER BY seq LIMIT $1
+
+-- name: audit_archive_segment
+-- A segment of sealed entries $1..$2; audit_drop_archived then takes them out of
+-- audit_log in the same transaction (the trigger lets an entry go only once a
+-- segment holds it).
+INSERT INTO audit_segments (first_seq, last_seq, prev_hash, head_hash, entries, imports,
+                            first_at, last_at, body)
+VALUES ($1, $2, $3, $4, $2::bigint - $1::bigint + 1, $5, $6, $7, $8)
+
+-- name: audit_drop_archived
+WITH gone AS (
+    DELETE FROM audit_log WHERE seq BETWEEN $1 AND $2 RETURNING 1
+)
+SELECT count(*) FROM gone
+
+-- name: audit_segments_all
+SELECT first_seq, last_seq, prev_hash, head_hash, entries, body
+FROM audit_segments ORDER BY first_seq
+
+-- name: audit_segment_count
+SELECT count(*) AS segments, coalesce(sum(entries), 0)::bigint AS entries FROM audit_segments

@@ -8,6 +8,11 @@ transaction that wrote each row (``outbox.xid``) instead: a read notes the
 read starts there. The rows from the horizon on that it already handed out it
 remembers, so a reader sees each committed row once (once more after a restart,
 which a read model must take: each of ours recomputes rather than adds).
+
+The retention job (``hub.store.retention``) deletes old published rows, never past
+the roll-ups' projection's stored horizon; a reader whose horizon lives only in
+memory (the response cache's feed) learns from ``TailBatch.gap`` that rows it had
+not passed may be gone.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ class TailBatch:
     """The read saw every committed row (it did not stop at its limit)."""
     bulk_pending: bool
     """A bulk load's reports wait in ``ministry_pending`` (they have no outbox rows)."""
+    gap: bool = False
+    """The retention job deleted rows this reader had not passed: it missed changes."""
 
 
 @dataclass(slots=True)
@@ -81,6 +88,7 @@ class OutboxTail:
             at=found["at"],
             caught_up=not full,
             bulk_pending=found["pending"],
+            gap=int(found["pruned_below"]) > self.horizon,
         )
 
     def advance(self, batch: TailBatch) -> None:

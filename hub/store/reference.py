@@ -22,7 +22,10 @@ async def seed_reference(session: Session) -> None:
         )
         await session.executemany(
             "seed_institution",
-            [(i.code, i.name, i.level.value, i.node_code, i.region_code) for i in INSTITUTIONS],
+            [
+                (i.code, i.name, i.level.value, i.node_code, i.region_code, i.source)
+                for i in INSTITUTIONS
+            ],
         )
         await session.executemany("seed_topic", [(t.id, t.parent_id, t.name) for t in TOPICS])
         await session.executemany(

@@ -68,6 +68,8 @@ class ReportRow(NewReport):
     institution_level: InstitutionLevel
     institution_node_code: str
     institution_region_code: str | None
+    institution_active: bool
+    institution_source: str | None
 
     @property
     def region(self) -> RegionRow:
@@ -87,6 +89,8 @@ class ReportRow(NewReport):
             self.institution_level,
             self.institution_node_code,
             self.institution_region_code,
+            self.institution_active,
+            self.institution_source,
         )
 
     @classmethod
@@ -152,6 +156,10 @@ class InstitutionRow:
     level: InstitutionLevel
     node_code: str
     region_code: str | None
+    active: bool
+    """False: deactivated; it keeps its history and takes no new report."""
+    source: str | None
+    """Where the row comes from: the seed's source, or the admin who added it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,6 +31,17 @@ class Message:
     headers: Headers
 
 
+EVENTS_TOPIC_CONFIG: Mapping[str, str] = {
+    "retention.ms": str(7 * 86_400_000),
+    "segment.ms": str(86_400_000),
+}
+"""The events topic keeps a record 7 days; the broker drops a whole segment (one a
+day) once its newest record is that old, so a record may stay a day longer."""
+
+EVENTS_HELD_DAYS = 8
+"""The longest the events topic holds a record (retention plus one segment): the
+sinks' inbox must remember an event at least that long (``hub.store.retention``)."""
+
 STATE_TOPIC_CONFIG: Mapping[str, str] = {
     "cleanup.policy": "compact",
     "min.cleanable.dirty.ratio": "0.1",

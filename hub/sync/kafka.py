@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListen
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
-from hub.sync.bus import STATE_TOPIC_CONFIG, BusError, Message, Topics
+from hub.sync.bus import EVENTS_TOPIC_CONFIG, STATE_TOPIC_CONFIG, BusError, Message, Topics
 from schema.envelope import Envelope
 
 _log = logging.getLogger(__name__)
@@ -255,7 +255,12 @@ class KafkaBus:
     async def _ensure_topics(self) -> None:
         t = self.topics
         wanted = [
-            NewTopic(t.events, t.partitions, t.replication),
+            NewTopic(
+                t.events,
+                t.partitions,
+                t.replication,
+                topic_configs=dict(EVENTS_TOPIC_CONFIG),
+            ),
             NewTopic(
                 t.state,
                 t.partitions,

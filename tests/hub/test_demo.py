@@ -155,6 +155,14 @@ def _a_sandbox_moves_a_report(port: int) -> None:
                 return
 
 
+def _demo_passwords(output: str) -> dict[str, str]:
+    """The people's accounts the banner lists under its login line: login → password."""
+    assert "people log in at http://127.0.0.1:" in output
+    listed = output.split("people log in at", 1)[1].splitlines()[1:4]
+    rows = [line.split() for line in listed]
+    return {row[-2]: row[-1] for row in rows}
+
+
 def _live(port: int) -> None:
     since = datetime.now().astimezone()
     _wait_for_live_nodes(port, since)
@@ -169,6 +177,8 @@ def test_demo_starts_from_nothing_serves_live_nodes_and_reuses_its_data(data_dir
     assert "http://127.0.0.1:" in output
     assert "/graphql" in output
     assert "sandboxes: 19 node systems running" in output
+    first_passwords = _demo_passwords(output)
+    assert sorted(first_passwords) == ["diskominfo", "kemenpan", "koordinator-plg"]
     pgdata = data_dir / "postgres" / "pgdata"
     # Ctrl-C stopped the sandbox and PostgreSQL too.
     assert "stopping the sandbox nodes" in output
@@ -180,6 +190,10 @@ def test_demo_starts_from_nothing_serves_live_nodes_and_reuses_its_data(data_dir
 
     second, output, answered = _run_demo(data_dir, free_port(), pulled_again)
     assert "reusing the demo data" in output
+    # The accounts were kept and given new passwords.
+    second_passwords = _demo_passwords(output)
+    assert second_passwords.keys() == first_passwords.keys()
+    assert all(second_passwords[k] != first_passwords[k] for k in first_passwords)
     # The 6,000 seeded reports were kept, with what the nodes added meanwhile.
     assert second["reports"] >= first["reports"]
     assert answered < 60, f"the second start took {answered:.0f} s"

@@ -58,7 +58,9 @@ async def _seed(app: Starlette, count: int) -> list[str]:
 async def test_reference_data(gql: GraphQLClient) -> None:
     data = await gql.data(
         """{ regions { code bpsCode type } nodes { code level region { name } }
-             institutions { code node { code } } topics { id name parent { name } } }"""
+             institutions(filter: {text: "dinkes"}, first: 100) {
+               edges { node { code node { code } } } }
+             topics { id name parent { name } } }"""
     )
     regions = {r["code"]: r for r in data["regions"]}
     assert regions["16.08"]["bpsCode"] == "1609"
@@ -66,9 +68,9 @@ async def test_reference_data(gql: GraphQLClient) -> None:
     assert regions["16"]["type"] == "PROVINCE"
     assert {n["level"] for n in data["nodes"]} == {"REGENCY", "PROVINCE", "NATIONAL"}
     assert next(n for n in data["nodes"] if n["code"] == "16.71")["region"]["name"] == "Palembang"
-    institutions = {i["code"]: i for i in data["institutions"]}
+    institutions = {e["node"]["code"]: e["node"] for e in data["institutions"]["edges"]}
     assert institutions["opd-16-dinkes"]["node"]["code"] == "16"
-    assert institutions["kl-kemenpanrb"]["node"]["code"] == "lapor"
+    assert institutions["opd-16.71-dinkes"]["node"]["code"] == "16.71"
     topics = {t["id"]: t for t in data["topics"]}
     assert topics[301]["parent"]["name"] == "Infrastruktur"
 

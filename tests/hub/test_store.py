@@ -72,7 +72,8 @@ def test_typed_rows_take_columns_by_name_and_enums_as_enums() -> None:
     with pytest.raises(KeyError, match="code"):
         typed(RegionRow, record)
     level = typed(InstitutionRow, {"code": "x", "name": "X", "level": "PROVINCIAL_OPD",
-                                   "node_code": "16", "region_code": None})  # fmt: skip
+                                   "node_code": "16", "region_code": None, "active": True,
+                                   "source": None})  # fmt: skip
     assert level.level is InstitutionLevel.PROVINCIAL_OPD
 
 

@@ -58,8 +58,13 @@ def test_every_regency_has_a_government_and_the_province_its_opds() -> None:
     }
     assert governments == set(OFFICIAL)
     opds = [i for i in INSTITUTIONS if i.code.startswith("opd-16-")]
-    assert len(opds) >= 20
+    assert len(opds) == 48  # the province's perangkat daerah and biro
     assert all(i.node_code == "16" for i in opds)
+    # Every regency's own dinas and badan, handled by that regency's node.
+    own = [i for i in INSTITUTIONS if i.level is InstitutionLevel.REGENCY_OPD]
+    assert {i.region_code for i in own} == set(OFFICIAL)
+    assert all(i.node_code == i.region_code for i in own)
+    assert all(i.source for i in INSTITUTIONS)
     assert len({i.code for i in INSTITUTIONS}) == len(INSTITUTIONS)
 
 

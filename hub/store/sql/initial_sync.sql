@@ -135,8 +135,3 @@ WITH done AS (
 SELECT (SELECT count(*) FROM done) AS refreshed,
        ministry_refresh(array_agg(id)) AS nothing
 FROM locked
-
--- name: imports_count
--- Pages imported so far (one audit entry each): the response cache hears of a bulk
--- import, which writes no outbox rows, by this count moving.
-SELECT count(*) FROM audit_log WHERE action = 'IMPORT'

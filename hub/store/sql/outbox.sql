@@ -6,10 +6,12 @@
 -- reader has seen already, oldest transaction first, $2 at most; all under one
 -- snapshot, beside its horizon (no transaction below it is still running), its
 -- time (every change committed before it is visible to this statement) and
--- whether a bulk load's reports wait in ministry_pending (it wrote no outbox rows).
+-- whether a bulk load's reports wait in ministry_pending (it wrote no outbox rows),
+-- and below which transaction the retention job may have deleted rows.
 WITH mark AS (
     SELECT pg_snapshot_xmin(pg_current_snapshot()) AS horizon, statement_timestamp() AS at,
-           EXISTS (SELECT 1 FROM ministry_pending) AS pending
+           EXISTS (SELECT 1 FROM ministry_pending) AS pending,
+           (SELECT pruned_below FROM outbox_retention) AS pruned_below
 ), found AS (
     SELECT o.id, o.xid, o.report_id, o.event_id, o.data
     FROM outbox o
@@ -17,7 +19,7 @@ WITH mark AS (
     ORDER BY o.xid, o.id
     LIMIT $2
 )
-SELECT m.horizon::text AS horizon, m.at, m.pending,
+SELECT m.horizon::text AS horizon, m.at, m.pending, m.pruned_below::text AS pruned_below,
        coalesce(array_agg(f.id ORDER BY f.xid, f.id) FILTER (WHERE f.id IS NOT NULL), '{}')
            AS ids,
        coalesce(array_agg(f.xid::text ORDER BY f.xid, f.id) FILTER (WHERE f.id IS NOT NULL),
@@ -29,7 +31,7 @@ SELECT m.horizon::text AS horizon, m.at, m.pending,
        coalesce(array_agg(DISTINCT f.report_id) FILTER (WHERE f.id IS NOT NULL), '{}')
            AS report_ids
 FROM mark m LEFT JOIN found f ON true
-GROUP BY m.horizon, m.at, m.pending
+GROUP BY m.horizon, m.at, m.pending, m.pruned_below
 
 -- name: outbox_horizon
 -- Where a reader that starts now begins: every transaction below this has ended.

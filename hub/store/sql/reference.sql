@@ -11,9 +11,10 @@ VALUES ($1, $2, $3, $4)
 ON CONFLICT (code) DO NOTHING
 
 -- name: seed_institution
-INSERT INTO institutions (code, name, level, node_code, region_code)
-VALUES ($1, $2, $3, $4, $5)
-ON CONFLICT (code) DO NOTHING
+-- A seed row once; a row seeded before sources were kept learns its source.
+INSERT INTO institutions (code, name, level, node_code, region_code, source)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (code) DO UPDATE SET source = EXCLUDED.source WHERE institutions.source IS NULL
 
 -- name: seed_topic
 INSERT INTO topics (id, parent_id, name)
@@ -31,8 +32,6 @@ SELECT code, bps_code, name, type, parent_code FROM regions ORDER BY code
 -- name: list_nodes
 SELECT code, name, level, region_code FROM nodes ORDER BY level DESC, code
 
--- name: list_institutions
-SELECT code, name, level, node_code, region_code FROM institutions ORDER BY code
 
 -- name: list_topics
 SELECT id, parent_id, name FROM topics ORDER BY id
@@ -44,7 +43,8 @@ SELECT code, bps_code, name, type, parent_code FROM regions WHERE code = ANY($1:
 SELECT code, name, level, region_code FROM nodes WHERE code = ANY($1::text[])
 
 -- name: institutions_by_code
-SELECT code, name, level, node_code, region_code FROM institutions WHERE code = ANY($1::text[])
+SELECT code, name, level, node_code, region_code, active, source FROM institutions
+WHERE code = ANY($1::text[])
 
 -- name: topics_by_id
 SELECT id, parent_id, name FROM topics WHERE id = ANY($1::int[])

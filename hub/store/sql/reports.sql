@@ -85,7 +85,8 @@ SELECT g.code IS NOT NULL AS region_known, g.bps_code AS region_bps_code,
        g.name AS region_name, g.type AS region_type, g.parent_code AS region_parent_code,
        i.code IS NOT NULL AS institution_known, i.name AS institution_name,
        i.level AS institution_level, i.node_code AS institution_node_code,
-       i.region_code AS institution_region_code,
+       i.region_code AS institution_region_code, i.active AS institution_active,
+       i.source AS institution_source,
        EXISTS (SELECT 1 FROM topics WHERE id = $2) AS topic_known,
        EXISTS (SELECT 1 FROM nodes WHERE code = $4) AS node_known,
        ($5::text IS NULL OR EXISTS (SELECT 1 FROM nodes WHERE code = $5)) AS external_node_known,
@@ -144,8 +145,10 @@ SELECT confidential, nodes FROM reports WHERE id = $1
 
 -- name: transition_read
 -- Everything a transition is decided on, in one statement and without a lock: the
--- report as report_index shows it (null columns: no such report), its disposition chain, the ids nodes gave it, the institution a Dispose
--- names ($2), and an earlier request with the same idempotency key ($3, $4).
+-- report as report_index shows it (null columns: no such report), its disposition
+-- chain, the ids nodes gave it, the institution the report may go to (t: the one a
+-- Dispose names, $2; else the one that forwarded it here, where a Decline sends it
+-- back), and an earlier request with the same idempotency key ($3, $4).
 -- transition_write writes only if the version is still the one read here.
 SELECT r.*,
        (SELECT d.from_institution FROM dispositions d
@@ -158,10 +161,12 @@ SELECT r.*,
              WHERE e.report_id = want.id ORDER BY e.node_code) AS ref_ids,
        t.code AS target_code, t.name AS target_name, t.level AS target_level,
        t.node_code AS target_node_code, t.region_code AS target_region_code,
-       k.request_hash AS seen_hash
+       t.active AS target_active, t.source AS target_source, k.request_hash AS seen_hash
 FROM (SELECT $1::uuid AS id) want
 LEFT JOIN report_index r ON r.id = want.id
-LEFT JOIN institutions t ON t.code = $2
+LEFT JOIN institutions t ON t.code = coalesce($2, (
+    SELECT d.from_institution FROM dispositions d
+    WHERE d.report_id = want.id ORDER BY d.seq DESC LIMIT 1))
 LEFT JOIN idempotency_keys k ON k.scope = $3 AND k.key = $4
 
 -- name: transition_write

@@ -10,7 +10,7 @@ from dataclasses import replace
 import asyncpg
 import pytest
 
-from hub.domain.commands import Actor, Dispose, FollowUp, Reporter, Submit, Verify
+from hub.domain.commands import Actor, Decline, Dispose, FollowUp, Reporter, Submit, Verify
 from hub.domain.service import ReportService
 from hub.errors import BadInput, VersionConflict
 from hub.store.database import Database
@@ -171,16 +171,25 @@ async def test_what_a_transition_returns_is_what_the_index_holds(db: Database) -
     r = await service.execute(Dispose(r.id, "opd-16-pubmtr"), ADMIN, expected_version=2)
     stored = await service_row(db, r.id)
     # Column for column as the index holds it (the row's enums stored as their names).
-    assert tuple(stored.values()) == tuple(v.value if isinstance(v, enum.Enum) else v for v in (
+    assert tuple(stored.values()) == _columns(r)
+    # The provincial agency's node joined the Palembang report's nodes with the disposition.
+    assert stored["nodes"] == ["16", "16.71", "lapor"]
+    # A decline sends it back to the institution that forwarded it, named as the index does.
+    r = await service.execute(Decline(r.id, "bukan wewenang"), ADMIN, expected_version=3)
+    assert tuple((await service_row(db, r.id)).values()) == _columns(r)
+    assert (r.institution_code, r.institution_name) == ("pemda-16.71", "Pemerintah Kota Palembang")
+
+
+def _columns(r: ReportRow) -> tuple[object, ...]:
+    return tuple(v.value if isinstance(v, enum.Enum) else v for v in (
         r.id, r.kind, r.complaint_sub_kind, r.title, r.content, r.incident_date, r.location,
         r.latitude, r.longitude, r.topic_id, r.tags, r.channel, r.anonymous, r.confidential,
         r.origin_node, r.region_code, r.institution_code, r.state, r.archive_reason, r.version,
         r.sla_rule_version, r.submitted_at, r.updated_at, r.nodes, r.region_bps_code,
         r.region_name, r.region_type, r.region_parent_code, r.institution_name,
         r.institution_level, r.institution_node_code, r.institution_region_code,
+        r.institution_active, r.institution_source,
     ))  # fmt: skip
-    # The provincial agency's node joined the Palembang report's nodes with the disposition.
-    assert stored["nodes"] == ["16", "16.71", "lapor"]
 
 
 async def test_racing_writers_of_one_version_have_one_winner(pool: Database) -> None:

@@ -50,6 +50,25 @@ ADMIN_ONLY: dict[str, tuple[str, dict[str, Any]]] = {
         'idempotencyKey: "k-000010") { id } }',
         {"id": NOWHERE, "of": NOWHERE},
     ),
+    "addInstitution": (
+        "mutation($i: AddInstitutionInput!) { addInstitution(input: $i) { code } }",
+        {
+            "i": {
+                "code": "opd-16.71-baru",
+                "name": "Dinas Baru",
+                "level": "REGENCY_OPD",
+                "regionCode": "16.71",
+            }
+        },
+    ),
+    "renameInstitution": (
+        'mutation { renameInstitution(code: "pemda-16.71", name: "Nama Lain") { code } }',
+        {},
+    ),
+    "deactivateInstitution": (
+        'mutation { deactivateInstitution(code: "pemda-16.71", note: "tutup") { code } }',
+        {},
+    ),
 }
 """The province's admin desks: refused to every other caller before anything is read."""
 MUTATIONS = [m for m in _mutations() if m[0] != "submitReport" and m[0] not in ADMIN_ONLY]
@@ -71,6 +90,7 @@ async def _snapshot(url: str) -> tuple[Any, ...]:
                 )
             ]
             + [tuple(await conn.fetch("SELECT id, state, version FROM reports ORDER BY id"))]
+            + [tuple(await conn.fetch("SELECT code, name, active FROM institutions ORDER BY code"))]
         )
     finally:
         await conn.close()

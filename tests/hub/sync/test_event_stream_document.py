@@ -30,6 +30,7 @@ from hub.domain.commands import (
     Verify,
 )
 from hub.domain.service import ReportService
+from hub.sync.bus import EVENTS_TOPIC_CONFIG
 from hub.sync.supervisor import SyncSupervisor
 from schema.lifecycle import Verb
 from schema.report import ActorRole, ArchiveReason, Channel, ComplaintSubKind, ReportKind
@@ -182,6 +183,9 @@ async def test_every_record_on_the_topics_fits_the_served_document(
     configured = channels["reportState"]["bindings"]["kafka"]["topicConfiguration"]
     on_broker = await _topic_config(kafka_bootstrap, channels["reportState"]["address"])
     assert on_broker["cleanup.policy"].split(",") == configured["cleanup.policy"] == ["compact"]
+    # The events topic holds a record no longer than the sinks' inbox remembers it.
+    events = await _topic_config(kafka_bootstrap, channels["reportEvents"]["address"])
+    assert {name: events[name] for name in EVENTS_TOPIC_CONFIG} == EVENTS_TOPIC_CONFIG
 
     # The check can fail on a real record: one carrying a field the contract lacks.
     record = read["reportEvents"][0]
