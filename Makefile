@@ -10,7 +10,7 @@ APQ_CLIENT := tests/hub/api/apq_client
 ASYNCAPI_PARSER := tests/schema/asyncapi
 SUBGRAPH_GATEWAY := tests/hub/api/subgraph
 
-.PHONY: demo test lint browser graphql-http apollo-client asyncapi-parser subgraph-gateway bench bench-quick wrk clean
+.PHONY: demo test lint browser promtool graphql-http apollo-client asyncapi-parser subgraph-gateway bench bench-quick wrk clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,7 @@ lint: $(STAMP)
 
 # Lint, types, the SDL snapshot, then every test against a real PostgreSQL
 # (embedded, or DATABASE_URL) and a real Kafka broker the suite starts itself.
-test: lint browser graphql-http apollo-client asyncapi-parser subgraph-gateway
+test: lint browser promtool graphql-http apollo-client asyncapi-parser subgraph-gateway
 	$(BIN)/pytest
 
 # The GraphiQL test drives Debian's headless Chromium through its chromedriver
@@ -37,6 +37,12 @@ test: lint browser graphql-http apollo-client asyncapi-parser subgraph-gateway
 browser:
 	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || \
 		(apt-get update -qq && apt-get install -y -qq chromium chromium-driver)
+
+# The deploy files' alert rules are checked and unit-tested by Prometheus's own promtool,
+# from Debian's prometheus package, installed if missing.
+promtool:
+	@command -v promtool >/dev/null || \
+		(apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus)
 
 # The GraphQL-over-HTTP audit runs npm's graphql-http (the spec's reference
 # implementation) at the versions its package-lock.json pins, installed by npm ci
@@ -78,6 +84,7 @@ bench: $(STAMP) wrk
 	$(BIN)/python -m bench.sync_throughput
 	$(BIN)/python -m bench.initial_sync
 	$(BIN)/python -m bench.ministry
+	$(BIN)/python -m bench.dashboard
 	$(BIN)/python -m bench.slow_node
 	$(BIN)/python -m bench.fanout
 	$(BIN)/python -m bench.write_profile
@@ -88,6 +95,7 @@ bench-quick: $(STAMP) wrk
 	$(BIN)/python -m bench.sync_throughput --quick
 	$(BIN)/python -m bench.initial_sync --quick
 	$(BIN)/python -m bench.ministry --quick
+	$(BIN)/python -m bench.dashboard --quick
 	$(BIN)/python -m bench.slow_node --events 200 --rounds 1
 	$(BIN)/python -m bench.fanout --quick
 	$(BIN)/python -m bench.write_profile --quick

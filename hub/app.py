@@ -37,6 +37,7 @@ from hub.api.loaders import Loaders
 from hub.api.media import response_media
 from hub.api.schema import build_schema
 from hub.api.subgraph import build_subgraph_schema
+from hub.dashboard.pages import Dashboard
 from hub.domain.commands import Actor
 from hub.domain.duplicates import Duplicates
 from hub.domain.institutions import InstitutionDirectory
@@ -400,7 +401,7 @@ def create_app(
     sealer = AuditSealer(audit)
     auto_closer = AutoCloser(db, service, settings.ministry, projection=projection)
     retention = built.retention
-    collector = metrics.HubCollector(db, sync, cache, retention)
+    collector = metrics.HubCollector(db, sync, cache, retention, federation)
     roles = settings.roles
 
     @contextlib.asynccontextmanager
@@ -490,6 +491,7 @@ def create_app(
                 authorize=lambda request: may_read_figures(request.state.principal),
             ),
             *Open311Endpoint(db, service, tokens, clients, actor_for).routes(),
+            *Dashboard(db, settings.ministry, may_read_figures).routes(),
         ],
         middleware=[
             Middleware(BodyLimit, max_bytes=limits.max_body_bytes),

@@ -10,6 +10,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from connectors.federation import Federation
+from connectors.resilience import CircuitState
 from hub.api.cache import ResponseCache
 from hub.outages import is_outage
 from hub.store.database import Database
@@ -65,11 +67,13 @@ class HubCollector(Collector):
         sync: SyncSupervisor | None,
         cache: ResponseCache | None = None,
         retention: Retention | None = None,
+        federation: Federation | None = None,
     ) -> None:
         self._db = db
         self._sync = sync
         self._cache = cache
         self._retention = retention
+        self._federation = federation
         self.backlogs = Backlogs()
         """Set by the endpoint before each scrape (it needs queries; collect() is sync)."""
 
@@ -120,6 +124,7 @@ class HubCollector(Collector):
                 "or projected while an older transaction was still running).",
                 value=b.projection_waiting,
             )
+        yield from self._circuit_metrics()
         if self._sync is None:
             return
         lag = GaugeMetricFamily(
@@ -182,6 +187,19 @@ class HubCollector(Collector):
         yield deleted
         yield errors
         yield last
+
+    def _circuit_metrics(self) -> Iterator[Metric]:
+        if self._federation is None:
+            return
+        circuit = GaugeMetricFamily(
+            "sp4n_node_circuit_open",
+            "1 while the node's circuit breaker keeps calls from it (OPEN, or HALF_OPEN "
+            "waiting on its one trial call); 0 when CLOSED.",
+            labels=["node"],
+        )
+        for node, connector in sorted(self._federation.connectors.items()):
+            circuit.add_metric([node], 0 if connector.health.circuit is CircuitState.CLOSED else 1)
+        yield circuit
 
     def _cache_metrics(self) -> Iterator[Metric]:
         cache = self._cache

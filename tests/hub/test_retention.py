@@ -118,16 +118,6 @@ async def _write_year(conn: asyncpg.Connection, per_day: int) -> Year:
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    db = Database(database_url, min_size=1, max_size=4)
-    await db.open()
-    try:
-        yield db
-    finally:
-        await db.close()
-
-
-@pytest.fixture
 async def conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
     conn = await asyncpg.connect(database_url)
     try:

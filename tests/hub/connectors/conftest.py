@@ -21,16 +21,6 @@ from hub.store.database import Database
 from tests.fixtures.app import GraphQLClient, token_for
 
 
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url, min_size=1, max_size=4)
-    await database.open()
-    try:
-        yield database
-    finally:
-        await database.close()
-
-
 @dataclass
 class Hub:
     db: Database

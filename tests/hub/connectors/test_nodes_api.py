@@ -35,6 +35,12 @@ async def test_a_failing_node_shows_its_circuit_open_and_the_others_stay_fresh(
     assert nodes["16.07"]["circuit"] == "CLOSED"
     assert nodes["16.07"]["lastPulledAt"] is not None
     assert nodes["16.01"]["circuit"] is None  # no connector for it in this hub
+    # The same in /metrics, for an alert: the open circuit is 1, a closed one 0, and a
+    # node this hub runs no connector for is not there.
+    metrics = (await admin_gql.http.get("/metrics")).text
+    assert 'sp4n_node_circuit_open{node="lapor"} 1.0' in metrics
+    assert 'sp4n_node_circuit_open{node="16.07"} 0.0' in metrics
+    assert 'sp4n_node_circuit_open{node="16.01"}' not in metrics
 
 
 async def test_the_review_queue_lists_what_a_node_showed_unmapped(

@@ -17,6 +17,7 @@ from hub.store.database import Database
 from hub.store.rows import ReportRow
 from schema.lifecycle import ReportState
 from schema.report import ActorRole, Channel, ComplaintSubKind, ReportKind
+from tests.fixtures.postgres import opened
 
 ADMIN = Actor("16", ActorRole.INSTITUTION_ADMIN, client_id="test-admin", everywhere=True)
 SUBMISSION = Submit(
@@ -29,23 +30,15 @@ SUBMISSION = Submit(
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
     """One pooled connection, so every statement the service sends passes one logger."""
-    db = Database(database_url, min_size=1, max_size=1)
-    await db.open()
-    try:
-        yield db
-    finally:
-        await db.close()
+    async with opened(database_url, 1) as database:
+        yield database
 
 
 @pytest.fixture
 async def pool(database_url: str) -> AsyncIterator[Database]:
     """Eight connections, for writers that race."""
-    db = Database(database_url, min_size=1, max_size=8)
-    await db.open()
-    try:
-        yield db
-    finally:
-        await db.close()
+    async with opened(database_url, 8) as database:
+        yield database
 
 
 async def _statements(db: Database) -> list[str]:

@@ -10,7 +10,7 @@ import pytest
 
 from hub.ministry.calendar import CalendarStore
 from hub.store.database import Database
-from tests.fixtures.postgres import create_database, database_name, drop_database
+from tests.fixtures.postgres import create_database, database_name, drop_database, opened
 
 _counter = itertools.count()
 
@@ -39,9 +39,5 @@ async def ministry_url(postgres_url: str, ministry_template: str) -> AsyncIterat
 
 @pytest.fixture
 async def db(ministry_url: str) -> AsyncIterator[Database]:
-    database = Database(ministry_url, min_size=1, max_size=4)
-    await database.open()
-    try:
+    async with opened(ministry_url) as database:
         yield database
-    finally:
-        await database.close()

@@ -7,7 +7,6 @@ import asyncio
 import dataclasses
 import os
 import sys
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -21,16 +20,6 @@ from tests.fixtures.postgres import ROOT
 
 OLD, NEW, SEGMENT = 25, 5, 10
 """Entries 100 days old, entries of today, entries per segment."""
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    db = Database(database_url, min_size=1, max_size=4)
-    await db.open()
-    try:
-        yield db
-    finally:
-        await db.close()
 
 
 @pytest.fixture

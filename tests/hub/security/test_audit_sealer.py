@@ -10,16 +10,13 @@ import pytest
 
 from hub.security.audit import AuditLog
 from hub.store.database import Database
+from tests.fixtures.postgres import opened
 
 
 @pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
-    db = Database(database_url, min_size=1, max_size=8)
-    await db.open()
-    try:
-        yield db
-    finally:
-        await db.close()
+    async with opened(database_url, 8) as database:
+        yield database
 
 
 async def _record(audit: AuditLog, action: str) -> None:

@@ -20,16 +20,6 @@ REBALANCE = 0.2
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    database = Database(database_url, min_size=1, max_size=4)
-    await database.open()
-    try:
-        yield database
-    finally:
-        await database.close()
-
-
-@pytest.fixture
 async def bus(kafka_bootstrap: str, topic_prefix: str) -> AsyncIterator[KafkaBus]:
     kafka = KafkaBus(kafka_bootstrap, Topics(prefix=topic_prefix, partitions=3))
     await kafka.start()

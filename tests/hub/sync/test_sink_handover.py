@@ -36,7 +36,8 @@ class SlowNode(RecordingSink):
 
 
 @pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
+async def wide_db(database_url: str) -> AsyncIterator[Database]:
+    """Eight connections: the workload writes 16 at a time while two sinks read."""
     database = Database(database_url, min_size=1, max_size=8)
     await database.open()
     try:
@@ -60,8 +61,9 @@ class Member:
 
 
 async def test_two_workers_of_one_node_share_its_group_and_apply_each_event_once(
-    db: Database, kafka_bootstrap: str, topic_prefix: str
+    wide_db: Database, kafka_bootstrap: str, topic_prefix: str
 ) -> None:
+    db = wide_db
     bus = KafkaBus(kafka_bootstrap, Topics(prefix=topic_prefix, partitions=3))
     await bus.start()
     relay_stop = asyncio.Event()
