@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import functools
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
+from typing import Any
 
 import asyncpg
 import strawberry
@@ -67,7 +68,7 @@ from hub.security.privacy import Viewer
 from hub.security.scopes import MINISTRY_READ, Principal
 from hub.security.sessions import CookiePolicy, SessionCookie, SessionStore, is_loopback
 from hub.security.tokens import TokenError, Tokens
-from hub.settings import Settings
+from hub.settings import Role, Settings
 from hub.store.database import Database
 from hub.sync.bus import Bus, BusError, Topics
 from hub.sync.sink import Sink
@@ -401,6 +402,7 @@ def create_app(
     auto_closer = AutoCloser(db, service, settings.ministry, projection=projection)
     retention = built.retention
     collector = metrics.HubCollector(db, sync, cache, retention, federation)
+    roles = settings.roles
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -410,20 +412,22 @@ def create_app(
             if applied:
                 _log.info("database migrated to version %d", applied[-1].version)
             async with contextlib.AsyncExitStack() as stack:
-                # The sealer starts first and so stops last: it seals what the other
-                # loops' last passes wrote.
-                stop_sealing = asyncio.Event()
-                sealing = asyncio.create_task(sealer.run(stop_sealing), name="audit sealer")
-                stack.push_async_callback(_stop_task, sealing, stop_sealing)
-                stop_projecting = asyncio.Event()
-                projecting = asyncio.create_task(
-                    projection.run(stop_projecting), name="ministry projection"
-                )
-                stack.push_async_callback(_stop_task, projecting, stop_projecting)
+                # The process's roles say which loops run here (Settings.roles).
+
+                def loop(
+                    name: str, run: Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+                ) -> None:
+                    stop = asyncio.Event()
+                    task = asyncio.create_task(run(stop), name=name)
+                    stack.push_async_callback(_stop_task, task, stop)
+
+                if Role.PROJECTIONS in roles:
+                    # The sealer starts first and so stops last: it seals what the
+                    # other loops' last passes wrote.
+                    loop("audit sealer", sealer.run)
+                    loop("ministry projection", projection.run)
                 if feed is not None:
-                    stop_feeding = asyncio.Event()
-                    feeding = asyncio.create_task(feed.run(stop_feeding), name="cache feed")
-                    stack.push_async_callback(_stop_task, feeding, stop_feeding)
+                    loop("cache feed", feed.run)
                 if federation is not None:
                     await federation.start()
                     stack.push_async_callback(federation.stop)
@@ -432,15 +436,10 @@ def create_app(
                     stack.push_async_callback(sync.stop)
                 if ingest is not None:
                     stack.push_async_callback(ingest.close)  # runs after the pulls stop
-                    stop_pulling = asyncio.Event()
-                    pulling = asyncio.create_task(ingest.run(stop_pulling), name="pulls")
-                    stack.push_async_callback(_stop_task, pulling, stop_pulling)
-                stop_closing = asyncio.Event()
-                closing = asyncio.create_task(auto_closer.run(stop_closing), name="auto-close")
-                stack.push_async_callback(_stop_task, closing, stop_closing)
-                stop_pruning = asyncio.Event()
-                pruning = asyncio.create_task(retention.run(stop_pruning), name="retention")
-                stack.push_async_callback(_stop_task, pruning, stop_pruning)
+                    loop("pulls", ingest.run)
+                if Role.PROJECTIONS in roles:
+                    loop("auto-close", auto_closer.run)
+                    loop("retention", retention.run)
                 yield
         finally:
             await db.close()

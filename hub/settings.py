@@ -26,6 +26,26 @@ class SyncMode(enum.Enum):
     KAFKA = "kafka"
 
 
+class Role(enum.Enum):
+    """What a hub process does; ``sp4n-hub serve`` is ``API``, a worker the others."""
+
+    API = "api"
+    """GraphQL and the HTTP surface, with what serving needs in each replica: its
+    response cache's feed of committed changes and the subscriptions' broadcaster."""
+    RELAY = "relay"
+    """The outbox relay, its slices shared with the other live relays."""
+    SINKS = "sinks"
+    """The node sinks (one consumer group per node, shared with other workers)."""
+    PULL = "pull"
+    """The pulls from the nodes, each node in one process at a time."""
+    PROJECTIONS = "projections"
+    """The ministry roll-ups' projection, the audit sealer and the auto-close job."""
+
+
+ALL_ROLES = frozenset(Role)
+WORKER_ROLES = ALL_ROLES - {Role.API}
+
+
 @dataclass(frozen=True, slots=True)
 class Secret:
     """A value that never shows in a repr, a log line or a traceback."""
@@ -172,6 +192,11 @@ class Settings:
     off: no node sinks, committed changes are only published (``hub.wiring``).
     From the environment: on when a node table is configured, unless
     ``SP4N_CONNECTORS=0``."""
+    roles: frozenset[Role] = ALL_ROLES
+    """What this process does (``sp4n-hub serve``: the API; ``worker``: the rest);
+    every role by default, the one process of the demo and of ``serve --all``."""
+    worker_nodes: frozenset[str] | None = None
+    """The nodes whose sinks and pulls this process runs (``worker --nodes``); None: all."""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -193,6 +218,14 @@ class Settings:
             raise ConfigError("SP4N_SYNC=kafka needs KAFKA_BOOTSTRAP_SERVERS (host:port,...)")
         if not 1 <= self.kafka_partitions <= 1000:
             raise ConfigError(f"SP4N_KAFKA_PARTITIONS must be 1..1000, got {self.kafka_partitions}")
+        if not self.roles:
+            raise ConfigError("a hub process needs at least one role")
+        if self.sync is SyncMode.MEMORY and self.roles != ALL_ROLES:
+            raise ConfigError(
+                "the in-process bus (SP4N_SYNC=memory, no KAFKA_BOOTSTRAP_SERVERS) carries "
+                "events inside one process only: set KAFKA_BOOTSTRAP_SERVERS to split the "
+                "hub into `serve` and `worker` processes, or run `sp4n-hub serve --all`"
+            )
         if self.database_url is not None and urlsplit(self.database_url.value).scheme not in (
             "postgres",
             "postgresql",

@@ -12,6 +12,12 @@ through its connector. With connectors off there are no node sinks at all: the
 relay still publishes every committed change to the bus (subscriptions, and any
 hub serving the nodes later, read it from there), and the hub records no state
 as held by a node it did not write to.
+
+What is built follows the process's roles (``Settings.roles``): the API replica
+(``sp4n-hub serve``) gets the HTTP surface's parts, the subscriptions'
+broadcaster and its response cache; a worker the relay, the sinks or the pulls
+it runs (of ``Settings.worker_nodes`` only, when given). Which loops start is
+``hub.app``'s lifespan.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ from hub.ministry.projection import RollupProjection
 from hub.security.audit import AuditArchiver, AuditLog
 from hub.security.keys import KeyRing
 from hub.security.tokens import Tokens, TokenSettings
-from hub.settings import RetentionSettings, Settings, SyncMode
+from hub.settings import RetentionSettings, Role, Settings, SyncMode
 from hub.store.database import Database
 from hub.store.retention import Job, Retention, store_jobs
 from hub.sync.bus import Bus, Topics
@@ -141,11 +147,13 @@ class Components:
     institutions: InstitutionDirectory
     """Who reports can be addressed to, kept by admins."""
     federation: Federation | None
-    """The nodes' connectors; None with connectors off."""
+    """The nodes' connectors; None with connectors off (or a process of the relay or
+    the projections only)."""
     ingest: Ingest | None
-    """Pulls from the nodes; None with connectors off."""
+    """Pulls from the nodes; None with connectors off or without the pull role."""
     sync: SyncSupervisor | None
-    """Relay, node sinks, broadcaster; None with ``SP4N_SYNC=off``."""
+    """Relay, node sinks, broadcaster, as the roles ask; None with ``SP4N_SYNC=off``
+    or when the process has none of them (a worker of pulls or projections only)."""
     projection: RollupProjection
     """The ministry roll-ups, projected from the committed changes."""
     cache: ResponseCache | None
@@ -171,32 +179,44 @@ def components(
     db = database(settings)
     audit = AuditLog(db)
     service = ReportService(db, audit=audit)
+    roles = settings.roles
     nodes: Federation | None = None
     ingest: Ingest | None = None
-    if settings.connectors:
+    # The API reads live fields through the connectors; sinks and pulls work through them.
+    if settings.connectors and roles & {Role.API, Role.SINKS, Role.PULL}:
         nodes = federation(db, settings, env, node_table)
-        ingest = Ingest(db, service, nodes)
+        if Role.PULL in roles:
+            ingest = Ingest(db, service, nodes, only=settings.worker_nodes)
     sync = None
-    if settings.sync is not SyncMode.OFF:
+    if settings.sync is not SyncMode.OFF and roles & {Role.API, Role.RELAY, Role.SINKS}:
         on_failure: Callable[[BaseException], None] | None = (
             _stop_process if settings.exit_on_sync_failure else None
         )
-        if sinks is not None:
-            sync = SyncSupervisor(db, bus(settings), sinks, on_failure=on_failure)
-        elif nodes is not None:
-            sync = SyncSupervisor(
-                db,
-                bus(settings),
-                list(nodes),
-                sink_attempts=CONNECTOR_SINK_ATTEMPTS,
-                # A sink writes back as many events at once as its node's connector
-                # lets through (the node table's resilience.concurrency).
-                concurrency={c.node_code: c.config.resilience.concurrency for c in nodes},
-                on_failure=on_failure,
-            )
-        else:
-            sync = SyncSupervisor(db, bus(settings), [], on_failure=on_failure)
+        served: Sequence[Sink] = []
+        concurrency: dict[str, int] = {}
+        attempts = 3
+        if Role.SINKS in roles and sinks is not None:
+            served = sinks
+        elif Role.SINKS in roles and nodes is not None:
+            served, attempts = list(nodes), CONNECTOR_SINK_ATTEMPTS
+            # A sink writes back as many events at once as its node's connector
+            # lets through (the node table's resilience.concurrency).
+            concurrency = {c.node_code: c.config.resilience.concurrency for c in nodes}
+        if settings.worker_nodes is not None:
+            served = [s for s in served if s.node_code in settings.worker_nodes]
+        sync = SyncSupervisor(
+            db,
+            bus(settings),
+            served,
+            relay=Role.RELAY in roles,
+            broadcast=Role.API in roles,
+            sink_attempts=attempts,
+            concurrency=concurrency,
+            on_failure=on_failure,
+        )
     cache = ResponseCache(settings.cache_mb * 2**20) if settings.cache_mb else None
+    if Role.API not in roles:
+        cache = None  # nothing to answer from it
     feed = ChangeFeed(db, cache) if cache is not None else None
     review, duplicates = ReviewDesk(db, service, audit), Duplicates(db, service)
     return Components(

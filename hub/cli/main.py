@@ -1,4 +1,4 @@
-"""The ``sp4n-hub`` command: migrate, serve, demo, export-schema, replay, sync."""
+"""The ``sp4n-hub`` command: migrate, serve, worker, demo, export-schema, replay, sync."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -26,7 +27,7 @@ from hub.cli.institutions import add_institutions_parser, institutions_command
 from hub.cli.users import add_users_parser, users_command
 from hub.errors import ConfigError
 from hub.federation import CONNECTOR_SINK_ATTEMPTS
-from hub.settings import Secret, Settings, SyncMode, masked_url
+from hub.settings import ALL_ROLES, WORKER_ROLES, Role, Secret, Settings, SyncMode, masked_url
 from hub.store.database import Database
 from hub.sync.bus import Topics
 from schema.asyncapi import render
@@ -41,6 +42,7 @@ ASYNCAPI_FILE = SCHEMA_FILE.with_name("asyncapi.yaml")
 SUBGRAPH_FILE = SCHEMA_FILE.with_name("subgraph.graphql")
 
 console = Console(stderr=True)
+_log = logging.getLogger(__name__)
 
 
 async def _migrate(url: str) -> None:
@@ -99,8 +101,18 @@ def _sync_line(settings: Settings) -> str:
     return "sync: off"
 
 
+def _roles_line(settings: Settings) -> str:
+    names = ", ".join(r.value for r in Role if r in settings.roles)
+    if Role.API not in settings.roles:
+        return f"roles: {names} (no HTTP)"
+    if settings.roles == ALL_ROLES:
+        return f"roles: {names} (everything in this process)"
+    return f"roles: {names} (the background work runs in `sp4n-hub worker` processes)"
+
+
 async def _serve(settings: Settings) -> None:
     console.print(f"[bold green]sp4n-hub[/] serving on http://{settings.host}:{settings.port}")
+    console.print(f"  {_roles_line(settings)}")
     console.print(f"  {_sync_line(settings)}")
     console.print(f"  nodes: {wiring.nodes_served(settings)}")
     config = uvicorn.Config(
@@ -111,6 +123,46 @@ async def _serve(settings: Settings) -> None:
         lifespan="on",
     )
     await uvicorn.Server(config).serve()
+
+
+async def _work(settings: Settings) -> int:
+    """The worker's roles in this process, without HTTP, until SIGINT or SIGTERM: the
+    app's own lifespan, so its loops are built and started as ``serve --all`` does."""
+    console.print("[bold green]sp4n-hub[/] worker")
+    console.print(f"  {_roles_line(settings)}")
+    if settings.worker_nodes is not None:
+        console.print(f"  sinks and pulls of nodes {', '.join(sorted(settings.worker_nodes))}")
+    console.print(f"  {_sync_line(settings)}")
+    console.print(f"  nodes: {wiring.nodes_served(settings)}")
+    app = create_app(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with app.router.lifespan_context(app):
+        _log.info("worker running: %s", _roles_line(settings))
+        await stop.wait()
+    sync = app.state.sync
+    # A sync loop that died stopped us (SIGTERM): say so, for the supervisor.
+    return 1 if sync is not None and sync.failure is not None else 0
+
+
+def worker_settings(settings: Settings, roles: Sequence[str], nodes: str | None) -> Settings:
+    """``settings`` for ``sp4n-hub worker --role ... --nodes ...``; a ConfigError names
+    an unknown node."""
+    chosen = frozenset(Role(r) for r in roles) if roles else WORKER_ROLES
+    only = None
+    if nodes is not None:
+        codes = [c.strip() for c in nodes.split(",") if c.strip()]
+        unknown = [c for c in codes if c not in {n.code for n in NODES}]
+        if unknown or not codes:
+            raise ConfigError(
+                f"--nodes takes node codes separated by commas; unknown: {', '.join(unknown)}"
+                if unknown
+                else "--nodes takes node codes separated by commas, got none"
+            )
+        only = frozenset(codes)
+    return replace(settings, roles=chosen, worker_nodes=only)
 
 
 def _banner(
@@ -409,7 +461,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="apply the database migrations (needs DATABASE_URL)")
-    sub.add_parser("serve", help="serve the hub against DATABASE_URL")
+    serve = sub.add_parser(
+        "serve",
+        help="serve the API (GraphQL, HTTP) against DATABASE_URL; the background work "
+        "runs in `worker` processes",
+    )
+    serve.add_argument(
+        "--all",
+        action="store_true",
+        help="also do every worker role in this process (one process, as before)",
+    )
+    work = sub.add_parser(
+        "worker",
+        help="the background work, no HTTP (needs DATABASE_URL and KAFKA_BOOTSTRAP_SERVERS)",
+    )
+    work.add_argument(
+        "--role",
+        action="append",
+        choices=[r.value for r in Role if r is not Role.API],
+        help="relay, sinks, pull or projections (repeatable); default: all four",
+    )
+    work.add_argument(
+        "--nodes",
+        metavar="CODE,...",
+        help="run the sinks and pulls of these nodes only; default: every node",
+    )
     sub.add_parser("demo", help="embedded PostgreSQL + demo data + the hub, no set-up needed")
     export = sub.add_parser(
         "export-schema",
@@ -493,7 +569,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 asyncio.run(_migrate(wiring.database_url(settings)))
             case "serve":
                 wiring.database_url(settings)
-                asyncio.run(_serve(settings))
+                roles = ALL_ROLES if args.all else frozenset({Role.API})
+                asyncio.run(_serve(replace(settings, roles=roles)))
+            case "worker":
+                wiring.database_url(settings)
+                return asyncio.run(_work(worker_settings(settings, args.role or [], args.nodes)))
             case "demo":
                 demo(settings)
             case "export-schema":

@@ -85,3 +85,7 @@ WHERE e.node_code = ANY($1::text[])
   AND NOT EXISTS (
       SELECT 1 FROM unnest($2::text[], $3::text[]) AS held (node_code, external_id)
       WHERE held.node_code = e.node_code AND held.external_id = e.external_id)
+
+-- name: pull_try_node
+-- One process pulls a node at a time: the lock of node $2, held by the session.
+SELECT pg_try_advisory_lock($1, hashtext($2))

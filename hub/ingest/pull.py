@@ -40,6 +40,7 @@ from hub.domain.review import LearnedVocabulary
 from hub.domain.service import ReportService
 from hub.errors import BadInput, ConfigError, InvalidTransition, VersionConflict
 from hub.ingest.initial import InitialSync
+from hub.ingest.locks import NodeLocks
 from hub.ingest.pulled import submit_for, transition_for
 from hub.outages import Outage, is_outage
 from hub.security.audit import AuditLog
@@ -137,13 +138,18 @@ class Ingest:
     stats: dict[str, PullStats] = field(default_factory=dict)
     bulk: bool = True
     """Import a node's first pull (no watermark yet) set-wise, see ``hub.ingest.initial``."""
+    only: frozenset[str] | None = None
+    """The nodes this process pulls (``worker --nodes``); None: every node that is pulled."""
     initial: InitialSync = field(init=False)
+    locks: NodeLocks = field(init=False)
+    """The nodes this process pulls now: each node in one process at a time."""
     vocabulary: LearnedVocabulary = field(init=False)
     """The status labels admins taught the hub at the review desk."""
 
     def __post_init__(self) -> None:
         self.initial = InitialSync(self.db, self.clock, AuditLog(self.db, self.clock))
         self.vocabulary = LearnedVocabulary(self.db)
+        self.locks = NodeLocks(self.db)
 
     def pulling(self, nodes: Iterable[str] | None = None) -> list[Connector]:
         """The connectors that pull (every kind but ``push``), optionally only ``nodes``."""
@@ -151,7 +157,9 @@ class Ingest:
         return [
             c
             for c in self.federation
-            if c.config.kind != "push" and (wanted is None or c.node_code in wanted)
+            if c.config.kind != "push"
+            and (wanted is None or c.node_code in wanted)
+            and (self.only is None or c.node_code in self.only)
         ]
 
     async def pull_once(
@@ -188,8 +196,10 @@ class Ingest:
         return stats
 
     async def close(self) -> None:
-        """Stops the background work of initial imports (call after the pulls ended)."""
+        """Stops the background work of initial imports and lets go of the nodes
+        (call after the pulls ended)."""
         await self.initial.stop()
+        await self.locks.close()
 
     async def _import(self, node: str, page: ChangePage, stats: PullStats) -> None:
         """One page of a first pull: new reports set-wise, the rest change by change."""
@@ -208,12 +218,14 @@ class Ingest:
         )
 
     async def run_node(self, connector: Connector, stop: asyncio.Event) -> None:
-        """Pulls one node every ``poll_interval`` until ``stop``; a failing node only logs."""
+        """Pulls one node every ``poll_interval`` until ``stop``, while no other
+        process pulls it (``NodeLocks``); a failing node only logs."""
         node = connector.node_code
         database = Outage(f"pulls from node {node}: PostgreSQL", logger=_log)
         while not stop.is_set():
             try:
-                await self.pull_once(connector)
+                if await self.locks.hold(node):
+                    await self.pull_once(connector)
                 database.recovered()
             except ConnectorError as error:
                 self.stats.setdefault(node, PullStats()).last_error = str(error)

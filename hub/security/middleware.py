@@ -168,7 +168,10 @@ class _Bucket:
 
 @dataclass(slots=True)
 class RateLimit:
-    """A token bucket per client (per address for the public): 429 with Retry-After."""
+    """A token bucket per client (per address for the public): 429 with Retry-After.
+
+    The buckets live in this process: behind a load balancer each API replica
+    counts its own (the README's "Operating the hub" says so)."""
 
     app: ASGIApp
     per_second: float

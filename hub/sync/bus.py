@@ -7,7 +7,7 @@ when the consumer commits.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -105,6 +105,13 @@ class Consumer(Protocol):
     def lag(self) -> int:
         """Records in the assigned partitions not yet polled, as far as last seen."""
 
+    def owns(self, message: Message) -> bool:
+        """Whether this member may handle ``message`` now: its partition is assigned
+        here and the group is not moving partitions (always, without a group)."""
+
+    def give_back(self, messages: Sequence[Message]) -> None:
+        """Polls ``messages`` again later (those of partitions still assigned here)."""
+
     async def stop(self) -> None:
         """Leaves the group and releases the connection."""
 
@@ -127,9 +134,19 @@ class Bus(Protocol):
     @property
     def producer(self) -> Producer: ...
 
-    async def consumer(self, topic: str, group: str | None, *, from_start: bool) -> Consumer:
+    async def consumer(
+        self,
+        topic: str,
+        group: str | None,
+        *,
+        from_start: bool,
+        on_revoke: Callable[[], Awaitable[None]] | None = None,
+    ) -> Consumer:
         """A started consumer. ``group=None`` reads without a group (no commits);
-        ``from_start`` says where a group without a committed position begins."""
+        ``from_start`` says where a group without a committed position begins.
+        ``on_revoke`` runs when the group is about to move partitions (a member
+        joined or left); nobody gets them before it returns, so a member finishes
+        and commits the batch in hand first."""
 
     async def end_offsets(self, topic: str) -> dict[int, int]:
         """The next offset of each partition: how far a full read must go."""

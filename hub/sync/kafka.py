@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
@@ -43,6 +43,28 @@ FETCH = Fetch(min_bytes=32 * 1024, max_wait_ms=250)
 """What the sinks' consumer groups use (``bench/RESULTS.md``, fanout, for the figures)."""
 
 
+class _Handover(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka has no types
+    """Tells the consumer when its group moves partitions, and runs ``on_revoke``
+    first. aiokafka waits for it before rejoining, and no member is assigned a
+    partition before every member's revocation returned: so the batch in hand is
+    finished and committed before the partition's new owner reads it from the
+    committed offset."""
+
+    def __init__(
+        self, consumer: KafkaConsumer, on_revoke: Callable[[], Awaitable[None]] | None
+    ) -> None:
+        self._consumer = consumer
+        self._on_revoke = on_revoke
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        self._consumer.rebalancing = True
+        if self._on_revoke is not None:
+            await self._on_revoke()
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self._consumer.rebalancing = False
+
+
 class KafkaProducer:
     def __init__(self, producer: AIOKafkaProducer) -> None:
         self._producer = producer
@@ -62,6 +84,8 @@ class KafkaConsumer:
     def __init__(self, consumer: AIOKafkaConsumer) -> None:
         self._consumer = consumer
         self._next: dict[TopicPartition, int] = {}
+        self.rebalancing = False
+        """From a revocation to the next assignment: this member owns nothing for sure."""
 
     async def poll(self, max_wait: float, max_records: int) -> list[Message]:
         try:
@@ -95,6 +119,22 @@ class KafkaConsumer:
             if high is not None and position is not None:
                 total += max(0, high - position)
         return total
+
+    def owns(self, message: Message) -> bool:
+        tp = TopicPartition(message.topic, message.partition)
+        return not self.rebalancing and tp in self._consumer.assignment()
+
+    def give_back(self, messages: Sequence[Message]) -> None:
+        first: dict[TopicPartition, int] = {}
+        for m in messages:
+            tp = TopicPartition(m.topic, m.partition)
+            first[tp] = min(first.get(tp, m.offset), m.offset)
+        assigned = self._consumer.assignment()
+        for tp, offset in first.items():
+            # A partition that moved is read by its new owner from the committed offset.
+            if tp in assigned:
+                self._consumer.seek(tp, offset)
+                self._next[tp] = offset
 
     async def stop(self) -> None:
         await self._consumer.stop()
@@ -150,7 +190,14 @@ class KafkaBus:
             raise RuntimeError("the Kafka bus is not started")
         return self._producer
 
-    async def consumer(self, topic: str, group: str | None, *, from_start: bool) -> KafkaConsumer:
+    async def consumer(
+        self,
+        topic: str,
+        group: str | None,
+        *,
+        from_start: bool,
+        on_revoke: Callable[[], Awaitable[None]] | None = None,
+    ) -> KafkaConsumer:
         raw = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap_servers,
             group_id=group,
@@ -164,6 +211,7 @@ class KafkaBus:
             fetch_min_bytes=self.fetch.min_bytes if group is not None else 1,
             fetch_max_wait_ms=self.fetch.max_wait_ms if group is not None else 500,
         )
+        consumer = KafkaConsumer(raw)
         try:
             await raw.start()
             if group is None:
@@ -174,11 +222,11 @@ class KafkaBus:
                 else:
                     await raw.seek_to_end(*partitions)
             else:
-                raw.subscribe([topic])
+                raw.subscribe([topic], listener=_Handover(consumer, on_revoke))
         except KafkaError as error:
             await raw.stop()
             raise BusError(f"cannot consume {topic}: {error}") from error
-        return KafkaConsumer(raw)
+        return consumer
 
     async def end_offsets(self, topic: str) -> dict[int, int]:
         raw = AIOKafkaConsumer(bootstrap_servers=self.bootstrap_servers, enable_auto_commit=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import zlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from hub.sync.bus import Message, Topics
 from schema.envelope import Envelope
@@ -78,6 +78,13 @@ class MemoryConsumer:
             len(messages) - self._position[p] for p, messages in enumerate(self._log.partitions)
         )
 
+    def owns(self, message: Message) -> bool:
+        return True  # one process, one member per group: partitions never move
+
+    def give_back(self, messages: Sequence[Message]) -> None:
+        for m in messages:
+            self._position[m.partition] = min(self._position[m.partition], m.offset)
+
     async def stop(self) -> None:
         return None
 
@@ -112,7 +119,15 @@ class MemoryBus:
     def producer(self) -> MemoryProducer:
         return self._producer
 
-    async def consumer(self, topic: str, group: str | None, *, from_start: bool) -> MemoryConsumer:
+    async def consumer(
+        self,
+        topic: str,
+        group: str | None,
+        *,
+        from_start: bool,
+        on_revoke: Callable[[], Awaitable[None]] | None = None,
+    ) -> MemoryConsumer:
+        # One process, one member per group: partitions never move.
         return MemoryConsumer(self, topic, group, from_start)
 
     async def end_offsets(self, topic: str) -> dict[int, int]:

@@ -2,7 +2,12 @@
 
 Rows are split into slices by report id. A relay holds slices through session
 advisory locks, so one report's events are always sent by one relay in outbox
-order, while several hub processes share the work. A row is marked published
+order, while several hub processes share the work: every few seconds each relay
+counts the live relays (their lock connections, named ``sp4n-relay`` in
+``pg_stat_activity``) and holds its fair share, ``ceil(16 / live)`` slices,
+letting go of what is above it and taking free slices up to it. So a relay that
+joins gets slices as the others let go of theirs, and the slices of one that
+dies (its connection, and so its locks, gone) are taken by the others. A row is marked published
 only after the broker acknowledged it: a crash in between sends it again (a
 duplicate, which sinks drop by event id), never loses it.
 
@@ -30,6 +35,13 @@ _log = logging.getLogger(__name__)
 
 SLICES = 16
 _LOCK_CLASS = 0x5F4A  # first key of the two-key advisory locks
+APPLICATION_NAME = "sp4n-relay"
+"""What a relay's lock connection is called in ``pg_stat_activity``: how relays count each other."""
+
+
+def fair_share(live: int) -> int:
+    """The slices one of ``live`` relays holds at most."""
+    return -(-SLICES // max(live, 1))
 
 
 class OutboxRelay:
@@ -42,11 +54,14 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         idle_wait: float = 0.02,
+        rebalance_every: float = 2.0,
     ) -> None:
         self._db = db
         self._bus = bus
         self._batch_size = batch_size
         self._idle_wait = idle_wait
+        self._rebalance_every = rebalance_every
+        self._next_rebalance = 0.0
         self.published = 0
         self.slices: list[int] = []
 
@@ -65,8 +80,14 @@ class OutboxRelay:
                 sent = 0
                 try:
                     if session is None:
-                        session = self._db.on(await asyncpg.connect(self._db.url))
-                    await self._claim_free_slices(session)
+                        session = self._db.on(
+                            await asyncpg.connect(
+                                self._db.url,
+                                server_settings={"application_name": APPLICATION_NAME},
+                            )
+                        )
+                        self._next_rebalance = 0.0
+                    await self._rebalance(session)
                     database.recovered()
                     sent = await self.relay_once(session) if self.slices else 0
                     broker.recovered()
@@ -95,11 +116,20 @@ class OutboxRelay:
                 finally:
                     await session.raw.close()
 
-    async def _claim_free_slices(self, session: Session) -> None:
-        """Takes every slice no other relay holds (e.g. after one stopped)."""
-        if len(self.slices) == SLICES:
+    async def _rebalance(self, session: Session) -> None:
+        """Every ``rebalance_every`` seconds: holds this relay's fair share of the
+        slices, letting go of the ones above it and taking free ones up to it."""
+        now = asyncio.get_running_loop().time()
+        if now < self._next_rebalance:
             return
+        self._next_rebalance = now + self._rebalance_every
+        share = fair_share(await session.fetchval("relay_live_count", APPLICATION_NAME))
+        while len(self.slices) > share:
+            # Between batches: nothing of the slice is in flight.
+            await session.fetchval("relay_release_slice", _LOCK_CLASS, self.slices.pop())
         for s in range(SLICES):
+            if len(self.slices) >= share:
+                break
             if s not in self.slices and await session.fetchval("relay_try_slice", _LOCK_CLASS, s):
                 self.slices.append(s)
 

@@ -109,13 +109,27 @@ class SinkWorker:
     decoder: SharedDecoder = field(default_factory=SharedDecoder)
     stats: SinkStats = field(default_factory=SinkStats)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
+    _turn: asyncio.Lock = field(default_factory=asyncio.Lock)
+    """Held while a batch is handled and committed; the group's hand-over waits for it."""
+    _handing_over: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
     def group(self) -> str:
         return self.bus.topics.sink_group(self.sink.node_code)
 
     async def run(self, stop: asyncio.Event) -> None:
-        consumer = await self.bus.consumer(self.bus.topics.events, self.group, from_start=True)
+        """Applies the node's events until ``stop``.
+
+        Several processes may run the same node's sink: they are members of its one
+        consumer group, which gives each partition to one of them. When the group
+        moves partitions (a member joins, leaves or dies) the batch in hand is
+        finished and committed first (``_hand_over``), so two members never apply
+        the same events; a member that died mid-batch left its intents, and the
+        batch's new owner reconciles them.
+        """
+        consumer = await self.bus.consumer(
+            self.bus.topics.events, self.group, from_start=True, on_revoke=self._hand_over
+        )
         self.ready.set()
         node = self.sink.node_code
         broker = Outage(f"sink {node}: Kafka", logger=_log)
@@ -123,10 +137,16 @@ class SinkWorker:
             while not stop.is_set():
                 try:
                     messages = await consumer.poll(0.2, self.batch_size)
-                    if messages:
-                        if not await self._handle_patiently(messages, stop):
-                            return  # stopped: the batch comes again to whoever runs next
-                        await consumer.commit()
+                    async with self._turn:
+                        # Partitions the group moved since the poll are read by their
+                        # new owner from the committed offset.
+                        mine = [m for m in messages if consumer.owns(m)]
+                        if mine and await self._handle_patiently(mine, stop):
+                            await consumer.commit()
+                        elif mine and stop.is_set():
+                            return  # the batch comes again to whoever runs next
+                        elif mine:
+                            consumer.give_back(mine)  # handed over unfinished
                     broker.recovered()
                 except BusError as error:
                     # A polled batch is kept until handled. A commit that failed is not
@@ -137,12 +157,23 @@ class SinkWorker:
         finally:
             await consumer.stop()
 
+    async def _hand_over(self) -> None:
+        """The group is about to move partitions: returns once the batch in hand is
+        committed, or given up (a node asking to try later, an outage) uncommitted."""
+        self._handing_over.set()
+        try:
+            async with self._turn:
+                pass
+        finally:
+            self._handing_over.clear()
+
     async def _handle_patiently(self, messages: list[Message], stop: asyncio.Event) -> bool:
         """Handles a batch, waiting out a node that asks to try later and a database
-        outage (the batch is kept and handled anew); False if stopped first."""
+        outage (the batch is kept and handled anew); False if stopped or handed over
+        first."""
         database = Outage(f"sink {self.sink.node_code}: PostgreSQL", logger=_log)
         broker = Outage(f"sink {self.sink.node_code}: Kafka (dead letters)", logger=_log)
-        while not stop.is_set():
+        while not (stop.is_set() or self._handing_over.is_set()):
             try:
                 await self.handle(messages)
                 database.recovered()

@@ -31,6 +31,7 @@ class SyncSupervisor:
         sinks: Sequence[Sink],
         *,
         relay: bool = True,
+        broadcast: bool = True,
         sink_attempts: int = 3,
         concurrency: Mapping[str, int] | None = None,
         on_failure: Callable[[BaseException], None] | None = None,
@@ -54,6 +55,8 @@ class SyncSupervisor:
             for s in sinks
         }
         self.broadcaster = Broadcaster(bus)
+        # Subscriptions are served by API processes; a worker has nobody to tell.
+        self.broadcast = broadcast
         self.failure: BaseException | None = None
         self._on_failure = on_failure
         self._stop = asyncio.Event()
@@ -62,15 +65,16 @@ class SyncSupervisor:
     async def start(self) -> None:
         await self.sink_db.open()
         await self.bus.start()
-        self._spawn("broadcaster", self.broadcaster.run(self._stop))
+        starting = [w.ready for w in self.workers.values()]
+        if self.broadcast:
+            self._spawn("broadcaster", self.broadcaster.run(self._stop))
+            starting.append(self.broadcaster.ready)
         for node, worker in self.workers.items():
             self._spawn(f"sink {node}", worker.run(self._stop))
         if self.relay is not None:
             self._spawn("outbox relay", self.relay.run(self._stop))
         ready: asyncio.Future[list[bool]] = asyncio.ensure_future(
-            asyncio.gather(
-                self.broadcaster.ready.wait(), *(w.ready.wait() for w in self.workers.values())
-            )
+            asyncio.gather(*(event.wait() for event in starting))
         )
         watched: list[asyncio.Future[Any]] = [ready, *self._tasks]
         # A loop that dies while starting must fail the start, not hang it.
@@ -80,7 +84,13 @@ class SyncSupervisor:
             failed = next(t for t in self._tasks if t.done())
             await self.stop()
             raise failed.exception() or RuntimeError(f"{failed.get_name()} stopped while starting")
-        _log.info("sync running on %s with %d node sinks", self.bus.description, len(self.workers))
+        _log.info(
+            "sync running on %s: %s, %d node sinks%s",
+            self.bus.description,
+            "outbox relay" if self.relay is not None else "no relay",
+            len(self.workers),
+            ", subscriptions" if self.broadcast else "",
+        )
 
     async def stop(self, grace: float = 15) -> None:
         self._stop.set()

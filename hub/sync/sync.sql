@@ -6,6 +6,15 @@ SELECT pg_try_advisory_lock($1, $2)
 -- name: relay_release_slices
 SELECT pg_advisory_unlock_all()
 
+-- name: relay_release_slice
+SELECT pg_advisory_unlock($1, $2)
+
+-- name: relay_live_count
+-- The relays alive now: each holds one connection named for it in this database,
+-- gone (with its slice locks) when its process ends or loses the connection.
+SELECT count(*)::int FROM pg_stat_activity
+WHERE datname = current_database() AND application_name = $1
+
 -- name: relay_batch
 -- Unpublished rows of the slices this relay holds, oldest first. SKIP LOCKED
 -- keeps a second relay that somehow holds the same slice from double-sending.

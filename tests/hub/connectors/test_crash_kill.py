@@ -2,7 +2,7 @@
 comes back no node holds a duplicate report or a doubled follow-up or state entry, and
 every committed change reached every node involved in it.
 
-The hub is a real ``sp4n-hub serve`` subprocess on the real broker, serving all 19
+The hub is a real ``sp4n-hub serve --all`` subprocess on the real broker, serving all 19
 sandbox nodes through their connectors. The sandbox runs here, in the test process,
 so it outlives each killed hub. Its systems honour no idempotency keys (the database
 nodes' keys are their own constraints): the hub's write-back intents alone must keep a
@@ -74,7 +74,7 @@ class Figures:
 
 
 class HubProcess:
-    """``sp4n-hub serve`` in a subprocess, started, killed and started again."""
+    """``sp4n-hub serve --all`` in a subprocess, started, killed and started again."""
 
     def __init__(self, env: dict[str, str], port: int, log: Path) -> None:
         self.env = env
@@ -85,7 +85,7 @@ class HubProcess:
     def start(self) -> None:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "hub.cli", "serve"],
+                [sys.executable, "-m", "hub.cli", "serve", "--all"],
                 env=self.env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
             )  # fmt: skip
 
