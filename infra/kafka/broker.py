@@ -19,18 +19,23 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from infra.kafka.config import HOST, Ports, log4j2_properties, read_ports, server_properties
+from infra.kafka.config import (
+    HOST,
+    Ports,
+    Quorum,
+    log4j2_properties,
+    read_ports,
+    server_properties,
+)
 from infra.kafka.errors import KafkaInfraError
 from infra.kafka.jars import fetch_jars
 from infra.kafka.probe import cluster_info
-from infra.kafka.process import stop_child
+from infra.kafka.process import kill_child, stop_child
 
-NODE_ID = 1
 START_MARKER = "===== sp4n: starting the broker"
-# What Kafka's own start script uses, with the ~1 GB heap of its dev tooling.
+# What Kafka's own start script uses; the heap (-Xmx) is set per broker.
 JVM_OPTIONS = (
     "-Xms256m",
-    "-Xmx1g",
     "-XX:+UseG1GC",
     "-XX:MaxGCPauseMillis=20",
     "-XX:+ExitOnOutOfMemoryError",
@@ -52,18 +57,19 @@ def find_java() -> str:
     return java
 
 
-def _free_ports() -> Ports:
-    # Both sockets stay bound until both ports are known, so they differ.
+def free_ports(nodes: int = 1) -> list[Ports]:
+    """Free loopback ports for ``nodes`` nodes, all different."""
+    # Every socket stays bound until every port is known, so they differ.
     with ExitStack() as stack:
         ports = []
-        for _ in range(2):
+        for _ in range(2 * nodes):
             sock = stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_STREAM))
             sock.bind((HOST, 0))
             ports.append(int(sock.getsockname()[1]))
-    return Ports(broker=ports[0], controller=ports[1])
+    return [Ports(broker=b, controller=c) for b, c in zip(ports[::2], ports[1::2], strict=True)]
 
 
-def _cluster_id() -> str:
+def new_cluster_id() -> str:
     # Kafka's own format (base64url of a random UUID); it avoids a leading '-',
     # which its command line would read as an option.
     while True:
@@ -89,7 +95,8 @@ def _excerpt(path: Path) -> str:
 
 
 class KafkaBroker:
-    """A single-node Kafka cluster (broker and KRaft controller in one JVM) on 127.0.0.1.
+    """A Kafka node (broker and KRaft controller in one JVM) on 127.0.0.1: a cluster of
+    its own, or with ``quorum`` one member of a larger one (``infra.kafka.cluster``).
 
     Everything lives in ``work_dir``: ``server.properties``, the data in
     ``data/`` and the JVM's output in ``broker.log``. The first start picks free
@@ -109,13 +116,23 @@ class KafkaBroker:
         startup_timeout: float = 90.0,
         stop_timeout: float = 30.0,
         log_level: str = "INFO",
+        heap: str = "1g",
+        node_id: int = 1,
+        quorum: Quorum | None = None,
+        ports: Ports | None = None,
     ) -> None:
+        """``quorum`` and ``ports`` (this node's, among the quorum's voters) go together;
+        they are used when the folder is first formatted."""
         self._owns_dir = work_dir is None
         self.work_dir = Path(work_dir or tempfile.mkdtemp(prefix="sp4n-kafka-")).resolve()
         self.lib_dir = lib_dir
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout
         self.log_level = log_level
+        self.heap = heap
+        self.node_id = node_id
+        self.quorum = quorum
+        self._new_ports = ports
         self._ports: Ports | None = None
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -164,6 +181,19 @@ class KafkaBroker:
         """
         if self.is_running():
             return self.bootstrap_servers
+        self.launch()
+        try:
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self.bootstrap_servers
+
+    def launch(self) -> None:
+        """Starts the JVM without waiting for it to serve (the nodes of a new cluster
+        only serve once a majority of them runs). Formats the folder on first use."""
+        if self.is_running():
+            return
         java = find_java()
         lib_dir = fetch_jars(self.lib_dir)
         self.work_dir.mkdir(parents=True, exist_ok=True)
@@ -186,9 +216,10 @@ class KafkaBroker:
                     ["-Xmx256m"],
                     "kafka.tools.StorageTool",
                     "format",
-                    "--standalone",
+                    # A quorum's voters are in the config; a lone node is its own.
+                    *(() if self.quorum else ("--standalone",)),
                     "-t",
-                    _cluster_id(),
+                    self.quorum.cluster_id if self.quorum else new_cluster_id(),
                     "-c",
                     str(self.config_file),
                 )
@@ -200,7 +231,9 @@ class KafkaBroker:
             log.write(f"\n{START_MARKER} at {stamp} =====\n".encode())
             log.flush()
             self._proc = subprocess.Popen(
-                java_command(JVM_OPTIONS, "kafka.Kafka", str(self.config_file)),
+                java_command(
+                    [*JVM_OPTIONS, f"-Xmx{self.heap}"], "kafka.Kafka", str(self.config_file)
+                ),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -211,18 +244,19 @@ class KafkaBroker:
             )
         # A broker left running would outlive the interpreter; stop it on exit.
         atexit.register(self.stop)
-        try:
-            self._wait_ready()
-        except BaseException:
-            self.stop()
-            raise
-        return self.bootstrap_servers
 
     def stop(self) -> None:
         """SIGTERM (a clean shutdown), then SIGKILL after ``stop_timeout``. Idempotent."""
         atexit.unregister(self.stop)
         if self._proc is not None:
             stop_child(self._proc, self.stop_timeout)
+            self._proc = None
+
+    def kill(self) -> None:
+        """SIGKILL: the node dies at once, as in a crash or power loss. Idempotent."""
+        atexit.unregister(self.stop)
+        if self._proc is not None:
+            kill_child(self._proc)
             self._proc = None
 
     def restart(self) -> str:
@@ -245,6 +279,9 @@ class KafkaBroker:
 
     async def stop_async(self) -> None:
         await asyncio.to_thread(self.stop)
+
+    async def kill_async(self) -> None:
+        await asyncio.to_thread(self.kill)
 
     async def restart_async(self) -> str:
         return await asyncio.to_thread(self.restart)
@@ -271,7 +308,10 @@ class KafkaBroker:
     def _format(self, command: list[str]) -> None:
         """First start: new ports, a new config, then ``command`` formats the storage."""
         shutil.rmtree(self.data_dir, ignore_errors=True)
-        self.config_file.write_text(server_properties(_free_ports(), self.data_dir))
+        ports = self._new_ports or free_ports()[0]
+        self.config_file.write_text(
+            server_properties(ports, self.data_dir, node_id=self.node_id, quorum=self.quorum)
+        )
         format_log = self.work_dir / "format.log"
         with format_log.open("wb") as log:
             result = subprocess.run(
@@ -289,9 +329,10 @@ class KafkaBroker:
                 f"log: {format_log}\n{_excerpt(format_log)}"
             )
 
-    def _wait_ready(self) -> None:
+    def wait_ready(self) -> None:
         """Until the node answers a Metadata request listing itself as a broker."""
-        assert self._proc is not None
+        if self._proc is None:
+            raise KafkaInfraError("the broker has not been launched")
         port = self.ports.broker
         deadline = time.monotonic() + self.startup_timeout
         while True:
@@ -303,7 +344,7 @@ class KafkaBroker:
                 )
             try:
                 info = cluster_info(HOST, port)
-                if any(node == NODE_ID for node, _, _ in info.brokers):
+                if any(node == self.node_id for node, _, _ in info.brokers):
                     return
             except OSError:
                 pass  # not listening yet, or not yet part of its cluster

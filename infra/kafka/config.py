@@ -1,8 +1,9 @@
-"""The files a single KRaft broker reads: ``server.properties`` and a log4j2 config."""
+"""The files a KRaft node reads: ``server.properties`` and a log4j2 config."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,26 +18,51 @@ class Ports:
     controller: int
 
 
-def server_properties(ports: Ports, data_dir: Path) -> str:
-    """A one-node cluster: this node is the only broker and the only controller."""
+@dataclass(frozen=True)
+class Quorum:
+    """The peers of one node of a multi-node cluster, and the replication it enforces.
+
+    Every node is a broker and a voting controller; ``voters`` maps each node id to
+    its controller port (a static quorum, fixed when the cluster is formatted).
+    """
+
+    cluster_id: str
+    voters: Mapping[int, int]
+    replication: int
+    min_insync: int
+
+
+def server_properties(
+    ports: Ports, data_dir: Path, *, node_id: int = 1, quorum: Quorum | None = None
+) -> str:
+    """One node: the only broker and controller, or a member of ``quorum``."""
+    if quorum is None:
+        controllers = {"controller.quorum.bootstrap.servers": f"{HOST}:{ports.controller}"}
+        replication, min_insync = 1, 1
+    else:
+        voters = ",".join(f"{node}@{HOST}:{port}" for node, port in sorted(quorum.voters.items()))
+        controllers = {"controller.quorum.voters": voters}
+        replication, min_insync = quorum.replication, quorum.min_insync
     settings = {
         "process.roles": "broker,controller",
-        "node.id": "1",
+        "node.id": str(node_id),
         "listeners": f"PLAINTEXT://{HOST}:{ports.broker},CONTROLLER://{HOST}:{ports.controller}",
         "advertised.listeners": f"PLAINTEXT://{HOST}:{ports.broker}",
         "controller.listener.names": "CONTROLLER",
         "inter.broker.listener.name": "PLAINTEXT",
         "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-        "controller.quorum.bootstrap.servers": f"{HOST}:{ports.controller}",
+        **controllers,
         "log.dirs": str(data_dir),
-        # One node: every internal topic must live with a single replica.
-        "offsets.topic.replication.factor": "1",
-        "transaction.state.log.replication.factor": "1",
-        "transaction.state.log.min.isr": "1",
-        "share.coordinator.state.topic.replication.factor": "1",
-        "share.coordinator.state.topic.min.isr": "1",
-        "default.replication.factor": "1",
-        "min.insync.replicas": "1",
+        # Internal topics are replicated like the others (once on a single node).
+        "offsets.topic.replication.factor": str(replication),
+        "transaction.state.log.replication.factor": str(replication),
+        "transaction.state.log.min.isr": str(min_insync),
+        "share.coordinator.state.topic.replication.factor": str(replication),
+        "share.coordinator.state.topic.min.isr": str(min_insync),
+        "default.replication.factor": str(replication),
+        "min.insync.replicas": str(min_insync),
+        # A replica that fell behind never becomes leader: acknowledged records stay.
+        "unclean.leader.election.enable": "false",
         # Fewer partitions for the internal topics: the defaults (50) make the
         # first consumer group or transaction wait while 50 logs are created.
         "offsets.topic.num.partitions": "1",

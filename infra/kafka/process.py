@@ -1,4 +1,4 @@
-"""Stopping a broker process: SIGTERM, a bounded wait, then SIGKILL."""
+"""Stopping a broker process: SIGTERM, a bounded wait, then SIGKILL (or SIGKILL at once)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,13 @@ def stop_child(proc: subprocess.Popen[bytes], timeout: float) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def kill_child(proc: subprocess.Popen[bytes]) -> None:
+    """SIGKILL, and waits for the process to be gone."""
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
 
 
 def pid_alive(pid: int) -> bool:
