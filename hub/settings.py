@@ -176,6 +176,9 @@ class Settings:
     sync: SyncMode = SyncMode.OFF
     kafka_bootstrap_servers: str | None = None
     kafka_partitions: int = 6
+    kafka_replication: int = 1
+    """Replicas of each topic the hub creates: 3 on a production cluster (with the
+    brokers' ``min.insync.replicas=2``), 1 on a single development broker."""
     kafka_topic_prefix: str = ""
     exit_on_sync_failure: bool = False
     """Stop the process when a sync loop dies, so an orchestrator restarts it."""
@@ -218,6 +221,8 @@ class Settings:
             raise ConfigError("SP4N_SYNC=kafka needs KAFKA_BOOTSTRAP_SERVERS (host:port,...)")
         if not 1 <= self.kafka_partitions <= 1000:
             raise ConfigError(f"SP4N_KAFKA_PARTITIONS must be 1..1000, got {self.kafka_partitions}")
+        if not 1 <= self.kafka_replication <= 16:
+            raise ConfigError(f"SP4N_KAFKA_REPLICATION must be 1..16, got {self.kafka_replication}")
         if not self.roles:
             raise ConfigError("a hub process needs at least one role")
         if self.sync is SyncMode.MEMORY and self.roles != ALL_ROLES:
@@ -270,6 +275,7 @@ class Settings:
             sync=sync,
             kafka_bootstrap_servers=kafka,
             kafka_partitions=_int(env, "SP4N_KAFKA_PARTITIONS", cls.kafka_partitions),
+            kafka_replication=_int(env, "SP4N_KAFKA_REPLICATION", cls.kafka_replication),
             kafka_topic_prefix=env.get("SP4N_KAFKA_TOPIC_PREFIX", ""),
             exit_on_sync_failure=True,
             host=env.get("SP4N_HOST", cls.host),

@@ -76,7 +76,11 @@ def database(settings: Settings, *, max_size: int | None = None) -> Database:
 
 
 def topics(settings: Settings) -> Topics:
-    return Topics(prefix=settings.kafka_topic_prefix, partitions=settings.kafka_partitions)
+    return Topics(
+        prefix=settings.kafka_topic_prefix,
+        partitions=settings.kafka_partitions,
+        replication=settings.kafka_replication,
+    )
 
 
 def bus(settings: Settings) -> Bus:
