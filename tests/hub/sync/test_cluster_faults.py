@@ -81,6 +81,11 @@ class _Partitions:
         [topic] = await self.admin.describe_topics([self.topic])
         return {p["partition"]: p for p in topic["partitions"]}
 
+    async def coordinator(self) -> int:
+        """The node leading the consumer groups' offsets (their coordinator)."""
+        [topic] = await self.admin.describe_topics(["__consumer_offsets"])
+        return int(topic["partitions"][0]["leader"])
+
     async def leader(self, partition: int) -> int:
         return int((await self.describe())[partition]["leader"])
 
@@ -140,21 +145,27 @@ async def _fault(
     hard: bool,
 ) -> int:
     """Writes ``PHASE_CHANGES`` changes; a fifth of the way in, kills (``hard``) or stops
-    the leader of an events partition (one not in ``spare``), then starts it again.
-    Returns the node that failed."""
+    the leader of an events partition (one not in ``spare``; the sinks' group
+    coordinator when it leads one, so the sinks' commits fail too), then starts it
+    again. Returns the node that failed."""
     service: ReportService = app.state.service
     progress = [0]
     writer = asyncio.create_task(drive(service, PHASE_CHANGES, seed=seed, progress=progress))
     await wait_until(lambda: progress[0] >= PHASE_CHANGES // 5, within=300, what="changes")
     leaders = {p: int(d["leader"]) for p, d in (await watch.describe()).items()}
-    partition, node_id = next((p, n) for p, n in sorted(leaders.items()) if n not in spare)
+    coordinator = await watch.coordinator()
+    candidates = sorted(
+        ((n != coordinator, p, n) for p, n in leaders.items() if n not in spare),
+    )
+    _, partition, node_id = candidates[0]
     node: KafkaBroker = cluster.node(node_id)
     signal_at = time.monotonic()
     failing = asyncio.create_task(node.kill_async() if hard else node.stop_async())
     seconds = await watch.resumed_after(partition, node_id, signal_at)
     await failing
     how = "SIGKILL" if hard else "SIGTERM"
-    what = f"{how} to the leader of partition {partition} (node {node_id})"
+    role = ", the group coordinator" if node_id == coordinator else ""
+    what = f"{how} to the leader of partition {partition} (node {node_id}{role})"
     figures.resumed.append((what, seconds))
     await node.start_async()
     await writer
