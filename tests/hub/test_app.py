@@ -110,6 +110,9 @@ def test_settings_from_environment_name_the_bad_variable() -> None:
         Settings.from_env({"DATABASE_URL": "mysql://db/x"})
     with pytest.raises(ConfigError, match="SP4N_MAX_PAGE_SIZE"):
         Settings.from_env({"SP4N_MAX_PAGE_SIZE": "0"})
+    assert Settings.from_env({"SP4N_KAFKA_REPLICATION": "3"}).kafka_replication == 3
+    with pytest.raises(ConfigError, match="SP4N_KAFKA_REPLICATION"):
+        Settings.from_env({"SP4N_KAFKA_REPLICATION": "0"})
     with pytest.raises(ConfigError, match="DATABASE_URL"):
         create_app(Settings())
 
