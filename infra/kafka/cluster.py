@@ -32,6 +32,7 @@ class KafkaCluster:
         heap: str = "256m",
         lib_dir: Path | None = None,
         startup_timeout: float = 180.0,
+        stop_timeout: float = 15.0,
     ) -> None:
         self._owns_dir = work_dir is None
         self.work_dir = Path(work_dir or tempfile.mkdtemp(prefix="sp4n-kafka-cluster-")).resolve()
@@ -49,6 +50,7 @@ class KafkaCluster:
                 self.work_dir / f"node-{node}",
                 lib_dir=lib_dir,
                 startup_timeout=startup_timeout,
+                stop_timeout=stop_timeout,
                 heap=heap,
                 node_id=node,
                 quorum=quorum,
