@@ -36,6 +36,9 @@ def settings(settings: Settings) -> Settings:
     return replace(settings, auth=replace(settings.auth, lockout_after=5, lockout_seconds=3))
 
 
+WHOAMI = "/test-whoami"
+
+
 def _whoami(request: Request) -> Response:
     """What a page behind the login (the dashboard) reads: the request's principal."""
     principal = request.state.principal
@@ -50,9 +53,8 @@ def _whoami(request: Request) -> Response:
 
 @pytest.fixture
 def users(app: Starlette) -> UserStore:
-    # The dashboard is another branch's; a stand-in shows what a page there would see.
-    app.router.routes.append(Route("/dashboard", _whoami))
-    app.router.routes.append(Route("/dashboard/region/{code}", _whoami))
+    # A page of the test's own shows what a page behind the login (the dashboard) sees.
+    app.router.routes.append(Route(WHOAMI, _whoami))
     return UserStore(app.state.database, app.state.audit, Passwords())
 
 
@@ -79,20 +81,20 @@ async def test_a_person_logs_in_and_their_requests_act_with_their_roles_scopes(
     assert "HttpOnly" in cookie
     assert "SameSite=lax" in cookie
     assert "Secure" not in cookie  # the hub is served on loopback here
-    seen = (await http.get("/dashboard")).json()
+    seen = (await http.get(WHOAMI)).json()
     assert seen == {"client_id": "user:analis", "node": None, "scopes": ["ministry:read"]}
     assert (await http.get(STATS)).status_code == 200  # the ministry's figures
 
     http.cookies.clear()
     assert (await login(http, "admin-prov")).status_code == 303
-    seen = (await http.get("/dashboard")).json()
+    seen = (await http.get(WHOAMI)).json()
     assert seen == {"client_id": "user:admin-prov", "node": "16", "scopes": ["province:admin"]}
 
     http.cookies.clear()
     # The login name is not case-sensitive; next= is followed when it is a local path.
     answer = await login(http, "Koord-PLG", next="/dashboard/region/16.71")
     assert answer.headers["location"] == "/dashboard/region/16.71"
-    seen = (await http.get("/dashboard")).json()
+    seen = (await http.get(WHOAMI)).json()
     assert seen == {"client_id": "user:koord-plg", "node": "16.71", "scopes": ["node:16.71:read"]}
     assert (await http.get(STATS)).status_code == 403  # not every region's figures
     assert ("LOGIN", "ok") in await _audit(app, "koord-plg")
@@ -176,7 +178,7 @@ async def test_forms_without_their_csrf_token_are_refused(
         headers={"content-type": "text/plain"},
     )
     assert plain.status_code == 403  # what a form of another site could send
-    assert (await http.get("/dashboard")).json()["client_id"] == "user:admin-prov"  # still in
+    assert (await http.get(WHOAMI)).json()["client_id"] == "user:admin-prov"  # still in
     # A bearer token is no ambient credential: it needs no CSRF token.
     assert (
         await http.post("/graphql", json=query, headers={"authorization": "Bearer x"})
@@ -197,7 +199,7 @@ async def test_logout_ends_the_session(
     assert "Anda telah keluar" in (await http.get(out.headers["location"])).text
     # The old cookie, replayed, is nobody any more.
     http.cookies.set("sp4n_session", cookie)
-    replayed = await http.get("/dashboard")
+    replayed = await http.get(WHOAMI)
     assert replayed.json()["client_id"] is None
     assert (await _audit(app, "analis"))[-1] == ("LOGOUT", "ok")
 
