@@ -47,11 +47,11 @@ def tiles(items: Sequence[Tile], *, share: bool, suppressed: str) -> str:
         fill = _colour(tile.value, low, high) if tile.value is not None else _NONE
         ink = _ink(tile.value, low, high) if tile.value is not None else "#555555"
         label = escape(tile.name)
-        # No value: suppressed, or (no link) a region that is not the reader's.
+        # No value: suppressed, not the reader's region, or nothing to measure ("—").
         figure = (
             shown_value(tile.value, share)
             if tile.value is not None
-            else (suppressed if tile.link else "—")
+            else (suppressed if tile.suppressed else "—")
         )
         body = (
             f'<rect x="{x}" y="{y}" width="{_W}" height="{_H}" rx="6" fill="{fill}"/>'

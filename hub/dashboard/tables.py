@@ -80,12 +80,15 @@ class View:
 
 @dataclass(frozen=True, slots=True)
 class Tile:
-    """One region on the tile map; ``value`` None when suppressed or not the reader's."""
+    """One region on the tile map; ``value`` None when suppressed, not the reader's, or
+    with nothing to measure (a share of no reports)."""
 
     code: str
     name: str
     value: float | None
     link: str | None
+    suppressed: bool = False
+    """Its group is under the suppression threshold (so its value is None)."""
 
 
 def counts_cells(counts: Counts | None) -> tuple[Cell, ...]:

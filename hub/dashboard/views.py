@@ -119,9 +119,9 @@ class Views:
             c = group.counts if group and shown else None
             st = stages[code].stages if code in stages and shown else None
             link = region_link(code) if shown else None
-            tiles.append(Tile(code, name, _tile_value(figure, c, st), link))
+            suppressed = shown and group is not None and group.counts is None
+            tiles.append(Tile(code, name, _tile_value(figure, c, st), link, suppressed))
             if shown:
-                suppressed = group is not None and group.counts is None
                 region_rows.append(Row((code, name, *_summary(c, st)), link, suppressed))
         tables = []
         if self._reader.everywhere:
