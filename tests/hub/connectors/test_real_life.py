@@ -7,6 +7,7 @@ system's vocabulary."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
@@ -88,11 +89,12 @@ async def _shows(
     """Whether the node's system shows the report in ``state``, in its own words: a push
     node keeps the events it was sent (canonical, in arrival order), the others a label."""
     if REGENCIES.get(node) == "push":
-        states = [
-            e["data"]["state"]  # type: ignore[index]
-            for e in sandbox.push.received[node]
-            if e["data"]["reportId"] == report_id  # type: ignore[index]
-        ]
+        states = []
+        for event in sandbox.push.received[node]:
+            data = event["data"]
+            assert isinstance(data, dict)
+            if data["reportId"] == report_id:
+                states.append(data["state"])
         return bool(states) and states[-1] == state.value
     label = next(c.status for c in table if c.code == node).to_external(state)
     held = await _held_at(sandbox, node, report_id)
@@ -187,7 +189,7 @@ async def _journey(
     # regency (its dinas declined, yet it stays involved and hears the end), LAPOR!.
     for node in (regency, "lapor"):
         await _eventually(
-            lambda node=node: _shows(sandbox, table, node, rid, ReportState.COMPLETED),  # type: ignore[misc]
+            functools.partial(_shows, sandbox, table, node, rid, ReportState.COMPLETED),
             f"{node} to show the {regency} journey's report completed",
         )
 

@@ -22,8 +22,6 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import uvicorn
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.command import Command
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -40,13 +38,13 @@ from hub.settings import Settings, SyncMode
 from schema.report import ActorRole, Channel, ComplaintSubKind, PrivacyFlags, ReportKind
 from tests.fixtures.app import token_for
 from tests.fixtures.postgres import ROOT
+
+# The GraphiQL test's browser: Debian's Chromium, every host but 127.0.0.1 unresolvable.
+from tests.hub.api.graphiql.test_page import LOCAL_SCHEMES, _chromium
 from tests.hub.security.login_form import PASSWORD
 from tests.hub.sync.conftest import wait_until
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 ARTEFACTS = ROOT / ".sp4n" / "test-artefacts" / "dashboard"
-LOCAL_SCHEMES = {"data", "chrome", "chrome-untrusted"}
 CANARY = "KANARI-RAHASIA-7f3a"
 SEEDED = 400
 
@@ -101,43 +99,6 @@ async def hub(settings: Settings) -> AsyncIterator[Hub]:
     finally:
         server.should_exit = True
         await task
-
-
-def _chromium(user_data: Path, downloads: Path) -> WebDriver:
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
-    assert not missing, f"{missing} missing: `make browser` installs Debian's chromium"
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-quic",
-        "--no-first-run",
-        "--no-default-browser-check",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-extensions",
-        "--disable-domain-reliability",
-        "--no-proxy-server",
-        # Offline, explicitly: every host but the hub's fails to resolve.
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-        f"--user-data-dir={user_data}",
-        "--window-size=1400,1100",
-    ):
-        options.add_argument(flag)
-    options.add_experimental_option(
-        "prefs",
-        {"download.default_directory": str(downloads), "download.prompt_for_download": False},
-    )
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
-    driver.execute_cdp_cmd(
-        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
-    )
-    return driver
 
 
 @dataclass

@@ -77,7 +77,9 @@ async def served(settings: Settings) -> AsyncIterator[Served]:
         await task
 
 
-def _chromium(user_data: Path) -> WebDriver:
+def _chromium(user_data: Path, downloads: Path | None = None) -> WebDriver:
+    """Debian's headless Chromium that reaches nothing but 127.0.0.1 and logs every
+    request; with ``downloads``, files it is sent land there without asking."""
     missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
     assert not missing, f"{missing} missing: `make browser` installs Debian's chromium"
     options = webdriver.ChromeOptions()
@@ -102,8 +104,18 @@ def _chromium(user_data: Path) -> WebDriver:
         "--window-size=1400,1000",
     ):
         options.add_argument(flag)
+    if downloads is not None:
+        options.add_experimental_option(
+            "prefs",
+            {"download.default_directory": str(downloads), "download.prompt_for_download": False},
+        )
     options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
-    return webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=str(CHROMEDRIVER)))
+    if downloads is not None:
+        driver.execute_cdp_cmd(
+            "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+        )
+    return driver
 
 
 @dataclass
