@@ -10,7 +10,7 @@ missing.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 from connectors.change import ChangePage, FetchResult, NodeReport, ReportContent
 from connectors.config import NodeConfig
@@ -48,6 +48,22 @@ class BaseConnector:
 
     http: HttpNode | None = None
     """The node's HTTP client, for the kinds that speak HTTP; started and stopped here."""
+
+    def http_node(
+        self,
+        headers: Mapping[str, str] | None = None,
+        *,
+        auth_header: str = "Authorization",
+        auth_scheme: str = "Bearer",
+    ) -> HttpNode:
+        """The node's HTTP client at the table's ``url``, sending the table's credential,
+        if it gives one, as ``auth_header: <auth_scheme> <token>`` (scheme ``none``: the
+        token alone)."""
+        sent = dict(headers or {})
+        if self.config.credentials is not None:
+            token = self.config.credentials.value
+            sent[auth_header] = token if auth_scheme == "none" else f"{auth_scheme} {token}"
+        return HttpNode(self.node_code, self.config.url, self.guard, headers=sent)
 
     async def start(self) -> None:
         if self.http is not None:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import mimetypes
 import re
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from connectors.base import BaseConnector
 from connectors.change import (
@@ -47,7 +47,7 @@ from connectors.config import NodeConfig
 from connectors.errors import NodeNotFound, NodeTableError, NotSupported
 from connectors.http import HttpNode
 from connectors.options import Options
-from connectors.paging import INITIAL_SINCE, time_pages
+from connectors.paging import TimePaging
 from connectors.payload import Item, as_list
 from connectors.protocol import Dependencies
 from connectors.records import build_change, build_node_report
@@ -94,9 +94,7 @@ class Open311Connector(BaseConnector):
     def __init__(self, config: NodeConfig, deps: Dependencies) -> None:
         super().__init__(config, deps)
         opts = Options(config.code, config.options)
-        self.page_size = opts.integer("page_size", 100, high=1000)
-        self.window = timedelta(days=opts.integer("window_days", 90, high=90))
-        self.initial = opts.moment("initial_since", INITIAL_SINCE)
+        self.paging = TimePaging.read(opts, page_size_high=1000, windowed=True)
         self.date_params = _DATE_PARAMS[
             opts.choice("date_params", "updated", ("updated", "requested"))
         ]
@@ -111,7 +109,7 @@ class Open311Connector(BaseConnector):
         if config.credentials is None:
             raise NodeTableError(config.code, "credentials: Open311 needs an api_key")
         self.api_key = config.credentials.value
-        self.http = HttpNode(config.code, config.url, self.guard)
+        self.http = self.http_node()
 
     async def ping(self) -> None:
         def services(body: object) -> None:
@@ -127,20 +125,12 @@ class Open311Connector(BaseConnector):
             params["jurisdiction_id"] = self.jurisdiction
         return params
 
-    async def pull(self, since: str | None) -> AsyncIterator[ChangePage]:
-        async for page in time_pages(
-            self.node_code,
-            self._page,
-            since,
-            page_size=self.page_size,
-            initial=self.initial,
-            window=self.window,
-        ):
-            yield page
+    def pull(self, since: str | None) -> AsyncIterator[ChangePage]:
+        return self.paging.pages(self._page, since)
 
     async def _page(self, lo: datetime, hi: datetime | None, page: int) -> list[ExternalChange]:
         after, before = self.date_params
-        params = self._params(page=page, page_size=self.page_size)
+        params = self._params(page=page, page_size=self.paging.page_size)
         params[after] = lo.isoformat()
         if hi is not None:
             params[before] = hi.isoformat()
