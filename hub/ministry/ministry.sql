@@ -326,11 +326,9 @@ WHERE sub_day <= $2
                (completion_ended_at AT TIME ZONE 'Asia/Jakarta')::date) >= $1
 ORDER BY report_id
 
--- name: ministry_lock_reports
-SELECT id FROM reports WHERE id = ANY ($1::uuid[]) ORDER BY id FOR UPDATE
-
 -- name: ministry_refresh
-SELECT ministry_refresh($1::uuid[])
+-- Holds the reports (migration 0024), then recomputes their facts and roll-ups.
+SELECT ministry_refresh_held($1::uuid[])
 
 -- name: ministry_rebuild
 SELECT ministry_rebuild()
