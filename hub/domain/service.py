@@ -9,6 +9,7 @@ anything is written.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
@@ -52,6 +53,8 @@ from schema.events import ExternalRef, ReportEvent
 from schema.lifecycle import ReportState, Verb
 from schema.report import PrivacyFlags
 
+_log = logging.getLogger(__name__)
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -85,17 +88,23 @@ class ReportService:
         report_id = getattr(command, "report_id", None)
         with logs.bound(report_id=report_id):
             if not traces.on():
-                return await self._execute(
+                row = await self._execute(
                     command, actor, idempotency_key, expected_version, request_hash
                 )
-            # The write's span: its record carries this span's trace context to the nodes.
-            attributes = {"sp4n.verb": command.verb.value, "sp4n.actor_node": actor.node_code}
-            if report_id is not None:
-                attributes["sp4n.report_id"] = str(report_id)
-            with traces.span(f"report {command.verb.value}", attributes=attributes):
-                return await self._execute(
-                    command, actor, idempotency_key, expected_version, request_hash
-                )
+            else:
+                # The write's span: its record carries this span's trace context to the
+                # nodes (the outbox row's ce_traceparent).
+                attributes = {"sp4n.verb": command.verb.value, "sp4n.actor_node": actor.node_code}
+                if report_id is not None:
+                    attributes["sp4n.report_id"] = str(report_id)
+                with traces.span(f"report {command.verb.value}", attributes=attributes):
+                    row = await self._execute(
+                        command, actor, idempotency_key, expected_version, request_hash
+                    )
+        with logs.bound(report_id=row.id):
+            _log.debug("%s by %s: version %d, %s", command.verb.value, actor.node_code,
+                       row.version, row.state.value)  # fmt: skip
+        return row
 
     async def _execute(
         self,

@@ -335,6 +335,7 @@ class SinkWorker:
                         self.stats.held += 1
                 else:
                     await self.sink.apply(event)
+                _log.debug("applied %s v%d", event.type, event.version)
                 return True
             except Exception as error:  # the node's failure, whatever it is, is retried
                 if is_outage(error):
