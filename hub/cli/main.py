@@ -123,6 +123,8 @@ async def _serve(settings: Settings) -> None:
         port=settings.port,
         log_level="info",
         lifespan="on",
+        # JSON lines: uvicorn's loggers (its access lines too) write through the root's.
+        log_config=None if settings.log_json else uvicorn.config.LOGGING_CONFIG,
     )
     await uvicorn.Server(config).serve()
 

@@ -33,7 +33,9 @@ from starlette.routing import Route
 
 from connectors.config import NodeTable
 from connectors.sandbox.sandbox import LAYOUT, Sandbox
+from hub import wiring
 from hub.app import create_app
+from hub.errors import ConfigError
 from hub.logs import JsonLines
 from hub.settings import Settings, SyncMode
 from tests.fixtures.app import GraphQLClient, serving, token_for
@@ -285,3 +287,26 @@ async def test_log_lines_are_json_with_the_request_and_report_ids(
         assert len(new_id) == 32
         assert new_id not in ("req-logs-1", "two words\tand a tab")
         assert log_lines.parsed()[-1]["request_id"] == new_id
+
+
+def test_tracing_is_off_unless_an_otlp_endpoint_is_configured_and_the_banner_says_so() -> None:
+    off = Settings.from_env({})
+    assert off.otlp_endpoint is None
+    assert not wiring.tracing(off).enabled
+    assert wiring.tracing_line(off).startswith("tracing: off")
+    on = Settings.from_env({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://otel:s3cret@collector:4318"})
+    assert wiring.tracing(on).enabled
+    line = wiring.tracing_line(on)
+    assert line.startswith("tracing: on")
+    assert "collector:4318" in line
+    assert "s3cret" not in line
+    assert Settings.from_env({"SP4N_LOG_FORMAT": "json"}).log_json
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317"), ("SP4N_LOG_FORMAT", "xml")],
+)
+def test_a_bad_tracing_or_log_setting_names_its_variable(variable: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=variable):
+        Settings.from_env({variable: value})
