@@ -2,14 +2,15 @@
 tracing off and on, alternating, in one run.
 
 ``python -m bench.tracing [--quick] [--rounds N]`` starts an embedded PostgreSQL and
-a real Kafka broker, and an OTLP/HTTP receiver on loopback that decodes and counts
-what it is sent (a collector that keeps nothing). Each round builds the hub as
-``bench.sync_throughput`` does (19 recording sinks, a fresh database and topics) twice,
-once as it ships (tracing off) and once with ``OTEL_EXPORTER_OTLP_ENDPOINT`` pointed at
-the receiver, and runs ``measure_hub``: the sustained burst, then the fixed rates.
-Every span is exported over HTTP from the hub's process, so the exporter's work is in
-the figure. The sinks are the tests' recording doubles: no connector HTTP call is
-traced here. Results go to ``bench/RESULTS.md`` (section "tracing").
+a real Kafka broker, and an OTLP/HTTP receiver on loopback in a process of its own
+that decodes and counts what it is sent (a collector that keeps nothing). Each round
+builds the hub as ``bench.sync_throughput`` does (19 recording sinks, a fresh
+database and topics) twice, once as it ships (tracing off) and once with
+``OTEL_EXPORTER_OTLP_ENDPOINT`` pointed at the receiver, and runs ``measure_hub``:
+the sustained burst, then the fixed rates. Every span is exported over HTTP from the
+hub's process, so the exporter's work is in the figure. The sinks are the tests'
+recording doubles: no connector HTTP call is traced here. Results go to
+``bench/RESULTS.md`` (section "tracing").
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import socket
 import statistics
 import sys
 import time
@@ -25,6 +27,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 
+import httpx
 import uvicorn
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
@@ -61,7 +64,15 @@ class SpanCounter:
 
     def __init__(self) -> None:
         self.spans = 0
-        self.app = Starlette(routes=[Route("/v1/traces", self._export, methods=["POST"])])
+        self.app = Starlette(
+            routes=[
+                Route("/v1/traces", self._export, methods=["POST"]),
+                Route("/count", self._count),
+            ]
+        )
+
+    async def _count(self, request: Request) -> Response:
+        return Response(str(self.spans))
 
     async def _export(self, request: Request) -> Response:
         export = ExportTraceServiceRequest.FromString(await request.body())
@@ -72,18 +83,33 @@ class SpanCounter:
 
 
 @contextlib.asynccontextmanager
-async def _serving(app: Starlette) -> AsyncIterator[str]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    task = asyncio.create_task(server.serve())
+async def _receiver() -> AsyncIterator[str]:
+    """The receiver in a process of its own (as a collector would be), on a free port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.tracing", "--receiver", str(port), cwd=ROOT
+    )
+    url = f"http://127.0.0.1:{port}"
     try:
-        while not server.started:
-            if task.done():
-                raise RuntimeError(f"the OTLP receiver did not start: {task.exception()}")
-            await asyncio.sleep(0.05)
-        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+        async with httpx.AsyncClient() as http:
+            for _ in range(200):
+                with contextlib.suppress(httpx.TransportError):
+                    await http.get(f"{url}/count")
+                    break
+                await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError("the OTLP receiver did not start")
+        yield url
     finally:
-        server.should_exit = True
-        await task
+        process.terminate()
+        await process.wait()
+
+
+async def _spans(url: str) -> int:
+    async with httpx.AsyncClient() as http:
+        return int((await http.get(f"{url}/count")).text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,10 +128,9 @@ async def run(plan: Plan, rounds: int) -> list[Round]:
     server_url, bootstrap = await asyncio.gather(
         asyncio.to_thread(postgres.start), broker.start_async()
     )
-    counter = SpanCounter()
     done: list[Round] = []
     try:
-        async with _serving(counter.app) as otlp:
+        async with _receiver() as otlp:
             postmaster = int((postgres.pgdata / "postmaster.pid").read_text().split()[0])
             meter = CpuMeter(postmaster, broker.pid)
             for n in range(rounds):
@@ -118,12 +143,12 @@ async def run(plan: Plan, rounds: int) -> list[Round]:
                     if traced:
                         settings = replace(settings, otlp_endpoint=otlp)
                     say(f"round {n + 1}: tracing {'on' if traced else 'off'}")
-                    before = counter.spans
+                    before = await _spans(otlp)
                     app = hub_app(settings, FETCH)
                     async with app.router.lifespan_context(app):
                         hub, light, paced = await measure_hub(plan, app, meter, None)
                     # The lifespan's end flushed the exporter.
-                    done.append(Round(traced, hub, light, paced, counter.spans - before))
+                    done.append(Round(traced, hub, light, paced, await _spans(otlp) - before))
     finally:
         say("stopping the Kafka broker and PostgreSQL")
         await broker.stop_async()
@@ -201,7 +226,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="bench.sync_throughput's quick plan")
     parser.add_argument("--rounds", type=int, default=2, help="rounds of off and on (default 2)")
     parser.add_argument("--no-write", action="store_true", help="do not touch bench/RESULTS.md")
+    parser.add_argument("--receiver", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.receiver is not None:
+        uvicorn.run(SpanCounter().app, host="127.0.0.1", port=args.receiver, log_level="warning")
+        return 0
     plan = QUICK if args.quick else FULL
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)

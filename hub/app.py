@@ -411,7 +411,7 @@ def create_app(
         try:
             await db.open()
         except BaseException:
-            tracing.stop()
+            await asyncio.to_thread(tracing.stop)
             raise
         try:
             applied = await db.migrate()
@@ -449,7 +449,8 @@ def create_app(
                 yield
         finally:
             await db.close()
-            tracing.stop()
+            # Off the event loop: the last export waits for the collector's answer.
+            await asyncio.to_thread(tracing.stop)
 
     async def healthz(request: Request) -> Response:
         # Liveness: only a loop that died of a fault a restart of this process may fix.

@@ -101,9 +101,10 @@ class ReportService:
                     row = await self._execute(
                         command, actor, idempotency_key, expected_version, request_hash
                     )
-        with logs.bound(report_id=row.id):
-            _log.debug("%s by %s: version %d, %s", command.verb.value, actor.node_code,
-                       row.version, row.state.value)  # fmt: skip
+        if _log.isEnabledFor(logging.DEBUG):
+            with logs.bound(report_id=row.id):
+                _log.debug("%s by %s: version %d, %s", command.verb.value, actor.node_code,
+                           row.version, row.state.value)  # fmt: skip
         return row
 
     async def _execute(
