@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import io
 import json
 import logging
 import secrets
@@ -36,7 +37,7 @@ from connectors.sandbox.sandbox import LAYOUT, Sandbox
 from hub import wiring
 from hub.app import create_app
 from hub.errors import ConfigError
-from hub.logs import JsonLines
+from hub.logs import JsonLines, bound, use_json_lines
 from hub.settings import Settings, SyncMode
 from tests.fixtures.app import GraphQLClient, serving, token_for
 from tests.hub.operations import SUBMIT
@@ -310,3 +311,25 @@ def test_tracing_is_off_unless_an_otlp_endpoint_is_configured_and_the_banner_say
 def test_a_bad_tracing_or_log_setting_names_its_variable(variable: str, value: str) -> None:
     with pytest.raises(ConfigError, match=variable):
         Settings.from_env({variable: value})
+
+
+def test_sp4n_log_format_json_turns_the_processs_lines_into_json_objects() -> None:
+    """What ``sp4n-hub`` does with ``SP4N_LOG_FORMAT=json``: the root's handlers write
+    JSON lines, with the ids bound where the line was logged."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    formatters = [(h, h.formatter) for h in root.handlers]  # pytest's own handlers too
+    try:
+        use_json_lines()
+        with bound(node="16.71", event_id="e-1"), bound(report_id="r-1", node="lapor"):
+            logging.getLogger("hub.sync.sink").warning("node %s refused", "lapor")
+    finally:
+        root.removeHandler(handler)
+        for each, formatter in formatters:
+            each.setFormatter(formatter)
+    line = json.loads(stream.getvalue())
+    assert line["message"] == "node lapor refused"
+    assert line["level"] == "WARNING"
+    assert (line["node"], line["event_id"], line["report_id"]) == ("lapor", "e-1", "r-1")
