@@ -45,7 +45,7 @@ from hub.domain.ratings import Ratings
 from hub.domain.review import ReviewDesk
 from hub.domain.service import ReportService
 from hub.errors import HubError, Unavailable
-from hub.logs import throttle_library_logs
+from hub.logs import RequestIds, throttle_library_logs
 from hub.ministry.autoclose import AutoCloser
 from hub.ministry.context import MinistryRequest
 from hub.ministry.export import ministry_routes
@@ -351,6 +351,7 @@ def create_app(
     ``hub.wiring``; ``sinks`` replaces the node sinks there (tests' doubles).
     """
     throttle_library_logs()
+    tracing = wiring.tracing(settings)
     built = wiring.components(settings, env=env, node_table=node_table, sinks=sinks)
     db, audit, service = built.db, built.audit, built.service
     federation, ingest, sync = built.federation, built.ingest, built.sync
@@ -406,7 +407,12 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await db.open()
+        tracing.start()  # before the connectors open their HTTP sessions
+        try:
+            await db.open()
+        except BaseException:
+            await asyncio.to_thread(tracing.stop)
+            raise
         try:
             applied = await db.migrate()
             if applied:
@@ -443,6 +449,8 @@ def create_app(
                 yield
         finally:
             await db.close()
+            # Off the event loop: the last export waits for the collector's answer.
+            await asyncio.to_thread(tracing.stop)
 
     async def healthz(request: Request) -> Response:
         # Liveness: only a loop that died of a fault a restart of this process may fix.
@@ -494,6 +502,8 @@ def create_app(
             *Dashboard(db, settings.ministry, may_read_figures).routes(),
         ],
         middleware=[
+            *tracing.middleware(),
+            Middleware(RequestIds),
             Middleware(BodyLimit, max_bytes=limits.max_body_bytes),
             Middleware(OutageIs503),
             Middleware(Authenticate, tokens=tokens, is_active=clients.active),
@@ -517,4 +527,5 @@ def create_app(
     app.state.cache_feed = feed
     app.state.auto_closer = auto_closer
     app.state.retention = retention
+    app.state.tracing = tracing
     return app

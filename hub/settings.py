@@ -200,6 +200,12 @@ class Settings:
     every role by default, the one process of the demo and of ``serve --all``."""
     worker_nodes: frozenset[str] | None = None
     """The nodes whose sinks and pulls this process runs (``worker --nodes``); None: all."""
+    otlp_endpoint: str | None = None
+    """Where traces go (an OTLP/HTTP collector's base URL, the standard
+    ``OTEL_EXPORTER_OTLP_ENDPOINT``); None: tracing is off (``hub.traces``)."""
+    log_json: bool = False
+    """Log lines as JSON objects carrying request, event and report ids and the node
+    (``SP4N_LOG_FORMAT=json``, ``hub.logs``); else plain text."""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -230,6 +236,14 @@ class Settings:
                 "the in-process bus (SP4N_SYNC=memory, no KAFKA_BOOTSTRAP_SERVERS) carries "
                 "events inside one process only: set KAFKA_BOOTSTRAP_SERVERS to split the "
                 "hub into `serve` and `worker` processes, or run `sp4n-hub serve --all`"
+            )
+        if self.otlp_endpoint is not None and urlsplit(self.otlp_endpoint).scheme not in (
+            "http",
+            "https",
+        ):
+            raise ConfigError(
+                "OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL (OTLP over "
+                f"HTTP), got {self.otlp_endpoint!r}"
             )
         if self.database_url is not None and urlsplit(self.database_url.value).scheme not in (
             "postgres",
@@ -270,6 +284,9 @@ class Settings:
             choices = ", ".join(m.value for m in SyncMode)
             raise ConfigError(f"SP4N_SYNC must be one of {choices}, got {sync_name!r}") from None
         node_table = Path(env["SP4N_NODE_TABLE"]) if env.get("SP4N_NODE_TABLE") else None
+        log_format = env.get("SP4N_LOG_FORMAT", "text")
+        if log_format not in ("text", "json"):
+            raise ConfigError(f"SP4N_LOG_FORMAT must be text or json, got {log_format!r}")
         return cls(
             database_url=Secret(url) if url else None,
             sync=sync,
@@ -301,6 +318,8 @@ class Settings:
             subgraph=_flag(env, "SP4N_SUBGRAPH"),
             ministry=MinistrySettings.from_env(env),
             retention=RetentionSettings.from_env(env),
+            otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
+            log_json=log_format == "json",
         )
 
 

@@ -27,6 +27,7 @@ from hub.cli.institutions import add_institutions_parser, institutions_command
 from hub.cli.users import add_users_parser, users_command
 from hub.errors import ConfigError
 from hub.federation import CONNECTOR_SINK_ATTEMPTS
+from hub.logs import use_json_lines
 from hub.settings import ALL_ROLES, WORKER_ROLES, Role, Secret, Settings, SyncMode, masked_url
 from hub.store.database import Database
 from hub.sync.bus import Topics
@@ -115,12 +116,15 @@ async def _serve(settings: Settings) -> None:
     console.print(f"  {_roles_line(settings)}")
     console.print(f"  {_sync_line(settings)}")
     console.print(f"  nodes: {wiring.nodes_served(settings)}")
+    console.print(f"  {wiring.tracing_line(settings)}")
     config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
         port=settings.port,
         log_level="info",
         lifespan="on",
+        # JSON lines: uvicorn's loggers (its access lines too) write through the root's.
+        log_config=None if settings.log_json else uvicorn.config.LOGGING_CONFIG,
     )
     await uvicorn.Server(config).serve()
 
@@ -134,6 +138,7 @@ async def _work(settings: Settings) -> int:
         console.print(f"  sinks and pulls of nodes {', '.join(sorted(settings.worker_nodes))}")
     console.print(f"  {_sync_line(settings)}")
     console.print(f"  nodes: {wiring.nodes_served(settings)}")
+    console.print(f"  {wiring.tracing_line(settings)}")
     app = create_app(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -188,6 +193,7 @@ def _banner(
         where = masked_url(sandbox.postgres_url)
         console.print(f"    postgres {where}  nodes {', '.join(sorted(sandbox.databases))}")
     console.print(f"  {_sync_line(settings)}")
+    console.print(f"  {wiring.tracing_line(settings)}")
     console.print(
         "  tokens (12 h) for GraphiQL's Headers tab, as "
         '{"Authorization": "Bearer <token>"}; without one you are the public:'
@@ -564,6 +570,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         settings = Settings.from_env(os.environ)
+        if settings.log_json:
+            use_json_lines()
         match args.command:
             case "migrate":
                 asyncio.run(_migrate(wiring.database_url(settings)))
