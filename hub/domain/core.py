@@ -17,7 +17,6 @@ it leads) live in ``schema.lifecycle``; this module applies them to a report.
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass, replace
@@ -389,11 +388,12 @@ def duplicate_ref(node: str, external_id: str | None) -> str:
 
 def allowed_verbs(state: ReportState) -> list[Verb]:
     """The transitions a report in ``state`` may take, in the order of ``Verb``."""
-    return list(_allowed(state))
+    return list(_ALLOWED[state])
 
 
-@functools.cache
-def _allowed(state: ReportState) -> tuple[Verb, ...]:
-    """``allowed_verbs``, asked of the life cycle once per state (the rules are fixed
-    at import; asking again for every change cost the writers more than deciding it)."""
-    return tuple(v for v in Verb if v is not Verb.SUBMIT and can_apply(v, state))
+_ALLOWED = {
+    state: tuple(v for v in Verb if v is not Verb.SUBMIT and can_apply(v, state))
+    for state in ReportState
+}
+"""``allowed_verbs`` of each state, asked of the life cycle once (its rules are fixed;
+asking again for every change cost the writers more than deciding the change)."""
