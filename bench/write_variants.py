@@ -47,6 +47,7 @@ VARIANTS: dict[str, tuple[str, ...]] = {
         "DROP INDEX reports_institution",
     ),
     "reports fillfactor 80": ("ALTER TABLE reports SET (fillfactor = 80)",),
+    "reports fillfactor 100 (before 0025)": ("ALTER TABLE reports SET (fillfactor = 100)",),
     "no outbox_unpublished": ("DROP INDEX outbox_unpublished",),
     "no outbox event_id unique": ("ALTER TABLE outbox DROP CONSTRAINT outbox_event_id_key",),
     "no outbox_created_brin": ("DROP INDEX outbox_created_brin",),
@@ -54,17 +55,13 @@ VARIANTS: dict[str, tuple[str, ...]] = {
         "ALTER TABLE report_history DROP CONSTRAINT report_history_actor_node_fkey",
         "ALTER TABLE report_history DROP CONSTRAINT report_history_report_id_fkey",
     ),
-    "audit hash, seq unique only when sealed": (
-        "ALTER TABLE audit_log DROP CONSTRAINT audit_log_hash_key",
-        "ALTER TABLE audit_log DROP CONSTRAINT audit_log_seq_key",
-        "CREATE UNIQUE INDEX audit_log_hash ON audit_log (hash) WHERE hash IS NOT NULL",
-        "CREATE UNIQUE INDEX audit_log_seq ON audit_log (seq) WHERE seq IS NOT NULL",
+    "audit seq, hash unique on every entry (before 0025)": (
+        "DROP INDEX audit_log_seq",
+        "DROP INDEX audit_log_hash",
+        "ALTER TABLE audit_log ADD UNIQUE (seq), ADD UNIQUE (hash)",
     ),
     "generic plans": ("ALTER DATABASE {database} SET plan_cache_mode = force_generic_plan",),
-    "no audit hash, seq unique": (
-        "ALTER TABLE audit_log DROP CONSTRAINT audit_log_hash_key",
-        "ALTER TABLE audit_log DROP CONSTRAINT audit_log_seq_key",
-    ),
+    "no audit seq, hash unique": ("DROP INDEX audit_log_seq", "DROP INDEX audit_log_hash"),
 }
 
 
