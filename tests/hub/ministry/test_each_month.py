@@ -37,7 +37,9 @@ async def test_each_months_answers_are_those_of_asking_each_month(db: Database) 
         assert sla == await queries.sla_compliance(month, GroupBy.REGION)
         shown += sum(g.counts is not None for g in statistics.groups)
         hidden += sum(g.counts is None for g in statistics.groups)
-    assert shown and hidden  # both sides of the suppression were compared
+    # Both sides of the suppression were compared.
+    assert shown
+    assert hidden
     # The raw tables' GROUP BY agrees (bar the time each is current to).
     naive = MinistryQueries(db, MinistrySettings(), source=NaiveSource(db), clock=lambda: NOW)
     for (s, c), (ns, nc) in zip(
