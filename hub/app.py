@@ -55,7 +55,7 @@ from hub.security.clients import ClientStore
 from hub.security.credentials import Passwords
 from hub.security.endpoint import token_endpoint
 from hub.security.login.page import LoginPages
-from hub.security.logins import LockOut, Logins
+from hub.security.logins import Logins, Throttle
 from hub.security.middleware import (
     Authenticate,
     BodyLimit,
@@ -360,9 +360,14 @@ def create_app(
     clients = ClientStore(db)
     # People's sessions (the dashboard's users); their requests act as a Principal too.
     sessions = SessionStore(db, settings.auth.session_seconds)
-    lockout = LockOut(settings.auth.lockout_after, settings.auth.lockout_seconds)
+    throttle = Throttle(
+        settings.auth.throttle_after,
+        settings.auth.throttle_source_after,
+        settings.auth.throttle_first_seconds,
+        settings.auth.throttle_longest_seconds,
+    )
     login_pages = LoginPages(
-        Logins(db, audit, Passwords(), sessions, lockout),
+        Logins(db, audit, Passwords(), sessions, throttle),
         CookiePolicy(secure=not is_loopback(settings.host), max_age=settings.auth.session_seconds),
     )
     documents = PersistedDocuments(

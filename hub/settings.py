@@ -88,10 +88,14 @@ class AuthSettings:
     """Ed25519 signing keys, one PEM per key id; None: ``<data_dir>/keys``."""
     session_seconds: int = 12 * 3600
     """How long a person's login session lasts (``hub/security/sessions.py``)."""
-    lockout_after: int = 5
-    """Failed logins in a row that lock an account ..."""
-    lockout_seconds: int = 900
-    """... for this long (``hub/security/logins.py``)."""
+    throttle_after: int = 5
+    """Failed logins of one account from one address before its attempts wait ..."""
+    throttle_source_after: int = 20
+    """... and from one address across accounts (``hub/security/logins.py``)."""
+    throttle_first_seconds: float = 1.0
+    """The first such wait; it doubles with each further failure ..."""
+    throttle_longest_seconds: float = 900.0
+    """... up to this."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,8 @@ class RetentionSettings:
     """Resolved review items (those a learned status label cites are kept)."""
     audit_days: int = 90
     """Sealed audit entries older than this move into archived segments."""
+    sessions_days: int = 1
+    """People's sessions ended or expired, and login counts idle, this long ago go."""
     audit_segment: int = 10_000
     """Entries per archived segment (only whole segments are archived)."""
     batch: int = 5_000
@@ -124,6 +130,7 @@ class RetentionSettings:
             ("SP4N_IDEMPOTENCY_DAYS", self.idempotency_days),
             ("SP4N_RETENTION_REVIEW_DAYS", self.review_days),
             ("SP4N_AUDIT_ARCHIVE_DAYS", self.audit_days),
+            ("SP4N_RETENTION_SESSION_DAYS", self.sessions_days),
         ):
             if not 1 <= days <= 36_500:
                 raise ConfigError(f"{name} must be 1..36500 days, got {days}")
@@ -151,6 +158,7 @@ class RetentionSettings:
             idempotency_days=_int(env, "SP4N_IDEMPOTENCY_DAYS", cls.idempotency_days),
             review_days=_int(env, "SP4N_RETENTION_REVIEW_DAYS", cls.review_days),
             audit_days=_int(env, "SP4N_AUDIT_ARCHIVE_DAYS", cls.audit_days),
+            sessions_days=_int(env, "SP4N_RETENTION_SESSION_DAYS", cls.sessions_days),
             audit_segment=_int(env, "SP4N_AUDIT_SEGMENT", cls.audit_segment),
             batch=_int(env, "SP4N_RETENTION_BATCH", cls.batch),
             interval_seconds=float(_int(env, "SP4N_RETENTION_INTERVAL", int(cls.interval_seconds))),

@@ -42,6 +42,7 @@ from hub.ingest.pull import Ingest
 from hub.ministry.projection import RollupProjection
 from hub.security.audit import AuditArchiver, AuditLog
 from hub.security.keys import KeyRing
+from hub.security.sessions import session_jobs
 from hub.security.tokens import Tokens, TokenSettings
 from hub.settings import RetentionSettings, Role, Settings, SyncMode, masked_url
 from hub.store.database import Database
@@ -246,7 +247,8 @@ def components(
 
 
 def retention(db: Database, audit: AuditLog, settings: RetentionSettings) -> Retention:
-    """The retention jobs with their windows: the store's four and the audit archive."""
+    """The retention jobs with their windows: the store's four, the audit archive, and
+    people's ended sessions and idle login counts."""
     jobs: list[Job] = store_jobs(
         db,
         outbox_days=settings.outbox_days,
@@ -256,4 +258,5 @@ def retention(db: Database, audit: AuditLog, settings: RetentionSettings) -> Ret
         batch=settings.batch,
     )
     jobs.append(AuditArchiver(audit, settings.audit_days, settings.audit_segment))
+    jobs += session_jobs(db, settings.sessions_days, settings.batch)
     return Retention(jobs, settings.interval_seconds)
