@@ -214,6 +214,9 @@ class Settings:
     log_json: bool = False
     """Log lines as JSON objects carrying request, event and report ids and the node
     (``SP4N_LOG_FORMAT=json``, ``hub.logs``); else plain text."""
+    metrics_port: int | None = None
+    """Where a worker serves ``/healthz``, ``/readyz`` and ``/metrics`` (on ``host``);
+    None: it serves no HTTP. ``serve`` answers them on its own port."""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -237,6 +240,10 @@ class Settings:
             raise ConfigError(f"SP4N_KAFKA_PARTITIONS must be 1..1000, got {self.kafka_partitions}")
         if not 1 <= self.kafka_replication <= 16:
             raise ConfigError(f"SP4N_KAFKA_REPLICATION must be 1..16, got {self.kafka_replication}")
+        if self.metrics_port is not None and not 0 < self.metrics_port < 65536:
+            raise ConfigError(
+                f"SP4N_METRICS_PORT must be a TCP port (1-65535), got {self.metrics_port}"
+            )
         if not self.roles:
             raise ConfigError("a hub process needs at least one role")
         if self.sync is SyncMode.MEMORY and self.roles != ALL_ROLES:
@@ -305,6 +312,7 @@ class Settings:
             exit_on_sync_failure=True,
             host=env.get("SP4N_HOST", cls.host),
             port=_int(env, "SP4N_PORT", cls.port),
+            metrics_port=_int(env, "SP4N_METRICS_PORT", 0) or None,
             profile=profile,
             data_dir=Path(env.get("SP4N_DATA_DIR", str(cls.data_dir))),
             limits=Limits(
