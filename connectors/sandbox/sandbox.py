@@ -251,6 +251,16 @@ class Sandbox:
         system = self.systems[node]
         system.set_status(system.reports[external_id], label, f"Status {label}")
 
+    def interleave(self, node: str, moment: str, label: str) -> None:
+        """The node's staff give the next report the hub touches ``label`` at ``moment``
+        of the hub's calls: ``created`` (right after the hub created it, before the
+        hub's next call) or ``writing`` (as the hub's next write arrives, before the
+        node applies it). A test's deterministic interleaving, once."""
+        system = self.systems[node]
+        system.interleaved[moment] = lambda report: system.set_status(
+            report, label, f"Status {label}"
+        )
+
     async def tick(self, changes: int = 3) -> list[tuple[str, str]]:
         """Staff at ``changes`` nodes move a report on; now and then a citizen files one.
 

@@ -107,6 +107,9 @@ class NodeSystem:
         """False: event ids, hub report ids and Idempotency-Keys are not honoured."""
         self.writes = 0
         """Writes that changed something (a repeated event id does not count)."""
+        self.interleaved: dict[str, Callable[[SandboxReport], None]] = {}
+        """Staff actions slipped in between the hub's calls, each once, by moment:
+        ``created`` right after a creation, ``writing`` just before a write lands."""
         # The orders pages are cut from, sorted once per change rather than once per
         # request: a first pull of a large node asks for hundreds of pages.
         self._by_update: list[SandboxReport] | None = None
@@ -185,6 +188,10 @@ class NodeSystem:
         self.writes += 1
         return report
 
+    def applied(self, event_id: str) -> bool:
+        """Whether a write with ``event_id`` took effect already (and keys are honoured)."""
+        return self.honour_keys and event_id in self._applied
+
     def create(self, hub_id: str, make: Callable[[str], SandboxReport]) -> SandboxReport:
         """Adds a report the hub sent; the same hub id always gives the same report."""
         if self.honour_keys and hub_id in self._created:
@@ -196,7 +203,14 @@ class NodeSystem:
         self.reports[report.id] = report
         self._created.setdefault(hub_id, report.id)
         self.changed()
+        self.interleave("created", report)
         return report
+
+    def interleave(self, moment: str, report: SandboxReport) -> None:
+        """Runs the staff action waiting for ``moment``, if any (once)."""
+        action = self.interleaved.pop(moment, None)
+        if action is not None:
+            action(report)
 
     def by_hub_id(self, hub_id: str) -> SandboxReport | None:
         """The report the hub created under ``hub_id`` (the first, if it was doubled)."""
