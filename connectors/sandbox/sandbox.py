@@ -251,6 +251,16 @@ class Sandbox:
         system = self.systems[node]
         system.set_status(system.reports[external_id], label, f"Status {label}")
 
+    async def reply(self, node: str, external_id: str, content: str) -> None:
+        """The reporter answers a follow-up in the node's own app (an HTTP node)."""
+        system = self.systems[node]
+        system.reply(system.reports[external_id], content)
+
+    async def rate(self, node: str, external_id: str, score: int, comment: str | None) -> None:
+        """The reporter rates a report in the node's own app (an HTTP node)."""
+        system = self.systems[node]
+        system.rate(system.reports[external_id], score, comment)
+
     def interleave(self, node: str, moment: str, label: str) -> None:
         """The node's staff give the next report the hub touches ``label`` at ``moment``
         of the hub's calls: ``created`` (right after the hub created it, before the

@@ -44,6 +44,15 @@ class SandboxUpdate:
 
 
 @dataclass(slots=True)
+class SandboxReply:
+    """The reporter's answer to a follow-up, given in the node's own app."""
+
+    id: str
+    content: str
+    at: datetime
+
+
+@dataclass(slots=True)
 class SandboxReport:
     """A report as the node system holds it (its own label, its own category)."""
 
@@ -77,6 +86,9 @@ class SandboxReport:
     archive_reason: str | None = None
     updates: list[SandboxUpdate] = field(default_factory=list)
     """The hub's writes, oldest first: two with one event id are a doubled write-back."""
+    replies: list[SandboxReply] = field(default_factory=list)
+    rating: tuple[int, str | None] | None = None
+    """The reporter's score (1 to 5) and comment, once the report is done."""
 
 
 class UnknownLabel(ValueError):
@@ -171,6 +183,20 @@ class NodeSystem:
         report.status = label
         report.step = step if step is not None else self.vocabulary.step_of(label, report.step)
         report.note = note
+        self._touch(report)
+
+    def reply(self, report: SandboxReport, content: str) -> SandboxReply:
+        """The reporter answers a follow-up in the node's app; the status stays."""
+        self._touch(report)
+        answer = SandboxReply(f"{report.id}-b{len(report.replies) + 1}", content, report.updated_at)
+        report.replies.append(answer)
+        return answer
+
+    def rate(self, report: SandboxReport, score: int, comment: str | None) -> None:
+        """The reporter rates the handling in the node's app, once."""
+        if report.rating is not None:
+            raise ValueError(f"report {report.id} is rated already")
+        report.rating = (score, comment)
         self._touch(report)
 
     def write(
