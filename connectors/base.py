@@ -126,8 +126,16 @@ class BaseConnector:
     async def _write(self, event: ReportEvent, external_id: str | None) -> None:
         if external_id is None:
             external_id = await self._create_from_hub(event)
-            if external_id is None:
-                return
+            if external_id is not None:
+                await self.write_created(external_id, event)
+            return
+        await self.write_state(external_id, event)
+
+    async def write_created(self, external_id: str, event: ReportEvent) -> None:
+        """The state write right after ``create``: the node's staff see the report from
+        the moment it is created, so a kind whose creation cannot carry the state
+        makes this second call only while the node still holds the report as created
+        (Open311). By default the same as ``write_state``."""
         await self.write_state(external_id, event)
 
     async def _linked(self, event: ReportEvent) -> str | None:

@@ -63,6 +63,11 @@ FIELDS = {
     "occurred_at": "diperbarui_pada",
     "reporter_name": "pelapor.nama",
     "hub_report_id": "id_eksternal",
+    "replies": "balasan_pelapor",
+    "reply_id": "id",
+    "reply_content": "isi",
+    "rating_score": "penilaian.nilai",
+    "rating_comment": "penilaian.komentar",
 }
 KIND_WORDS = {
     ReportKind.COMPLAINT: "pengaduan",
