@@ -109,8 +109,10 @@ def _plan_one(change: ExternalChange, reference: Reference, plan: Plan, at: date
     if made.reporter is not None:
         r = made.reporter
         plan.reporters.append((made.report.id, r.name, r.nik, r.phone, r.email))
-    report, archive_reason = _walk(change, made.current, reference, plan, actor, at)
-    final = made.report.after(report, archive_reason, at)
+    submitted = made.current
+    report, archive_reason = _walk(change, submitted, reference, plan, actor, at)
+    # A report left as submitted is the submission's row already (most of a first pull).
+    final = made.report if report is submitted else made.report.after(report, archive_reason, at)
     plan.reports.append((*report_values(final), change.external_id))
 
 
