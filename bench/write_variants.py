@@ -47,7 +47,7 @@ VARIANTS: dict[str, tuple[str, ...]] = {
         "DROP INDEX reports_institution",
     ),
     "reports fillfactor 80": ("ALTER TABLE reports SET (fillfactor = 80)",),
-    "reports fillfactor 100 (before 0025)": ("ALTER TABLE reports SET (fillfactor = 100)",),
+    "reports fillfactor 100 (before 0024)": ("ALTER TABLE reports SET (fillfactor = 100)",),
     "no outbox_unpublished": ("DROP INDEX outbox_unpublished",),
     "no outbox event_id unique": ("ALTER TABLE outbox DROP CONSTRAINT outbox_event_id_key",),
     "no outbox_created_brin": ("DROP INDEX outbox_created_brin",),
@@ -55,7 +55,7 @@ VARIANTS: dict[str, tuple[str, ...]] = {
         "ALTER TABLE report_history DROP CONSTRAINT report_history_actor_node_fkey",
         "ALTER TABLE report_history DROP CONSTRAINT report_history_report_id_fkey",
     ),
-    "audit seq, hash unique on every entry (before 0025)": (
+    "audit seq, hash unique on every entry (before 0024)": (
         "DROP INDEX audit_log_seq",
         "DROP INDEX audit_log_hash",
         "ALTER TABLE audit_log ADD UNIQUE (seq), ADD UNIQUE (hash)",

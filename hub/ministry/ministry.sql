@@ -343,7 +343,7 @@ WHERE sub_day <= $2
 ORDER BY report_id
 
 -- name: ministry_refresh
--- Holds the reports (migration 0027), then recomputes their facts and roll-ups.
+-- Holds the reports (migration 0026), then recomputes their facts and roll-ups.
 SELECT ministry_refresh_held($1::uuid[])
 
 -- name: ministry_rebuild

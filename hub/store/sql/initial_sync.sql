@@ -105,7 +105,7 @@ ON CONFLICT (report_id) DO NOTHING
 -- name: bulk_refresh_pending
 -- Up to $2 of the node's pending reports: facts and roll-ups in one set-wise pass.
 -- The reports are held while they are refreshed, as every refresher holds them
--- (ministry_refresh_held, migration 0027).
+-- (ministry_refresh_held, migration 0026).
 WITH done AS (
     DELETE FROM ministry_pending
     WHERE report_id IN (SELECT report_id FROM ministry_pending WHERE node_code = $1 LIMIT $2)
