@@ -27,7 +27,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from connectors.config import NodeTable
 from connectors.federation import Federation
-from hub import metrics, wiring
+from hub import metrics, shutdown, wiring
 from hub.api.cached_http import CachedHttp, Operation, operation_of
 from hub.api.context import Context
 from hub.api.documents import DocumentsOverWebSocket, PersistedDocuments, carry_document
@@ -294,15 +294,6 @@ def _asyncapi_yaml(topics: Topics) -> str:
     return render(topics.layout())
 
 
-async def _stop_task(task: asyncio.Task[None], stop: asyncio.Event, grace: float = 15) -> None:
-    """Asks a loop to stop, and cancels it if it has not within ``grace`` seconds."""
-    stop.set()
-    try:
-        await asyncio.wait_for(task, grace)
-    except TimeoutError:
-        _log.warning("%s did not stop within %ss", task.get_name(), grace)
-
-
 def create_app(
     settings: Settings,
     *,
@@ -401,7 +392,7 @@ def create_app(
                 ) -> None:
                     stop = asyncio.Event()
                     task = asyncio.create_task(run(stop), name=name)
-                    stack.push_async_callback(_stop_task, task, stop)
+                    stack.push_async_callback(shutdown.stop_loop, task, stop)
 
                 if Role.PROJECTIONS in roles:
                     # The sealer starts first and so stops last: it seals what the
@@ -412,12 +403,15 @@ def create_app(
                     loop("cache feed", feed.run)
                 if federation is not None:
                     await federation.start()
-                    stack.push_async_callback(federation.stop)
+                    stack.push_async_callback(
+                        shutdown.bounded, "the connectors' stop", federation.stop
+                    )
                 if sync is not None:
                     await sync.start()
-                    stack.push_async_callback(sync.stop)
+                    stack.push_async_callback(shutdown.bounded, "the sync's stop", sync.stop)
                 if ingest is not None:
-                    stack.push_async_callback(ingest.close)  # runs after the pulls stop
+                    # Runs after the pulls stop.
+                    stack.push_async_callback(shutdown.bounded, "the pulls' close", ingest.close)
                     loop("pulls", ingest.run)
                 if Role.PROJECTIONS in roles:
                     loop("auto-close", auto_closer.run)

@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.fixtures.kafka",
     "tests.fixtures.app",
     "tests.fixtures.sandbox",
+    "tests.fixtures.hangs",
 ]
 
 # In CI every test must run: a skipped test turns the run red.

@@ -9,7 +9,9 @@ background loops run theirs on a session, so the count stays the read path's.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -24,6 +26,11 @@ from hub.store.reference import seed_reference
 from hub.store.rows import typed
 
 T = TypeVar("T")
+
+_log = logging.getLogger(__name__)
+
+CLOSE_GRACE = 10.0
+"""Seconds ``Database.close`` waits for lent connections to come back before cutting them."""
 
 
 def with_database(url: str, name: str) -> str:
@@ -69,10 +76,17 @@ class Database:
             connection_class=_Connection,
         )
 
-    async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+    async def close(self, grace: float = CLOSE_GRACE) -> None:
+        """Closes the pool once every lent connection is back; those still lent after
+        ``grace`` seconds are cut (logged), so that shutting down never hangs on one."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        try:
+            # asyncpg terminates the pool when its graceful close is cancelled.
+            await asyncio.wait_for(pool.close(), grace)
+        except TimeoutError:
+            _log.warning("connections still in use after %ss: the pool was cut", grace)
 
     @property
     def pool(self) -> asyncpg.Pool:
