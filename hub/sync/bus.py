@@ -128,9 +128,6 @@ class Consumer(Protocol):
         """Whether this member may handle ``message`` now: its partition is assigned
         here and the group is not moving partitions (always, without a group)."""
 
-    def give_back(self, messages: Sequence[Message]) -> None:
-        """Polls ``messages`` again later (those of partitions still assigned here)."""
-
     async def stop(self) -> None:
         """Leaves the group and releases the connection."""
 

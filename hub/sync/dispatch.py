@@ -161,6 +161,9 @@ class Dispatcher:
                     await broker.wait(error, stop)
                 self._measure_lag(consumer)
         finally:
+            if not stop.is_set():  # died of a fault: the nodes' loops end with it
+                for task in self._tasks:
+                    task.cancel()
             await asyncio.gather(*self._tasks, return_exceptions=True)
             with contextlib.suppress(Exception):
                 await self._flush()

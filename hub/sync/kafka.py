@@ -151,18 +151,6 @@ class KafkaConsumer:
         tp = TopicPartition(message.topic, message.partition)
         return not self.rebalancing and tp in self._consumer.assignment()
 
-    def give_back(self, messages: Sequence[Message]) -> None:
-        first: dict[TopicPartition, int] = {}
-        for m in messages:
-            tp = TopicPartition(m.topic, m.partition)
-            first[tp] = min(first.get(tp, m.offset), m.offset)
-        assigned = self._consumer.assignment()
-        for tp, offset in first.items():
-            # A partition that moved is read by its new owner from the committed offset.
-            if tp in assigned:
-                self._consumer.seek(tp, offset)
-                self._next[tp] = offset
-
     async def stop(self) -> None:
         await self._consumer.stop()
 

@@ -102,10 +102,6 @@ class MemoryConsumer:
     def owns(self, message: Message) -> bool:
         return True  # one process, one member per group: partitions never move
 
-    def give_back(self, messages: Sequence[Message]) -> None:
-        for m in messages:
-            self._position[m.partition] = min(self._position[m.partition], m.offset)
-
     async def stop(self) -> None:
         return None
 

@@ -1,6 +1,7 @@
-"""Node sinks: each node's consumer group, applying the events it is involved in.
+"""Node sinks: applying to each node the events it is involved in.
 
-Delivery is at least once (the group commits only after the batch was applied)
+A process's sinks are fed by one dispatcher (``hub.sync.dispatch``). Delivery is
+at least once (a node's cursor moves only with the record of the batch applied)
 and effects are exactly once: an inbox of event ids drops redeliveries and a
 version guard drops anything older than what the node already has. An event the
 node keeps refusing goes to the dead-letter topic after bounded retries, with
@@ -119,16 +120,6 @@ class SinkWorker:
         from hub.sync.dispatch import Dispatcher  # the dispatcher drives workers
 
         await Dispatcher(self.bus, self.db, [self]).run(stop)
-
-    async def _hand_over(self) -> None:
-        """The group is about to move partitions: returns once the batch in hand is
-        committed, or given up (a node asking to try later, an outage) uncommitted."""
-        self._handing_over.set()
-        try:
-            async with self._turn:
-                pass
-        finally:
-            self._handing_over.clear()
 
     async def _handle_patiently(
         self,
