@@ -135,8 +135,9 @@ async def test_overlapping_processes_serve_a_node_once_and_take_over_from_each_o
         later = [_event() for _ in range(100)]
         await bus.producer.publish(bus.topics.events, [encode(e) for e in later])
         await wait_until(
-            lambda: len(first_lapor.received) + len(second_lapor.received)
-            >= len(events) + len(later),
+            lambda: (
+                len(first_lapor.received) + len(second_lapor.received) >= len(events) + len(later)
+            ),
             what="the second worker to take lapor over",
         )
         await asyncio.sleep(1)  # nothing more may come
