@@ -101,7 +101,7 @@ class Topics:
             partitions=self.partitions,
             replicas=self.replication,
             state_config=STATE_TOPIC_CONFIG,
-            sink_groups=tuple(self.sink_group(node.code) for node in NODES),
+            sink_group_prefix=f"{self.prefix}sp4n-sinks-",
         )
 
 

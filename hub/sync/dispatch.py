@@ -120,6 +120,8 @@ class Dispatcher:
         self.read: dict[int, int] = {}
         """Next offset of each owned partition the dispatcher has routed."""
         self._locks: Session | None = None
+        self._locking = asyncio.Lock()
+        """One operation on the lock connection at a time: taking, checking, letting go."""
         self._consumer: Consumer | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -139,27 +141,8 @@ class Dispatcher:
                 asyncio.create_task(self._run_node(node, stop), name=f"sink {node.code}")
             )
             node.worker.ready.set()
-        broker = Outage(f"sink dispatcher {self.group}: Kafka", logger=_log)
-        loop = asyncio.get_running_loop()
-        next_flush = next_locks = loop.time()
         try:
-            while not stop.is_set():
-                self._raise_failed()
-                try:
-                    messages = await consumer.poll(self.poll_wait, self.batch_size)
-                    self._route([m for m in messages if consumer.owns(m)])
-                    now = loop.time()
-                    if now >= next_locks:
-                        next_locks = now + self.lock_every
-                        await self._serve()
-                    if now >= next_flush:
-                        next_flush = now + self.flush_every
-                        await self._flush()
-                        await consumer.commit(self._low_water())
-                    broker.recovered()
-                except BusError as error:
-                    await broker.wait(error, stop)
-                self._measure_lag(consumer)
+            await self._dispatch(consumer, stop)
         finally:
             if not stop.is_set():  # died of a fault: the nodes' loops end with it
                 for task in self._tasks:
@@ -173,6 +156,41 @@ class Dispatcher:
                 await self._locks.raw.close()
                 self._locks = None
         self._raise_failed()
+
+    async def _dispatch(self, consumer: Consumer, stop: asyncio.Event) -> None:
+        broker = Outage(f"sink dispatcher {self.group}: Kafka", logger=_log)
+        database = Outage(f"sink dispatcher {self.group}: PostgreSQL", logger=_log)
+        loop = asyncio.get_running_loop()
+        next_flush = next_locks = loop.time()
+        while not stop.is_set():
+            self._raise_failed()
+            try:
+                messages = await consumer.poll(self.poll_wait, self.batch_size)
+                self._route([m for m in messages if consumer.owns(m)])
+                broker.recovered()
+            except BusError as error:
+                await broker.wait(error, stop)
+                continue
+            now = loop.time()
+            if now >= next_locks or now >= next_flush:
+                try:
+                    if now >= next_locks:
+                        next_locks = now + self.lock_every
+                        await self._serve()
+                    if now >= next_flush:
+                        next_flush = now + self.flush_every
+                        await self._flush()
+                        # The group's offsets only inform tools; one refused while
+                        # the group moves partitions is covered by the next.
+                        with contextlib.suppress(BusError):
+                            await consumer.commit(self._low_water())
+                    database.recovered()
+                except Exception as error:
+                    if not is_outage(error) and not isinstance(error, BusError):
+                        raise
+                    # The nodes' own loops wait it out; only the bookkeeping waits here.
+                    next_locks = next_flush = now + database.failed(error)
+            self._measure_lag(consumer)
 
     def _raise_failed(self) -> None:
         for task in self._tasks:
@@ -393,16 +411,22 @@ class Dispatcher:
     async def _serve(self) -> None:
         """Takes the (node, partition) locks of the owned partitions not served yet;
         a node newly served behind the dispatcher's position catches up alone."""
+        async with self._locking:
+            await self._serve_locked()
+
+    async def _serve_locked(self) -> None:
         wanted = {
             _key(self.topic, node.code, p): (node, p)
             for node in self.nodes.values()
             for p in self.owned
             if p not in node.served
         }
-        if not wanted:
-            return
         try:
             session = await self._lock_session()
+            if not wanted:
+                # The locks live as long as this connection: is it still there?
+                await session.fetchval("sink_locks_alive")
+                return
             got = [
                 wanted[r["key"]]
                 for r in await session.fetch("sink_try_serve", _LOCK_CLASS, list(wanted))
@@ -414,7 +438,16 @@ class Dispatcher:
             return
         if not got:
             return
-        cursors = await self._cursors(sorted({n.code for n, _ in got}), sorted({p for _, p in got}))
+        try:
+            cursors = await self._cursors(
+                sorted({n.code for n, _ in got}), sorted({p for _, p in got})
+            )
+        except BaseException:
+            # Not served after all: a lock taken again later must be held once.
+            keys = [_key(self.topic, n.code, p) for n, p in got]
+            with contextlib.suppress(Exception):
+                await session.execute("sink_release_serve", _LOCK_CLASS, keys)
+            raise
         for node, p in got:
             node.served.add(p)
             node.applied[p] = cursors[node.code].get(p, 0)
@@ -434,6 +467,7 @@ class Dispatcher:
         if self._locks is not None:
             self._locks.raw.terminate()
             self._locks = None
+        self.epoch += 1
         for node in self.nodes.values():
             node.worker._handing_over.set()
             node.pending.clear()
@@ -447,6 +481,10 @@ class Dispatcher:
                 node.worker._handing_over.clear()
 
     async def _release_all(self) -> None:
+        async with self._locking:
+            await self._release_all_locked()
+
+    async def _release_all_locked(self) -> None:
         keys = [_key(self.topic, n.code, p) for n in self.nodes.values() for p in n.served]
         for node in self.nodes.values():
             node.served.clear()

@@ -98,5 +98,9 @@ WHERE sink_cursors.next_offset < EXCLUDED.next_offset
 -- the ones this session holds now: what this process may serve.
 SELECT t.key FROM unnest($2::integer[]) AS t (key) WHERE pg_try_advisory_lock($1, t.key)
 
+-- name: sink_locks_alive
+-- The dispatcher's lock connection answers (its locks are held as long as it does).
+SELECT 1
+
 -- name: sink_release_serve
 SELECT pg_advisory_unlock($1, t.key) FROM unnest($2::integer[]) AS t (key)
