@@ -81,6 +81,8 @@ class _Node:
     """Let go by the dispatcher: catching up with a reader of its own."""
     let_go: int = 0
     """Times the node was let go (down or slow)."""
+    reading: Outage | None = None
+    """The broker as its own reader finds it (kept across tries, for the backoff)."""
 
     @property
     def code(self) -> str:
@@ -313,7 +315,9 @@ class Dispatcher:
         if not positions:
             node.alone = False
             return
-        outage = Outage(f"sink {node.code}: Kafka (catching up)", logger=_log)
+        if node.reading is None:
+            node.reading = Outage(f"sink {node.code}: Kafka (catching up)", logger=_log)
+        outage = node.reading
         try:
             reader = await self.bus.reader(self.topic, positions)
         except BusError as error:
