@@ -377,8 +377,8 @@ class Dispatcher:
             cursors = await self._cursors(list(self.nodes), partitions)
             await self._serve()
         except Exception as error:
-            if not is_outage(error) and not isinstance(error, BusError):
-                raise
+            # Read on from the group's offsets (at most the lowest cursor); the nodes
+            # are served once their locks and cursors can be had (``_serve``).
             _log.warning("sink dispatcher %s: cannot load the cursors yet: %s", self.group, error)
             return {}
         positions = {}

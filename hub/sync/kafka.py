@@ -66,12 +66,14 @@ class _Handover(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka ha
             await self._on_revoke()
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        if self._on_assign is not None and assigned:
-            topic = next(iter(assigned)).topic
-            positions = await self._on_assign(sorted(tp.partition for tp in assigned))
-            for partition, offset in positions.items():
-                self._consumer.seek(TopicPartition(topic, partition), offset)
-        self._consumer.rebalancing = False
+        try:
+            if self._on_assign is not None and assigned:
+                topic = next(iter(assigned)).topic
+                positions = await self._on_assign(sorted(tp.partition for tp in assigned))
+                for partition, offset in positions.items():
+                    self._consumer.seek(TopicPartition(topic, partition), offset)
+        finally:
+            self._consumer.rebalancing = False
 
 
 class KafkaProducer:
