@@ -101,12 +101,12 @@ FULL = Plan(warmup=500, rates=(100, 500), seconds=15, burst=20_000)
 QUICK = Plan(warmup=200, rates=(100, 500), seconds=3, burst=3_000)
 
 
-def change(report_id: str) -> Envelope:
+def change(report_id: str, version: int = 2) -> Envelope:
     return encode(
         ReportEvent(
             event_id=str(uuid.uuid4()),
             report_id=report_id,
-            version=2,
+            version=version,
             verb=Verb.VERIFY,
             previous_state=ReportState.SUBMITTED,
             state=ReportState.VERIFIED,
@@ -125,7 +125,9 @@ def change(report_id: str) -> Envelope:
 
 def events(count: int) -> list[Envelope]:
     reports = [str(uuid.uuid4()) for _ in range(max(1, count // 4))]
-    return [change(reports[i % len(reports)]) for i in range(count)]
+    # Each report's versions rise, as the hub's sinks (version guard) expect.
+    n = len(reports)
+    return [change(reports[i % n], 2 + i // n) for i in range(count)]
 
 
 class Receipts:
