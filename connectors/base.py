@@ -10,7 +10,7 @@ missing.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 
 from connectors.change import ChangePage, FetchResult, NodeReport, ReportContent
 from connectors.config import NodeConfig
@@ -48,6 +48,22 @@ class BaseConnector:
 
     http: HttpNode | None = None
     """The node's HTTP client, for the kinds that speak HTTP; started and stopped here."""
+
+    def http_node(
+        self,
+        headers: Mapping[str, str] | None = None,
+        *,
+        auth_header: str = "Authorization",
+        auth_scheme: str = "Bearer",
+    ) -> HttpNode:
+        """The node's HTTP client at the table's ``url``, sending the table's credential,
+        if it gives one, as ``auth_header: <auth_scheme> <token>`` (scheme ``none``: the
+        token alone)."""
+        sent = dict(headers or {})
+        if self.config.credentials is not None:
+            token = self.config.credentials.value
+            sent[auth_header] = token if auth_scheme == "none" else f"{auth_scheme} {token}"
+        return HttpNode(self.node_code, self.config.url, self.guard, headers=sent)
 
     async def start(self) -> None:
         if self.http is not None:
@@ -110,8 +126,16 @@ class BaseConnector:
     async def _write(self, event: ReportEvent, external_id: str | None) -> None:
         if external_id is None:
             external_id = await self._create_from_hub(event)
-            if external_id is None:
-                return
+            if external_id is not None:
+                await self.write_created(external_id, event)
+            return
+        await self.write_state(external_id, event)
+
+    async def write_created(self, external_id: str, event: ReportEvent) -> None:
+        """The state write right after ``create``: the node's staff see the report from
+        the moment it is created, so a kind whose creation cannot carry the state
+        makes this second call only while the node still holds the report as created
+        (Open311). By default the same as ``write_state``."""
         await self.write_state(external_id, event)
 
     async def _linked(self, event: ReportEvent) -> str | None:

@@ -38,6 +38,23 @@ class ReporterIdentity:
 
 
 @dataclass(frozen=True, slots=True)
+class PulledReply:
+    """The reporter's answer to a follow-up, as the node recorded it: the node's id for
+    it and what was said, never who said it."""
+
+    reply_id: str
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class PulledRating:
+    """The reporter's rating of a completed report (1 to 5), as the node recorded it."""
+
+    score: int
+    comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ExternalChange:
     """One report as a node shows it now, in canonical terms.
 
@@ -87,6 +104,9 @@ class ExternalChange:
     the node keeps (``id_eksternal`` and the like). A pull recognises such a report
     by it even if the hub had not yet recorded the node's id for it (a crash between
     creating and linking), and links it instead of submitting it as new."""
+    replies: tuple[PulledReply, ...] = ()
+    """Every reply of the reporter the node holds for the report, oldest first."""
+    rating: PulledRating | None = None
 
     def __post_init__(self) -> None:
         if (

@@ -90,6 +90,11 @@ class NodeNotFound(NodeRejected):
     """The node does not hold what was asked for (HTTP 404): a lookup's "no such report"."""
 
 
+class NodeConflict(NodeRejected):
+    """The node refused a conditional write: the report changed there since the hub
+    read it (HTTP 409 or 412). Its staff's change stands; the next pull brings it."""
+
+
 class NotSupported(ConnectorError):
     """The node's protocol or configuration cannot do what was asked."""
 

@@ -84,10 +84,7 @@ class GraphQLConnector(BaseConnector):
         self.events_field = o.opt_text("events_field")
         self.event_field = o.text("event_field", "idPeristiwa")
         o.finish()
-        headers = {}
-        if config.credentials is not None:
-            headers["Authorization"] = f"Bearer {config.credentials.value}"
-        self.http = HttpNode(config.code, config.url, self.guard, headers=headers)
+        self.http = self.http_node()
 
     async def _execute(
         self,

@@ -1,8 +1,9 @@
 """HTTP for the JSON-speaking kinds: one aiohttp session per node, every call guarded.
 
 aiohttp errors are wrapped here, at the edge: transport trouble and 5xx are
-retryable NodeUnavailable (a timeout NodeTimeout), other 4xx are NodeRejected, a
-body that is not JSON is MalformedPayload. aiohttp itself never retries (the Guard
+retryable NodeUnavailable (a timeout NodeTimeout), other 4xx are NodeRejected (409
+and 412, a conditional write the node refused, NodeConflict), a body that is not
+JSON is MalformedPayload. aiohttp itself never retries (the Guard
 is the one layer). A 404 is NodeNotFound (a NodeRejected), so a lookup can tell
 "no such report".
 
@@ -33,6 +34,7 @@ from yarl import URL
 
 from connectors.errors import (
     MalformedPayload,
+    NodeConflict,
     NodeNotFound,
     NodeRejected,
     NodeTableError,
@@ -200,6 +202,8 @@ class HttpNode:
             raise NodeUnavailable(self.node, f"{what}: HTTP {status} {_snippet(content, charset)}")
         if status == 404:
             raise NodeNotFound(self.node, f"{what}: HTTP 404 {_snippet(content, charset)}")
+        if status in (409, 412):
+            raise NodeConflict(self.node, f"{what}: HTTP {status} {_snippet(content, charset)}")
         if status >= 300:
             raise NodeRejected(self.node, f"{what}: HTTP {status} {_snippet(content, charset)}")
         try:

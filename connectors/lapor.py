@@ -14,7 +14,7 @@ node applied.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from connectors.base import BaseConnector
 from connectors.change import (
@@ -29,7 +29,7 @@ from connectors.config import NodeConfig
 from connectors.errors import NodeNotFound, NodeTableError
 from connectors.http import HttpNode
 from connectors.options import Options
-from connectors.paging import INITIAL_SINCE, time_pages
+from connectors.paging import TimePaging
 from connectors.payload import Item, as_list
 from connectors.protocol import Dependencies
 from connectors.records import attachments_by_report, build_change, build_node_report, event_ids
@@ -63,6 +63,11 @@ FIELDS = {
     "occurred_at": "diperbarui_pada",
     "reporter_name": "pelapor.nama",
     "hub_report_id": "id_eksternal",
+    "replies": "balasan_pelapor",
+    "reply_id": "id",
+    "reply_content": "isi",
+    "rating_score": "penilaian.nilai",
+    "rating_comment": "penilaian.komentar",
 }
 KIND_WORDS = {
     ReportKind.COMPLAINT: "pengaduan",
@@ -83,40 +88,25 @@ class LaporConnector(BaseConnector):
     def __init__(self, config: NodeConfig, deps: Dependencies) -> None:
         super().__init__(config, deps)
         o = Options(config.code, config.options)
-        self.page_size = o.integer("page_size", 100, high=500)
-        self.window = timedelta(days=o.integer("window_days", 90, high=90))
+        self.paging = TimePaging.read(o, page_size_high=500, windowed=True)
         self.province = o.text("province_code", "16")
-        self.initial = o.moment("initial_since", INITIAL_SINCE)
         o.finish()
         if config.credentials is None:
             raise NodeTableError(config.code, "credentials: LAPOR! needs an API token")
-        self.http = HttpNode(
-            config.code,
-            config.url,
-            self.guard,
-            headers={"Authorization": f"Bearer {config.credentials.value}"},
-        )
+        self.http = self.http_node()
 
     async def ping(self) -> None:
         await self.http.call("GET", f"{API}/status", what="GET status")
 
-    async def pull(self, since: str | None) -> AsyncIterator[ChangePage]:
-        async for page in time_pages(
-            self.node_code,
-            self._page,
-            since,
-            page_size=self.page_size,
-            initial=self.initial,
-            window=self.window,
-        ):
-            yield page
+    def pull(self, since: str | None) -> AsyncIterator[ChangePage]:
+        return self.paging.pages(self._page, since)
 
     async def _page(self, lo: datetime, hi: datetime | None, page: int) -> list[ExternalChange]:
         params: dict[str, str | int] = {
             "kode_provinsi": self.province,
             "diperbarui_sejak": lo.isoformat(),
             "halaman": page,
-            "per_halaman": self.page_size,
+            "per_halaman": self.paging.page_size,
         }
         if hi is not None:
             params["diperbarui_sampai"] = hi.isoformat()

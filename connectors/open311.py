@@ -20,6 +20,12 @@ a report: ``POST /requests.json``, made idempotent with the
 ``attribute[sp4n_report_id]`` service attribute, which the node shows back in
 ``extended_attributes`` (as Chicago's ``extensions=true`` does).
 
+A created request shows ``open`` at once, and its status note needs a second call,
+so the node's staff may change it in between. That call goes only onto the request
+as created (``updated_datetime`` still its ``requested_datetime``), with
+``expected_updated_datetime`` for a node to refuse it (409 or 412) if the request
+changed before the call lands; either way the staff's change stands and is pulled.
+
 Reconciling a write-back whose outcome the hub did not record looks the request
 up with the spec's ``GET /requests/{id}.json``, or, for one the hub created and
 never linked, by the ``reference_param`` filter; ``updates_path`` lists the
@@ -28,10 +34,11 @@ updates the node holds for a request (their ``update_id`` is the event id).
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import re
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from connectors.base import BaseConnector
 from connectors.change import (
@@ -44,10 +51,10 @@ from connectors.change import (
     ReportContent,
 )
 from connectors.config import NodeConfig
-from connectors.errors import NodeNotFound, NodeTableError, NotSupported
+from connectors.errors import NodeConflict, NodeNotFound, NodeTableError, NotSupported
 from connectors.http import HttpNode
 from connectors.options import Options
-from connectors.paging import INITIAL_SINCE, time_pages
+from connectors.paging import TimePaging
 from connectors.payload import Item, as_list
 from connectors.protocol import Dependencies
 from connectors.records import build_change, build_node_report
@@ -55,6 +62,7 @@ from schema.events import ReportEvent
 from schema.lifecycle import ReportState
 from schema.report import ReportKind
 
+_log = logging.getLogger(__name__)
 _MARKER = re.compile(r"^\[SP4N:([A-Z_]+)\]")
 _FIELDS = {
     "external_id": "service_request_id",
@@ -94,9 +102,7 @@ class Open311Connector(BaseConnector):
     def __init__(self, config: NodeConfig, deps: Dependencies) -> None:
         super().__init__(config, deps)
         opts = Options(config.code, config.options)
-        self.page_size = opts.integer("page_size", 100, high=1000)
-        self.window = timedelta(days=opts.integer("window_days", 90, high=90))
-        self.initial = opts.moment("initial_since", INITIAL_SINCE)
+        self.paging = TimePaging.read(opts, page_size_high=1000, windowed=True)
         self.date_params = _DATE_PARAMS[
             opts.choice("date_params", "updated", ("updated", "requested"))
         ]
@@ -111,7 +117,7 @@ class Open311Connector(BaseConnector):
         if config.credentials is None:
             raise NodeTableError(config.code, "credentials: Open311 needs an api_key")
         self.api_key = config.credentials.value
-        self.http = HttpNode(config.code, config.url, self.guard)
+        self.http = self.http_node()
 
     async def ping(self) -> None:
         def services(body: object) -> None:
@@ -127,20 +133,12 @@ class Open311Connector(BaseConnector):
             params["jurisdiction_id"] = self.jurisdiction
         return params
 
-    async def pull(self, since: str | None) -> AsyncIterator[ChangePage]:
-        async for page in time_pages(
-            self.node_code,
-            self._page,
-            since,
-            page_size=self.page_size,
-            initial=self.initial,
-            window=self.window,
-        ):
-            yield page
+    def pull(self, since: str | None) -> AsyncIterator[ChangePage]:
+        return self.paging.pages(self._page, since)
 
     async def _page(self, lo: datetime, hi: datetime | None, page: int) -> list[ExternalChange]:
         after, before = self.date_params
-        params = self._params(page=page, page_size=self.page_size)
+        params = self._params(page=page, page_size=self.paging.page_size)
         params[after] = lo.isoformat()
         if hi is not None:
             params[before] = hi.isoformat()
@@ -178,6 +176,44 @@ class Open311Connector(BaseConnector):
         )
 
     async def write_state(self, external_id: str, event: ReportEvent) -> None:
+        await self._update(external_id, event)
+
+    async def write_created(self, external_id: str, event: ReportEvent) -> None:
+        # The request shows "open" from its creation, before the status note lands;
+        # its staff may act on it in between. The note goes only onto the request as
+        # the hub created it, on the condition that it is still so when the call lands
+        # (``expected_updated_datetime``): otherwise their change stands and is pulled.
+        version = await self.http.read(
+            "GET", f"/requests/{external_id}.json", what="GET created request",
+            params=self._params(), parse=self._untouched,
+        )  # fmt: skip
+        if version is None:
+            _log.info(
+                "node %s: request %s changed at the node before the hub's status note; left "
+                "as the node's staff set it", self.node_code, external_id,
+            )  # fmt: skip
+            return
+        try:
+            await self._update(external_id, event, expected=version)
+        except NodeConflict:
+            _log.info(
+                "node %s: request %s changed at the node while the hub wrote its status "
+                "note; left as the node's staff set it", self.node_code, external_id,
+            )  # fmt: skip
+
+    def _untouched(self, body: object) -> str | None:
+        """The version (``updated_datetime``) of a request nobody changed since it was
+        filed; None when it was changed."""
+        answer = as_list(self.node_code, "requests", body)
+        item = Item(self.node_code, "requests[0]", answer[0] if answer else None)
+        updated = item.opt_text("updated_datetime")
+        if updated is None:
+            return ""
+        return updated if updated == item.opt_text("requested_datetime") else None
+
+    async def _update(
+        self, external_id: str, event: ReportEvent, *, expected: str | None = None
+    ) -> None:
         form = {
             "api_key": self.api_key,
             "service_request_id": external_id,
@@ -188,6 +224,8 @@ class Open311Connector(BaseConnector):
         }
         if event.institution_codes:
             form["agency_responsible"] = event.institution_codes[-1]
+        if expected:
+            form["expected_updated_datetime"] = expected
         await self.http.call(
             "POST",
             "/servicerequestupdates.json",

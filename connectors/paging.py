@@ -12,10 +12,12 @@ inclusive, so boundary records may come twice; the hub dedupes on
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from connectors.change import ChangePage, ExternalChange
 from connectors.errors import ConnectorError, MalformedPayload
+from connectors.options import Options
 
 INITIAL_SINCE = "2024-01-01T00:00:00+07:00"
 """Where a first pull starts when the node table gives no ``initial_since``."""
@@ -79,3 +81,27 @@ async def time_pages(
         # A window that closed in the past holds nothing we have not seen.
         lo = hi
         yield ChangePage((), hi.isoformat())
+
+
+@dataclass(frozen=True, slots=True)
+class TimePaging:
+    """How a kind walks one node by update time, as its node table's options set it:
+    ``page_size``, ``initial_since`` and, for a windowed kind, ``window_days``."""
+
+    node: str
+    page_size: int
+    initial: datetime
+    window: timedelta | None
+
+    @classmethod
+    def read(cls, o: Options, *, page_size_high: int, windowed: bool) -> TimePaging:
+        page_size = o.integer("page_size", 100, high=page_size_high)
+        initial = o.moment("initial_since", INITIAL_SINCE)
+        window = timedelta(days=o.integer("window_days", 90, high=90)) if windowed else None
+        return cls(o.node, page_size, initial, window)
+
+    def pages(self, fetch: FetchPage, since: str | None) -> AsyncIterator[ChangePage]:
+        return time_pages(
+            self.node, fetch, since, page_size=self.page_size, initial=self.initial,
+            window=self.window,
+        )  # fmt: skip

@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Sequence
 from connectors.base import BaseConnector
 from connectors.change import ChangePage, FetchResult
 from connectors.config import NodeConfig
-from connectors.http import HttpNode
 from connectors.options import Options
 from connectors.protocol import Dependencies
 from schema.events import ReportEvent
@@ -44,10 +43,7 @@ class PushConnector(BaseConnector):
         self.recorded: deque[ReportEvent] = deque(maxlen=o.integer("record_limit", 1000))
         o.finish()
         if config.url is not None:
-            headers = {"content-type": "application/cloudevents+json"}
-            if config.credentials is not None:
-                headers["Authorization"] = f"Bearer {config.credentials.value}"
-            self.http = HttpNode(config.code, config.url, self.guard, headers=headers)
+            self.http = self.http_node({"content-type": "application/cloudevents+json"})
 
     async def ping(self) -> None:
         """A push node proves itself by calling; there is nothing to ping."""

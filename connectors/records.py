@@ -17,6 +17,8 @@ from connectors.change import (
     ExternalChange,
     LiveRecord,
     NodeReport,
+    PulledRating,
+    PulledReply,
     ReporterIdentity,
 )
 from connectors.config import NodeConfig
@@ -36,7 +38,10 @@ OPTIONAL = (
     "anonymous", "confidential", "note", "archive_reason", "incident_date", "location",
     "latitude", "longitude", "tags", "attachments",
     "reporter_name", "reporter_nik", "reporter_phone", "reporter_email", "hub_report_id",
+    "replies", "reply_id", "reply_content", "rating_score", "rating_comment",
 )  # fmt: skip
+_TOGETHER = (("replies", "reply_id", "reply_content"),)
+"""Fields mapped all or none: the list of replies and the keys inside each entry."""
 
 _REGIONS = frozenset(r.code for r in REGIONS)
 _INSTITUTIONS = frozenset(i.code for i in INSTITUTIONS)
@@ -96,6 +101,9 @@ def field_map(node: str, table: Mapping[str, str]) -> Mapping[str, str]:
     missing = [f for f in REQUIRED if f not in table]
     if missing:
         raise NodeTableError(node, f"options.fields does not map {', '.join(missing)}")
+    for group in _TOGETHER:
+        if any(f in table for f in group) and not all(f in table for f in group):
+            raise NodeTableError(node, f"options.fields maps {', '.join(group)} together")
     return table
 
 
@@ -188,7 +196,31 @@ def build_change(
         # whatever identity the node gives travels on to the hub's reporter table.
         reporter=None if reporter == ReporterIdentity() else reporter,
         hub_report_id=text("hub_report_id"),
+        replies=_replies(item, fields) if "replies" in fields else (),
+        rating=_rating(item, fields),
     )
+
+
+def _replies(item: Item, fields: Mapping[str, str]) -> tuple[PulledReply, ...]:
+    where = f"{item.where}.{fields['replies']}"
+    entries = as_list(item.node, where, item.raw(fields["replies"]) or [])
+    replies = []
+    for i, entry in enumerate(entries):
+        reply = Item(item.node, f"{where}[{i}]", entry)
+        replies.append(
+            PulledReply(reply.text(fields["reply_id"]), reply.text(fields["reply_content"]))
+        )
+    return tuple(replies)
+
+
+def _rating(item: Item, fields: Mapping[str, str]) -> PulledRating | None:
+    if "rating_score" not in fields or item.raw(fields["rating_score"]) is None:
+        return None
+    score = item.integer(fields["rating_score"])
+    if not 1 <= score <= 5:
+        raise item.fail(fields["rating_score"], f"a rating is 1 to 5, got {score}")
+    comment = item.opt_text(fields["rating_comment"]) if "rating_comment" in fields else None
+    return PulledRating(score, comment)
 
 
 def build_node_report(

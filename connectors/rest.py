@@ -31,7 +31,7 @@ from connectors.config import NodeConfig
 from connectors.errors import MalformedPayload, NodeNotFound, NotSupported
 from connectors.http import HttpNode
 from connectors.options import Options
-from connectors.paging import INITIAL_SINCE, time_pages
+from connectors.paging import TimePaging
 from connectors.payload import Item, as_list
 from connectors.protocol import Dependencies
 from connectors.records import (
@@ -71,13 +71,13 @@ class RestConnector(BaseConnector):
         self.changes_path = o.text("changes_path", "/aduan")
         self.items_path = o.text("items_path", "data")
         self.pagination = o.choice("pagination", "cursor", ("cursor", "page"))
-        self.page_size = o.integer("page_size", 100, high=1000)
+        self.paging = TimePaging.read(o, page_size_high=1000, windowed=False)
+        self.page_size = self.paging.page_size
         self.limit_param = o.text("limit_param", "limit")
         self.cursor_param = o.text("cursor_param", "cursor")
         self.next_cursor_path = o.text("next_cursor_path", "next_cursor")
         self.since_param = o.text("since_param", "updated_since")
         self.page_param = o.text("page_param", "page")
-        self.initial = o.moment("initial_since", INITIAL_SINCE)
         self.status_path = o.text("status_path", "/aduan/{id}/status")
         self.status_method = o.choice("status_method", "PUT", ("PUT", "POST", "PATCH"))
         self.body_fields = {
@@ -102,24 +102,14 @@ class RestConnector(BaseConnector):
         header = o.text("auth_header", "Authorization")
         scheme = o.text("auth_scheme", "Bearer")
         o.finish()
-        headers = {}
-        if config.credentials is not None:
-            token = config.credentials.value
-            headers[header] = f"{scheme} {token}" if scheme != "none" else token
-        self.http = HttpNode(config.code, config.url, self.guard, headers=headers)
+        self.http = self.http_node(auth_header=header, auth_scheme=scheme)
 
     async def ping(self) -> None:
         await self.http.call("GET", self.ping_path, what="ping")
 
     async def pull(self, since: str | None) -> AsyncIterator[ChangePage]:
         if self.pagination == "page":
-            async for page in time_pages(
-                self.node_code,
-                self._time_page,
-                since,
-                page_size=self.page_size,
-                initial=self.initial,
-            ):
+            async for page in self.paging.pages(self._time_page, since):
                 yield page
             return
         cursor = since

@@ -9,7 +9,6 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any
 
-import asyncpg
 import strawberry
 from cross_web import HTTPException
 from starlette.applications import Starlette
@@ -45,17 +44,18 @@ from hub.domain.ratings import Ratings
 from hub.domain.review import ReviewDesk
 from hub.domain.service import ReportService
 from hub.errors import HubError, Unavailable
-from hub.logs import throttle_library_logs
+from hub.logs import RequestIds, throttle_library_logs
 from hub.ministry.autoclose import AutoCloser
 from hub.ministry.context import MinistryRequest
 from hub.ministry.export import ministry_routes
 from hub.open311.routes import Open311Endpoint
+from hub.probes import Probes
 from hub.security.audit import AuditLog, AuditSealer
 from hub.security.clients import ClientStore
 from hub.security.credentials import Passwords
 from hub.security.endpoint import token_endpoint
 from hub.security.login.page import LoginPages
-from hub.security.logins import LockOut, Logins
+from hub.security.logins import Logins, Throttle
 from hub.security.middleware import (
     Authenticate,
     BodyLimit,
@@ -70,7 +70,7 @@ from hub.security.sessions import CookiePolicy, SessionCookie, SessionStore, is_
 from hub.security.tokens import TokenError, Tokens
 from hub.settings import Role, Settings
 from hub.store.database import Database
-from hub.sync.bus import Bus, BusError, Topics
+from hub.sync.bus import Topics
 from hub.sync.sink import Sink
 from hub.sync.supervisor import SyncSupervisor
 from schema.asyncapi import render
@@ -289,38 +289,6 @@ def may_read_figures(principal: Principal) -> bool:
     return principal.is_admin or MINISTRY_READ in principal.scopes
 
 
-_PROBE_TIMEOUT = 1.0
-"""How long /readyz waits for the database and the broker: it answers for this moment."""
-
-
-async def _database_answers(url: str) -> str:
-    """ "ok" if a fresh connection runs a statement now (a pooled one may outlive the
-    server by a moment); else why not, for the operator."""
-    try:
-        async with asyncio.timeout(_PROBE_TIMEOUT):
-            conn = await asyncpg.connect(url)
-            try:
-                await conn.fetchval("SELECT 1")
-            finally:
-                await conn.close()
-    except Exception as error:  # any failure means "not ready"; the reason is shown
-        return f"unreachable: {type(error).__name__}"
-    return "ok"
-
-
-async def _broker_answers(bus: Bus | None) -> str:
-    if bus is None:
-        return "off"
-    try:
-        async with asyncio.timeout(_PROBE_TIMEOUT):
-            await bus.ping()
-    except TimeoutError:
-        return f"unreachable: no answer within {_PROBE_TIMEOUT:g} s"
-    except BusError as error:
-        return f"unreachable: {error}"
-    return "ok"
-
-
 @functools.cache
 def _asyncapi_yaml(topics: Topics) -> str:
     return render(topics.layout())
@@ -351,6 +319,7 @@ def create_app(
     ``hub.wiring``; ``sinks`` replaces the node sinks there (tests' doubles).
     """
     throttle_library_logs()
+    tracing = wiring.tracing(settings)
     built = wiring.components(settings, env=env, node_table=node_table, sinks=sinks)
     db, audit, service = built.db, built.audit, built.service
     federation, ingest, sync = built.federation, built.ingest, built.sync
@@ -359,9 +328,14 @@ def create_app(
     clients = ClientStore(db)
     # People's sessions (the dashboard's users); their requests act as a Principal too.
     sessions = SessionStore(db, settings.auth.session_seconds)
-    lockout = LockOut(settings.auth.lockout_after, settings.auth.lockout_seconds)
+    throttle = Throttle(
+        settings.auth.throttle_after,
+        settings.auth.throttle_source_after,
+        settings.auth.throttle_first_seconds,
+        settings.auth.throttle_longest_seconds,
+    )
     login_pages = LoginPages(
-        Logins(db, audit, Passwords(), sessions, lockout),
+        Logins(db, audit, Passwords(), sessions, throttle),
         CookiePolicy(secure=not is_loopback(settings.host), max_age=settings.auth.session_seconds),
     )
     documents = PersistedDocuments(
@@ -402,11 +376,19 @@ def create_app(
     auto_closer = AutoCloser(db, service, settings.ministry, projection=projection)
     retention = built.retention
     collector = metrics.HubCollector(db, sync, cache, retention, federation)
+    probes = Probes(
+        db, settings.database_url.value if settings.database_url else "", sync, collector
+    )
     roles = settings.roles
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await db.open()
+        tracing.start()  # before the connectors open their HTTP sessions
+        try:
+            await db.open()
+        except BaseException:
+            await asyncio.to_thread(tracing.stop)
+            raise
         try:
             applied = await db.migrate()
             if applied:
@@ -443,28 +425,8 @@ def create_app(
                 yield
         finally:
             await db.close()
-
-    async def healthz(request: Request) -> Response:
-        # Liveness: only a loop that died of a fault a restart of this process may fix.
-        # An outage of PostgreSQL or Kafka is readiness's business (/readyz).
-        if sync is not None and sync.failure is not None:
-            return PlainTextResponse(f"sync failed: {sync.failure}", status_code=503)
-        return PlainTextResponse("ok")
-
-    async def readyz(request: Request) -> Response:
-        database, broker = await asyncio.gather(
-            _database_answers(settings.database_url.value if settings.database_url else ""),
-            _broker_answers(sync.bus if sync is not None else None),
-        )
-        ready = database == "ok" and broker in ("ok", "off")
-        return JSONResponse(
-            {"ready": ready, "database": database, "broker": broker},
-            status_code=200 if ready else 503,
-        )
-
-    async def metrics_endpoint(request: Request) -> Response:
-        collector.backlogs = await metrics.read_backlogs(db)
-        return Response(metrics.render(collector), media_type="text/plain; version=0.0.4")
+            # Off the event loop: the last export waits for the collector's answer.
+            await asyncio.to_thread(tracing.stop)
 
     async def asyncapi_endpoint(request: Request) -> Response:
         # The event stream on this hub's topics (its prefix, its partitions); holds no
@@ -478,9 +440,7 @@ def create_app(
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/oauth/token", token_endpoint(clients, tokens), methods=["POST"]),
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/metrics", metrics_endpoint),
+            *probes.routes(),
             Route("/asyncapi.yaml", asyncapi_endpoint),
             *([Route("/subgraph", subgraph, methods=["GET", "POST"])] if subgraph else []),
             *login_pages.routes(),
@@ -494,6 +454,8 @@ def create_app(
             *Dashboard(db, settings.ministry, may_read_figures).routes(),
         ],
         middleware=[
+            *tracing.middleware(),
+            Middleware(RequestIds),
             Middleware(BodyLimit, max_bytes=limits.max_body_bytes),
             Middleware(OutageIs503),
             Middleware(Authenticate, tokens=tokens, is_active=clients.active),
@@ -517,4 +479,6 @@ def create_app(
     app.state.cache_feed = feed
     app.state.auto_closer = auto_closer
     app.state.retention = retention
+    app.state.tracing = tracing
+    app.state.probes = probes
     return app

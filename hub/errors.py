@@ -6,6 +6,7 @@ masked and logged, so driver errors never leak their internals.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 IN_INDONESIAN: Mapping[str, str] = {
@@ -27,6 +28,41 @@ regency's staff in their app. Errors keep their code and their English ``message
 (the detail, for developers); ``extensions.pesan`` carries this sentence."""
 
 
+DETAILS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"^report (?P<id>\S+) is at version (?P<now>\d+), not the expected "
+                   r"(?P<expected>\d+)"),
+        "Laporan {id} sudah di versi {now}, bukan versi {expected} yang Anda baca; muat "
+        "ulang laporan lalu coba lagi.",
+    ),
+    (
+        re.compile(r"^cannot (?P<verb>[a-z ]+) a report that is (?P<state>[A-Z_]+) "
+                   r"\((?P<label>[^)]+)\); moves allowed from [A-Z_]+: (?P<allowed>.+)$"),
+        "Tindakan '{verb}' tidak berlaku untuk laporan berstatus {label} ({state}); dari "
+        "status ini laporan hanya dapat menjadi: {allowed}.",
+    ),
+    (
+        re.compile(r"^no report with id (?P<id>\S+)$"),
+        "Tidak ada laporan dengan ID {id}, atau Anda tidak berwenang melihatnya.",
+    ),
+    (
+        re.compile(r"^institutionCode '(?P<code>[^']*)' is not known to the hub$"),
+        "Instansi '{code}' tidak dikenal hub; periksa kode instansinya.",
+    ),
+)  # fmt: skip
+"""The commonest details, in Indonesian: a pattern of the English ``message`` and the
+sentence it becomes (``extensions.pesanDetail``), with the same ids and numbers."""
+
+
+def pesan_detail(message: str) -> dict[str, str]:
+    """The Indonesian sentence for a detail the table knows, as an extension entry."""
+    for pattern, sentence in DETAILS:
+        found = pattern.match(message)
+        if found is not None:
+            return {"pesanDetail": sentence.format(**found.groupdict())}
+    return {}
+
+
 def pesan(code: str) -> dict[str, str]:
     """The Indonesian sentence for ``code`` as an extension entry (none if it has none)."""
     sentence = IN_INDONESIAN.get(code)
@@ -46,7 +82,12 @@ class HubError(Exception):
     @property
     def extensions(self) -> dict[str, object]:
         """What a GraphQL client sees beside the message (graphql-core reads this)."""
-        return {"code": self.code, "retryable": self.retryable, **pesan(self.code)}
+        return {
+            "code": self.code,
+            "retryable": self.retryable,
+            **pesan(self.code),
+            **pesan_detail(self.message),
+        }
 
 
 class BadInput(HubError):

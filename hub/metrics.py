@@ -146,17 +146,31 @@ class HubCollector(Collector):
             "Reconciled events the node already held (in part): not applied again.",
             labels=["node"],
         )
+        dropped = CounterMetricFamily(
+            "sp4n_sink_duplicates_dropped",
+            "Redelivered events the sink's inbox had recorded as settled: dropped.",
+            labels=["node"],
+        )
+        stale = CounterMetricFamily(
+            "sp4n_sink_stale_dropped",
+            "Events older than the report's version the node holds: dropped (version guard).",
+            labels=["node"],
+        )
         for node, worker in sorted(self._sync.workers.items()):
             lag.add_metric([node], worker.stats.lag)
             applied.add_metric([node], worker.stats.applied)
             dead.add_metric([node], worker.stats.dead_lettered)
             in_doubt.add_metric([node], worker.stats.in_doubt)
             held.add_metric([node], worker.stats.held)
+            dropped.add_metric([node], worker.stats.duplicates)
+            stale.add_metric([node], worker.stats.stale)
         yield lag
         yield applied
         yield dead
         yield in_doubt
         yield held
+        yield dropped
+        yield stale
         if self._sync.relay is not None:
             yield CounterMetricFamily(
                 "sp4n_outbox_published",

@@ -88,10 +88,14 @@ class AuthSettings:
     """Ed25519 signing keys, one PEM per key id; None: ``<data_dir>/keys``."""
     session_seconds: int = 12 * 3600
     """How long a person's login session lasts (``hub/security/sessions.py``)."""
-    lockout_after: int = 5
-    """Failed logins in a row that lock an account ..."""
-    lockout_seconds: int = 900
-    """... for this long (``hub/security/logins.py``)."""
+    throttle_after: int = 5
+    """Failed logins of one account from one address before its attempts wait ..."""
+    throttle_source_after: int = 20
+    """... and from one address across accounts (``hub/security/logins.py``)."""
+    throttle_first_seconds: float = 1.0
+    """The first such wait; it doubles with each further failure ..."""
+    throttle_longest_seconds: float = 900.0
+    """... up to this."""
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,8 @@ class RetentionSettings:
     """Resolved review items (those a learned status label cites are kept)."""
     audit_days: int = 90
     """Sealed audit entries older than this move into archived segments."""
+    sessions_days: int = 1
+    """People's sessions ended or expired, and login counts idle, this long ago go."""
     audit_segment: int = 10_000
     """Entries per archived segment (only whole segments are archived)."""
     batch: int = 5_000
@@ -124,6 +130,7 @@ class RetentionSettings:
             ("SP4N_IDEMPOTENCY_DAYS", self.idempotency_days),
             ("SP4N_RETENTION_REVIEW_DAYS", self.review_days),
             ("SP4N_AUDIT_ARCHIVE_DAYS", self.audit_days),
+            ("SP4N_RETENTION_SESSION_DAYS", self.sessions_days),
         ):
             if not 1 <= days <= 36_500:
                 raise ConfigError(f"{name} must be 1..36500 days, got {days}")
@@ -151,6 +158,7 @@ class RetentionSettings:
             idempotency_days=_int(env, "SP4N_IDEMPOTENCY_DAYS", cls.idempotency_days),
             review_days=_int(env, "SP4N_RETENTION_REVIEW_DAYS", cls.review_days),
             audit_days=_int(env, "SP4N_AUDIT_ARCHIVE_DAYS", cls.audit_days),
+            sessions_days=_int(env, "SP4N_RETENTION_SESSION_DAYS", cls.sessions_days),
             audit_segment=_int(env, "SP4N_AUDIT_SEGMENT", cls.audit_segment),
             batch=_int(env, "SP4N_RETENTION_BATCH", cls.batch),
             interval_seconds=float(_int(env, "SP4N_RETENTION_INTERVAL", int(cls.interval_seconds))),
@@ -200,6 +208,15 @@ class Settings:
     every role by default, the one process of the demo and of ``serve --all``."""
     worker_nodes: frozenset[str] | None = None
     """The nodes whose sinks and pulls this process runs (``worker --nodes``); None: all."""
+    otlp_endpoint: str | None = None
+    """Where traces go (an OTLP/HTTP collector's base URL, the standard
+    ``OTEL_EXPORTER_OTLP_ENDPOINT``); None: tracing is off (``hub.traces``)."""
+    log_json: bool = False
+    """Log lines as JSON objects carrying request, event and report ids and the node
+    (``SP4N_LOG_FORMAT=json``, ``hub.logs``); else plain text."""
+    metrics_port: int | None = None
+    """Where a worker serves ``/healthz``, ``/readyz`` and ``/metrics`` (on ``host``);
+    None: it serves no HTTP. ``serve`` answers them on its own port."""
 
     def __post_init__(self) -> None:
         if not 0 < self.port < 65536:
@@ -223,6 +240,10 @@ class Settings:
             raise ConfigError(f"SP4N_KAFKA_PARTITIONS must be 1..1000, got {self.kafka_partitions}")
         if not 1 <= self.kafka_replication <= 16:
             raise ConfigError(f"SP4N_KAFKA_REPLICATION must be 1..16, got {self.kafka_replication}")
+        if self.metrics_port is not None and not 0 < self.metrics_port < 65536:
+            raise ConfigError(
+                f"SP4N_METRICS_PORT must be a TCP port (1-65535), got {self.metrics_port}"
+            )
         if not self.roles:
             raise ConfigError("a hub process needs at least one role")
         if self.sync is SyncMode.MEMORY and self.roles != ALL_ROLES:
@@ -230,6 +251,14 @@ class Settings:
                 "the in-process bus (SP4N_SYNC=memory, no KAFKA_BOOTSTRAP_SERVERS) carries "
                 "events inside one process only: set KAFKA_BOOTSTRAP_SERVERS to split the "
                 "hub into `serve` and `worker` processes, or run `sp4n-hub serve --all`"
+            )
+        if self.otlp_endpoint is not None and urlsplit(self.otlp_endpoint).scheme not in (
+            "http",
+            "https",
+        ):
+            raise ConfigError(
+                "OTEL_EXPORTER_OTLP_ENDPOINT must be an http:// or https:// URL (OTLP over "
+                f"HTTP), got {self.otlp_endpoint!r}"
             )
         if self.database_url is not None and urlsplit(self.database_url.value).scheme not in (
             "postgres",
@@ -270,6 +299,9 @@ class Settings:
             choices = ", ".join(m.value for m in SyncMode)
             raise ConfigError(f"SP4N_SYNC must be one of {choices}, got {sync_name!r}") from None
         node_table = Path(env["SP4N_NODE_TABLE"]) if env.get("SP4N_NODE_TABLE") else None
+        log_format = env.get("SP4N_LOG_FORMAT", "text")
+        if log_format not in ("text", "json"):
+            raise ConfigError(f"SP4N_LOG_FORMAT must be text or json, got {log_format!r}")
         return cls(
             database_url=Secret(url) if url else None,
             sync=sync,
@@ -280,6 +312,7 @@ class Settings:
             exit_on_sync_failure=True,
             host=env.get("SP4N_HOST", cls.host),
             port=_int(env, "SP4N_PORT", cls.port),
+            metrics_port=_int(env, "SP4N_METRICS_PORT", 0) or None,
             profile=profile,
             data_dir=Path(env.get("SP4N_DATA_DIR", str(cls.data_dir))),
             limits=Limits(
@@ -301,6 +334,8 @@ class Settings:
             subgraph=_flag(env, "SP4N_SUBGRAPH"),
             ministry=MinistrySettings.from_env(env),
             retention=RetentionSettings.from_env(env),
+            otlp_endpoint=env.get("OTEL_EXPORTER_OTLP_ENDPOINT") or None,
+            log_json=log_format == "json",
         )
 
 

@@ -42,8 +42,9 @@ from hub.ingest.pull import Ingest
 from hub.ministry.projection import RollupProjection
 from hub.security.audit import AuditArchiver, AuditLog
 from hub.security.keys import KeyRing
+from hub.security.sessions import session_jobs
 from hub.security.tokens import Tokens, TokenSettings
-from hub.settings import RetentionSettings, Role, Settings, SyncMode
+from hub.settings import RetentionSettings, Role, Settings, SyncMode, masked_url
 from hub.store.database import Database
 from hub.store.retention import Job, Retention, store_jobs
 from hub.sync.bus import Bus, Topics
@@ -51,6 +52,7 @@ from hub.sync.kafka import KafkaBus
 from hub.sync.memory import MemoryBus
 from hub.sync.sink import Sink
 from hub.sync.supervisor import SyncSupervisor
+from hub.traces import Tracing
 
 _log = logging.getLogger(__name__)
 
@@ -114,6 +116,20 @@ def nodes_served(settings: Settings) -> str:
         else "no node table (SP4N_NODE_TABLE) and SP4N_CONNECTORS is not 1"
     )
     return f"not served ({why}): no node sinks; committed changes are published to the bus only"
+
+
+def tracing(settings: Settings) -> Tracing:
+    """The process's tracing: OTLP to the configured endpoint, else off (started by the
+    app's lifespan)."""
+    roles = ",".join(r.value for r in Role if r in settings.roles)
+    return Tracing.otlp(settings.otlp_endpoint, role=roles)
+
+
+def tracing_line(settings: Settings) -> str:
+    """Whether the process traces, for the start-up banner."""
+    if settings.otlp_endpoint is None:
+        return "tracing: off (set OTEL_EXPORTER_OTLP_ENDPOINT to export OpenTelemetry traces)"
+    return f"tracing: on, OTLP/HTTP to {masked_url(settings.otlp_endpoint)}"
 
 
 def tokens(settings: Settings, *, lifetime_seconds: int | None = None) -> Tokens:
@@ -231,7 +247,8 @@ def components(
 
 
 def retention(db: Database, audit: AuditLog, settings: RetentionSettings) -> Retention:
-    """The retention jobs with their windows: the store's four and the audit archive."""
+    """The retention jobs with their windows: the store's four, the audit archive, and
+    people's ended sessions and idle login counts."""
     jobs: list[Job] = store_jobs(
         db,
         outbox_days=settings.outbox_days,
@@ -241,4 +258,5 @@ def retention(db: Database, audit: AuditLog, settings: RetentionSettings) -> Ret
         batch=settings.batch,
     )
     jobs.append(AuditArchiver(audit, settings.audit_days, settings.audit_segment))
+    jobs += session_jobs(db, settings.sessions_days, settings.batch)
     return Retention(jobs, settings.interval_seconds)

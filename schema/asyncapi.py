@@ -100,6 +100,21 @@ _HEADERS: dict[str, dict[str, Any]] = {
     },
 }
 
+_TRACE_HEADERS: dict[str, dict[str, Any]] = {
+    "ce_traceparent": {
+        "type": "string",
+        "pattern": "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+        "description": "CloudEvents distributed tracing extension `traceparent` (W3C Trace "
+        "Context): the trace of the write that made the change, on a record written while "
+        "the hub traces (OpenTelemetry). Optional.",
+    },
+    "ce_tracestate": {
+        "type": "string",
+        "description": "CloudEvents distributed tracing extension `tracestate` (W3C Trace "
+        "Context), beside `ce_traceparent` when the trace has one. Optional.",
+    },
+}
+
 _DEAD_LETTER_HEADERS: dict[str, dict[str, Any]] = {
     "sp4n_dlq_node": {
         "type": "string",
@@ -189,7 +204,7 @@ def _headers(ce_type: str) -> dict[str, Any]:
         "CloudEvents attributes in binary mode.",
         "required": list(properties),
         "additionalProperties": False,
-        "properties": properties,
+        "properties": {**properties, **copy.deepcopy(_TRACE_HEADERS)},
     }
 
 

@@ -2,12 +2,15 @@
 
 The event's attributes travel as ``ce_*`` headers, its data as the JSON value,
 and the report id as the key, so every event of one report shares a partition.
+A traced change also carries CloudEvents' distributed tracing extension: the W3C
+trace context of the write that made it (``ce_traceparent``, ``ce_tracestate``).
 """
 
 from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +19,9 @@ from schema.events import EVENT_TYPE_PREFIX, EventDataError, ReportEvent, parse_
 Headers = list[tuple[str, bytes]]
 
 _REQUIRED = ("ce_specversion", "ce_id", "ce_source", "ce_type", "ce_subject", "ce_time")
+TRACE_ATTRIBUTES = ("traceparent", "tracestate")
+"""The CloudEvents distributed tracing extension's attributes (W3C Trace Context),
+``ce_``-prefixed on a record like every attribute in binary mode."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +37,8 @@ class EnvelopeError(ValueError):
     """A record that is not a valid SP4N CloudEvent; the message says why."""
 
 
-def encode(event: ReportEvent) -> Envelope:
+def encode(event: ReportEvent, trace: Mapping[str, str] | None = None) -> Envelope:
+    """The record of ``event``; ``trace``: the W3C trace context of the write, if traced."""
     headers: Headers = [
         ("ce_specversion", b"1.0"),
         ("ce_id", event.event_id.encode()),
@@ -41,8 +48,18 @@ def encode(event: ReportEvent) -> Envelope:
         ("ce_time", event.occurred_at.isoformat().encode()),
         ("content-type", b"application/json"),
     ]
+    if trace:
+        headers += [(f"ce_{n}", trace[n].encode()) for n in TRACE_ATTRIBUTES if n in trace]
     value = json.dumps(event.data(), separators=(",", ":")).encode()
     return Envelope(event.report_id.encode(), value, headers)
+
+
+def trace_context(headers: Headers) -> dict[str, str]:
+    """The W3C trace context a record carries (``traceparent``, ``tracestate``)."""
+    wanted = {f"ce_{n}": n for n in TRACE_ATTRIBUTES}
+    return {
+        wanted[name]: value.decode(errors="replace") for name, value in headers if name in wanted
+    }
 
 
 def decode(key: bytes | None, value: bytes | None, headers: Headers) -> ReportEvent:

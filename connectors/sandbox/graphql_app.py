@@ -27,6 +27,8 @@ enum StatusAduan { BARU DITUNDA DIVERIFIKASI DIDISPOSISI DITANGANI SELESAI DIARS
 
 type Kategori { id: Int! nama: String! }
 type Riwayat { idPeristiwa: ID! status: StatusAduan! catatan: String dicatat: String! }
+type Balasan { id: ID! isi: String! dibuatPada: String! }
+type Penilaian { nilai: Int! komentar: String }
 type Lampiran { id: ID! nama: String! jenis: String! url: String! ukuran: Int }
 
 type Aduan {
@@ -50,6 +52,8 @@ type Aduan {
   lampiran: [Lampiran!]!
   idEksternal: ID
   riwayat: [Riwayat!]!
+  balasanPelapor: [Balasan!]!
+  penilaian: Penilaian
 }
 
 type HalamanPerubahan { simpul: [Aduan!]! kursorAkhir: String adaLagi: Boolean! }
@@ -102,6 +106,10 @@ def render(r: SandboxReport) -> dict[str, object]:
              "dicatat": iso(u.at)}
             for u in r.updates
         ],
+        "balasanPelapor": [
+            {"id": b.id, "isi": b.content, "dibuatPada": iso(b.at)} for b in r.replies
+        ],
+        "penilaian": {"nilai": r.rating[0], "komentar": r.rating[1]} if r.rating else None,
     }  # fmt: skip
 
 

@@ -72,7 +72,11 @@ def render(r: SandboxReport) -> dict[str, object]:
         "dibuat_pada": iso(r.created_at),
         "diperbarui_pada": iso(r.updated_at),
         "id_eksternal": r.hub_id,
-    }
+        # The reporter's replies and rating, without who gave them.
+        "balasan_pelapor": [{"id": b.id, "isi": b.content, "dibuat_pada": iso(b.at)}
+                            for b in r.replies],
+        "penilaian": {"nilai": r.rating[0], "komentar": r.rating[1]} if r.rating else None,
+    }  # fmt: skip
 
 
 def render_detail(r: SandboxReport) -> dict[str, object]:

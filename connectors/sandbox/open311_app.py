@@ -2,8 +2,9 @@
 
 GET is public, as in the spec; POST needs the node's ``api_key``. Besides the
 six methods it has the ``page``/``page_size`` and ``updated_after``/
-``updated_before`` extensions, ``servicerequestupdates`` for write-back (POST)
-and for listing a request's updates (GET), ``extended_attributes`` showing the
+``updated_before`` extensions, ``servicerequestupdates`` for write-back (POST,
+refused with 409 when ``expected_updated_datetime`` is given and the request has
+changed since) and for listing a request's updates (GET), ``extended_attributes`` showing the
 hub's ``sp4n_report_id``, and an ``attribute[sp4n_report_id]`` filter.
 """
 
@@ -180,6 +181,14 @@ def build_app(backend: Backend) -> Starlette:
         for name in ("service_request_id", "status", "update_id"):
             if not form.get(name):
                 return _error(400, f"{name} is required")
+        report = system.reports.get(form["service_request_id"])
+        if report is None:
+            return _error(404, "no such service request")
+        system.interleave("writing", report)
+        expected = form.get("expected_updated_datetime")
+        repeated = system.applied(form["update_id"])
+        if expected and not repeated and expected != iso(report.updated_at):
+            return _error(409, "the service request changed since expected_updated_datetime")
         try:
             report = system.write(
                 form["service_request_id"], form["status"], form.get("description", ""),

@@ -58,6 +58,8 @@ def render(r: SandboxReport) -> dict[str, object]:
         "dibuat": iso(r.created_at),
         "diperbarui": iso(r.updated_at),
         "id_eksternal": r.hub_id,
+        "balasan": [{"id": b.id, "isi": b.content, "dibuat": iso(b.at)} for b in r.replies],
+        "rating": {"skor": r.rating[0], "komentar": r.rating[1]} if r.rating else None,
     }
 
 

@@ -251,6 +251,26 @@ class Sandbox:
         system = self.systems[node]
         system.set_status(system.reports[external_id], label, f"Status {label}")
 
+    async def reply(self, node: str, external_id: str, content: str) -> None:
+        """The reporter answers a follow-up in the node's own app (an HTTP node)."""
+        system = self.systems[node]
+        system.reply(system.reports[external_id], content)
+
+    async def rate(self, node: str, external_id: str, score: int, comment: str | None) -> None:
+        """The reporter rates a report in the node's own app (an HTTP node)."""
+        system = self.systems[node]
+        system.rate(system.reports[external_id], score, comment)
+
+    def interleave(self, node: str, moment: str, label: str) -> None:
+        """The node's staff give the next report the hub touches ``label`` at ``moment``
+        of the hub's calls: ``created`` (right after the hub created it, before the
+        hub's next call) or ``writing`` (as the hub's next write arrives, before the
+        node applies it). A test's deterministic interleaving, once."""
+        system = self.systems[node]
+        system.interleaved[moment] = lambda report: system.set_status(
+            report, label, f"Status {label}"
+        )
+
     async def tick(self, changes: int = 3) -> list[tuple[str, str]]:
         """Staff at ``changes`` nodes move a report on; now and then a citizen files one.
 

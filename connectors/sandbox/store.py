@@ -44,6 +44,15 @@ class SandboxUpdate:
 
 
 @dataclass(slots=True)
+class SandboxReply:
+    """The reporter's answer to a follow-up, given in the node's own app."""
+
+    id: str
+    content: str
+    at: datetime
+
+
+@dataclass(slots=True)
 class SandboxReport:
     """A report as the node system holds it (its own label, its own category)."""
 
@@ -77,6 +86,9 @@ class SandboxReport:
     archive_reason: str | None = None
     updates: list[SandboxUpdate] = field(default_factory=list)
     """The hub's writes, oldest first: two with one event id are a doubled write-back."""
+    replies: list[SandboxReply] = field(default_factory=list)
+    rating: tuple[int, str | None] | None = None
+    """The reporter's score (1 to 5) and comment, once the report is done."""
 
 
 class UnknownLabel(ValueError):
@@ -107,6 +119,9 @@ class NodeSystem:
         """False: event ids, hub report ids and Idempotency-Keys are not honoured."""
         self.writes = 0
         """Writes that changed something (a repeated event id does not count)."""
+        self.interleaved: dict[str, Callable[[SandboxReport], None]] = {}
+        """Staff actions slipped in between the hub's calls, each once, by moment:
+        ``created`` right after a creation, ``writing`` just before a write lands."""
         # The orders pages are cut from, sorted once per change rather than once per
         # request: a first pull of a large node asks for hundreds of pages.
         self._by_update: list[SandboxReport] | None = None
@@ -170,6 +185,20 @@ class NodeSystem:
         report.note = note
         self._touch(report)
 
+    def reply(self, report: SandboxReport, content: str) -> SandboxReply:
+        """The reporter answers a follow-up in the node's app; the status stays."""
+        self._touch(report)
+        answer = SandboxReply(f"{report.id}-b{len(report.replies) + 1}", content, report.updated_at)
+        report.replies.append(answer)
+        return answer
+
+    def rate(self, report: SandboxReport, score: int, comment: str | None) -> None:
+        """The reporter rates the handling in the node's app, once."""
+        if report.rating is not None:
+            raise ValueError(f"report {report.id} is rated already")
+        report.rating = (score, comment)
+        self._touch(report)
+
     def write(
         self, report_id: str, label: str, note: str, event_id: str, institution: str | None
     ) -> SandboxReport:
@@ -185,6 +214,10 @@ class NodeSystem:
         self.writes += 1
         return report
 
+    def applied(self, event_id: str) -> bool:
+        """Whether a write with ``event_id`` took effect already (and keys are honoured)."""
+        return self.honour_keys and event_id in self._applied
+
     def create(self, hub_id: str, make: Callable[[str], SandboxReport]) -> SandboxReport:
         """Adds a report the hub sent; the same hub id always gives the same report."""
         if self.honour_keys and hub_id in self._created:
@@ -196,7 +229,14 @@ class NodeSystem:
         self.reports[report.id] = report
         self._created.setdefault(hub_id, report.id)
         self.changed()
+        self.interleave("created", report)
         return report
+
+    def interleave(self, moment: str, report: SandboxReport) -> None:
+        """Runs the staff action waiting for ``moment``, if any (once)."""
+        action = self.interleaved.pop(moment, None)
+        if action is not None:
+            action(report)
 
     def by_hub_id(self, hub_id: str) -> SandboxReport | None:
         """The report the hub created under ``hub_id`` (the first, if it was doubled)."""

@@ -9,6 +9,7 @@ import strawberry
 
 from connectors.resilience import CircuitState
 from hub.api.context import Info
+from hub.api.copying import copied
 from hub.domain.review import ReviewAction
 from hub.errors import Forbidden
 from hub.ministry.graphql import StageDeadlineType, report_deadlines, report_overdue
@@ -39,7 +40,7 @@ class Region:
 
     @classmethod
     def from_row(cls, row: RegionRow) -> Region:
-        return cls(code=row.code, bps_code=row.bps_code, name=row.name, type=row.type)
+        return copied(cls, row)
 
 
 @strawberry.type(description="A file attached to a report, as its node serves it.")
@@ -78,19 +79,12 @@ class ReviewItem:
 
     @classmethod
     def from_row(cls, r: ReviewRow) -> ReviewItem:
-        return cls(
+        return copied(
+            cls,
+            r,
             id=strawberry.ID(str(r.id)),
-            node_code=r.node_code,
-            external_id=r.external_id,
-            external_version=r.external_version,
-            raw_state=r.raw_state,
-            reason=r.reason,
             report_id=strawberry.ID(str(r.report_id)) if r.report_id else None,
-            received_at=r.received_at,
-            resolved_at=r.resolved_at,
             resolution=ReviewAction(r.resolution) if r.resolution else None,
-            resolution_note=r.resolution_note,
-            resolved_by=r.resolved_by,
         )
 
 
@@ -192,12 +186,7 @@ class Node:
 
     @classmethod
     def from_row(cls, row: NodeRow) -> Node:
-        return cls(
-            code=row.code,
-            name=row.name,
-            level=row.level,
-            region_code=row.region_code,
-        )
+        return copied(cls, row)
 
 
 @strawberry.type(description="An institution that can receive a disposition.")
@@ -225,15 +214,7 @@ class Institution:
 
     @classmethod
     def from_row(cls, row: InstitutionRow) -> Institution:
-        return cls(
-            code=row.code,
-            name=row.name,
-            level=row.level,
-            active=row.active,
-            source=row.source,
-            node_code=row.node_code,
-            region_code=row.region_code,
-        )
+        return copied(cls, row)
 
 
 @strawberry.type(description="A node of the topic tree (kategori).")
@@ -251,7 +232,7 @@ class Topic:
 
     @classmethod
     def from_row(cls, row: TopicRow) -> Topic:
-        return cls(id=row.id, name=row.name, parent_id=row.parent_id)
+        return copied(cls, row)
 
 
 @strawberry.type(description="One recorded state change of a report.")
@@ -267,15 +248,13 @@ class HistoryEntry:
 
     @classmethod
     def from_row(cls, r: HistoryRow) -> HistoryEntry:
-        return cls(
-            version=r.version,
+        return copied(
+            cls,
+            r,
             verb=lifecycle.Verb(r.verb),
             from_state=lifecycle.ReportState(r.from_state) if r.from_state else None,
             to_state=lifecycle.ReportState(r.to_state),
-            actor_node=r.actor_node,
             actor_role=report.ActorRole(r.actor_role),
-            note=r.note,
-            at=r.at,
         )
 
 
@@ -298,14 +277,8 @@ class Disposition:
 
     @classmethod
     def from_row(cls, r: DispositionRow) -> Disposition:
-        return cls(
-            seq=r.seq,
-            from_institution_code=r.from_institution,
-            to_institution_code=r.to_institution,
-            note=r.note,
-            actor_node=r.actor_node,
-            at=r.at,
-            declined=r.declined,
+        return copied(
+            cls, r, from_institution_code=r.from_institution, to_institution_code=r.to_institution
         )
 
 
@@ -318,12 +291,7 @@ class FollowUp:
 
     @classmethod
     def from_row(cls, r: FollowUpRow) -> FollowUp:
-        return cls(
-            institution_code=r.institution_code,
-            content=r.content,
-            actor_node=r.actor_node,
-            at=r.at,
-        )
+        return copied(cls, r)
 
 
 @strawberry.type(description="The reporter's answer to a follow-up (no identity of its own).")
@@ -334,7 +302,7 @@ class Reply:
 
     @classmethod
     def from_row(cls, r: ReplyRow) -> Reply:
-        return cls(content=r.content, actor_node=r.actor_node, at=r.at)
+        return copied(cls, r)
 
 
 @strawberry.type(description="The reporter's satisfaction with the completed report.")
@@ -346,7 +314,7 @@ class Rating:
 
     @classmethod
     def from_row(cls, r: RatingRow) -> Rating:
-        return cls(score=r.score, comment=r.comment, institution_code=r.institution_code, at=r.at)
+        return copied(cls, r)
 
 
 @strawberry.type(description="The id a node's own system gives the report (opaque).")

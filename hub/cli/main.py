@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import uvicorn
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TimeElapsedColumn
+from starlette.applications import Starlette
 
 from connectors.federation import Federation
 from connectors.protocol import Connector
@@ -24,9 +25,11 @@ from hub.app import create_app
 from hub.cli import admin
 from hub.cli.calendar import add_calendar_parser, calendar_command
 from hub.cli.institutions import add_institutions_parser, institutions_command
+from hub.cli.server import Server
 from hub.cli.users import add_users_parser, users_command
 from hub.errors import ConfigError
 from hub.federation import CONNECTOR_SINK_ATTEMPTS
+from hub.logs import use_json_lines
 from hub.settings import ALL_ROLES, WORKER_ROLES, Role, Secret, Settings, SyncMode, masked_url
 from hub.store.database import Database
 from hub.sync.bus import Topics
@@ -104,7 +107,7 @@ def _sync_line(settings: Settings) -> str:
 def _roles_line(settings: Settings) -> str:
     names = ", ".join(r.value for r in Role if r in settings.roles)
     if Role.API not in settings.roles:
-        return f"roles: {names} (no HTTP)"
+        return f"roles: {names}" + (" (no HTTP)" if settings.metrics_port is None else "")
     if settings.roles == ALL_ROLES:
         return f"roles: {names} (everything in this process)"
     return f"roles: {names} (the background work runs in `sp4n-hub worker` processes)"
@@ -115,33 +118,58 @@ async def _serve(settings: Settings) -> None:
     console.print(f"  {_roles_line(settings)}")
     console.print(f"  {_sync_line(settings)}")
     console.print(f"  nodes: {wiring.nodes_served(settings)}")
+    console.print(f"  {wiring.tracing_line(settings)}")
     config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
         port=settings.port,
         log_level="info",
         lifespan="on",
+        # JSON lines: uvicorn's loggers (its access lines too) write through the root's.
+        log_config=None if settings.log_json else uvicorn.config.LOGGING_CONFIG,
     )
     await uvicorn.Server(config).serve()
 
 
 async def _work(settings: Settings) -> int:
-    """The worker's roles in this process, without HTTP, until SIGINT or SIGTERM: the
-    app's own lifespan, so its loops are built and started as ``serve --all`` does."""
+    """The worker's roles in this process until SIGINT or SIGTERM: the app's own
+    lifespan, so its loops are built and started as ``serve --all`` does. With a metrics
+    port it serves the app's probes there (``/healthz``, ``/readyz``, ``/metrics``) and
+    nothing else; without one, no HTTP."""
     console.print("[bold green]sp4n-hub[/] worker")
     console.print(f"  {_roles_line(settings)}")
     if settings.worker_nodes is not None:
         console.print(f"  sinks and pulls of nodes {', '.join(sorted(settings.worker_nodes))}")
     console.print(f"  {_sync_line(settings)}")
     console.print(f"  nodes: {wiring.nodes_served(settings)}")
+    console.print(f"  {wiring.tracing_line(settings)}")
     app = create_app(settings)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    async with app.router.lifespan_context(app):
-        _log.info("worker running: %s", _roles_line(settings))
-        await stop.wait()
+    if settings.metrics_port is not None:
+        console.print(
+            f"  health and metrics on http://{settings.host}:{settings.metrics_port}"
+            "/healthz, /readyz, /metrics"
+        )
+        probes = Starlette(routes=app.state.probes.routes(), lifespan=app.router.lifespan_context)
+        config = uvicorn.Config(
+            probes,
+            host=settings.host,
+            port=settings.metrics_port,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+        )
+        server = Server(config)
+        await server.serve()
+        if not server.started:
+            return 1  # the lifespan failed to start; uvicorn logged why
+    else:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        async with app.router.lifespan_context(app):
+            _log.info("worker running: %s", _roles_line(settings))
+            await stop.wait()
     sync = app.state.sync
     # A sync loop that died stopped us (SIGTERM): say so, for the supervisor.
     return 1 if sync is not None and sync.failure is not None else 0
@@ -188,6 +216,7 @@ def _banner(
         where = masked_url(sandbox.postgres_url)
         console.print(f"    postgres {where}  nodes {', '.join(sorted(sandbox.databases))}")
     console.print(f"  {_sync_line(settings)}")
+    console.print(f"  {wiring.tracing_line(settings)}")
     console.print(
         "  tokens (12 h) for GraphiQL's Headers tab, as "
         '{"Authorization": "Bearer <token>"}; without one you are the public:'
@@ -219,7 +248,7 @@ async def _serve_demo(
 ) -> None:
     """The sandbox nodes, then the hub serving them through their connectors; Ctrl-C
     stops the hub, then the sandbox."""
-    from hub.demo.sandbox import DemoServer, demo_node_table, running_sandbox
+    from hub.demo.sandbox import demo_node_table, running_sandbox
 
     async with running_sandbox(url) as sandbox:
         table = demo_node_table(sandbox, settings.node_table)
@@ -236,7 +265,7 @@ async def _serve_demo(
             access_log=False,
             lifespan="on",
         )
-        await DemoServer(config).serve()
+        await Server(config).serve()
         console.print("stopping the sandbox nodes …")
 
 
@@ -486,6 +515,13 @@ def _parser() -> argparse.ArgumentParser:
         metavar="CODE,...",
         help="run the sinks and pulls of these nodes only; default: every node",
     )
+    work.add_argument(
+        "--metrics-port",
+        metavar="PORT",
+        type=int,
+        help="serve /healthz, /readyz and /metrics on this port (SP4N_HOST); default: "
+        "SP4N_METRICS_PORT, else no HTTP",
+    )
     sub.add_parser("demo", help="embedded PostgreSQL + demo data + the hub, no set-up needed")
     export = sub.add_parser(
         "export-schema",
@@ -564,6 +600,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         settings = Settings.from_env(os.environ)
+        if settings.log_json:
+            use_json_lines()
         match args.command:
             case "migrate":
                 asyncio.run(_migrate(wiring.database_url(settings)))
@@ -573,6 +611,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 asyncio.run(_serve(replace(settings, roles=roles)))
             case "worker":
                 wiring.database_url(settings)
+                if args.metrics_port is not None:
+                    settings = replace(settings, metrics_port=args.metrics_port)
                 return asyncio.run(_work(worker_settings(settings, args.role or [], args.nodes)))
             case "demo":
                 demo(settings)

@@ -116,7 +116,7 @@ async def _add(console: Console, store: UserStore, args: argparse.Namespace, pas
 
 
 def _list(console: Console, users: list[User]) -> None:
-    table = Table("login", "name", "role", "node", "totp", "created", "disabled", "locked until")
+    table = Table("login", "name", "role", "node", "totp", "created", "disabled")
     for u in users:
         table.add_row(
             u.login,
@@ -126,6 +126,5 @@ def _list(console: Console, users: list[User]) -> None:
             "yes" if u.has_totp else "no",
             f"{u.created_at:%Y-%m-%d %H:%M}",
             f"{u.disabled_at:%Y-%m-%d %H:%M}" if u.disabled_at else "",
-            f"{u.locked_until:%Y-%m-%d %H:%M}" if u.locked_until else "",
         )
     console.print(table)

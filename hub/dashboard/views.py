@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date
 
 from hub.dashboard.access import Reader
 from hub.dashboard.tables import (
@@ -286,33 +285,26 @@ class Views:
                 self._month_row(g.key, "", g.counts, stages.get(g.key)) for g in stats.groups
             )
             return View("trend", _heading(sla), (Table("trend", columns, rows),))
-        # The roll-ups keep months for the whole province only: a region's months are
-        # asked one month at a time, each a whole-month period of the same answers.
-        months = _months(period)
-        answers = await asyncio.gather(
-            *(self._q.statistics(m, GroupBy.REGION) for m in months),
-            *(self._q.sla_compliance(m, GroupBy.REGION) for m in months),
-            self._q.rule_versions(period),
+        # A region's months: each whole month's answers by region, as asking each month on
+        # its own would give them, read for all the months at once.
+        months, versions = await asyncio.gather(
+            self._q.each_month(period, GroupBy.REGION), self._q.rule_versions(period)
         )
-        n = len(months)
-        stat_answers = [a for a in answers[:n] if isinstance(a, Statistics)]
-        sla_answers = [a for a in answers[n : 2 * n] if isinstance(a, SlaCompliance)]
-        versions = answers[-1]
-        assert isinstance(versions, tuple)
         region_rows: list[Row] = []
-        for month, s, c in zip(months, stat_answers, sla_answers, strict=True):
+        for s, c in months:
             counts, stages = self._stat_groups(s), self._sla_groups(c)
             for code, _ in self._regions_seen():
                 group = counts.get(code)
                 region_rows.append(
                     self._month_row(
-                        month.start.strftime("%Y-%m"),
+                        s.period.start.strftime("%Y-%m"),
                         code,
                         group.counts if group else None,
                         stages.get(code),
                         suppressed=group is not None and group.counts is None,
                     )
                 )
+        sla_answers = [c for _, c in months]
         current_to = min((s.current_to for s in sla_answers), default=None)
         if current_to is None:
             current_to = (await self._q.sla_compliance(period, GroupBy.KIND)).current_to
@@ -342,15 +334,3 @@ class Views:
             ),
             suppressed=suppressed or (counts is None and sla is not None and sla.stages is None),
         )
-
-
-def _months(period: Period) -> list[Period]:
-    """The whole calendar months inside the period."""
-    span = period.months()
-    out: list[Period] = []
-    day = span.start
-    while day < span.end:
-        following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
-        out.append(Period(day, following))
-        day = following
-    return out

@@ -8,15 +8,12 @@ the hub's pulls and write-backs are visibly at work.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import signal
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from pathlib import Path
 
 import asyncpg
-import uvicorn
 
 from connectors.config import NodeTable
 from connectors.sandbox.sandbox import Sandbox
@@ -96,20 +93,3 @@ async def running_sandbox(url: str) -> AsyncIterator[Sandbox]:
         yield sandbox
     finally:
         await sandbox.stop()
-
-
-class DemoServer(uvicorn.Server):
-    """uvicorn's server, minus its re-raising of Ctrl-C after a graceful stop: in the
-    demo the sandbox and PostgreSQL must still stop, in order, after the hub has."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        loop = asyncio.get_running_loop()
-        signals = (signal.SIGINT, signal.SIGTERM)
-        for sig in signals:
-            loop.add_signal_handler(sig, self.handle_exit, sig, None)
-        try:
-            yield
-        finally:
-            for sig in signals:
-                loop.remove_signal_handler(sig)

@@ -7,9 +7,9 @@ import json
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import date
-from typing import get_args
+from typing import Any, get_args
 
 from hub.errors import BadInput
 from schema.lifecycle import Verb
@@ -256,7 +256,24 @@ def validate_key(key: str) -> None:
 
 
 def fingerprint(command: Command, expected_version: int | None) -> str:
-    """A stable hash of a request, to tell a retry from a different request."""
-    body = {"verb": command.verb.value, "expected": expected_version, **asdict(command)}
+    """A stable hash of a request, to tell a retry from a different request.
+
+    Its bytes are those of ``dataclasses.asdict`` through ``json.dumps`` (a key stored
+    by an earlier release still matches its retry), without ``asdict``'s deep copy of
+    every value, which cost the write path more than the hash itself.
+    """
+    body = {"verb": command.verb.value, "expected": expected_version, **_plain(command)}
     encoded = json.dumps(body, sort_keys=True, default=str).encode()
     return hashlib.sha256(encoded).hexdigest()
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON sees ``dataclasses.asdict``'s copy of it: dataclasses as dicts of
+    their fields, sequences as lists, everything else as it is."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value

@@ -388,4 +388,12 @@ def duplicate_ref(node: str, external_id: str | None) -> str:
 
 def allowed_verbs(state: ReportState) -> list[Verb]:
     """The transitions a report in ``state`` may take, in the order of ``Verb``."""
-    return [v for v in Verb if v is not Verb.SUBMIT and can_apply(v, state)]
+    return list(_ALLOWED[state])
+
+
+_ALLOWED = {
+    state: tuple(v for v in Verb if v is not Verb.SUBMIT and can_apply(v, state))
+    for state in ReportState
+}
+"""``allowed_verbs`` of each state, asked of the life cycle once (its rules are fixed;
+asking again for every change cost the writers more than deciding the change)."""

@@ -9,6 +9,7 @@ anything is written.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from hub import logs, traces
 from hub.domain.commands import (
     Actor,
     Command,
@@ -51,6 +53,8 @@ from schema.events import ExternalRef, ReportEvent
 from schema.lifecycle import ReportState, Verb
 from schema.report import PrivacyFlags
 
+_log = logging.getLogger(__name__)
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -81,6 +85,36 @@ class ReportService:
         if not isinstance(command, Submit) and expected_version is None:
             raise BadInput("expectedVersion is required")
         request_hash = fingerprint(command, expected_version)
+        report_id = getattr(command, "report_id", None)
+        with logs.bound(report_id=report_id):
+            if not traces.on():
+                row = await self._execute(
+                    command, actor, idempotency_key, expected_version, request_hash
+                )
+            else:
+                # The write's span: its record carries this span's trace context to the
+                # nodes (the outbox row's ce_traceparent).
+                attributes = {"sp4n.verb": command.verb.value, "sp4n.actor_node": actor.node_code}
+                if report_id is not None:
+                    attributes["sp4n.report_id"] = str(report_id)
+                with traces.span(f"report {command.verb.value}", attributes=attributes):
+                    row = await self._execute(
+                        command, actor, idempotency_key, expected_version, request_hash
+                    )
+        if _log.isEnabledFor(logging.DEBUG):
+            with logs.bound(report_id=row.id):
+                _log.debug("%s by %s: version %d, %s", command.verb.value, actor.node_code,
+                           row.version, row.state.value)  # fmt: skip
+        return row
+
+    async def _execute(
+        self,
+        command: Command,
+        actor: Actor,
+        idempotency_key: str | None,
+        expected_version: int | None,
+        request_hash: str,
+    ) -> ReportRow:
         for _attempt in range(2):
             try:
                 return await self._execute_once(
@@ -143,7 +177,7 @@ class ReportService:
                 r, Verb.SUBMIT, None, r.state, r.version, made.institutions,
                 tuple(r.nodes), made.external_refs, r.submitted_at, actor,
             )  # fmt: skip
-            record = encode(event)
+            record = encode(event, traces.current_context())
             person = (who.name, who.nik, who.phone, who.email) if who else (None,) * 4
             ref = made.external_refs[0] if made.external_refs else None
             try:
@@ -201,7 +235,7 @@ class ReportService:
             )
             event = _event(row, change.verb, change.previous, change.state, change.version,
                            change.institutions, change.nodes, refs, now, actor)  # fmt: skip
-            record = encode(event)
+            record = encode(event, traces.current_context())
             link, follow_up = change.disposition, change.follow_up
             written = await session.fetchval(
                 "transition_write",

@@ -89,3 +89,8 @@ WHERE e.node_code = ANY($1::text[])
 -- name: pull_try_node
 -- One process pulls a node at a time: the lock of node $2, held by the session.
 SELECT pg_try_advisory_lock($1, hashtext($2))
+
+-- name: replies_from_node
+-- The words of the replies recorded for report $1 as node $2's (pulled from its system or
+-- sent by its service account), to record a reply the node lists again only once.
+SELECT content FROM replies WHERE report_id = $1 AND actor_node = $2

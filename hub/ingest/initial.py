@@ -122,7 +122,9 @@ class InitialSync:
             else:
                 leftovers.append(change)
         now = self.clock()
-        plan = plan_page(new, await self.reference(), now)
+        # Off the event loop: a page of thousands takes a while to plan, and the other
+        # nodes' pulls (their HTTP reads have timeouts) and writes go on meanwhile.
+        plan = await asyncio.to_thread(plan_page, new, await self.reference(), now)
         async with self.db.transaction() as session:
             raced, written_rows = (
                 await self._write(session, node, plan, now) if new else ([], (0, 0))

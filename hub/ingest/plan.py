@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import astuple, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from connectors.change import ExternalChange
@@ -24,7 +24,7 @@ from hub.domain.commands import Actor, Dispose, Submit, validate
 from hub.domain.core import Current, Known, decide, default_institution, submit
 from hub.errors import BadInput, InvalidTransition
 from hub.ingest.pulled import submit_for, transition_for
-from hub.store.effects import HISTORY_COLUMNS, REPORT_COLUMNS, report_values
+from hub.store.effects import HISTORY_COLUMNS, REPORT_COLUMNS, entry_values, report_values
 from schema.report import ActorRole, ArchiveReason
 
 REPORTER_COLUMNS = ("report_id", "name", "nik", "phone", "email")
@@ -105,12 +105,14 @@ def _plan_one(change: ExternalChange, reference: Reference, plan: Plan, at: date
         plan.review(change, f"cannot submit: {error.message}", None)
         return
     plan.submitted += 1
-    plan.history.append(astuple(made.entry))
+    plan.history.append(entry_values(made.entry))
     if made.reporter is not None:
         r = made.reporter
         plan.reporters.append((made.report.id, r.name, r.nik, r.phone, r.email))
-    report, archive_reason = _walk(change, made.current, reference, plan, actor, at)
-    final = made.report.after(report, archive_reason, at)
+    submitted = made.current
+    report, archive_reason = _walk(change, submitted, reference, plan, actor, at)
+    # A report left as submitted is the submission's row already (most of a first pull).
+    final = made.report if report is submitted else made.report.after(report, archive_reason, at)
     plan.reports.append((*report_values(final), change.external_id))
 
 
@@ -161,7 +163,7 @@ def _walk(
         if decided.follow_up is not None:
             ord_ = len(plan.follow_ups)
             plan.follow_ups.append((ord_, report.id, report.institution_code, decided.follow_up))
-        plan.history.append(astuple(report.entry(decided, actor, at)))
+        plan.history.append(entry_values(report.entry(decided, actor, at)))
         report = report.after(decided)
         archive_reason = decided.archive_reason
     plan.moved += 1

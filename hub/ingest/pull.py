@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,12 +36,14 @@ from connectors.transitions import verbs_between
 from hub.domain.commands import (
     Actor,
 )
+from hub.domain.ratings import Ratings
 from hub.domain.review import LearnedVocabulary
 from hub.domain.service import ReportService
 from hub.errors import BadInput, ConfigError, InvalidTransition, VersionConflict
 from hub.ingest.initial import InitialSync
 from hub.ingest.locks import NodeLocks
 from hub.ingest.pulled import submit_for, transition_for
+from hub.ingest.voices import ReporterVoice
 from hub.outages import Outage, is_outage
 from hub.security.audit import AuditLog
 from hub.store.database import Database
@@ -145,9 +147,13 @@ class Ingest:
     """The nodes this process pulls now: each node in one process at a time."""
     vocabulary: LearnedVocabulary = field(init=False)
     """The status labels admins taught the hub at the review desk."""
+    voice: ReporterVoice = field(init=False)
+    """The reporter's replies and ratings the nodes recorded."""
 
     def __post_init__(self) -> None:
-        self.initial = InitialSync(self.db, self.clock, AuditLog(self.db, self.clock))
+        audit = AuditLog(self.db, self.clock)
+        self.initial = InitialSync(self.db, self.clock, audit)
+        self.voice = ReporterVoice(self.db, self.service, Ratings(self.db, audit, self.clock))
         self.vocabulary = LearnedVocabulary(self.db)
         self.locks = NodeLocks(self.db)
 
@@ -283,21 +289,41 @@ class Ingest:
                 await self._review(change, f"cannot submit: {error.message}", None, stats)
                 return
             stats.submitted += 1
+        # The reporter's replies before the state moves when the report takes them
+        # now (the reply came before the node moved on), the rest after the moves.
+        report = await self.voice.replies(report, change, actor, None)
+        report = await self._move(report, change, stats, actor, known=row is not None)
+        report = await self.voice.replies(report, change, actor, self._holder(report, stats))
+        await self.voice.rating(report, change, actor, self._holder(report, stats))
+
+    def _holder(
+        self, report: ReportRow, stats: PullStats
+    ) -> Callable[[ExternalChange, str], Awaitable[None]]:
+        async def hold(change: ExternalChange, reason: str) -> None:
+            await self._review(change, reason, report.id, stats)
+
+        return hold
+
+    async def _move(
+        self, report: ReportRow, change: ExternalChange, stats: PullStats, actor: Actor,
+        *, known: bool,
+    ) -> ReportRow:  # fmt: skip
+        """The report moved to the state the node shows (or held for review); returns it."""
         current = report.state
         if current in change.agrees_with:
             stats.unchanged += 1
-            return
-        if row is not None and await self._behind(report.id, change):
+            return report
+        if known and await self._behind(report.id, change):
             stats.unchanged += 1
-            return
+            return report
         if change.state is None:
             await self._review(change, f"unmapped status {change.raw_state!r}", report.id, stats)
-            return
+            return report
         verbs = verbs_between(current, change.state)
         if verbs is None:
             reason = f"no move from {current.value} to {change.state.value}"
             await self._review(change, reason, report.id, stats)
-            return
+            return report
         for verb in verbs:
             try:
                 command = transition_for(verb, report.id, change)
@@ -309,8 +335,9 @@ class Ingest:
                 )
             except (InvalidTransition, BadInput) as error:
                 await self._review(change, f"{verb.value}: {error.message}", report.id, stats)
-                return
+                return report
         stats.moved += 1
+        return report
 
     async def _adopt(self, change: ExternalChange) -> asyncpg.Record | None:
         """A report the hub created at the node, not linked yet (a crash between the

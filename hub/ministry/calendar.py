@@ -125,8 +125,5 @@ class CalendarStore:
         for start in range(0, len(ids), self._refresh_batch):
             batch = ids[start : start + self._refresh_batch]
             async with self._db.transaction() as session:
-                # Every refresher locks its reports first, in id order, so that two
-                # refreshes of one report never interleave.
-                await session.fetch("ministry_lock_reports", batch)
                 await session.execute("ministry_refresh", batch)
         return len(ids), False

@@ -14,6 +14,7 @@ from typing import Protocol
 import strawberry
 from strawberry.types import Info
 
+from hub.api.copying import copied
 from hub.ministry import figures
 from hub.ministry.context import MinistryContext
 from hub.ministry.deadlines import DeadlineStatus, StageDeadline
@@ -67,19 +68,7 @@ class StatisticsFigures:
 
     @classmethod
     def of(cls, c: figures.Counts) -> StatisticsFigures:
-        return cls(
-            received=c.received,
-            anonymous=c.anonymous,
-            confidential=c.confidential,
-            verified=c.verified,
-            disposed=c.disposed,
-            followed_up=c.followed_up,
-            completed=c.completed,
-            auto_closed=c.auto_closed,
-            archived=c.archived,
-            redisposed=c.redisposed,
-            redispositions=c.redispositions,
-        )
+        return copied(cls, c)
 
 
 @strawberry.type
@@ -102,12 +91,11 @@ class ReportStatistics:
 
     @classmethod
     def of(cls, s: figures.Statistics) -> ReportStatistics:
-        return cls(
+        return copied(
+            cls,
+            s,
             period=PeriodInfo.of(s.period),
-            current_to=s.current_to,
-            group_by=s.group_by,
             rule_versions=list(s.rule_versions),
-            suppress_below=s.suppress_below,
             total=StatisticsFigures.of(s.total) if s.total else None,
             groups=[
                 StatisticsGroup(
@@ -136,16 +124,7 @@ class StageCompliance:
 
     @classmethod
     def of(cls, f: figures.StageFigures) -> StageCompliance:
-        return cls(
-            stage=f.stage,
-            met=f.met,
-            late=f.late,
-            overdue=f.overdue,
-            pending=f.pending,
-            within_limit_share=f.within_limit_share,
-            median_working_days=f.median_days,
-            p90_working_days=f.p90_days,
-        )
+        return copied(cls, f, median_working_days=f.median_days, p90_working_days=f.p90_days)
 
 
 @strawberry.type
@@ -169,13 +148,11 @@ class SlaCompliance:
 
     @classmethod
     def of(cls, s: figures.SlaCompliance) -> SlaCompliance:
-        return cls(
+        return copied(
+            cls,
+            s,
             period=PeriodInfo.of(s.period),
-            current_to=s.current_to,
-            as_of=s.as_of,
-            group_by=s.group_by,
             rule_versions=list(s.rule_versions),
-            suppress_below=s.suppress_below,
             total=[StageCompliance.of(f) for f in s.total] if s.total else None,
             groups=[
                 SlaComplianceGroup(
@@ -215,25 +192,14 @@ class RankingEntry:
 
     @classmethod
     def of(cls, e: figures.RankingEntry) -> RankingEntry:
-        return cls(
-            rank=e.rank,
+        return copied(
+            cls,
+            e,
             institution_code=e.code,
             institution_name=e.name,
-            level=e.level,
-            suppressed=e.suppressed,
-            received=e.received,
-            score=e.score,
-            verified_within_limit=e.verified_within_limit,
-            first_follow_up_within_limit=e.first_follow_up_within_limit,
-            completed_within_limit=e.completed_within_limit,
-            completed_share=e.completed_share,
-            archived_or_redisposed_share=e.archived_or_redisposed_share,
-            anonymous_share=e.anonymous_share,
-            confidential_share=e.confidential_share,
             median_verify_working_days=e.median_verify_days,
             median_first_follow_up_working_days=e.median_first_follow_up_days,
             median_completion_working_days=e.median_completion_days,
-            redispositions=e.redispositions,
         )
 
 
@@ -249,13 +215,11 @@ class InstitutionRanking:
 
     @classmethod
     def of(cls, r: figures.Ranking) -> InstitutionRanking:
-        return cls(
+        return copied(
+            cls,
+            r,
             period=PeriodInfo.of(r.period),
-            current_to=r.current_to,
-            as_of=r.as_of,
-            level=r.level,
             rule_versions=list(r.rule_versions),
-            suppress_below=r.suppress_below,
             entries=[RankingEntry.of(e) for e in r.entries],
         )
 
@@ -273,16 +237,7 @@ class StageDeadlineType:
 
     @classmethod
     def of(cls, d: StageDeadline) -> StageDeadlineType:
-        return cls(
-            stage=d.stage,
-            status=d.status,
-            working_days=d.working_days,
-            started_at=d.started_at,
-            due_at=d.due_at,
-            ended_at=d.ended_at,
-            breached_at=d.breached_at,
-            working_days_taken=d.working_days_taken,
-        )
+        return copied(cls, d)
 
 
 @strawberry.type(description="How often reports forwarded to one institution came back declined.")
@@ -303,15 +258,7 @@ class DeclineEntry:
 
     @classmethod
     def of(cls, e: figures.DeclineEntry) -> DeclineEntry:
-        return cls(
-            institution_code=e.code,
-            institution_name=e.name,
-            level=e.level,
-            suppressed=e.suppressed,
-            forwarded=e.forwarded,
-            declined=e.declined,
-            rate=e.rate,
-        )
+        return copied(cls, e, institution_code=e.code, institution_name=e.name)
 
 
 @strawberry.type
@@ -328,12 +275,8 @@ class DispositionDeclines:
 
     @classmethod
     def of(cls, d: figures.Declines) -> DispositionDeclines:
-        return cls(
-            period=PeriodInfo.of(d.period),
-            current_to=d.current_to,
-            level=d.level,
-            suppress_below=d.suppress_below,
-            entries=[DeclineEntry.of(e) for e in d.entries],
+        return copied(
+            cls, d, period=PeriodInfo.of(d.period), entries=[DeclineEntry.of(e) for e in d.entries]
         )
 
 
@@ -361,15 +304,8 @@ class SatisfactionEntry:
 
     @classmethod
     def of(cls, e: figures.SatisfactionEntry) -> SatisfactionEntry:
-        return cls(
-            institution_code=e.code,
-            institution_name=e.name,
-            level=e.level,
-            suppressed=e.suppressed,
-            completed=e.completed,
-            rated=e.rated,
-            rated_share=e.rated_share,
-            average_score=e.average,
+        return copied(
+            cls, e, institution_code=e.code, institution_name=e.name, average_score=e.average
         )
 
 
@@ -387,11 +323,10 @@ class ReporterSatisfaction:
 
     @classmethod
     def of(cls, s: figures.Satisfaction) -> ReporterSatisfaction:
-        return cls(
+        return copied(
+            cls,
+            s,
             period=PeriodInfo.of(s.period),
-            current_to=s.current_to,
-            level=s.level,
-            suppress_below=s.suppress_below,
             entries=[SatisfactionEntry.of(e) for e in s.entries],
         )
 

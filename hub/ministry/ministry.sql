@@ -8,7 +8,8 @@
 -- Counts per group of the reports submitted in a period: whole months from the
 -- roll-up, the ragged days at either end from the per-report facts.
 -- $1 dim, $2/$3 whole months [from, to), $4/$5 and $6/$7 edge days [from, to),
--- $8 group by month of submission instead of by key.
+-- $8 group by month of submission instead of by key, $9 with it by key too (the key
+-- is then '<YYYY-MM> <key>').
 SELECT key, sum(received)::integer AS received, sum(anonymous)::integer AS anonymous,
        sum(confidential)::integer AS confidential, sum(verified)::integer AS verified,
        sum(disposed)::integer AS disposed, sum(followed_up)::integer AS followed_up,
@@ -16,13 +17,15 @@ SELECT key, sum(received)::integer AS received, sum(anonymous)::integer AS anony
        sum(archived)::integer AS archived, sum(redisposed)::integer AS redisposed,
        sum(redispositions)::integer AS redispositions
 FROM (
-    SELECT CASE WHEN $8::boolean THEN to_char(month, 'YYYY-MM') ELSE key END AS key,
+    SELECT concat_ws(' ', CASE WHEN $8::boolean THEN to_char(month, 'YYYY-MM') END,
+                     CASE WHEN NOT $8::boolean OR $9::boolean THEN key END) AS key,
            received, anonymous, confidential, verified, disposed, followed_up, completed,
            auto_closed, archived, redisposed, redispositions
     FROM ministry_counts
     WHERE dim = $1 AND month >= $2::date AND month < $3::date
     UNION ALL
-    SELECT CASE WHEN $8::boolean THEN to_char(month, 'YYYY-MM') ELSE key END,
+    SELECT concat_ws(' ', CASE WHEN $8::boolean THEN to_char(month, 'YYYY-MM') END,
+                     CASE WHEN NOT $8::boolean OR $9::boolean THEN key END),
            received, anonymous, confidential, verified, disposed, followed_up, completed,
            auto_closed, archived, redisposed, redispositions
     FROM ministry_count_rows
@@ -39,12 +42,14 @@ ORDER BY key
 -- WIB date today), pending, and the nearest-rank median and p90 of the working days
 -- taken by the stages that ended. $1 dim, $2 group by month of submission; ended
 -- stages: $4/$5 whole years (YEAR rows), $6/$7 and $8/$9 the whole months around them;
--- running stages: $10/$11 all whole months; both: $12/$13 and $14/$15 ragged days.
+-- running stages: $10/$11 all whole months; both: $12/$13 and $14/$15 ragged days;
+-- $16 with $2, by key too (the key is then '<YYYY-MM> <key>').
 -- Spans are [from, to) dates; an empty one has from = to.
 WITH ended AS (
     SELECT key, stage, days, sum(n) AS n, coalesce(sum(n) FILTER (WHERE met), 0) AS met
     FROM (
-        SELECT CASE WHEN $2::boolean THEN to_char(month, 'YYYY-MM') ELSE key END AS key,
+        SELECT concat_ws(' ', CASE WHEN $2::boolean THEN to_char(month, 'YYYY-MM') END,
+                         CASE WHEN NOT $2::boolean OR $16::boolean THEN key END) AS key,
                stage, days, met, n
         FROM ministry_stage_ended
         WHERE dim = $1
@@ -52,7 +57,8 @@ WITH ended AS (
                OR (grain = 'MONTH' AND ((month >= $6::date AND month < $7::date)
                                         OR (month >= $8::date AND month < $9::date))))
         UNION ALL
-        SELECT CASE WHEN $2::boolean THEN to_char(month, 'YYYY-MM') ELSE key END,
+        SELECT concat_ws(' ', CASE WHEN $2::boolean THEN to_char(month, 'YYYY-MM') END,
+                         CASE WHEN NOT $2::boolean OR $16::boolean THEN key END),
                stage, days, status = 'MET', 1
         FROM ministry_stage_rows
         WHERE dim = $1 AND status IN ('MET', 'LATE')
@@ -77,14 +83,16 @@ WITH ended AS (
     SELECT key, stage, sum(overdue) AS overdue, sum(pending) AS pending
     FROM (
         -- Months whose running stages are all past due: their totals are enough.
-        SELECT CASE WHEN $2::boolean THEN to_char(month, 'YYYY-MM') ELSE key END AS key,
+        SELECT concat_ws(' ', CASE WHEN $2::boolean THEN to_char(month, 'YYYY-MM') END,
+                         CASE WHEN NOT $2::boolean OR $16::boolean THEN key END) AS key,
                stage, n AS overdue, 0 AS pending
         FROM ministry_stage_open_total
         WHERE dim = $1 AND month >= $10::date AND month < $11::date
           AND coalesce(due_max, '-infinity') < $3::date
         UNION ALL
         -- The other months, due day by due day.
-        SELECT CASE WHEN $2::boolean THEN to_char(d.month, 'YYYY-MM') ELSE d.key END,
+        SELECT concat_ws(' ', CASE WHEN $2::boolean THEN to_char(d.month, 'YYYY-MM') END,
+                         CASE WHEN NOT $2::boolean OR $16::boolean THEN d.key END),
                d.stage, CASE WHEN d.due_day < $3::date THEN d.n ELSE 0 END,
                CASE WHEN d.due_day >= $3::date THEN d.n ELSE 0 END
         FROM ministry_stage_open_total t
@@ -93,7 +101,8 @@ WITH ended AS (
         WHERE t.dim = $1 AND t.month >= $10::date AND t.month < $11::date
           AND t.due_max >= $3::date
         UNION ALL
-        SELECT CASE WHEN $2::boolean THEN to_char(month, 'YYYY-MM') ELSE key END, stage,
+        SELECT concat_ws(' ', CASE WHEN $2::boolean THEN to_char(month, 'YYYY-MM') END,
+                         CASE WHEN NOT $2::boolean OR $16::boolean THEN key END), stage,
                CASE WHEN due_day < $3::date THEN 1 ELSE 0 END,
                CASE WHEN due_day >= $3::date THEN 1 ELSE 0 END
         FROM ministry_stage_rows
@@ -114,14 +123,17 @@ ORDER BY 1, 2
 
 -- name: ministry_naive_statistics
 -- ministry_statistics straight from reports and report_history, one GROUP BY per call.
--- $1 dim, $2/$3 submitted in [from, to) (timestamptz), $4 group by month.
-SELECT CASE WHEN $4::boolean
-            THEN to_char(r.submitted_at AT TIME ZONE 'Asia/Jakarta', 'YYYY-MM')
-            ELSE CASE $1 WHEN 'ALL' THEN '' WHEN 'REGION' THEN r.region_code
-                         WHEN 'INSTITUTION' THEN r.institution_code WHEN 'KIND' THEN r.kind
-                         WHEN 'TOPIC' THEN r.topic_id::text WHEN 'STATE' THEN r.state
-                         WHEN 'RULE_VERSION' THEN r.sla_rule_version END
-       END AS key,
+-- $1 dim, $2/$3 submitted in [from, to) (timestamptz), $4 group by month, $5 and by
+-- key too.
+SELECT concat_ws(' ',
+           CASE WHEN $4::boolean
+                THEN to_char(r.submitted_at AT TIME ZONE 'Asia/Jakarta', 'YYYY-MM') END,
+           CASE WHEN NOT $4::boolean OR $5::boolean
+                THEN CASE $1 WHEN 'ALL' THEN '' WHEN 'REGION' THEN r.region_code
+                             WHEN 'INSTITUTION' THEN r.institution_code WHEN 'KIND' THEN r.kind
+                             WHEN 'TOPIC' THEN r.topic_id::text WHEN 'STATE' THEN r.state
+                             WHEN 'RULE_VERSION' THEN r.sla_rule_version END
+           END) AS key,
        count(*)::integer AS received,
        count(*) FILTER (WHERE r.anonymous)::integer AS anonymous,
        count(*) FILTER (WHERE r.confidential)::integer AS confidential,
@@ -154,7 +166,8 @@ ORDER BY 1
 
 -- name: ministry_naive_sla
 -- ministry_sla straight from reports, report_history, sla_rules and the calendar,
--- with percentile_disc. $1..$4 as ministry_naive_statistics, $5 the WIB date today.
+-- with percentile_disc. $1..$4 as ministry_naive_statistics, $5 the WIB date today,
+-- $6 as ministry_naive_statistics' $5.
 WITH h AS (
     SELECT x.report_id,
            min(x.at) FILTER (WHERE x.to_state IN ('VERIFIED', 'DISPOSED')) AS verified_at,
@@ -166,13 +179,16 @@ WITH h AS (
     WHERE y.submitted_at >= $2 AND y.submitted_at < $3
     GROUP BY x.report_id
 ), b AS (
-    SELECT CASE WHEN $4::boolean
-                THEN to_char(r.submitted_at AT TIME ZONE 'Asia/Jakarta', 'YYYY-MM')
-                ELSE CASE $1 WHEN 'ALL' THEN '' WHEN 'REGION' THEN r.region_code
-                             WHEN 'INSTITUTION' THEN r.institution_code WHEN 'KIND' THEN r.kind
-                             WHEN 'TOPIC' THEN r.topic_id::text WHEN 'STATE' THEN r.state
-                             WHEN 'RULE_VERSION' THEN r.sla_rule_version END
-           END AS key,
+    SELECT concat_ws(' ',
+               CASE WHEN $4::boolean
+                    THEN to_char(r.submitted_at AT TIME ZONE 'Asia/Jakarta', 'YYYY-MM') END,
+               CASE WHEN NOT $4::boolean OR $6::boolean
+                    THEN CASE $1 WHEN 'ALL' THEN '' WHEN 'REGION' THEN r.region_code
+                                 WHEN 'INSTITUTION' THEN r.institution_code
+                                 WHEN 'KIND' THEN r.kind WHEN 'TOPIC' THEN r.topic_id::text
+                                 WHEN 'STATE' THEN r.state
+                                 WHEN 'RULE_VERSION' THEN r.sla_rule_version END
+               END) AS key,
            r.state, r.kind, r.complaint_sub_kind, r.sla_rule_version, r.submitted_at, h.*
     FROM reports r
     JOIN h ON h.report_id = r.id
@@ -326,11 +342,9 @@ WHERE sub_day <= $2
                (completion_ended_at AT TIME ZONE 'Asia/Jakarta')::date) >= $1
 ORDER BY report_id
 
--- name: ministry_lock_reports
-SELECT id FROM reports WHERE id = ANY ($1::uuid[]) ORDER BY id FOR UPDATE
-
 -- name: ministry_refresh
-SELECT ministry_refresh($1::uuid[])
+-- Holds the reports (migration 0026), then recomputes their facts and roll-ups.
+SELECT ministry_refresh_held($1::uuid[])
 
 -- name: ministry_rebuild
 SELECT ministry_rebuild()

@@ -58,6 +58,16 @@ class Period:
         last = self.end.replace(day=1)
         return Span(first, last) if first < last else Span(first, first)
 
+    def whole_months(self) -> list[Period]:
+        """Each whole calendar month inside the period, as a period of its own."""
+        span = self.months()
+        out: list[Period] = []
+        day = span.start
+        while day < span.end:
+            out.append(Period(day, _next_month(day)))
+            day = _next_month(day)
+        return out
+
     def years(self) -> Span:
         """The whole calendar years inside the period, as 1 January of each."""
         months = self.months()

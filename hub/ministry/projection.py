@@ -16,11 +16,12 @@ goes on where the last one stopped.
 A bulk load writes no outbox rows (the demo seed, a node's initial import): it
 lists its reports in ``ministry_pending``, and a pass refreshes those too.
 
-A pass holds the reports it refreshes (in id order, as every refresher does) so
-two refreshes of one report never interleave; one pass runs at a time across the
-hub's processes. ``current_to`` is the time every change committed before which
-is counted: each ministry answer states it, and ``/metrics`` shows how far behind
-now it is.
+A pass holds the reports it refreshes, as every refresher does (``ministry_refresh``:
+advisory locks that writers do not take, so a write never waits for a pass), so two
+refreshes of one report never interleave; one pass runs at a time across the hub's
+processes. ``current_to`` is the time every change committed before which is
+counted: each ministry answer states it, and ``/metrics`` shows how far behind now
+it is.
 """
 
 from __future__ import annotations
@@ -81,7 +82,6 @@ class RollupProjection:
             found = await tail.read(session)
             reports = list(found.report_ids)
             if reports:
-                await session.fetch("ministry_lock_reports", reports)
                 await session.execute("ministry_refresh", reports)
             complete = found.caught_up and not found.bulk_pending
             await session.execute(

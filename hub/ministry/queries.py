@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from hub.ministry.figures import (
@@ -77,6 +77,66 @@ class MinistryQueries:
             self.rule_versions(period),
             self._labels(group_by),
         )
+        return self._statistics(period, current_to, group_by, versions, labels, counts)
+
+    async def sla_compliance(self, period: Period, group_by: GroupBy) -> SlaCompliance:
+        today = wib_date(self.now())
+        current_to = await self._source.current_to()
+        counts, stages, overall, versions, labels = await asyncio.gather(
+            self._source.counts(period, group_by.dim, group_by.by_month),
+            self._source.stages(period, group_by.dim, group_by.by_month, today),
+            self._source.stages(period, "ALL", False, today),
+            self.rule_versions(period),
+            self._labels(group_by),
+        )
+        return self._sla_compliance(
+            period, current_to, today, group_by, versions, labels, counts, stages,
+            overall.get("", {}),
+        )  # fmt: skip
+
+    async def each_month(
+        self, period: Period, group_by: GroupBy
+    ) -> tuple[tuple[Statistics, SlaCompliance], ...]:
+        """``statistics`` and ``sla_compliance`` of each whole month of ``period``, grouped
+        by ``group_by`` (not MONTH): the answers asking each month on its own would give,
+        read for all the months at once, one statement per kind of figure."""
+        months = period.whole_months()
+        if not months:
+            return ()
+        span = Period(months[0].start, months[-1].end)
+        today = wib_date(self.now())
+        dim = group_by.dim
+        current_to = await self._source.current_to()
+        counts, stages, overall, versions, labels = await asyncio.gather(
+            self._source.counts(span, dim, True, and_key=True),
+            self._source.stages(span, dim, True, today, and_key=True),
+            self._source.stages(span, "ALL", True, today),
+            self._source.counts(span, GroupBy.RULE_VERSION.dim, True, and_key=True),
+            self._labels(group_by),
+        )
+        answers = []
+        for month in months:
+            m = month.start.strftime("%Y-%m")
+            found, month_versions = _of(m, counts), _in(m, versions)
+            statistics = self._statistics(
+                month, current_to, group_by, month_versions, labels, found
+            )
+            sla = self._sla_compliance(
+                month, current_to, today, group_by, month_versions, labels, found,
+                _of(m, stages), overall.get(m, {}),
+            )  # fmt: skip
+            answers.append((statistics, sla))
+        return tuple(answers)
+
+    def _statistics(
+        self,
+        period: Period,
+        current_to: datetime,
+        group_by: GroupBy,
+        versions: tuple[str, ...],
+        labels: Mapping[str, str],
+        counts: Mapping[str, Counts],
+    ) -> Statistics:
         threshold = self._settings.suppress_below
         total = sum(counts.values(), Counts())
         hidden = suppressed(
@@ -89,16 +149,18 @@ class MinistryQueries:
         shown = total if total.received >= threshold else None
         return Statistics(period, current_to, group_by, versions, threshold, shown, groups)
 
-    async def sla_compliance(self, period: Period, group_by: GroupBy) -> SlaCompliance:
-        today = wib_date(self.now())
-        current_to = await self._source.current_to()
-        counts, stages, overall, versions, labels = await asyncio.gather(
-            self._source.counts(period, group_by.dim, group_by.by_month),
-            self._source.stages(period, group_by.dim, group_by.by_month, today),
-            self._source.stages(period, "ALL", False, today),
-            self.rule_versions(period),
-            self._labels(group_by),
-        )
+    def _sla_compliance(
+        self,
+        period: Period,
+        current_to: datetime,
+        today: date,
+        group_by: GroupBy,
+        versions: tuple[str, ...],
+        labels: Mapping[str, str],
+        counts: Mapping[str, Counts],
+        stages: Mapping[str, Mapping[SlaStage, StageFigures]],
+        overall: Mapping[SlaStage, StageFigures],
+    ) -> SlaCompliance:
         threshold = self._settings.suppress_below
         hidden = suppressed(
             {key: c.received for key, c in counts.items()}, threshold, with_total=True
@@ -110,7 +172,7 @@ class MinistryQueries:
             for key in sorted(counts)
         )
         received = sum(c.received for c in counts.values())
-        total = _stages(overall.get("", {})) if received >= threshold else None
+        total = _stages(overall) if received >= threshold else None
         return SlaCompliance(
             period, current_to, today, group_by, versions, threshold, total, groups
         )
@@ -209,6 +271,17 @@ def _per_institution(
         else:
             out[0].append(shown(row, inst_level))
     return out
+
+
+def _of(month: str, found: Mapping[str, E]) -> dict[str, E]:
+    """The groups of ``month`` among keys ``'<YYYY-MM> <key>'``, by their own key."""
+    prefix = f"{month} "
+    return {k.removeprefix(prefix): v for k, v in found.items() if k.startswith(prefix)}
+
+
+def _in(month: str, versions: Mapping[str, Counts]) -> tuple[str, ...]:
+    """The rule versions of ``month``'s reports (as ``rule_versions`` of that month)."""
+    return tuple(sorted(_of(month, versions)))
 
 
 def _with_rank(entry: RankingEntry, rank: int) -> RankingEntry:

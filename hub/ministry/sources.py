@@ -29,12 +29,19 @@ class FigureSource(Protocol):
         """Every change committed before this time is counted in what follows."""
         ...
 
-    async def counts(self, period: Period, dim: str, by_month: bool) -> dict[str, Counts]:
-        """Per group key, the counts of the group's reports; groups without any are left out."""
+    async def counts(
+        self, period: Period, dim: str, by_month: bool, and_key: bool = False
+    ) -> dict[str, Counts]:
+        """Per group key, the counts of the group's reports; groups without any are left
+        out. ``by_month``: the key is the month of submission (``YYYY-MM``), and with
+        ``and_key`` the month and the dimension's key (``YYYY-MM <key>``)."""
         ...
 
-    async def stages(self, period: Period, dim: str, by_month: bool, today: date) -> StageTable:
-        """Per group key, the compliance figures of each stage, overdue as of ``today``."""
+    async def stages(
+        self, period: Period, dim: str, by_month: bool, today: date, and_key: bool = False
+    ) -> StageTable:
+        """Per group key (as ``counts``), the compliance figures of each stage, overdue
+        as of ``today``."""
         ...
 
 
@@ -70,7 +77,7 @@ class RollupSource:
         found: datetime = await self._db.fetchval("projection_current_to")
         return found
 
-    def _args(self, period: Period, dim: str, by_month: bool) -> tuple[object, ...]:
+    def _args(self, period: Period, dim: str, by_month: bool, and_key: bool) -> tuple[object, ...]:
         months = period.months()
         head, tail = period.edges()
         return (
@@ -82,13 +89,18 @@ class RollupSource:
             tail.start,
             tail.end,
             by_month,
+            and_key,
         )
 
-    async def counts(self, period: Period, dim: str, by_month: bool) -> dict[str, Counts]:
-        rows = await self._db.fetch("ministry_statistics", *self._args(period, dim, by_month))
-        return _counts(rows)
+    async def counts(
+        self, period: Period, dim: str, by_month: bool, and_key: bool = False
+    ) -> dict[str, Counts]:
+        args = self._args(period, dim, by_month, and_key)
+        return _counts(await self._db.fetch("ministry_statistics", *args))
 
-    async def stages(self, period: Period, dim: str, by_month: bool, today: date) -> StageTable:
+    async def stages(
+        self, period: Period, dim: str, by_month: bool, today: date, and_key: bool = False
+    ) -> StageTable:
         months = period.months()
         if by_month:
             # Year rows carry no month: read every whole month month by month.
@@ -105,6 +117,7 @@ class RollupSource:
             today,
             *(years.start, years.end, before.start, before.end, after.start, after.end),
             *(months.start, months.end, head.start, head.end, tail.start, tail.end),
+            and_key,
         )
         return _stage_table(rows)
 
@@ -120,14 +133,18 @@ class NaiveSource:
         found: datetime = await self._db.fetchval("database_now")
         return found
 
-    async def counts(self, period: Period, dim: str, by_month: bool) -> dict[str, Counts]:
+    async def counts(
+        self, period: Period, dim: str, by_month: bool, and_key: bool = False
+    ) -> dict[str, Counts]:
         rows = await self._db.fetch(
-            "ministry_naive_statistics", dim, period.start_at, period.end_at, by_month
+            "ministry_naive_statistics", dim, period.start_at, period.end_at, by_month, and_key
         )
         return _counts(rows)
 
-    async def stages(self, period: Period, dim: str, by_month: bool, today: date) -> StageTable:
+    async def stages(
+        self, period: Period, dim: str, by_month: bool, today: date, and_key: bool = False
+    ) -> StageTable:
         rows = await self._db.fetch(
-            "ministry_naive_sla", dim, period.start_at, period.end_at, by_month, today
+            "ministry_naive_sla", dim, period.start_at, period.end_at, by_month, today, and_key
         )
         return _stage_table(rows)

@@ -30,6 +30,7 @@ from hub.security.scopes import Principal
 from hub.security.users import Role, principal_of
 from hub.store.connection import Session
 from hub.store.database import Database
+from hub.store.retention import Job, Prune
 
 SESSION_COOKIE = "sp4n_session"
 
@@ -114,6 +115,15 @@ class SessionStore:
         """Ends a live session; its login and node, or None if it was not live."""
         row = await session.fetchrow("session_end", _digest(token))
         return None if row is None else (row["login"], row["node_code"])
+
+
+def session_jobs(db: Database, days: int, batch: int) -> list[Job]:
+    """The retention jobs of people's logins: sessions ended or expired ``days`` ago,
+    and login counts (``hub.security.logins``) idle that long."""
+    return [
+        Prune(db, "user_sessions", "retention_sessions", days, batch),
+        Prune(db, "login_throttle", "retention_login_throttle", days, batch),
+    ]
 
 
 def _cookie(scope: Scope, name: str) -> str | None:

@@ -58,7 +58,6 @@ class User:
     has_totp: bool
     created_at: datetime
     disabled_at: datetime | None
-    locked_until: datetime | None
 
     @property
     def principal(self) -> Principal:
@@ -169,5 +168,4 @@ def _user(r: asyncpg.Record) -> User:
         r["has_totp"],
         r["created_at"],
         r["disabled_at"],
-        r["locked_until"],
     )

@@ -6,7 +6,8 @@ the outbox tail from its stored horizon), the sinks' inbox (once the events topi
 no longer holds the event, no redelivery can come), idempotency keys (the window
 the API promises for a retry) and resolved review items. Old audit entries are not
 deleted but moved into archived segments (``hub.security.audit``), handed in here
-as one more ``Job``.
+as one more ``Job``, as are people's ended sessions and idle login counts
+(``hub.security.sessions.session_jobs``).
 
 Each job works in batches, one statement and so one transaction each, and goes on
 while a batch found rows: a pass stopped or cancelled between or during batches
@@ -56,8 +57,9 @@ class Prune:
     db: Database
     table: str
     query: str
-    """A statement of ``retention.sql``: ($1 window in days, $2 rows) -> rows deleted,
-    NULL when another process holds the table."""
+    """A named statement (the store's in ``retention.sql``, a room's beside its tables):
+    ($1 window in days, $2 rows) -> rows deleted, NULL when another process holds the
+    table."""
     days: int
     batch: int
 

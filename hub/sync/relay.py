@@ -24,6 +24,7 @@ import logging
 
 import asyncpg
 
+from hub import traces
 from hub.outages import Outage, is_outage
 from hub.store.connection import Session
 from hub.store.database import Database
@@ -142,8 +143,9 @@ class OutboxRelay:
                 return 0
             envelopes = [stored_envelope(row) for row in rows]
             # Events first: the state topic must never be ahead of the history.
-            await self._bus.producer.publish(topics.events, envelopes)
-            await self._bus.producer.publish(topics.state, envelopes)
+            with traces.publishing(envelopes, topics.events):
+                await self._bus.producer.publish(topics.events, envelopes)
+                await self._bus.producer.publish(topics.state, envelopes)
             await session.execute("relay_mark_published", [r["id"] for r in rows])
         self.published += len(rows)
         return len(rows)

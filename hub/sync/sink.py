@@ -31,7 +31,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from opentelemetry.trace import SpanKind
+
 from connectors.errors import ConnectorError
+from hub import logs, traces
 from hub.outages import Outage, is_outage
 from hub.store.database import Database
 from hub.sync.bus import Bus, BusError, Message
@@ -161,12 +164,15 @@ class SinkWorker:
         """
         node = self.sink.node_code
         events: list[ReportEvent] = []
+        traced: dict[str, Message] = {}
         for message in messages:
             try:
                 where = (message.topic, message.partition, message.offset)
                 events.append(
                     self.decoder.decode(where, message.key, message.value, message.headers)
                 )
+                if traces.on():
+                    traced[events[-1].event_id] = message
             except EnvelopeError as error:
                 await self._dead_letter(message_envelope(message), f"malformed: {error}")
         relevant = [e for e in events if node in e.involved_nodes]
@@ -205,7 +211,7 @@ class SinkWorker:
                 outcomes.append(_Outcome(event, "STALE"))
                 return
             tried.add(event_id)
-            if await self._apply_with_retries(event, event_id in in_doubt):
+            if await self._apply_traced(event, event_id in in_doubt, traced.get(event.event_id)):
                 versions[report_id] = event.version
                 self.stats.applied += 1
                 outcomes.append(_Outcome(event, "APPLIED"))
@@ -265,6 +271,32 @@ class SinkWorker:
                 held,
             )
 
+    async def _apply_traced(
+        self, event: ReportEvent, in_doubt: bool, message: Message | None
+    ) -> bool:
+        """Applies ``event`` with its ids on the log lines and, while tracing, in a span
+        of the trace its record carries (the write's)."""
+        node = self.sink.node_code
+        with logs.bound(event_id=event.event_id, report_id=event.report_id, node=node):
+            if message is None:
+                return await self._apply_with_retries(event, in_doubt)
+            attributes: dict[str, str | int] = {
+                "messaging.system": "kafka",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": message.topic,
+                "messaging.message.id": event.event_id,
+                "sp4n.node": node,
+                "sp4n.report_id": event.report_id,
+                "sp4n.version": event.version,
+            }
+            with traces.span(
+                f"apply {node}",
+                kind=SpanKind.CONSUMER,
+                parent=traces.parent_of(message.headers),
+                attributes=attributes,
+            ):
+                return await self._apply_with_retries(event, in_doubt)
+
     async def _apply_with_retries(self, event: ReportEvent, in_doubt: bool = False) -> bool:
         for attempt in range(1, self.max_attempts + 1):
             try:
@@ -275,6 +307,7 @@ class SinkWorker:
                         self.stats.held += 1
                 else:
                     await self.sink.apply(event)
+                _log.debug("applied %s v%d", event.type, event.version)
                 return True
             except Exception as error:  # the node's failure, whatever it is, is retried
                 if is_outage(error):

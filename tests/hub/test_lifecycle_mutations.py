@@ -127,6 +127,8 @@ async def test_an_invalid_move_is_refused_and_changes_nothing(
     body = await gql.execute(operation, id=r["id"], v=1, key=key(), **variables)
     assert error_code(body) == "INVALID_TRANSITION"
     assert "SUBMITTED" in body["errors"][0]["message"]
+    detail = body["errors"][0]["extensions"]["pesanDetail"]
+    assert "laporan berstatus Belum Terverifikasi (SUBMITTED)" in detail
     assert await _counts(database_url) == before
 
 
@@ -142,6 +144,11 @@ async def test_a_stale_version_is_a_conflict_and_changes_nothing(
     # A regency's staff read what it means in Indonesian; the code and detail stay.
     assert body["errors"][0]["extensions"]["pesan"] == (
         "Laporan sudah diubah pihak lain; muat ulang laporan lalu coba lagi."
+    )
+    # ... and the detail too, with the same id and versions.
+    assert body["errors"][0]["extensions"]["pesanDetail"] == (
+        f"Laporan {r['id']} sudah di versi 2, bukan versi 1 yang Anda baca; muat ulang "
+        "laporan lalu coba lagi."
     )
     assert await _counts(database_url) == before
 

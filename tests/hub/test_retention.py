@@ -179,6 +179,8 @@ async def test_a_year_of_changes_is_bounded_by_the_windows(
         "idempotency_keys": year.rows(DAYS) - year.rows(7),
         "review_queue": DAYS - 90 - 2,
         "audit_log": archived,
+        "user_sessions": 0,
+        "login_throttle": 0,
     }
     # Nothing the projection has not passed is gone: every row from its horizon on is there.
     assert (

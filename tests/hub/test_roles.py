@@ -17,8 +17,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from starlette.applications import Starlette
 
+from connectors.sandbox.sandbox import Sandbox
 from hub.app import create_app
 from hub.cli.main import worker_settings
 from hub.errors import ConfigError
@@ -41,6 +43,7 @@ from infra.postgres import free_port
 from tests.doubles import RecordingSink, recording_sinks
 from tests.fixtures.app import KEY_DIR, GraphQLClient, token_for
 from tests.fixtures.postgres import ROOT
+from tests.hub.processes import HubProcess, hub_env
 from tests.hub.sync.conftest import wait_until
 
 SUBMIT = """mutation($key: String!) {
@@ -273,3 +276,69 @@ def test_a_worker_names_what_it_runs() -> None:
     with pytest.raises(ConfigError, match="serve --all"):
         replace(Settings(sync=SyncMode.MEMORY), roles=frozenset({Role.API}))
     assert Settings(sync=SyncMode.MEMORY).roles == ALL_ROLES
+
+
+async def test_a_sinks_worker_serves_health_readiness_and_the_metrics_of_its_sinks(
+    kafka_settings: Settings, sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """``worker --role sinks --metrics-port P``, a real process serving two sandbox nodes
+    through their connectors: its probes answer on P, and its /metrics counts what its
+    sinks applied, which the API replicas cannot."""
+    assert kafka_settings.database_url is not None
+    assert kafka_settings.kafka_bootstrap_servers is not None
+    port = free_port()
+    env = hub_env(
+        DATABASE_URL=kafka_settings.database_url.value,
+        KAFKA_BOOTSTRAP_SERVERS=kafka_settings.kafka_bootstrap_servers,
+        SP4N_KAFKA_TOPIC_PREFIX=kafka_settings.kafka_topic_prefix,
+        SP4N_KAFKA_PARTITIONS="3",
+        SP4N_CONNECTORS="1",
+        SP4N_KEY_DIR=str(tmp_path / "keys"),
+        SP4N_DATA_DIR=str(tmp_path / "data"),
+        **sandbox.env(),
+    )
+    args = ["worker", "--role", "sinks", "--nodes", "16.71,lapor", "--metrics-port", str(port)]
+    worker = HubProcess("sinks worker", args, env, port, tmp_path / "worker.log")
+    worker.start()
+    try:
+        await worker.ready()
+        async with httpx.AsyncClient(base_url=worker.url) as http:
+            assert (await http.get("/healthz")).text == "ok"
+            ready = (await http.get("/readyz")).json()
+            assert ready == {"ready": True, "database": "ok", "broker": "ok"}
+            # Probes and metrics only: the API is not served here.
+            assert (await http.post("/graphql", json={"query": "{__typename}"})).status_code == 404
+            async with contextlib.AsyncExitStack() as stack:
+                api = await stack.enter_async_context(
+                    running(kafka_settings, frozenset({Role.API, Role.RELAY}))
+                )
+                token = await token_for(api, "palembang-app", "16.71", ["node:16.71:write"])
+                async with client(api, token) as gql:
+                    await gql.data(SUBMIT, key="metrics-worker-1")
+
+                async def applied() -> bool:
+                    assert worker.running, worker.tail()
+                    samples = _samples((await http.get("/metrics")).text)
+                    return samples.get(("sp4n_sink_applied_total", "lapor"), 0) >= 1
+
+                await wait_until(applied, within=60, what="the worker's lapor sink to apply it")
+            samples = _samples((await http.get("/metrics")).text)
+        # Its own sinks only; every node's circuit (its connectors); the backlogs as
+        # every process reads them from PostgreSQL.
+        assert {n for name, n in samples if name == "sp4n_sink_lag"} == {"16.71", "lapor"}
+        assert samples[("sp4n_node_circuit_open", "lapor")] == 0
+        assert samples[("sp4n_database_up", "")] == 1
+        assert ("sp4n_outbox_backlog", "") in samples
+        assert "roles: sinks\n" in worker.text()
+        assert await worker.stop() == 0, worker.tail()
+    finally:
+        await worker.stop()
+
+
+def _samples(text: str) -> dict[tuple[str, str], float]:
+    """(metric, its node label or "") -> value, from a Prometheus exposition."""
+    return {
+        (s.name, s.labels.get("node", "")): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }

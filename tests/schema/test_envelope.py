@@ -58,6 +58,26 @@ def test_binary_mode_headers_and_round_trip() -> None:
     assert decode(envelope.key, envelope.value, envelope.headers) == event
 
 
+def test_a_traced_write_carries_the_cloudevents_tracing_extension() -> None:
+    """The W3C trace context rides as ``ce_traceparent``/``ce_tracestate`` (the
+    extension's attributes in binary mode); a record without it is the same event."""
+    event = _event()
+    parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    traced = encode(event, {"traceparent": parent, "tracestate": "sp4n=1"})
+    plain = encode(event)
+    assert traced.headers[: len(plain.headers)] == plain.headers
+    assert traced.headers[len(plain.headers) :] == [
+        ("ce_traceparent", parent.encode()),
+        ("ce_tracestate", b"sp4n=1"),
+    ]
+    assert decode(traced.key, traced.value, traced.headers) == event
+    assert envelope.trace_context(traced.headers) == {
+        "traceparent": parent,
+        "tracestate": "sp4n=1",
+    }
+    assert envelope.trace_context(plain.headers) == {}
+
+
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [

@@ -9,9 +9,10 @@ the form, and a post whose two do not match is refused.
 
 from __future__ import annotations
 
+import math
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 from string import Template
@@ -55,9 +56,8 @@ _TEXT = {
         "logout_submit": "Keluar",
         Outcome.WRONG.name: "Nama pengguna atau kata sandi salah.",
         Outcome.WRONG_CODE.name: "Kode autentikator salah atau sudah dipakai.",
-        Outcome.LOCKED.name: (
-            "Akun dikunci sementara karena terlalu banyak percobaan gagal. "
-            "Coba lagi setelah pukul {until} WIB."
+        Outcome.THROTTLED.name: (
+            "Terlalu banyak percobaan gagal dari alamat Anda. Coba lagi setelah pukul {until} WIB."
         ),
         Outcome.DISABLED.name: "Akun ini dinonaktifkan. Hubungi administrator hub.",
         "csrf": "Formulir kedaluwarsa. Silakan coba lagi.",
@@ -75,9 +75,8 @@ _TEXT = {
         "logout_submit": "Log out",
         Outcome.WRONG.name: "Wrong user name or password.",
         Outcome.WRONG_CODE.name: "The authenticator code is wrong or was used already.",
-        Outcome.LOCKED.name: (
-            "The account is locked for a while after too many failed attempts. "
-            "Try again after {until} WIB (UTC+7)."
+        Outcome.THROTTLED.name: (
+            "Too many failed attempts from your address. Try again after {until} WIB (UTC+7)."
         ),
         Outcome.DISABLED.name: "This account is disabled. Ask the hub's administrator.",
         "csrf": "The form expired. Please try again.",
@@ -87,7 +86,7 @@ _TEXT = {
 _STATUS = {
     Outcome.WRONG: 401,
     Outcome.WRONG_CODE: 401,
-    Outcome.LOCKED: 423,
+    Outcome.THROTTLED: 429,
     Outcome.DISABLED: 403,
 }
 
@@ -230,16 +229,22 @@ class LoginPages:
                 return self._form_page(
                     request, view, notice=view.text["csrf"], login=login, status=403
                 )
-        attempt = await self._logins.attempt(login, form.get("password", ""), form.get("code", ""))
+        attempt = await self._logins.attempt(
+            login, form.get("password", ""), form.get("code", ""), source_of(request)
+        )
         if attempt.outcome is not Outcome.OK:
-            notice = view.text[attempt.outcome.name].format(until=_wib(attempt.locked_until))
-            return self._form_page(
+            notice = view.text[attempt.outcome.name].format(until=_wib(attempt.retry_at))
+            response = self._form_page(
                 request, view, notice=notice, login=login, status=_STATUS[attempt.outcome]
             )
+            if attempt.retry_at is not None:
+                wait = (attempt.retry_at - datetime.now(UTC)).total_seconds()
+                response.headers["retry-after"] = str(max(1, math.ceil(wait)))
+            return response
         assert attempt.token is not None
         previous = request.cookies.get(SESSION_COOKIE)
         if previous:
-            await self._logins.logout(previous)
+            await self._logins.logout(previous, source_of(request))
         response = RedirectResponse(view.next, status_code=303)
         self._cookies.set(response, attempt.token)
         response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
@@ -262,10 +267,16 @@ class LoginPages:
         # A session's post got here only with its CSRF token (SessionCookie).
         token = request.cookies.get(SESSION_COOKIE)
         if csrf is not None and token:
-            await self._logins.logout(token)
+            await self._logins.logout(token, source_of(request))
         response = RedirectResponse(f"/login?lang={lang}&logged_out=1", status_code=303)
         self._cookies.clear(response)
         return response
+
+
+def source_of(request: Request) -> str:
+    """The address a request came from, as the throttle and the audit log name it: the
+    peer's, or the one a trusted proxy forwarded (uvicorn's ``forwarded_allow_ips``)."""
+    return request.client.host if request.client is not None else "unknown"
 
 
 def _wib(moment: datetime | None) -> str:

@@ -104,34 +104,25 @@ ON CONFLICT (report_id) DO NOTHING
 
 -- name: bulk_refresh_pending
 -- Up to $2 of the node's pending reports: facts and roll-ups in one set-wise pass.
--- The reports are locked first (in id order), as every refresher does (the
--- projection, the calendar): two refreshes of one report never interleave (which
--- would count it twice or collide on its fact row).
+-- The reports are held while they are refreshed, as every refresher holds them
+-- (ministry_refresh_held, migration 0026).
 WITH done AS (
     DELETE FROM ministry_pending
     WHERE report_id IN (SELECT report_id FROM ministry_pending WHERE node_code = $1 LIMIT $2)
     RETURNING report_id
-), locked AS (
-    SELECT r.id FROM reports r WHERE r.id IN (SELECT report_id FROM done)
-    ORDER BY r.id FOR UPDATE
 )
-SELECT (SELECT count(*) FROM done) AS refreshed,
-       ministry_refresh(array_agg(id)) AS nothing
-FROM locked
+SELECT count(*) AS refreshed, ministry_refresh_held(array_agg(report_id)) AS nothing
+FROM done
 
 -- name: bulk_pending_of_node
 SELECT EXISTS (SELECT 1 FROM ministry_pending WHERE node_code = $1)
 
 -- name: bulk_refresh_any_pending
--- Up to $1 pending reports of any node, the same way (locked first, as above).
+-- Up to $1 pending reports of any node, the same way (held, as above).
 WITH done AS (
     DELETE FROM ministry_pending
     WHERE report_id IN (SELECT report_id FROM ministry_pending LIMIT $1)
     RETURNING report_id
-), locked AS (
-    SELECT r.id FROM reports r WHERE r.id IN (SELECT report_id FROM done)
-    ORDER BY r.id FOR UPDATE
 )
-SELECT (SELECT count(*) FROM done) AS refreshed,
-       ministry_refresh(array_agg(id)) AS nothing
-FROM locked
+SELECT count(*) AS refreshed, ministry_refresh_held(array_agg(report_id)) AS nothing
+FROM done

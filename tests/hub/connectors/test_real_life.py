@@ -121,8 +121,11 @@ async def _journey(
     v = await move(VERIFY, "verifyReport", 1)
     v = await move(DISPOSE, "disposeReport", v, to=dinas)
 
-    # The regency's own system is handed the report, in its own words (and the hub has
-    # recorded the write-back done: Open311's "open" shows before its last call lands).
+    # The regency's own system is handed the report, in its own words, and the hub has
+    # recorded the write-back done. (A decline that lands between the creation and the
+    # state write is pulled for Open311, test_write_back_race; the other kinds' second
+    # call is not conditional yet, and the database kind shows its state from the
+    # creation on.)
     async def handed() -> bool:
         written = await app.state.database.pool.fetchval(
             "SELECT EXISTS (SELECT 1 FROM sink_inbox WHERE node_code = $1 AND report_id = $2 "

@@ -1,4 +1,4 @@
-"""People log in: the login form, the session cookie and what it may do, lock-out,
+"""People log in: the login form, the session cookie and what it may do, throttling,
 CSRF refusals, a disabled account, TOTP, logout, and every step in the audit log.
 
 Each test drives the hub over HTTP as a browser would: it reads the login page,
@@ -32,8 +32,15 @@ WRONG = "Nama pengguna atau kata sandi salah"
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    # A short lock-out, so that a test can see one end.
-    return replace(settings, auth=replace(settings.auth, lockout_after=5, lockout_seconds=3))
+    # Waits long enough that no test's attempts outrun them, however slow the machine.
+    auth = replace(
+        settings.auth,
+        throttle_after=5,
+        throttle_source_after=10,
+        throttle_first_seconds=30.0,
+        throttle_longest_seconds=60.0,
+    )
+    return replace(settings, auth=auth)
 
 
 WHOAMI = "/test-whoami"
@@ -97,7 +104,7 @@ async def test_a_person_logs_in_and_their_requests_act_with_their_roles_scopes(
     seen = (await http.get(WHOAMI)).json()
     assert seen == {"client_id": "user:koord-plg", "node": "16.71", "scopes": ["node:16.71:read"]}
     assert (await http.get(STATS)).status_code == 403  # not every region's figures
-    assert ("LOGIN", "ok") in await _audit(app, "koord-plg")
+    assert ("LOGIN", "ok (from 127.0.0.1)") in await _audit(app, "koord-plg")
 
 
 async def test_a_wrong_password_or_login_is_refused_in_indonesian_and_english(
@@ -117,29 +124,115 @@ async def test_a_wrong_password_or_login_is_refused_in_indonesian_and_english(
     assert "sp4n_session" not in http.cookies
     assert await _audit(app, "analis") == [
         ("USER_ADDED", "ministry"),
-        ("LOGIN_FAILED", "wrong login or password"),
-        ("LOGIN_FAILED", "wrong login or password"),
+        ("LOGIN_FAILED", "wrong login or password (from 127.0.0.1)"),
+        ("LOGIN_FAILED", "wrong login or password (from 127.0.0.1)"),
     ]
-    assert await _audit(app, "tidak-ada") == [("LOGIN_FAILED", "unknown login")]
+    assert await _audit(app, "tidak-ada") == [("LOGIN_FAILED", "unknown login (from 127.0.0.1)")]
 
 
-async def test_five_failures_in_a_row_lock_the_account_for_a_while(
-    app: Starlette, http: httpx.AsyncClient, users: UserStore
+def _from(app: Starlette, address: str) -> httpx.AsyncClient:
+    """A browser at ``address`` (the hub sees it as the request's client)."""
+    transport = httpx.ASGITransport(app=app, client=(address, 50_000))
+    return httpx.AsyncClient(transport=transport, base_url="http://hub.test")
+
+
+ATTACKER, REAL_USER = "203.0.113.7", "198.51.100.20"
+
+
+async def test_an_attacker_from_one_address_cannot_keep_the_real_user_out(
+    app: Starlette, users: UserStore
 ) -> None:
     await users.add("koord", "Koordinator", Role.REGENCY, "16.02", PASSWORD)
-    statuses = [(await login(http, "koord", f"salah-{i}")).status_code for i in range(5)]
-    assert statuses == [401, 401, 401, 401, 423]
-    locked = await login(http, "koord", PASSWORD)  # even the right password, while locked
-    assert locked.status_code == 423
-    assert "Akun dikunci sementara" in locked.text
-    assert re.search(r"Coba lagi setelah pukul \d\d:\d\d WIB", locked.text)
-    assert "sp4n_session" not in http.cookies
+    async with _from(app, ATTACKER) as attacker, _from(app, REAL_USER) as real:
+        statuses = [(await login(attacker, "koord", f"salah-{i}")).status_code for i in range(8)]
+        assert statuses == [401] * 5 + [429] * 3
+        # Past that, even the right password from the attacker's address is not heard.
+        throttled = await login(attacker, "koord", PASSWORD)
+        assert throttled.status_code == 429
+        assert "Terlalu banyak percobaan gagal dari alamat Anda" in throttled.text
+        assert re.search(r"Coba lagi setelah pukul \d\d:\d\d WIB", throttled.text)
+        assert 25 <= int(throttled.headers["retry-after"]) <= 30
+        assert "sp4n_session" not in attacker.cookies
+        # The real user, from their own address, logs in at once.
+        answer = await login(real, "koord")
+        assert answer.status_code == 303
+        assert (await real.get(WHOAMI)).json()["client_id"] == "user:koord"
+        # ... and their success does not free the attacker.
+        assert (await login(attacker, "koord", PASSWORD)).status_code == 429
     entries = await _audit(app, "koord")
-    assert [a for a, _ in entries].count("LOCKED_OUT") == 1
-    assert entries[-1][0] == "LOGIN_FAILED"
-    assert entries[-1][1].startswith("locked until")
-    await asyncio.sleep(3.2)  # the lock-out of this module's settings ends
-    assert (await login(http, "koord", PASSWORD)).status_code == 303
+    assert entries[1:6] == [("LOGIN_FAILED", f"wrong login or password (from {ATTACKER})")] * 5
+    refused = [o for a, o in entries if a == "LOGIN_THROTTLED"]
+    assert len(refused) == 5
+    assert all(o.startswith("too many failures from this address until ") for o in refused)
+    assert all(o.endswith(f"(from {ATTACKER})") for o in refused)
+    assert ("LOGIN", f"ok (from {REAL_USER})") in entries
+
+
+async def test_one_address_guessing_many_accounts_is_throttled_across_them(
+    app: Starlette, users: UserStore
+) -> None:
+    await users.add("analis", "Analis", Role.MINISTRY, None, PASSWORD)
+    async with _from(app, ATTACKER) as attacker, _from(app, REAL_USER) as real:
+        # One guess at each of ten logins (the module's settings: ten per address) ...
+        for i in range(10):
+            assert (await login(attacker, f"pengguna-{i}", "tebakan")).status_code == 401
+        # ... and the address waits, whatever login it tries next.
+        assert (await login(attacker, "analis", "tebakan")).status_code == 429
+        assert (await login(attacker, "pengguna-0", "tebakan")).status_code == 429
+        assert (await login(real, "analis")).status_code == 303
+    (throttled, why), last = (await _audit(app, "analis"))[-2:]
+    assert throttled == "LOGIN_THROTTLED"
+    assert why.endswith(f"(from {ATTACKER})")
+    assert last == ("LOGIN", f"ok (from {REAL_USER})")
+
+
+async def test_attempts_sent_at_once_are_counted_one_by_one(
+    app: Starlette, users: UserStore
+) -> None:
+    await users.add("analis", "Analis", Role.MINISTRY, None, PASSWORD)
+    async with _from(app, ATTACKER) as attacker:
+        page = await attacker.get("/login")
+        form = {"csrf_token": csrf_of(page), "login": "analis", "code": ""}
+        answers = await asyncio.gather(
+            *(attacker.post("/login", data=form | {"password": f"salah-{i}"}) for i in range(12))
+        )
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [401] * 5 + [429] * 7  # no burst gets more guesses through
+
+
+async def test_the_wait_grows_with_each_failure_and_a_success_clears_it(
+    app: Starlette, users: UserStore
+) -> None:
+    await users.add("analis", "Analis", Role.MINISTRY, None, PASSWORD)
+    rows = app.state.database.pool
+    async with _from(app, ATTACKER) as attacker:
+        for i in range(5):
+            await login(attacker, "analis", f"salah-{i}")
+        # The module's first wait is 30 s; move the latest failure back past it.
+        await rows.execute(
+            "UPDATE login_throttle SET last_at = last_at - interval '31 seconds' "
+            "WHERE source = $1 AND login = 'analis'",
+            ATTACKER,
+        )
+        assert (await login(attacker, "analis", "salah-6")).status_code == 401
+        waits = await login(attacker, "analis", "salah-7")
+        assert waits.status_code == 429
+        assert 55 <= int(waits.headers["retry-after"]) <= 60  # doubled: 60 s
+        await rows.execute(
+            "UPDATE login_throttle SET last_at = last_at - interval '61 seconds' "
+            "WHERE source = $1 AND login = 'analis'",
+            ATTACKER,
+        )
+        assert (await login(attacker, "analis")).status_code == 303
+        attacker.cookies.clear()
+        # The success cleared this address's count for the account, but not the
+        # address's own across accounts (6 of its 10: only its own attempt came back).
+        statuses = [(await login(attacker, "analis", f"lagi-{i}")).status_code for i in range(5)]
+        assert statuses == [401] * 4 + [429]
+    count = await rows.fetchval(
+        "SELECT failures FROM login_throttle WHERE source = $1 AND login = 'analis'", ATTACKER
+    )
+    assert count == 4
 
 
 async def test_forms_without_their_csrf_token_are_refused(
@@ -201,7 +294,7 @@ async def test_logout_ends_the_session(
     http.cookies.set("sp4n_session", cookie)
     replayed = await http.get(WHOAMI)
     assert replayed.json()["client_id"] is None
-    assert (await _audit(app, "analis"))[-1] == ("LOGOUT", "ok")
+    assert (await _audit(app, "analis"))[-1] == ("LOGOUT", "ok (from 127.0.0.1)")
 
 
 async def test_a_disabled_accounts_sessions_stop_and_it_cannot_log_in(
@@ -217,7 +310,7 @@ async def test_a_disabled_accounts_sessions_stop_and_it_cannot_log_in(
     assert "dinonaktifkan" in again.text
     assert (await _audit(app, "analis"))[-2:] == [
         ("USER_DISABLED", "1 session(s) ended"),
-        ("LOGIN_FAILED", "account disabled"),
+        ("LOGIN_FAILED", "account disabled (from 127.0.0.1)"),
     ]
     assert not await users.disable("analis")
 
@@ -241,8 +334,8 @@ async def test_an_account_with_totp_needs_a_fresh_code(
     assert replay.status_code == 401
     assert "sp4n_session" not in http.cookies
     entries = await _audit(app, "admin-prov")
-    assert ("LOGIN_FAILED", "wrong or reused TOTP code") in entries
-    assert ("LOGIN_FAILED", "reused TOTP code") in entries
+    assert ("LOGIN_FAILED", "wrong or reused TOTP code (from 127.0.0.1)") in entries
+    assert ("LOGIN_FAILED", "reused TOTP code (from 127.0.0.1)") in entries
 
 
 async def test_new_accounts_are_checked(users: UserStore) -> None:
@@ -312,3 +405,53 @@ async def test_check_csrf_is_the_same_check_for_a_pages_own_use() -> None:
         await check_csrf(request("POST", b"x=1", form))
     with pytest.raises(CsrfRefused, match="wrong"):
         await check_csrf(request("POST", b"csrf_token=tebakan", form))
+
+
+async def test_ended_sessions_and_idle_login_counts_are_pruned(
+    app: Starlette, http: httpx.AsyncClient, users: UserStore
+) -> None:
+    names = ("analis", "keluar", "kedaluwarsa", "baru")
+    cookies = {}
+    for name in names:
+        await users.add(name, name.title(), Role.MINISTRY, None, PASSWORD)
+        http.cookies.clear()
+        await login(http, name)
+        cookies[name] = http.cookies["sp4n_session"]
+    # "baru" logs out now; "keluar" logged out and "kedaluwarsa"'s session expired two
+    # days ago (the window is a day).
+    out = await http.post("/logout", data={"csrf_token": csrf_of(await http.get("/logout"))})
+    assert out.status_code == 303
+    pool = app.state.database.pool
+    await pool.execute(
+        "UPDATE user_sessions SET ended_at = now() - interval '2 days' WHERE login = 'keluar'"
+    )
+    await pool.execute(
+        "UPDATE user_sessions SET expires_at = now() - interval '2 days' "
+        "WHERE login = 'kedaluwarsa'"
+    )
+    # A fresh failure count and one whose latest failure is two days old.
+    async with _from(app, ATTACKER) as attacker:
+        await login(attacker, "analis", "salah")
+        await login(attacker, "tidak-ada", "salah")
+    await pool.execute(
+        "UPDATE login_throttle SET last_at = now() - interval '2 days' WHERE login = 'tidak-ada'"
+    )
+
+    took = await app.state.retention.run_once()
+
+    assert took["user_sessions"] == 2
+    assert took["login_throttle"] == 1
+    left = await pool.fetch("SELECT login FROM user_sessions ORDER BY login")
+    assert [r["login"] for r in left] == ["analis", "baru"]
+    counts = await pool.fetch(
+        "SELECT login FROM login_throttle WHERE source = $1 ORDER BY login", ATTACKER
+    )
+    assert [r["login"] for r in counts] == ["", "analis"]
+    # The live session still works; /metrics shows what the jobs did.
+    http.cookies.clear()
+    http.cookies.set("sp4n_session", cookies["analis"])
+    assert (await http.get(WHOAMI)).json()["client_id"] == "user:analis"
+    text = (await http.get("/metrics")).text
+    assert 'sp4n_retention_rows_deleted_total{table="user_sessions"} 2.0' in text
+    assert 'sp4n_retention_rows_deleted_total{table="login_throttle"} 1.0' in text
+    assert 'sp4n_retention_errors_total{table="user_sessions"} 0.0' in text

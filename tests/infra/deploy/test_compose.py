@@ -96,9 +96,15 @@ def test_two_api_replicas_and_every_worker_role(loaded: dict[str, Any]) -> None:
         worker = services[f"worker-{role}"]
         assert worker["command"] == ["sp4n-hub", "worker", "--role", role]
         assert worker["deploy"]["replicas"] >= 1
-        # A worker serves no HTTP: the image's HEALTHCHECK on /healthz is not for it.
-        assert worker["healthcheck"] == {"disable": True}
-    assert "healthcheck" not in services["api"]  # the image's, on /healthz
+        # Its probes and metrics on its metrics port, which the image's HEALTHCHECK asks.
+        port = worker["environment"]["SP4N_METRICS_PORT"]
+        assert worker["expose"] == [port]
+        assert "healthcheck" not in worker
+        env = worker["environment"] | {"DATABASE_URL": "postgresql://sp4n@postgres/sp4n"}
+        assert Settings.from_env(env).metrics_port == int(port)
+    # The image's HEALTHCHECK, on /healthz at SP4N_PORT: the API sets no metrics port.
+    assert "healthcheck" not in services["api"]
+    assert "SP4N_METRICS_PORT" not in services["api"]["environment"]
     for name in HUB_SERVICES:
         service = services[name]
         assert service["user"] == "10001:10001", name

@@ -231,6 +231,12 @@ async def test_the_wheel_serves_the_probes_the_image_and_manifests_ask(
         sys.executable, *command[1:], env=env | {"PATH": os.environ["PATH"]}
     )
     assert await checked.wait() == 0
+    # In a worker's container it asks the worker's metrics port, where nothing answers here.
+    elsewhere = env | {"PATH": os.environ["PATH"], "SP4N_METRICS_PORT": str(_free_port())}
+    checked = await asyncio.create_subprocess_exec(
+        sys.executable, *command[1:], env=elsewhere, stderr=asyncio.subprocess.DEVNULL
+    )
+    assert await checked.wait() != 0
 
 
 async def test_the_healthcheck_fails_when_nothing_answers(stages: list[Stage]) -> None:

@@ -86,7 +86,7 @@ def test_the_api_and_each_worker_role_run_as_their_commands(objects: list[dict[s
         assert pod["containers"][0]["args"] == ["sp4n-hub", "worker", "--role", role]
 
 
-def test_every_pod_is_limited_and_unprivileged_and_the_api_is_probed(
+def test_every_pod_is_limited_unprivileged_probed_and_scraped(
     objects: list[dict[str, Any]],
 ) -> None:
     port = Settings().port  # SP4N_PORT's default, which the image keeps
@@ -103,17 +103,23 @@ def test_every_pod_is_limited_and_unprivileged_and_the_api_is_probed(
         assert security["readOnlyRootFilesystem"] is True, name
         assert security["capabilities"] == {"drop": ["ALL"]}, name
         assert "/tmp" in {m["mountPath"] for m in container["volumeMounts"]}, name
-        if name != "sp4n-api":
-            # A worker serves no HTTP: a probe on a port would only ever fail.
-            assert not {"ports", "livenessProbe", "readinessProbe", "startupProbe"} & set(
-                container
-            ), name
-            continue
         ports = {p["name"]: p["containerPort"] for p in container["ports"]}
-        assert ports == {"http": port}, name
-        assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
-        assert container["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
-        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+        if name == "sp4n-api":
+            named = "http"
+            assert ports == {"http": port}, name
+        else:
+            # A worker answers its probes and /metrics on its metrics port only.
+            named = "metrics"
+            env = {e["name"]: e.get("value") for e in container["env"]}
+            assert ports == {"metrics": int(env["SP4N_METRICS_PORT"])}, name
+        assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": named}
+        assert container["startupProbe"]["httpGet"] == {"path": "/healthz", "port": named}
+        assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": named}
+        # Prometheus scrapes each pod where its /metrics is.
+        annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+        assert annotations["prometheus.io/scrape"] == "true", name
+        assert annotations["prometheus.io/port"] == str(ports[named]), name
+        assert annotations["prometheus.io/path"] == "/metrics", name
         # /readyz waits up to a second for each of PostgreSQL and Kafka.
         assert container["readinessProbe"]["timeoutSeconds"] >= 2, name
 

@@ -2,7 +2,9 @@
 `promtool check rules` and their unit tests (`promtool test rules`), and every metric the
 rules and the dashboard's queries name is in what a real hub serves at /metrics (started
 as the fixtures start it, serving sandbox nodes through their connectors), which passes
-`promtool check metrics`."""
+`promtool check metrics`; and every metric the rules name is in what a real `sp4n-hub
+worker --role sinks` process serves on its metrics port, as a split deployment's
+Prometheus scrapes it."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import json
 import re
 import shutil
 import subprocess
+import uuid
 from collections import defaultdict
 from dataclasses import replace
 from pathlib import Path
@@ -22,8 +25,11 @@ import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from connectors.config import NodeTable
+from connectors.sandbox.sandbox import Sandbox
 from hub.app import create_app
 from hub.settings import Settings, SyncMode
+from infra.postgres import free_port
+from tests.hub.processes import HubProcess, hub_env
 from tests.infra.deploy.files import DEPLOY
 
 ALERTS = DEPLOY / "prometheus" / "alerts.yaml"
@@ -58,6 +64,11 @@ async def scraped(settings: Settings, table: NodeTable) -> dict[str, list[dict[s
                 await asyncio.sleep(0.5)
             assert "sp4n_database_up 1.0" in text
     # Prometheus's own lint of the exposition (names, help, types, counters' _total).
+    return await _linted_samples(text)
+
+
+async def _linted_samples(text: str) -> dict[str, list[dict[str, str]]]:
+    """Each metric name in an exposition with its samples' labels, once promtool passed it."""
     lint = await asyncio.to_thread(_promtool, "check", "metrics", stdin=text)
     assert lint.returncode == 0, lint.stdout + lint.stderr
     samples: dict[str, list[dict[str, str]]] = defaultdict(list)
@@ -65,6 +76,39 @@ async def scraped(settings: Settings, table: NodeTable) -> dict[str, list[dict[s
         for sample in family.samples:
             samples[sample.name].append(sample.labels)
     return dict(samples)
+
+
+@pytest.fixture
+async def worker_scraped(
+    database_url: str, kafka_bootstrap: str, sandbox: Sandbox, tmp_path: Path
+) -> dict[str, list[dict[str, str]]]:
+    """What a real sinks worker (three sandbox nodes) serves on its metrics port."""
+    port = free_port()
+    env = hub_env(
+        DATABASE_URL=database_url,
+        KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap,
+        SP4N_KAFKA_TOPIC_PREFIX=f"t{uuid.uuid4().hex[:10]}.",
+        SP4N_KAFKA_PARTITIONS="3",
+        SP4N_CONNECTORS="1",
+        SP4N_METRICS_PORT=str(port),
+        SP4N_KEY_DIR=str(tmp_path / "keys"),
+        **sandbox.env(),
+    )
+    args = ["worker", "--role", "sinks", "--nodes", "16.07,16,lapor"]
+    worker = HubProcess("sinks worker", args, env, port, tmp_path / "worker.log")
+    worker.start()
+    try:
+        await worker.ready()
+        async with httpx.AsyncClient(base_url=worker.url, timeout=5) as http:
+            for _ in range(30):
+                text = (await http.get("/metrics")).text
+                if "sp4n_database_up 1.0" in text:
+                    break
+                await asyncio.sleep(0.5)
+        assert "sp4n_database_up 1.0" in text
+    finally:
+        await worker.stop()
+    return await _linted_samples(text)
 
 
 def _rules() -> list[dict[str, Any]]:
@@ -85,7 +129,7 @@ def test_each_alert_fires_on_what_it_is_for_and_not_before_its_time() -> None:
 
 def test_promtool_refuses_a_broken_rule(tmp_path: Path) -> None:
     broken = tmp_path / "alerts.yaml"
-    broken.write_text(ALERTS.read_text().replace("max by (node) (sp4n_sink_lag)", "max by (node"))
+    broken.write_text(ALERTS.read_text().replace("sum by (node) (sp4n_sink_lag)", "sum by (node"))
     done = _promtool("check", "rules", broken.name, cwd=tmp_path)
     assert done.returncode != 0
 
@@ -127,6 +171,14 @@ def test_every_metric_the_alerts_name_is_served_by_the_hub(
         _check_against_scrape(["max by (node) (sp4n_sink_lagg) > 1000"], scraped)
     with pytest.raises(AssertionError, match="region"):
         _check_against_scrape(["max by (region) (sp4n_outbox_backlog)"], scraped)
+
+
+def test_a_sinks_worker_serves_every_metric_the_alerts_name(
+    worker_scraped: dict[str, list[dict[str, str]]],
+) -> None:
+    """In a split deployment the lag, dead-letter and circuit alerts read the workers."""
+    _check_against_scrape([rule["expr"] for rule in _rules()], worker_scraped)
+    assert {s["node"] for s in worker_scraped["sp4n_sink_lag"]} == {"16.07", "16", "lapor"}
 
 
 def _dashboard() -> dict[str, Any]:
