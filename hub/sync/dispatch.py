@@ -49,6 +49,9 @@ _log = logging.getLogger(__name__)
 
 _LOCK_CLASS = 0x5F4B  # first key of the (node, partition) advisory locks
 APPLICATION_NAME = "sp4n-dispatch"
+_CLOSE_WAIT = 5.0
+"""How long stopping waits for PostgreSQL to let the node locks go before it cuts the
+connection (the locks die with it)."""
 """What a dispatcher's lock connection is called in ``pg_stat_activity``."""
 
 
@@ -126,6 +129,9 @@ class Dispatcher:
         """One operation on the lock connection at a time: taking, checking, letting go."""
         self._consumer: Consumer | None = None
         self._tasks: list[asyncio.Task[None]] = []
+        self._committing: asyncio.Task[None] | None = None
+        self._committed: dict[int, int] = {}
+        """The group's offsets as last committed from here."""
 
     # -- the loop -----------------------------------------------------------------
 
@@ -146,18 +152,39 @@ class Dispatcher:
         try:
             await self._dispatch(consumer, stop)
         finally:
-            if not stop.is_set():  # died of a fault: the nodes' loops end with it
-                for task in self._tasks:
-                    task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
-            with contextlib.suppress(Exception):
-                await self._flush()
-            await consumer.stop()
-            await self._release_all()
-            if self._locks is not None:
-                await self._locks.raw.close()
-                self._locks = None
+            # Each step runs even when the one before was cut short (a fault, or the
+            # supervisor cancelling after its grace): the consumer always leaves the
+            # group and the lock connection is always closed.
+            try:
+                if self._committing is not None:
+                    self._committing.cancel()
+                if not stop.is_set():  # died of a fault: the nodes' loops end with it
+                    for task in self._tasks:
+                        task.cancel()
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+                with contextlib.suppress(Exception):
+                    await self._flush()
+            finally:
+                try:
+                    await consumer.stop()
+                finally:
+                    await self._close_locks()
         self._raise_failed()
+
+    async def _close_locks(self) -> None:
+        """Lets the node locks go; the connection, and any lock left on it, ends."""
+        try:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(_CLOSE_WAIT):
+                    await self._release_all()
+        finally:
+            if self._locks is not None:
+                locks, self._locks = self._locks, None
+                try:
+                    await locks.raw.close(timeout=_CLOSE_WAIT)
+                except BaseException:
+                    locks.raw.terminate()
+                    raise
 
     async def _dispatch(self, consumer: Consumer, stop: asyncio.Event) -> None:
         broker = Outage(f"sink dispatcher {self.group}: Kafka", logger=_log)
@@ -182,10 +209,7 @@ class Dispatcher:
                     if now >= next_flush:
                         next_flush = now + self.flush_every
                         await self._flush()
-                        # The group's offsets only inform tools; one refused while
-                        # the group moves partitions is covered by the next.
-                        with contextlib.suppress(BusError):
-                            await consumer.commit(self._low_water())
+                        self._commit(consumer)
                     database.recovered()
                 except Exception as error:
                     if not is_outage(error) and not isinstance(error, BusError):
@@ -193,6 +217,24 @@ class Dispatcher:
                     # The nodes' own loops wait it out; only the bookkeeping waits here.
                     next_locks = next_flush = now + database.failed(error)
             self._measure_lag(consumer)
+
+    def _commit(self, consumer: Consumer) -> None:
+        """Moves the group's offsets to the lowest cursors, in the background: they only
+        inform tools, and the client waits for a broker that is down without end, so
+        the loop never waits on it (one commit at a time; one refused while the group
+        moves partitions, or cut short, is covered by the next)."""
+        if self._committing is not None and not self._committing.done():
+            return
+        low = self._low_water()
+        if not low or low == self._committed:
+            return
+
+        async def commit() -> None:
+            with contextlib.suppress(BusError):
+                await consumer.commit(low)
+                self._committed = low
+
+        self._committing = asyncio.create_task(commit(), name=f"commit {self.group}")
 
     def _raise_failed(self) -> None:
         for task in self._tasks:

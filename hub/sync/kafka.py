@@ -154,7 +154,19 @@ class KafkaConsumer:
         return not self.rebalancing and tp in self._consumer.assignment()
 
     async def stop(self) -> None:
-        await self._consumer.stop()
+        try:
+            await self._consumer.stop()
+        except asyncio.CancelledError:
+            # aiokafka 0.14, closing, awaits the fetches it has just cancelled: one
+            # waiting to retry a broker that is down lets its cancellation escape from
+            # stop(), before the client's connections are closed. Only a cancellation
+            # of this task itself is passed on; the connections are closed either way.
+            task = asyncio.current_task()
+            try:
+                await self._consumer._client.close()
+            finally:
+                if task is not None and task.cancelling():
+                    raise
 
 
 class KafkaBus:

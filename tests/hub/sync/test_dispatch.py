@@ -16,10 +16,11 @@ from datetime import UTC, datetime
 from connectors.errors import NodeUnavailable
 from hub.store.database import Database
 from hub.sync.bus import Topics
-from hub.sync.dispatch import Dispatcher
+from hub.sync.dispatch import APPLICATION_NAME, Dispatcher
 from hub.sync.kafka import KafkaBus
 from hub.sync.memory import MemoryBus
 from hub.sync.sink import SinkWorker
+from infra.kafka import KafkaBroker
 from schema.envelope import encode
 from schema.events import ReportEvent
 from schema.lifecycle import ReportState, Verb
@@ -175,3 +176,32 @@ async def test_a_node_switching_over_starts_where_its_own_group_had_committed(
         stop.set()
         await task
     _once(node, after)
+
+
+async def test_a_dispatcher_stops_promptly_while_the_broker_is_down(
+    db: Database, owned_kafka_broker: KafkaBroker, topic_prefix: str
+) -> None:
+    bus = KafkaBus(owned_kafka_broker.bootstrap_servers, Topics(prefix=topic_prefix, partitions=3))
+    await bus.start()
+    up = RecordingSink(UP)
+    dispatcher = Dispatcher(bus, db, [SinkWorker(up, bus, db)])
+    stop = asyncio.Event()
+    task = asyncio.create_task(dispatcher.run(stop))
+    try:
+        events = [_event((UP,)) for _ in range(30)]
+        await bus.producer.publish(bus.topics.events, [encode(e) for e in events])
+        await wait_until(lambda: len(up.received) == len(events), what="the events")
+        await owned_kafka_broker.stop_async()
+        # Long enough for its bookkeeping to try the broker (the group's offsets).
+        await asyncio.sleep(3)
+        stop.set()
+        # Well inside the supervisor's grace: it ends of itself, never cut short.
+        await asyncio.wait_for(asyncio.shield(task), 10)
+    finally:
+        stop.set()
+        await owned_kafka_broker.restart_async()
+        await task
+        await bus.stop()
+    _once(up, events)
+    left = await db.fetchval("relay_live_count", APPLICATION_NAME)
+    assert left == 0, "the dispatcher's lock connection outlived it"
