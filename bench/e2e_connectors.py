@@ -326,7 +326,7 @@ def hub_config(app: Starlette, settings: Settings) -> list[str]:
         f"one sink per node: its own consumer group, lanes of up to "
         f"{', '.join(sorted({str(w.concurrency) for w in workers}))} reports at once "
         f"(the node's cap), batches of up to {workers[0].batch_size} events, "
-        f"{workers[0].max_attempts} attempt(s) per event (the connector retries), fetches "
+        f"one attempt per event by the sink (the connector retries), fetches "
         f"held until {bus.fetch.min_bytes:,} B or {bus.fetch.max_wait_ms} ms; the sinks' "
         f"pool {sink_db.min_size}–{sink_db.max_size} connections",
         f"Kafka: {settings.kafka_partitions} partitions, one broker; hub pool "

@@ -62,6 +62,12 @@ VARIANTS: dict[str, tuple[str, ...]] = {
     ),
     "generic plans": ("ALTER DATABASE {database} SET plan_cache_mode = force_generic_plan",),
     "no audit seq, hash unique": ("DROP INDEX audit_log_seq", "DROP INDEX audit_log_hash"),
+    "refreshers lock report rows (before 0026)": (
+        "CREATE OR REPLACE FUNCTION ministry_refresh_held(ids uuid[]) RETURNS void "
+        "LANGUAGE plpgsql AS $$ BEGIN "
+        "PERFORM 1 FROM reports WHERE id = ANY (ids) ORDER BY id FOR UPDATE; "
+        "PERFORM ministry_refresh(ids); END; $$",
+    ),
 }
 
 

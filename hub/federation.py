@@ -16,11 +16,6 @@ from hub.ingest.pull import HubDirectory, node_table_for
 from hub.settings import Settings
 from hub.store.database import Database
 
-CONNECTOR_SINK_ATTEMPTS = 1
-"""Attempts a node sink makes per event when the sink is a connector: the connector
-retries and breaks its own circuit, and a node that is down keeps its batch (to be
-tried later) instead of dead-lettering it."""
-
 
 def build_federation(
     db: Database,

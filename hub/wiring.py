@@ -37,7 +37,7 @@ from hub.domain.ratings import Ratings
 from hub.domain.review import ReviewDesk
 from hub.domain.service import ReportService
 from hub.errors import ConfigError
-from hub.federation import CONNECTOR_SINK_ATTEMPTS, build_federation
+from hub.federation import build_federation
 from hub.ingest.pull import Ingest
 from hub.ministry.projection import RollupProjection
 from hub.security.audit import AuditArchiver, AuditLog
@@ -214,11 +214,10 @@ def components(
         )
         served: Sequence[Sink] = []
         concurrency: dict[str, int] = {}
-        attempts = 3
         if Role.SINKS in roles and sinks is not None:
             served = sinks
         elif Role.SINKS in roles and nodes is not None:
-            served, attempts = list(nodes), CONNECTOR_SINK_ATTEMPTS
+            served = list(nodes)
             # A sink writes back as many events at once as its node's connector
             # lets through (the node table's resilience.concurrency).
             concurrency = {c.node_code: c.config.resilience.concurrency for c in nodes}
@@ -230,7 +229,6 @@ def components(
             served,
             relay=Role.RELAY in roles,
             broadcast=Role.API in roles,
-            sink_attempts=attempts,
             concurrency=concurrency,
             on_failure=on_failure,
         )

@@ -28,7 +28,6 @@ from hub.cli.institutions import add_institutions_parser, institutions_command
 from hub.cli.server import Server
 from hub.cli.users import add_users_parser, users_command
 from hub.errors import ConfigError
-from hub.federation import CONNECTOR_SINK_ATTEMPTS
 from hub.logs import use_json_lines
 from hub.settings import ALL_ROLES, WORKER_ROLES, Role, Secret, Settings, SyncMode, masked_url
 from hub.store.database import Database
@@ -384,9 +383,7 @@ async def _replay(
                                 f"replaying {topics.state} into {connector.node_code}",
                                 total=None,
                             )
-                            worker = SinkWorker(
-                                connector, bus, db, max_attempts=CONNECTOR_SINK_ATTEMPTS
-                            )
+                            worker = SinkWorker(connector, bus, db)
                             results.append(
                                 await replay_state(
                                     bus, worker, reset=reset, progress=_replay_progress(bar, task)

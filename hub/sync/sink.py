@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -103,8 +102,6 @@ class SinkWorker:
     sink: Sink
     bus: Bus
     db: Database
-    max_attempts: int = 3
-    retry_base: float = 0.05
     batch_size: int = 500
     retry_later: float = 5.0
     concurrency: int = DEFAULT_CONCURRENCY
@@ -279,7 +276,7 @@ class SinkWorker:
         node = self.sink.node_code
         with logs.bound(event_id=event.event_id, report_id=event.report_id, node=node):
             if message is None:
-                return await self._apply_with_retries(event, in_doubt)
+                return await self._apply(event, in_doubt)
             attributes: dict[str, str | int] = {
                 "messaging.system": "kafka",
                 "messaging.operation.type": "process",
@@ -295,40 +292,37 @@ class SinkWorker:
                 parent=traces.parent_of(message.headers),
                 attributes=attributes,
             ):
-                return await self._apply_with_retries(event, in_doubt)
+                return await self._apply(event, in_doubt)
 
-    async def _apply_with_retries(self, event: ReportEvent, in_doubt: bool = False) -> bool:
-        for attempt in range(1, self.max_attempts + 1):
-            try:
-                if in_doubt or attempt > 1:
-                    # An attempt before this one may have reached the node.
-                    self.stats.in_doubt += 1
-                    if await self.sink.reconcile(event):
-                        self.stats.held += 1
-                else:
-                    await self.sink.apply(event)
-                _log.debug("applied %s v%d", event.type, event.version)
-                return True
-            except Exception as error:  # the node's failure, whatever it is, is retried
-                if is_outage(error):
-                    raise  # the hub's own database (e.g. the directory): keep the batch
-                if isinstance(error, ConnectorError) and error.retryable:
-                    raise TryLater(f"node {self.sink.node_code} unavailable: {error}") from error
-                if attempt == self.max_attempts:
-                    _log.warning(
-                        "node %s refused event %s (%s v%d) %d times; dead-lettering: %s",
-                        self.sink.node_code,
-                        event.event_id,
-                        event.report_id,
-                        event.version,
-                        attempt,
-                        error,
-                    )
-                    await self._dead_letter(encode(event), f"{type(error).__name__}: {error}")
-                    return False
-                # Full jitter keeps many sinks from retrying in lockstep.
-                await asyncio.sleep(random.uniform(0, self.retry_base * 2**attempt))
-        return False
+    async def _apply(self, event: ReportEvent, in_doubt: bool = False) -> bool:
+        """One attempt; retries are the sink's own (a connector's ``Guard``). A node that
+        is unavailable keeps the batch for later (``TryLater``); one that refuses the
+        event has it dead-lettered."""
+        try:
+            if in_doubt:
+                # An attempt before this one may have reached the node.
+                self.stats.in_doubt += 1
+                if await self.sink.reconcile(event):
+                    self.stats.held += 1
+            else:
+                await self.sink.apply(event)
+            _log.debug("applied %s v%d", event.type, event.version)
+            return True
+        except Exception as error:  # whatever the node's failure, it is classified here
+            if is_outage(error):
+                raise  # the hub's own database (e.g. the directory): keep the batch
+            if isinstance(error, ConnectorError) and error.retryable:
+                raise TryLater(f"node {self.sink.node_code} unavailable: {error}") from error
+            _log.warning(
+                "node %s refused event %s (%s v%d); dead-lettering: %s",
+                self.sink.node_code,
+                event.event_id,
+                event.report_id,
+                event.version,
+                error,
+            )
+            await self._dead_letter(encode(event), f"{type(error).__name__}: {error}")
+            return False
 
     async def _dead_letter(self, envelope: Envelope, reason: str) -> None:
         headers = [

@@ -33,7 +33,6 @@ class SyncSupervisor:
         *,
         relay: bool = True,
         broadcast: bool = True,
-        sink_attempts: int = 3,
         concurrency: Mapping[str, int] | None = None,
         on_failure: Callable[[BaseException], None] | None = None,
     ) -> None:
@@ -49,7 +48,6 @@ class SyncSupervisor:
                 s,
                 bus,
                 self.sink_db,
-                max_attempts=sink_attempts,
                 decoder=decoder,
                 concurrency=(concurrency or {}).get(s.node_code, DEFAULT_CONCURRENCY),
             )

@@ -21,7 +21,6 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
@@ -40,6 +39,7 @@ from hub.errors import ConfigError
 from hub.logs import JsonLines, bound, use_json_lines
 from hub.settings import Settings, SyncMode
 from tests.fixtures.app import GraphQLClient, serving, token_for
+from tests.fixtures.kafka import records_on
 from tests.hub.operations import SUBMIT
 
 NODES = {"16", "16.07", "lapor"}
@@ -127,24 +127,6 @@ async def receiver() -> AsyncIterator[tuple[OtlpReceiver, str]]:
     otlp = OtlpReceiver()
     async with serving(otlp.app) as url:
         yield otlp, url
-
-
-async def _records(bootstrap: str, topic: str, partitions: int) -> list[ConsumerRecord[Any, Any]]:
-    """Every record of ``topic`` from the start to its end now, read from the broker."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    found = []
-    try:
-        parts = [TopicPartition(topic, p) for p in range(partitions)]
-        consumer.assign(parts)
-        await consumer.seek_to_beginning(*parts)
-        ends = await consumer.end_offsets(parts)
-        while [tp for tp in parts if await consumer.position(tp) < ends[tp]]:
-            for records in (await consumer.getmany(timeout_ms=1000)).values():
-                found.extend(records)
-    finally:
-        await consumer.stop()
-    return found
 
 
 async def test_one_mutations_trace_reaches_every_involved_nodes_write_back(
@@ -238,7 +220,7 @@ async def test_one_mutations_trace_reaches_every_involved_nodes_write_back(
         assert calls, f"no HTTP call to node {node}'s system in its apply span"
 
     # The Kafka record carries the write's trace context (CloudEvents traceparent).
-    records = await _records(kafka_bootstrap, f"{prefix}sp4n.report-events.v1", 3)
+    records = await records_on(kafka_bootstrap, f"{prefix}sp4n.report-events.v1", 3)
     [record] = [r for r in records if r.key == report_id.encode()]
     headers = dict(record.headers)
     version, record_trace, record_span, flags = headers["ce_traceparent"].decode().split("-")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import httpx
@@ -22,6 +22,7 @@ from hub.app import create_app
 from hub.settings import Settings, SyncMode
 from schema.lifecycle import ReportState
 from tests.fixtures.app import GraphQLClient, token_for
+from tests.hub.connectors.journeys import eventually, held_at, shows_label
 from tests.hub.operations import COMPLETE, DECLINE, DISPOSE, FOLLOW_UP, VERIFY, submit
 
 REGENCIES = {
@@ -68,21 +69,6 @@ async def federation_app(settings: Settings, table: NodeTable) -> AsyncIterator[
         yield app
 
 
-async def _eventually(check: Callable[[], Awaitable[bool]], what: str, within: float = 180) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.2)
-
-
-async def _held_at(sandbox: Sandbox, node: str, report_id: str) -> str | None:
-    """The id the node's system gave the hub's report, once the hub created it there."""
-    for external_id, (hub_id, _) in (await sandbox.inventory(node)).items():
-        if hub_id == report_id:
-            return external_id
-    return None
-
-
 async def _shows(
     sandbox: Sandbox, table: NodeTable, node: str, report_id: str, state: ReportState
 ) -> bool:
@@ -96,9 +82,7 @@ async def _shows(
             if data["reportId"] == report_id:
                 states.append(data["state"])
         return bool(states) and states[-1] == state.value
-    label = next(c.status for c in table if c.code == node).to_external(state)
-    held = await _held_at(sandbox, node, report_id)
-    return held is not None and await sandbox.status_of(node, held) == label
+    return await shows_label(sandbox, table, node, report_id, state)
 
 
 async def _journey(
@@ -134,7 +118,7 @@ async def _journey(
         )  # fmt: skip
         return bool(written) and await _shows(sandbox, table, regency, rid, ReportState.DISPOSED)
 
-    await _eventually(handed, f"{regency} to hold the report as disposed")
+    await eventually(handed, f"{regency} to hold the report as disposed")
 
     # Its dinas declines it as not its competence, in the regency's own system: the hub
     # pulls that through the connector (a push-only system tells the hub by GraphQL),
@@ -146,7 +130,7 @@ async def _journey(
         reason = "Bukan wewenang dinas kabupaten"
         await system.data(DECLINE, id=rid, v=v, key=f"{key}-decline", reason=reason)
     else:
-        held = await _held_at(sandbox, regency, rid)
+        held = await held_at(sandbox, regency, rid)
         assert held is not None
         label = DECLINE_LABELS.get(REGENCIES[regency]) or next(
             c.status for c in table if c.code == regency
@@ -159,7 +143,7 @@ async def _journey(
         state: str = (await admin.data(CHAIN, id=rid))["report"]["state"]
         return state == "VERIFIED"
 
-    await _eventually(declined, f"the decline at {regency} to reach the hub")
+    await eventually(declined, f"the decline at {regency} to reach the hub")
     back = (await admin.data(CHAIN, id=rid))["report"]
     assert back["institutionCode"] == "pemprov-16"
     v = back["version"]
@@ -191,7 +175,7 @@ async def _journey(
     # Every node that was involved ends at COMPLETED, in its own vocabulary: the
     # regency (its dinas declined, yet it stays involved and hears the end), LAPOR!.
     for node in (regency, "lapor"):
-        await _eventually(
+        await eventually(
             functools.partial(_shows, sandbox, table, node, rid, ReportState.COMPLETED),
             f"{node} to show the {regency} journey's report completed",
         )
@@ -208,7 +192,7 @@ async def test_a_report_travels_as_in_real_life_through_every_connector_kind(
     async def imported() -> bool:
         return len(await db.fetch("pulled_at_by_nodes", pulling)) == len(pulling)
 
-    await _eventually(imported, "every node's first pull")
+    await eventually(imported, "every node's first pull")
     transport = httpx.ASGITransport(app=federation_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
         admin = GraphQLClient(

@@ -4,7 +4,6 @@ as its own reply and rating, once, however often the node shows them again."""
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -20,6 +19,7 @@ from hub.app import create_app
 from hub.settings import Settings, SyncMode
 from schema.lifecycle import ReportState
 from tests.fixtures.app import GraphQLClient, token_for
+from tests.hub.connectors.journeys import eventually, held_at, shows_label
 from tests.hub.operations import COMPLETE, DISPOSE, FOLLOW_UP, VERIFY, submit
 
 NODES = {"lapor": "16", "16.01": "16.01", "16.07": "16.07"}
@@ -47,28 +47,6 @@ async def voice_app(settings: Settings, table: NodeTable, node: str) -> AsyncIte
         yield app
 
 
-async def _eventually(check: Callable[[], Awaitable[bool]], what: str, within: float = 90) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.2)
-
-
-async def _held_at(sandbox: Sandbox, node: str, report_id: str) -> str | None:
-    for external_id, (hub_id, _) in (await sandbox.inventory(node)).items():
-        if hub_id == report_id:
-            return external_id
-    return None
-
-
-async def _shows(
-    sandbox: Sandbox, table: NodeTable, node: str, report_id: str, state: ReportState
-) -> bool:
-    label = next(c.status for c in table if c.code == node).to_external(state)
-    held = await _held_at(sandbox, node, report_id)
-    return held is not None and await sandbox.status_of(node, held) == label
-
-
 async def _voice(
     admin: GraphQLClient,
     sandbox: Sandbox,
@@ -92,11 +70,11 @@ async def _voice(
     v = await move(VERIFY, "verifyReport", 1)
     v = await move(DISPOSE, "disposeReport", v, to="opd-16-dinkes")
     v = await move(FOLLOW_UP, "addFollowUp", v, content="Pipa sudah diganti petugas.")
-    await _eventually(
-        functools.partial(_shows, sandbox, table, node, rid, ReportState.IN_FOLLOW_UP),
+    await eventually(
+        functools.partial(shows_label, sandbox, table, node, rid, ReportState.IN_FOLLOW_UP),
         f"{node} to show the follow-up",
     )
-    held = await _held_at(sandbox, node, rid)
+    held = await held_at(sandbox, node, rid)
     assert held is not None
 
     # The reporter answers in the node's app: the hub records the reply as the node's,
@@ -106,7 +84,7 @@ async def _voice(
     async def replied() -> bool:
         return bool((await shown())["replies"])
 
-    await _eventually(replied, f"the reply at {node} to reach the hub")
+    await eventually(replied, f"the reply at {node} to reach the hub")
     after = await shown()
     assert after["replies"] == [{"content": "Air masih keruh di rumah saya.", "actorNode": node}]
     assert after["state"] == "IN_FOLLOW_UP"
@@ -118,8 +96,8 @@ async def _voice(
 
     v = await move(FOLLOW_UP, "addFollowUp", replied_at, content="Filter air sudah dibersihkan.")
     await move(COMPLETE, "completeReport", v)
-    await _eventually(
-        functools.partial(_shows, sandbox, table, node, rid, ReportState.COMPLETED),
+    await eventually(
+        functools.partial(shows_label, sandbox, table, node, rid, ReportState.COMPLETED),
         f"{node} to show the report completed",
     )
 
@@ -129,7 +107,7 @@ async def _voice(
     async def rated() -> bool:
         return (await shown())["rating"] is not None
 
-    await _eventually(rated, f"the rating at {node} to reach the hub")
+    await eventually(rated, f"the rating at {node} to reach the hub")
     final = await shown()
     assert final["rating"] == {"score": 4, "comment": "Cepat ditangani"}
     assert final["state"] == "COMPLETED"
@@ -144,7 +122,7 @@ async def _voice(
     async def pulled_again() -> bool:
         return await admin_watermark(node) != before
 
-    await _eventually(pulled_again, f"the hub to pull {node} again")
+    await eventually(pulled_again, f"the hub to pull {node} again")
     again = await shown()
     assert again["replies"] == after["replies"]
     assert again["version"] == final["version"]
@@ -160,7 +138,7 @@ async def test_replies_and_ratings_given_in_a_nodes_app_reach_the_hub_once(
     async def imported() -> bool:
         return len(await db.fetch("pulled_at_by_nodes", pulling)) == len(pulling)
 
-    await _eventually(imported, "every node's first pull", within=180)
+    await eventually(imported, "every node's first pull")
     transport = httpx.ASGITransport(app=voice_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
         admin = GraphQLClient(

@@ -63,7 +63,7 @@ async def test_a_node_that_is_down_delays_its_batch_and_loses_nothing(db: Databa
     bus = MemoryBus()
     await bus.start()
     sink = Flaky(2, NodeUnavailable(NODE, "HTTP 500"))
-    worker = SinkWorker(sink, bus, db, max_attempts=1, retry_later=0.05)
+    worker = SinkWorker(sink, bus, db, retry_later=0.05)
     events = [_event(1, str(uuid.uuid4())), _event(1, str(uuid.uuid4()))]
     await bus.producer.publish(bus.topics.events, [encode(e) for e in events])
     stop = asyncio.Event()
@@ -82,7 +82,7 @@ async def test_a_node_that_is_down_delays_its_batch_and_loses_nothing(db: Databa
 async def test_the_batch_is_not_settled_while_the_node_is_down(db: Database) -> None:
     bus = MemoryBus()
     await bus.start()
-    worker = SinkWorker(Flaky(1, NodeUnavailable(NODE, "down")), bus, db, max_attempts=1)
+    worker = SinkWorker(Flaky(1, NodeUnavailable(NODE, "down")), bus, db)
     envelope = encode(_event(1, str(uuid.uuid4())))
     message = Message("t", 0, 0, envelope.key, envelope.value, envelope.headers)
     with pytest.raises(TryLater):
@@ -93,7 +93,7 @@ async def test_the_batch_is_not_settled_while_the_node_is_down(db: Database) -> 
 async def test_a_refusal_is_still_dead_lettered(db: Database) -> None:
     bus = MemoryBus()
     await bus.start()
-    worker = SinkWorker(Flaky(1, NodeRejected(NODE, "HTTP 422")), bus, db, max_attempts=1)
+    worker = SinkWorker(Flaky(1, NodeRejected(NODE, "HTTP 422")), bus, db)
     envelope = encode(_event(1, str(uuid.uuid4())))
     await worker.handle([Message("t", 0, 0, envelope.key, envelope.value, envelope.headers)])
     assert _dead_letters(bus) == 1
@@ -112,7 +112,7 @@ async def test_only_a_retryable_connector_error_keeps_the_batch(db: Database) ->
     assert not issubclass(TryLater, BusError)
     bus = MemoryBus()
     await bus.start()
-    worker = SinkWorker(Flaky(1, LooksRetryable("odd")), bus, db, max_attempts=1)
+    worker = SinkWorker(Flaky(1, LooksRetryable("odd")), bus, db)
     envelope = encode(_event(1, str(uuid.uuid4())))
     await worker.handle([Message("t", 0, 0, envelope.key, envelope.value, envelope.headers)])
     assert _dead_letters(bus) == 1

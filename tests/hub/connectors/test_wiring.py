@@ -14,7 +14,6 @@ from hub.app import create_app
 from hub.domain.commands import Actor, Submit
 from hub.domain.service import ReportService
 from hub.errors import ConfigError
-from hub.federation import CONNECTOR_SINK_ATTEMPTS
 from hub.ingest.pull import HubDirectory, node_table_for
 from hub.settings import Secret, Settings, SyncMode
 from hub.store.database import Database
@@ -63,7 +62,6 @@ def test_with_connectors_on_every_node_sink_is_its_connector() -> None:
     assert {node: worker.sink for node, worker in built.sync.workers.items()} == dict(
         built.federation.connectors
     )
-    assert {w.max_attempts for w in built.sync.workers.values()} == {CONNECTOR_SINK_ATTEMPTS}
 
 
 def test_the_packaged_node_table_loads_with_its_variables_set() -> None:

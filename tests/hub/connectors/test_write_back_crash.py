@@ -110,7 +110,7 @@ async def _history(hub: Hub, region: str) -> tuple[str, list[Message]]:
 
 
 def _worker(sink: Sink, db: Database) -> SinkWorker:
-    return SinkWorker(sink, MemoryBus(), db, max_attempts=1)
+    return SinkWorker(sink, MemoryBus(), db)
 
 
 async def _assert_once_each(

@@ -34,6 +34,7 @@ from hub.sync.bus import EVENTS_TOPIC_CONFIG
 from hub.sync.supervisor import SyncSupervisor
 from schema.lifecycle import Verb
 from schema.report import ActorRole, ArchiveReason, Channel, ComplaintSubKind, ReportKind
+from tests.fixtures.kafka import records_on
 from tests.hub.sync.conftest import sinks, wait_until
 from tests.schema.asyncapi.check import check_record, messages_of
 
@@ -61,24 +62,6 @@ async def _served_document(app: Starlette) -> dict[str, Any]:
     assert response.status_code == 200
     document: dict[str, Any] = yaml.safe_load(response.text)
     return document
-
-
-async def _records(bootstrap: str, topic: str, partitions: int) -> list[ConsumerRecord[Any, Any]]:
-    """Every record of ``topic``, from the start to its end now."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    found = []
-    try:
-        parts = [TopicPartition(topic, p) for p in range(partitions)]
-        consumer.assign(parts)
-        await consumer.seek_to_beginning(*parts)
-        ends = await consumer.end_offsets(parts)
-        while [tp for tp in parts if await consumer.position(tp) < ends[tp]]:
-            for records in (await consumer.getmany(timeout_ms=1000)).values():
-                found.extend(records)
-    finally:
-        await consumer.stop()
-    return found
 
 
 async def _wait_for_records(bootstrap: str, topic: str, partitions: int, count: int) -> None:
@@ -148,7 +131,7 @@ async def test_every_record_on_the_topics_fits_the_served_document(
         address = channels[channel]["address"]
         assert address.startswith(topic_prefix), "the served document names this hub's topics"
         partitions = channels[channel]["bindings"]["kafka"]["partitions"]
-        read[channel] = await _records(kafka_bootstrap, address, partitions)
+        read[channel] = await records_on(kafka_bootstrap, address, partitions)
         assert len(read[channel]) == expected, channel
         for record in read[channel]:
             name, problems = check_record(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections import defaultdict
 
 import httpx
@@ -208,14 +209,19 @@ def test_the_outbox_has_one_writer_and_it_uses_the_one_codec() -> None:
     """Only the domain service inserts outbox rows, through ``submission_write`` and
     ``transition_write``, whose record it makes with ``schema.envelope.encode``: no
     second codec."""
+    runs = re.compile(
+        r"\.(?:execute|executemany|fetch|fetchrow|fetchval)\(\s*\"(submission|transition)_write\""
+    )
     users = sorted(
-        str(path.relative_to(ROOT))
+        (str(path.relative_to(ROOT)), name)
         for package in ("hub", "connectors", "bench")
         for path in (ROOT / package).rglob("*.py")
-        for name in ('"submission_write"', '"transition_write"')
-        if name in path.read_text(encoding="utf-8")
+        for name in runs.findall(path.read_text(encoding="utf-8"))
     )
-    assert users == ["hub/domain/service.py"] * 2
+    assert users == [
+        ("hub/domain/service.py", "submission"),
+        ("hub/domain/service.py", "transition"),
+    ]
     inserting = sorted(
         path.name
         for path in (ROOT / "hub" / "store" / "sql").glob("*.sql")

@@ -140,7 +140,7 @@ async def test_a_node_going_down_mid_batch_keeps_the_rest_for_later_and_doubles_
     node.down_after = 37
     bus = MemoryBus()
     await bus.start()
-    worker = SinkWorker(node, bus, db, concurrency=4, max_attempts=1)
+    worker = SinkWorker(node, bus, db, concurrency=4)
     events = _stream(reports=20, versions=4)
     messages = _messages(events)
     with pytest.raises(TryLater):
