@@ -69,7 +69,7 @@ async def test_a_node_that_is_down_delays_only_itself_and_catches_up_alone(
     down = SwitchedNode(DOWN, down=True)
     up = RecordingSink(UP)
     workers = [
-        SinkWorker(down, bus, db, max_attempts=1, retry_later=0.1, batch_size=50),
+        SinkWorker(down, bus, db, retry_later=0.1, batch_size=50),
         SinkWorker(up, bus, db, batch_size=50),
     ]
     dispatcher = Dispatcher(bus, db, workers, queue_limit=100)
