@@ -49,10 +49,10 @@ _log = logging.getLogger(__name__)
 
 _LOCK_CLASS = 0x5F4B  # first key of the (node, partition) advisory locks
 APPLICATION_NAME = "sp4n-dispatch"
+"""What a dispatcher's lock connection is called in ``pg_stat_activity``."""
 _CLOSE_WAIT = 5.0
 """How long stopping waits for PostgreSQL to let the node locks go before it cuts the
 connection (the locks die with it)."""
-"""What a dispatcher's lock connection is called in ``pg_stat_activity``."""
 
 
 @dataclass(slots=True)
