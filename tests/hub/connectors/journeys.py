@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+from starlette.applications import Starlette
+
 from connectors.config import NodeTable
 from connectors.sandbox.sandbox import Sandbox
 from schema.lifecycle import ReportState
@@ -32,3 +34,14 @@ async def shows_label(
     label = next(c.status for c in table if c.code == node).to_external(state)
     held = await held_at(sandbox, node, report_id)
     return held is not None and await sandbox.status_of(node, held) == label
+
+
+async def first_pulls_in(app: Starlette, nodes: list[str]) -> None:
+    """Waits until the hub has pulled each of ``nodes`` once (its first pull imports the
+    node's whole system), so a journey's steps wait only for routine polls."""
+    db = app.state.database
+
+    async def imported() -> bool:
+        return len(await db.fetch("pulled_at_by_nodes", nodes)) == len(nodes)
+
+    await eventually(imported, "every node's first pull")

@@ -22,7 +22,7 @@ from hub.app import create_app
 from hub.settings import Settings, SyncMode
 from schema.lifecycle import ReportState
 from tests.fixtures.app import GraphQLClient, token_for
-from tests.hub.connectors.journeys import eventually, held_at, shows_label
+from tests.hub.connectors.journeys import eventually, first_pulls_in, held_at, shows_label
 from tests.hub.operations import COMPLETE, DECLINE, DISPOSE, FOLLOW_UP, VERIFY, submit
 
 REGENCIES = {
@@ -187,12 +187,7 @@ async def test_a_report_travels_as_in_real_life_through_every_connector_kind(
     # Each pulling node's first pull imports its whole system (over a thousand reports);
     # the journeys start once those are in, so each step waits only for a routine poll.
     pulling = [c for c in REGENCIES if REGENCIES[c] != "push"] + ["16", "lapor"]
-    db = federation_app.state.database
-
-    async def imported() -> bool:
-        return len(await db.fetch("pulled_at_by_nodes", pulling)) == len(pulling)
-
-    await eventually(imported, "every node's first pull")
+    await first_pulls_in(federation_app, pulling)
     transport = httpx.ASGITransport(app=federation_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
         admin = GraphQLClient(

@@ -19,7 +19,7 @@ from hub.app import create_app
 from hub.settings import Settings, SyncMode
 from schema.lifecycle import ReportState
 from tests.fixtures.app import GraphQLClient, token_for
-from tests.hub.connectors.journeys import eventually, held_at, shows_label
+from tests.hub.connectors.journeys import eventually, first_pulls_in, held_at, shows_label
 from tests.hub.operations import COMPLETE, DISPOSE, FOLLOW_UP, VERIFY, submit
 
 NODES = {"lapor": "16", "16.01": "16.01", "16.07": "16.07"}
@@ -133,12 +133,7 @@ async def test_replies_and_ratings_given_in_a_nodes_app_reach_the_hub_once(
     voice_app: Starlette, sandbox: Sandbox, table: NodeTable, node: str
 ) -> None:
     pulling = list({"16", node})
-    db = voice_app.state.database
-
-    async def imported() -> bool:
-        return len(await db.fetch("pulled_at_by_nodes", pulling)) == len(pulling)
-
-    await eventually(imported, "every node's first pull")
+    await first_pulls_in(voice_app, pulling)
     transport = httpx.ASGITransport(app=voice_app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
         admin = GraphQLClient(
@@ -146,7 +141,7 @@ async def test_replies_and_ratings_given_in_a_nodes_app_reach_the_hub_once(
         )
 
         async def watermark(node: str) -> str | None:
-            found: str | None = await db.fetchval("watermark_of", node)
+            found: str | None = await voice_app.state.database.fetchval("watermark_of", node)
             return found
 
         await _voice(admin, sandbox, table, node, watermark)
