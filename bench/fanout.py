@@ -17,6 +17,12 @@ aiokafka to 19 node consumers in this process, in these shapes:
   node's task notes its progress (per partition, the next offset) in PostgreSQL
   with one statement per batch, as a per-node cursor would be kept; the group
   commits after every batch. What it leaves out is listed in ``bench/RESULTS.md``.
+- **1 group, the hub's dispatcher** (option a as built): ``hub.sync.dispatch.Dispatcher``
+  with the hub's 19 ``SinkWorker``s on the hub's schema (migrated), each node's sink
+  a recorder: every change goes through the sinks' inbox, intents, version guard
+  and cursor, as in production. The events involve two nodes (16.71 and lapor), so
+  each reaches those two; the other 17 skip it (their cursors move on). The shapes
+  above keep the old structures measurable here, not in the hub.
 
 Each shape runs a warm-up, then two fixed rates open loop (each message sent at
 its due time) and a burst as fast as the broker acknowledges. Figures: broker
@@ -46,14 +52,20 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from bench.harness import CpuMeter, CpuUse, load_average, machine_facts, say, write_section
 from bench.stack import stack
 from bench.sync_throughput import Latency
-from hub.sync.kafka import FETCH, Fetch
-from schema.envelope import Envelope, encode
+from hub.store.database import Database
+from hub.sync.bus import Topics
+from hub.sync.dispatch import Dispatcher
+from hub.sync.kafka import FETCH, Fetch, KafkaBus
+from hub.sync.sink import SinkWorker
+from schema.envelope import Envelope, SharedDecoder, encode
 from schema.events import ReportEvent
 from schema.lifecycle import ReportState, Verb
 from schema.nodes import NODES
 from schema.report import ActorRole, ReportKind
 
 NODE_CODES = [n.code for n in NODES]
+INVOLVED = ("16.71", "lapor")
+"""The nodes each benchmark event involves."""
 PARTITIONS = 6
 SHIPPED = Fetch(min_bytes=1, max_wait_ms=500)
 POLL_WAIT_MS = 200
@@ -89,12 +101,12 @@ FULL = Plan(warmup=500, rates=(100, 500), seconds=15, burst=20_000)
 QUICK = Plan(warmup=200, rates=(100, 500), seconds=3, burst=3_000)
 
 
-def change(report_id: str) -> Envelope:
+def change(report_id: str, version: int = 2) -> Envelope:
     return encode(
         ReportEvent(
             event_id=str(uuid.uuid4()),
             report_id=report_id,
-            version=2,
+            version=version,
             verb=Verb.VERIFY,
             previous_state=ReportState.SUBMITTED,
             state=ReportState.VERIFIED,
@@ -102,7 +114,7 @@ def change(report_id: str) -> Envelope:
             region_code="16.71",
             origin_node="16.71",
             institution_codes=("pemda-16.71",),
-            involved_nodes=("16.71", "lapor"),
+            involved_nodes=INVOLVED,
             external_refs=(),
             occurred_at=datetime.now(UTC),
             actor_node="16",
@@ -113,14 +125,18 @@ def change(report_id: str) -> Envelope:
 
 def events(count: int) -> list[Envelope]:
     reports = [str(uuid.uuid4()) for _ in range(max(1, count // 4))]
-    return [change(reports[i % len(reports)]) for i in range(count)]
+    # Each report's versions rise, as the hub's sinks (version guard) expect.
+    n = len(reports)
+    return [change(reports[i % n], 2 + i // n) for i in range(count)]
 
 
 class Receipts:
     """Per message: when it was sent, how many nodes got it, when the last one did."""
 
-    def __init__(self, envelopes: list[Envelope]) -> None:
+    def __init__(self, envelopes: list[Envelope], nodes: int = len(NODE_CODES)) -> None:
         self.index = {dict(e.headers)["ce_id"]: i for i, e in enumerate(envelopes)}
+        self.nodes = nodes
+        """How many nodes each message must reach."""
         self.sent = [0.0] * len(envelopes)
         self.seen = [0] * len(envelopes)
         self.done = [0.0] * len(envelopes)
@@ -129,12 +145,15 @@ class Receipts:
     def receive(self, record: ConsumerRecord[bytes, bytes], at: float) -> None:
         for name, value in record.headers:
             if name == "ce_id":
-                i = self.index[value]
-                self.seen[i] += 1
-                if self.seen[i] == len(NODE_CODES):
-                    self.done[i] = at
-                    self.complete += 1
+                self.receive_id(value, at)
                 return
+
+    def receive_id(self, event_id: bytes, at: float) -> None:
+        i = self.index[event_id]
+        self.seen[i] += 1
+        if self.seen[i] == self.nodes:
+            self.done[i] = at
+            self.complete += 1
 
     async def until(
         self, count: int, within: float, what: str, loops: Sequence[asyncio.Task[None]]
@@ -148,7 +167,7 @@ class Receipts:
             await asyncio.sleep(0.01)
 
     def faults(self) -> list[str]:
-        twice = sum(1 for n in self.seen if n > len(NODE_CODES))
+        twice = sum(1 for n in self.seen if n > self.nodes)
         return [f"{twice} messages reached a node twice"] if twice else []
 
 
@@ -238,24 +257,59 @@ def one_group_dispatched(
     return [consumer], [dispatch, *(node(c) for c in NODE_CODES)]
 
 
+@dataclass(slots=True)
+class RecordingNode:
+    """A node's system for the hub's own sinks: notes when each event arrived."""
+
+    node_code: str
+    receipts: Receipts
+
+    async def apply(self, event: ReportEvent) -> None:
+        self.receipts.receive_id(event.event_id.encode(), time.monotonic())
+
+    async def reconcile(self, event: ReportEvent) -> bool:
+        await self.apply(event)
+        return False
+
+
+def hub_dispatcher(
+    bus: KafkaBus, db: Database, receipts: Receipts
+) -> tuple[list[AIOKafkaConsumer], list[Loop]]:
+    """Option a as built: the hub's dispatcher and sink workers, one group."""
+    decoder = SharedDecoder()
+    workers = [
+        SinkWorker(RecordingNode(code, receipts), bus, db, decoder=decoder) for code in NODE_CODES
+    ]
+    return [], [Dispatcher(bus, db, workers).run]
+
+
 async def measure(
     shape: Shape,
     plan: Plan,
     bootstrap: str,
     pool: asyncpg.Pool,
     meter: CpuMeter,
+    db: Database,
 ) -> tuple[list[Phase], list[str]]:
     topic = f"fanout{uuid.uuid4().hex[:8]}"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        await admin.create_topics([NewTopic(topic, PARTITIONS, 1)])
-    finally:
-        await admin.close()
     paced = [round(r * plan.seconds) for r in plan.rates]
     envelopes = events(total(plan))
-    receipts = Receipts(envelopes)
-    if shape.groups == 1:
+    bus: KafkaBus | None = None
+    if shape.groups == 0:
+        bus = KafkaBus(bootstrap, Topics(prefix=f"{topic}.", partitions=PARTITIONS))
+        await bus.start()  # creates the hub's topics
+        topic = bus.topics.events
+    else:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            await admin.create_topics([NewTopic(topic, PARTITIONS, 1)])
+        finally:
+            await admin.close()
+    receipts = Receipts(envelopes, len(INVOLVED) if bus is not None else len(NODE_CODES))
+    if bus is not None:
+        consumers, loops = hub_dispatcher(bus, db, receipts)
+    elif shape.groups == 1:
         consumers, loops = one_group_dispatched(bootstrap, topic, shape, receipts, pool)
     else:
         consumers, loops = group_per_node(bootstrap, topic, shape, receipts)
@@ -318,6 +372,8 @@ async def measure(
         for consumer in consumers:
             await consumer.stop()
         await producer.stop()
+        if bus is not None:
+            await bus.stop()
     return phases, receipts.faults()
 
 
@@ -331,12 +387,18 @@ async def run(plan: Plan, shapes: Sequence[Shape]) -> dict[str, tuple[list[Phase
                 "PRIMARY KEY (node, part))"
             )
             meter = CpuMeter(where.postmaster, where.broker)
+            db = Database(where.database_url, min_size=1, max_size=4)
+            await db.open()
+            await db.migrate()
             for shape in shapes:
                 try:
-                    results[shape.name] = await measure(shape, plan, where.bootstrap, pool, meter)
+                    results[shape.name] = await measure(
+                        shape, plan, where.bootstrap, pool, meter, db
+                    )
                 except RuntimeError as error:
                     say(f"{shape.name} FAILED: {error}")
                     results[shape.name] = ([], [str(error)])
+            await db.close()
         finally:
             await pool.close()
     return results
@@ -369,7 +431,7 @@ def report(
                 f"{postgres:.2f} | {latency} | {rate} |"
             )
     settings = "; ".join(
-        f"{s.name}: {s.groups} group{'s' if s.groups > 1 else ''}, fetch_min_bytes "
+        f"{s.name}: {max(s.groups, 1)} group{'s' if s.groups > 1 else ''}, fetch_min_bytes "
         f"{s.fetch.min_bytes:,}, fetch_max_wait_ms {s.fetch.max_wait_ms}"
         for s in shapes
     )
@@ -388,9 +450,11 @@ The same {total(plan):,} hub events through plain aiokafka from an idempotent
 in these shapes (each polling 0.2 s, as the sinks do): {settings}. Each shape:
 {plan.warmup} messages of warm-up, then
 {" and ".join(f"{r:g}/s" for r in plan.rates)} for {plan.seconds:g} s each, open loop, then
-a burst of {plan.burst:,}. Every message reached each of the 19 nodes once (checked).
+a burst of {plan.burst:,}. Every message reached each of the 19 nodes once (checked;
+with the hub's dispatcher, each of the {len(INVOLVED)} nodes it involves, through the hub's
+sinks: inbox, intents, version guard and cursors in PostgreSQL).
 CPU in ms per change over the phase; the broker ratio is to the first shape's same phase in
-this run. Latency from send to the 19th node's receipt.
+this run. Latency from send to the last node's receipt.
 
 | shape | phase | broker CPU ms/change | broker vs as shipped | Python CPU ms/change \
 | PostgreSQL CPU ms/change | latency p50 / p99 ms | burst changes/s |
@@ -414,6 +478,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         Shape("19 groups, batched polls (b)", len(NODE_CODES), FETCH),
         Shape("1 group, dispatched (a)", 1, FETCH),
         Shape("1 group, dispatched (a), aiokafka fetch defaults", 1, SHIPPED),
+        Shape("1 group, the hub's dispatcher (a, as built)", 0, FETCH),
     ]
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)

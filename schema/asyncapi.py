@@ -13,6 +13,7 @@ and are handed in as a ``KafkaLayout``. Pure functions; ``render`` gives the YAM
 from __future__ import annotations
 
 import copy
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -44,8 +45,9 @@ class KafkaLayout:
     replicas: int
     state_config: Mapping[str, str]
     """The topic configuration the hub gives the state topic when it creates it."""
-    sink_groups: tuple[str, ...]
-    """One consumer group per node's sink."""
+    sink_group_prefix: str
+    """How the node sinks' consumer groups begin: one group per set of nodes served
+    (``…all`` for every node)."""
 
 
 def event_type(verb: Verb) -> str:
@@ -152,6 +154,11 @@ the content fetches it through the hub's GraphQL API, which checks who may see i
 the report, as the hub decided them with the change; the hub's node sinks apply exactly \
 the events that name their node.
 """
+
+
+def _literal(text: str) -> str:
+    """``text`` as a regular expression (ECMA-262, as JSON Schema reads it) matching it."""
+    return re.sub(r"([.^$*+?()\[\]{}|\\/])", r"\\\1", text)
 
 
 def _payload(verb: Verb) -> dict[str, Any]:
@@ -410,14 +417,20 @@ def document(layout: KafkaLayout) -> dict[str, Any]:
             "applyToNodes": {
                 "action": "receive",
                 "channel": {"$ref": "#/channels/reportEvents"},
-                "summary": "Each node's sink, a consumer group of its own, applies the "
-                "events naming its node in `involvedNodes` and commits its offsets only "
-                "after the outcome is recorded; it drops event ids it has seen and never "
-                "moves a report back to an older version.",
+                "summary": "The node sinks of each hub process read the events in one "
+                f"consumer group (`{layout.sink_group_prefix}all` for every node; a "
+                "worker given `--nodes` reads in a group named for them) and apply to "
+                "each node the events naming it in `involvedNodes`; a node's progress "
+                "is its cursor in the hub's database, moved only with the outcome's "
+                "record. A sink drops event ids it has seen and never moves a report "
+                "back to an older version.",
                 "messages": channel_refs("reportEvents", names),
                 "bindings": {
                     "kafka": {
-                        "groupId": {"type": "string", "enum": list(layout.sink_groups)},
+                        "groupId": {
+                            "type": "string",
+                            "pattern": "^" + _literal(layout.sink_group_prefix),
+                        },
                         "bindingVersion": KAFKA_BINDING,
                     }
                 },

@@ -7,7 +7,8 @@ when the consumer commits.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import hashlib
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -74,7 +75,21 @@ class Topics:
         return f"{self.prefix}sp4n.report-events.v1.dlq"
 
     def sink_group(self, node_code: str) -> str:
+        """A node's own group, one per node: how sinks read before the dispatcher
+        (``hub.sync.dispatch``); its offsets seed the node's cursors once."""
         return f"{self.prefix}sp4n-sink-{node_code}"
+
+    def dispatch_group(self, node_codes: Iterable[str]) -> str:
+        """The one group of the hub processes serving the nodes ``node_codes``: those
+        with the same nodes share the partitions."""
+        codes = sorted(set(node_codes))
+        if codes == sorted(n.code for n in NODES):
+            name = "all"
+        else:
+            name = "+".join(codes)
+            if len(name) > 80:
+                name = hashlib.sha256(name.encode()).hexdigest()[:16]
+        return f"{self.prefix}sp4n-sinks-{name}"
 
     def layout(self) -> KafkaLayout:
         """These topics as the AsyncAPI document (``schema.asyncapi``) describes them."""
@@ -86,7 +101,7 @@ class Topics:
             partitions=self.partitions,
             replicas=self.replication,
             state_config=STATE_TOPIC_CONFIG,
-            sink_groups=tuple(self.sink_group(node.code) for node in NODES),
+            sink_group_prefix=f"{self.prefix}sp4n-sinks-",
         )
 
 
@@ -99,18 +114,19 @@ class Consumer(Protocol):
     async def poll(self, max_wait: float, max_records: int) -> list[Message]:
         """The next records after the current position (may be empty after ``max_wait`` seconds)."""
 
-    async def commit(self) -> None:
-        """Moves the group's committed position to just after everything polled."""
+    async def commit(self, offsets: Mapping[int, int] | None = None) -> None:
+        """Moves the group's committed position to just after everything polled, or
+        to ``offsets`` (partition: next offset)."""
 
     def lag(self) -> int:
         """Records in the assigned partitions not yet polled, as far as last seen."""
 
+    def highwaters(self) -> dict[int, int]:
+        """The next offset of each assigned partition, as far as last seen."""
+
     def owns(self, message: Message) -> bool:
         """Whether this member may handle ``message`` now: its partition is assigned
         here and the group is not moving partitions (always, without a group)."""
-
-    def give_back(self, messages: Sequence[Message]) -> None:
-        """Polls ``messages`` again later (those of partitions still assigned here)."""
 
     async def stop(self) -> None:
         """Leaves the group and releases the connection."""
@@ -141,12 +157,22 @@ class Bus(Protocol):
         *,
         from_start: bool,
         on_revoke: Callable[[], Awaitable[None]] | None = None,
+        on_assign: Callable[[list[int]], Awaitable[Mapping[int, int]]] | None = None,
     ) -> Consumer:
         """A started consumer. ``group=None`` reads without a group (no commits);
         ``from_start`` says where a group without a committed position begins.
         ``on_revoke`` runs when the group is about to move partitions (a member
         joined or left); nobody gets them before it returns, so a member finishes
-        and commits the batch in hand first."""
+        and commits the batch in hand first. ``on_assign`` hears the partitions the
+        group gave this member and answers where to read some of them from."""
+
+    async def reader(self, topic: str, positions: Mapping[int, int]) -> Consumer:
+        """A started consumer without a group reading only the partitions of
+        ``positions``, each from its offset (the earliest one kept, if that is gone)."""
+
+    async def group_offsets(self, groups: Sequence[str], topic: str) -> dict[str, dict[int, int]]:
+        """The committed next offset of each partition of ``topic`` in each of ``groups``
+        (a group that never committed is absent)."""
 
     async def end_offsets(self, topic: str) -> dict[int, int]:
         """The next offset of each partition: how far a full read must go."""

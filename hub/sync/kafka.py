@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
@@ -51,10 +51,14 @@ class _Handover(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka ha
     committed offset."""
 
     def __init__(
-        self, consumer: KafkaConsumer, on_revoke: Callable[[], Awaitable[None]] | None
+        self,
+        consumer: KafkaConsumer,
+        on_revoke: Callable[[], Awaitable[None]] | None,
+        on_assign: Callable[[list[int]], Awaitable[Mapping[int, int]]] | None = None,
     ) -> None:
         self._consumer = consumer
         self._on_revoke = on_revoke
+        self._on_assign = on_assign
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         self._consumer.rebalancing = True
@@ -62,7 +66,14 @@ class _Handover(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka ha
             await self._on_revoke()
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        self._consumer.rebalancing = False
+        try:
+            if self._on_assign is not None and assigned:
+                topic = next(iter(assigned)).topic
+                positions = await self._on_assign(sorted(tp.partition for tp in assigned))
+                for partition, offset in positions.items():
+                    self._consumer.seek(TopicPartition(topic, partition), offset)
+        finally:
+            self._consumer.rebalancing = False
 
 
 class KafkaProducer:
@@ -104,11 +115,29 @@ class KafkaConsumer:
                 self._next[tp] = records[-1].offset + 1
         return messages
 
-    async def commit(self) -> None:
+    async def commit(self, offsets: Mapping[int, int] | None = None) -> None:
         try:
-            await self._consumer.commit()
+            if offsets is None:
+                await self._consumer.commit()
+            elif offsets:
+                assigned = {tp.partition: tp for tp in self._consumer.assignment()}
+                await self._consumer.commit(
+                    {assigned[p]: o for p, o in offsets.items() if p in assigned}
+                )
         except KafkaError as error:
             raise BusError(f"commit failed: {error}") from error
+
+    def seek(self, tp: TopicPartition, offset: int) -> None:
+        self._consumer.seek(tp, offset)
+        self._next[tp] = offset
+
+    def highwaters(self) -> dict[int, int]:
+        found = {}
+        for tp in self._consumer.assignment():
+            high = self._consumer.highwater(tp)
+            if high is not None:
+                found[tp.partition] = high
+        return found
 
     def lag(self) -> int:
         # Partitions not yet polled from have no known position and count as 0.
@@ -124,20 +153,20 @@ class KafkaConsumer:
         tp = TopicPartition(message.topic, message.partition)
         return not self.rebalancing and tp in self._consumer.assignment()
 
-    def give_back(self, messages: Sequence[Message]) -> None:
-        first: dict[TopicPartition, int] = {}
-        for m in messages:
-            tp = TopicPartition(m.topic, m.partition)
-            first[tp] = min(first.get(tp, m.offset), m.offset)
-        assigned = self._consumer.assignment()
-        for tp, offset in first.items():
-            # A partition that moved is read by its new owner from the committed offset.
-            if tp in assigned:
-                self._consumer.seek(tp, offset)
-                self._next[tp] = offset
-
     async def stop(self) -> None:
-        await self._consumer.stop()
+        try:
+            await self._consumer.stop()
+        except asyncio.CancelledError:
+            # aiokafka 0.14, closing, awaits the fetches it has just cancelled: one
+            # waiting to retry a broker that is down lets its cancellation escape from
+            # stop(), before the client's connections are closed. Only a cancellation
+            # of this task itself is passed on; the connections are closed either way.
+            task = asyncio.current_task()
+            try:
+                await self._consumer._client.close()
+            finally:
+                if task is not None and task.cancelling():
+                    raise
 
 
 class KafkaBus:
@@ -197,6 +226,7 @@ class KafkaBus:
         *,
         from_start: bool,
         on_revoke: Callable[[], Awaitable[None]] | None = None,
+        on_assign: Callable[[list[int]], Awaitable[Mapping[int, int]]] | None = None,
     ) -> KafkaConsumer:
         raw = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap_servers,
@@ -222,11 +252,52 @@ class KafkaBus:
                 else:
                     await raw.seek_to_end(*partitions)
             else:
-                raw.subscribe([topic], listener=_Handover(consumer, on_revoke))
+                raw.subscribe([topic], listener=_Handover(consumer, on_revoke, on_assign))
         except KafkaError as error:
             await raw.stop()
             raise BusError(f"cannot consume {topic}: {error}") from error
         return consumer
+
+    async def reader(self, topic: str, positions: Mapping[int, int]) -> KafkaConsumer:
+        raw = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap_servers,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=1_000,
+        )
+        consumer = KafkaConsumer(raw)
+        try:
+            await raw.start()
+            raw.assign([TopicPartition(topic, p) for p in positions])
+            for partition, offset in positions.items():
+                consumer.seek(TopicPartition(topic, partition), offset)
+        except KafkaError as error:
+            await raw.stop()
+            raise BusError(f"cannot read {topic}: {error}") from error
+        return consumer
+
+    async def group_offsets(self, groups: Sequence[str], topic: str) -> dict[str, dict[int, int]]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers)
+        result: dict[str, dict[int, int]] = {}
+        try:
+            await admin.start()
+            listed = {g for g, _ in await admin.list_consumer_groups()}
+            for group in groups:
+                if group not in listed:
+                    continue
+                found = await admin.list_consumer_group_offsets(group)
+                offsets = {
+                    tp.partition: meta.offset
+                    for tp, meta in found.items()
+                    if tp.topic == topic and meta.offset >= 0
+                }
+                if offsets:
+                    result[group] = offsets
+        except KafkaError as error:
+            raise BusError(f"cannot read the groups' offsets in {topic}: {error}") from error
+        finally:
+            await admin.close()
+        return result
 
     async def end_offsets(self, topic: str) -> dict[int, int]:
         raw = AIOKafkaConsumer(bootstrap_servers=self.bootstrap_servers, enable_auto_commit=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import zlib
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 
 from hub.sync.bus import Message, Topics
 from schema.envelope import Envelope
@@ -48,6 +48,7 @@ class MemoryConsumer:
             for p, messages in enumerate(self._log.partitions)
         ]
         self._topic = topic
+        self._skip: set[int] = set()
 
     async def poll(self, max_wait: float, max_records: int) -> list[Message]:
         batch = self._take(max_records)
@@ -63,27 +64,43 @@ class MemoryConsumer:
     def _take(self, max_records: int) -> list[Message]:
         batch: list[Message] = []
         for partition, messages in enumerate(self._log.partitions):
+            if partition in self._skip:
+                continue
             start = self._position[partition]
             chunk = messages[start : start + max_records - len(batch)]
             batch += chunk
             self._position[partition] = start + len(chunk)
         return batch
 
-    async def commit(self) -> None:
+    async def commit(self, offsets: Mapping[int, int] | None = None) -> None:
         if self._group is not None:
-            self._bus.committed[(self._group, self._topic)] = dict(enumerate(self._position))
+            committed = self._bus.committed[(self._group, self._topic)]
+            committed.update(dict(enumerate(self._position)) if offsets is None else offsets)
+
+    def seek(self, partition: int, offset: int) -> None:
+        self._position[partition] = offset
+
+    def only(self, partitions: Iterable[int]) -> None:
+        """Reads ``partitions`` alone from now on (a reader without a group)."""
+        kept = set(partitions)
+        self._skip = {p for p in range(len(self._position)) if p not in kept}
+
+    def highwaters(self) -> dict[int, int]:
+        return {
+            p: len(messages)
+            for p, messages in enumerate(self._log.partitions)
+            if p not in self._skip
+        }
 
     def lag(self) -> int:
         return sum(
-            len(messages) - self._position[p] for p, messages in enumerate(self._log.partitions)
+            len(messages) - self._position[p]
+            for p, messages in enumerate(self._log.partitions)
+            if p not in self._skip
         )
 
     def owns(self, message: Message) -> bool:
         return True  # one process, one member per group: partitions never move
-
-    def give_back(self, messages: Sequence[Message]) -> None:
-        for m in messages:
-            self._position[m.partition] = min(self._position[m.partition], m.offset)
 
     async def stop(self) -> None:
         return None
@@ -126,9 +143,26 @@ class MemoryBus:
         *,
         from_start: bool,
         on_revoke: Callable[[], Awaitable[None]] | None = None,
+        on_assign: Callable[[list[int]], Awaitable[Mapping[int, int]]] | None = None,
     ) -> MemoryConsumer:
         # One process, one member per group: partitions never move.
-        return MemoryConsumer(self, topic, group, from_start)
+        consumer = MemoryConsumer(self, topic, group, from_start)
+        if on_assign is not None:
+            positions = await on_assign(list(range(len(self.log(topic).partitions))))
+            for partition, offset in positions.items():
+                consumer.seek(partition, offset)
+        return consumer
+
+    async def reader(self, topic: str, positions: Mapping[int, int]) -> MemoryConsumer:
+        consumer = MemoryConsumer(self, topic, None, True)
+        consumer.only(positions)
+        for partition, offset in positions.items():
+            consumer.seek(partition, offset)
+        return consumer
+
+    async def group_offsets(self, groups: Sequence[str], topic: str) -> dict[str, dict[int, int]]:
+        found = {g: dict(self.committed.get((g, topic), {})) for g in groups}
+        return {g: offsets for g, offsets in found.items() if offsets}
 
     async def end_offsets(self, topic: str) -> dict[int, int]:
         return {p: len(m) for p, m in enumerate(self.log(topic).partitions)}

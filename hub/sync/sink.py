@@ -1,6 +1,7 @@
-"""Node sinks: each node's consumer group, applying the events it is involved in.
+"""Node sinks: applying to each node the events it is involved in.
 
-Delivery is at least once (the group commits only after the batch was applied)
+A process's sinks are fed by one dispatcher (``hub.sync.dispatch``). Delivery is
+at least once (a node's cursor moves only with the record of the batch applied)
 and effects are exactly once: an inbox of event ids drops redeliveries and a
 version guard drops anything older than what the node already has. An event the
 node keeps refusing goes to the dead-letter topic after bounded retries, with
@@ -25,7 +26,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -110,64 +111,22 @@ class SinkWorker:
     stats: SinkStats = field(default_factory=SinkStats)
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     _turn: asyncio.Lock = field(default_factory=asyncio.Lock)
-    """Held while a batch is handled and committed; the group's hand-over waits for it."""
+    """Held while a batch is handled and recorded; a hand-over waits for it."""
     _handing_over: asyncio.Event = field(default_factory=asyncio.Event)
 
-    @property
-    def group(self) -> str:
-        return self.bus.topics.sink_group(self.sink.node_code)
-
     async def run(self, stop: asyncio.Event) -> None:
-        """Applies the node's events until ``stop``.
+        """Applies the node's events until ``stop``: a dispatcher (``hub.sync.dispatch``)
+        serving this node alone. A hub process runs one dispatcher for all its nodes."""
+        from hub.sync.dispatch import Dispatcher  # the dispatcher drives workers
 
-        Several processes may run the same node's sink: they are members of its one
-        consumer group, which gives each partition to one of them. When the group
-        moves partitions (a member joins, leaves or dies) the batch in hand is
-        finished and committed first (``_hand_over``), so two members never apply
-        the same events; a member that died mid-batch left its intents, and the
-        batch's new owner reconciles them.
-        """
-        consumer = await self.bus.consumer(
-            self.bus.topics.events, self.group, from_start=True, on_revoke=self._hand_over
-        )
-        self.ready.set()
-        node = self.sink.node_code
-        broker = Outage(f"sink {node}: Kafka", logger=_log)
-        try:
-            while not stop.is_set():
-                try:
-                    messages = await consumer.poll(0.2, self.batch_size)
-                    async with self._turn:
-                        # Partitions the group moved since the poll are read by their
-                        # new owner from the committed offset.
-                        mine = [m for m in messages if consumer.owns(m)]
-                        if mine and await self._handle_patiently(mine, stop):
-                            await consumer.commit()
-                        elif mine and stop.is_set():
-                            return  # the batch comes again to whoever runs next
-                        elif mine:
-                            consumer.give_back(mine)  # handed over unfinished
-                    broker.recovered()
-                except BusError as error:
-                    # A polled batch is kept until handled. A commit that failed is not
-                    # retried: the next one covers it, and if the group moved the
-                    # partitions meanwhile, their new owner's inbox drops what was done.
-                    await broker.wait(error, stop)
-                self.stats.lag = consumer.lag()
-        finally:
-            await consumer.stop()
+        await Dispatcher(self.bus, self.db, [self]).run(stop)
 
-    async def _hand_over(self) -> None:
-        """The group is about to move partitions: returns once the batch in hand is
-        committed, or given up (a node asking to try later, an outage) uncommitted."""
-        self._handing_over.set()
-        try:
-            async with self._turn:
-                pass
-        finally:
-            self._handing_over.clear()
-
-    async def _handle_patiently(self, messages: list[Message], stop: asyncio.Event) -> bool:
+    async def _handle_patiently(
+        self,
+        messages: list[Message],
+        stop: asyncio.Event,
+        upto: Mapping[int, int] | None = None,
+    ) -> bool:
         """Handles a batch, waiting out a node that asks to try later and a database
         outage (the batch is kept and handled anew); False if stopped or handed over
         first."""
@@ -175,7 +134,7 @@ class SinkWorker:
         broker = Outage(f"sink {self.sink.node_code}: Kafka (dead letters)", logger=_log)
         while not (stop.is_set() or self._handing_over.is_set()):
             try:
-                await self.handle(messages)
+                await self.handle(messages, upto)
                 database.recovered()
                 broker.recovered()
                 return True
@@ -192,8 +151,10 @@ class SinkWorker:
                 await database.wait(error, stop)
         return False
 
-    async def handle(self, messages: list[Message]) -> None:
-        """Applies one polled batch; returns once its outcome is durable.
+    async def handle(self, messages: list[Message], upto: Mapping[int, int] | None = None) -> None:
+        """Applies one polled batch; returns once its outcome is durable, with the
+        node's cursors moved to ``upto`` (partition: next offset of the events topic)
+        in the same transaction.
 
         The events it may send are noted as intents before the node is called; an
         event already noted by an earlier attempt is reconciled, not applied.
@@ -213,6 +174,8 @@ class SinkWorker:
                 await self._dead_letter(message_envelope(message), f"malformed: {error}")
         relevant = [e for e in events if node in e.involved_nodes]
         if not relevant:
+            if upto:
+                await self.advance(upto)
             return
         ids = [uuid.UUID(e.event_id) for e in relevant]
         reports = list({uuid.UUID(e.report_id) for e in relevant})
@@ -262,8 +225,17 @@ class SinkWorker:
             await self._record(outcomes, [i for i in batch if i not in tried])
             self._log_reconciled(before)
             raise
-        await self._record(outcomes)
+        await self._record(outcomes, upto=upto)
         self._log_reconciled(before)
+
+    async def advance(self, upto: Mapping[int, int]) -> None:
+        """Moves the node's cursors in the events topic to ``upto`` (none of the
+        events before it was the node's, or they are recorded)."""
+        await self.db.execute("sink_advance_cursors", *self._cursor_args(upto))
+
+    def _cursor_args(self, upto: Mapping[int, int]) -> tuple[str, list[str], list[int], list[int]]:
+        node = self.sink.node_code
+        return self.bus.topics.events, [node] * len(upto), list(upto), list(upto.values())
 
     async def _intend(
         self, events: list[ReportEvent], settled: set[uuid.UUID]
@@ -363,9 +335,15 @@ class SinkWorker:
         )
         self.stats.dead_lettered += 1
 
-    async def _record(self, outcomes: list[_Outcome], untried: Iterable[uuid.UUID] = ()) -> None:
-        """Writes the outcomes and the versions applied, and drops their intents (and
-        those of ``untried`` events, never sent), in one transaction."""
+    async def _record(
+        self,
+        outcomes: list[_Outcome],
+        untried: Iterable[uuid.UUID] = (),
+        upto: Mapping[int, int] | None = None,
+    ) -> None:
+        """Writes the outcomes and the versions applied, drops their intents (and
+        those of ``untried`` events, never sent) and moves the node's cursors to
+        ``upto``, in one transaction."""
         node = self.sink.node_code
         done = [uuid.UUID(o.event.event_id) for o in outcomes]
         async with self.db.transaction() as session:
@@ -388,6 +366,8 @@ class SinkWorker:
                 [(node, uuid.UUID(e.report_id), e.version, e.state.value) for e in applied],
             )
             await session.execute("sink_drop_intents", node, [*done, *untried])
+            if upto:
+                await session.execute("sink_advance_cursors", *self._cursor_args(upto))
 
 
 def message_envelope(message: Message) -> Envelope:

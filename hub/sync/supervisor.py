@@ -16,6 +16,7 @@ from typing import Any
 from hub.store.database import Database
 from hub.sync.broadcast import Broadcaster
 from hub.sync.bus import Bus
+from hub.sync.dispatch import Dispatcher
 from hub.sync.relay import OutboxRelay
 from hub.sync.sink import DEFAULT_CONCURRENCY, Sink, SinkWorker
 from schema.envelope import SharedDecoder
@@ -67,8 +68,9 @@ class SyncSupervisor:
         if self.broadcast:
             self._spawn("broadcaster", self.broadcaster.run(self._stop))
             starting.append(self.broadcaster.ready)
-        for node, worker in self.workers.items():
-            self._spawn(f"sink {node}", worker.run(self._stop))
+        if self.workers:
+            dispatcher = Dispatcher(self.bus, self.sink_db, list(self.workers.values()))
+            self._spawn("sink dispatcher", dispatcher.run(self._stop))
         if self.relay is not None:
             self._spawn("outbox relay", self.relay.run(self._stop))
         ready: asyncio.Future[list[bool]] = asyncio.ensure_future(

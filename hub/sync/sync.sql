@@ -77,3 +77,30 @@ DELETE FROM sink_inbox WHERE node_code = $1
 
 -- name: replay_forget_versions
 DELETE FROM sink_versions WHERE node_code = $1
+
+-- name: sink_cursors_of
+-- Where nodes $2 are in topic $1: the next offset of each partition.
+SELECT node_code, partition, next_offset FROM sink_cursors
+WHERE topic = $1 AND node_code = ANY($2::text[])
+
+-- name: sink_advance_cursors
+-- Nodes $2 have dealt with topic $1 up to offsets $4 of partitions $3; a cursor
+-- never moves back (a redelivered batch recorded late).
+INSERT INTO sink_cursors (node_code, topic, partition, next_offset)
+SELECT t.node_code, $1, t.partition, t.next_offset
+FROM unnest($2::text[], $3::integer[], $4::bigint[]) AS t (node_code, partition, next_offset)
+ON CONFLICT (node_code, topic, partition) DO UPDATE
+SET next_offset = EXCLUDED.next_offset, updated_at = now()
+WHERE sink_cursors.next_offset < EXCLUDED.next_offset
+
+-- name: sink_try_serve
+-- Of keys $2 (two-key advisory locks of class $1, one per node and partition),
+-- the ones this session holds now: what this process may serve.
+SELECT t.key FROM unnest($2::integer[]) AS t (key) WHERE pg_try_advisory_lock($1, t.key)
+
+-- name: sink_locks_alive
+-- The dispatcher's lock connection answers (its locks are held as long as it does).
+SELECT 1
+
+-- name: sink_release_serve
+SELECT pg_advisory_unlock($1, t.key) FROM unnest($2::integer[]) AS t (key)

@@ -58,7 +58,7 @@ async def test_a_hub_with_a_topic_prefix_serves_its_own_topic_names(database_url
     assert "address: hub-b.sp4n.report-events.v1\n" in text
     assert "address: hub-b.sp4n.report-state.v1\n" in text
     assert "address: hub-b.sp4n.report-events.v1.dlq\n" in text
-    assert "- hub-b.sp4n-sink-lapor\n" in text
+    assert "pattern: ^hub-b\\.sp4n-sinks-\n" in text
     assert "partitions: 12\n" in text
     assert "address: sp4n.report-events.v1\n" not in text
 
