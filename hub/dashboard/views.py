@@ -287,13 +287,14 @@ class Views:
             return View("trend", _heading(sla), (Table("trend", columns, rows),))
         # A region's months: each whole month's answers by region, as asking each month on
         # its own would give them, read for all the months at once.
+        seen = [code for code, _ in self._regions_seen()]
         months, versions = await asyncio.gather(
-            self._q.each_month(period, GroupBy.REGION), self._q.rule_versions(period)
+            self._q.each_month(period, GroupBy.REGION, only=seen), self._q.rule_versions(period)
         )
         region_rows: list[Row] = []
         for s, c in months:
             counts, stages = self._stat_groups(s), self._sla_groups(c)
-            for code, _ in self._regions_seen():
+            for code in seen:
                 group = counts.get(code)
                 region_rows.append(
                     self._month_row(

@@ -43,7 +43,8 @@ ORDER BY key
 -- taken by the stages that ended. $1 dim, $2 group by month of submission; ended
 -- stages: $4/$5 whole years (YEAR rows), $6/$7 and $8/$9 the whole months around them;
 -- running stages: $10/$11 all whole months; both: $12/$13 and $14/$15 ragged days;
--- $16 with $2, by key too (the key is then '<YYYY-MM> <key>').
+-- $16 with $2, by key too (the key is then '<YYYY-MM> <key>'); $17 only the groups of
+-- these keys (NULL: every group).
 -- Spans are [from, to) dates; an empty one has from = to.
 WITH ended AS (
     SELECT key, stage, days, sum(n) AS n, coalesce(sum(n) FILTER (WHERE met), 0) AS met
@@ -52,7 +53,7 @@ WITH ended AS (
                          CASE WHEN NOT $2::boolean OR $16::boolean THEN key END) AS key,
                stage, days, met, n
         FROM ministry_stage_ended
-        WHERE dim = $1
+        WHERE dim = $1 AND ($17::text[] IS NULL OR key = ANY($17::text[]))
           AND ((grain = 'YEAR' AND month >= $4::date AND month < $5::date)
                OR (grain = 'MONTH' AND ((month >= $6::date AND month < $7::date)
                                         OR (month >= $8::date AND month < $9::date))))
@@ -62,6 +63,7 @@ WITH ended AS (
                stage, days, status = 'MET', 1
         FROM ministry_stage_rows
         WHERE dim = $1 AND status IN ('MET', 'LATE')
+          AND ($17::text[] IS NULL OR key = ANY($17::text[]))
           AND ((sub_day >= $12::date AND sub_day < $13::date)
                OR (sub_day >= $14::date AND sub_day < $15::date))
     ) AS x
@@ -88,6 +90,7 @@ WITH ended AS (
                stage, n AS overdue, 0 AS pending
         FROM ministry_stage_open_total
         WHERE dim = $1 AND month >= $10::date AND month < $11::date
+          AND ($17::text[] IS NULL OR key = ANY($17::text[]))
           AND coalesce(due_max, '-infinity') < $3::date
         UNION ALL
         -- The other months, due day by due day.
@@ -99,6 +102,7 @@ WITH ended AS (
         JOIN ministry_stage_open d
           ON d.dim = t.dim AND d.month = t.month AND d.key = t.key AND d.stage = t.stage
         WHERE t.dim = $1 AND t.month >= $10::date AND t.month < $11::date
+          AND ($17::text[] IS NULL OR t.key = ANY($17::text[]))
           AND t.due_max >= $3::date
         UNION ALL
         SELECT concat_ws(' ', CASE WHEN $2::boolean THEN to_char(month, 'YYYY-MM') END,
@@ -107,6 +111,7 @@ WITH ended AS (
                CASE WHEN due_day >= $3::date THEN 1 ELSE 0 END
         FROM ministry_stage_rows
         WHERE dim = $1 AND status = 'OPEN'
+          AND ($17::text[] IS NULL OR key = ANY($17::text[]))
           AND ((sub_day >= $12::date AND sub_day < $13::date)
                OR (sub_day >= $14::date AND sub_day < $15::date))
     ) AS x
@@ -167,7 +172,7 @@ ORDER BY 1
 -- name: ministry_naive_sla
 -- ministry_sla straight from reports, report_history, sla_rules and the calendar,
 -- with percentile_disc. $1..$4 as ministry_naive_statistics, $5 the WIB date today,
--- $6 as ministry_naive_statistics' $5.
+-- $6 as ministry_naive_statistics' $5, $7 only the groups of these keys (NULL: all).
 WITH h AS (
     SELECT x.report_id,
            min(x.at) FILTER (WHERE x.to_state IN ('VERIFIED', 'DISPOSED')) AS verified_at,
@@ -182,17 +187,19 @@ WITH h AS (
     SELECT concat_ws(' ',
                CASE WHEN $4::boolean
                     THEN to_char(r.submitted_at AT TIME ZONE 'Asia/Jakarta', 'YYYY-MM') END,
-               CASE WHEN NOT $4::boolean OR $6::boolean
-                    THEN CASE $1 WHEN 'ALL' THEN '' WHEN 'REGION' THEN r.region_code
-                                 WHEN 'INSTITUTION' THEN r.institution_code
-                                 WHEN 'KIND' THEN r.kind WHEN 'TOPIC' THEN r.topic_id::text
-                                 WHEN 'STATE' THEN r.state
-                                 WHEN 'RULE_VERSION' THEN r.sla_rule_version END
-               END) AS key,
+               CASE WHEN NOT $4::boolean OR $6::boolean THEN d.key END) AS key,
            r.state, r.kind, r.complaint_sub_kind, r.sla_rule_version, r.submitted_at, h.*
     FROM reports r
+    CROSS JOIN LATERAL (
+        SELECT CASE $1 WHEN 'ALL' THEN '' WHEN 'REGION' THEN r.region_code
+                       WHEN 'INSTITUTION' THEN r.institution_code
+                       WHEN 'KIND' THEN r.kind WHEN 'TOPIC' THEN r.topic_id::text
+                       WHEN 'STATE' THEN r.state
+                       WHEN 'RULE_VERSION' THEN r.sla_rule_version END AS key
+    ) AS d
     JOIN h ON h.report_id = r.id
     WHERE r.submitted_at >= $2 AND r.submitted_at < $3
+      AND ($7::text[] IS NULL OR d.key = ANY($7::text[]))
 ), stages AS (
     SELECT key, 'VERIFY' AS stage, submitted_at AS started, verified_at AS ended,
            state <> 'ARCHIVED' AS live, kind, complaint_sub_kind, sla_rule_version

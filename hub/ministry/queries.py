@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -95,11 +95,14 @@ class MinistryQueries:
         )  # fmt: skip
 
     async def each_month(
-        self, period: Period, group_by: GroupBy
+        self, period: Period, group_by: GroupBy, only: Collection[str] | None = None
     ) -> tuple[tuple[Statistics, SlaCompliance], ...]:
         """``statistics`` and ``sla_compliance`` of each whole month of ``period``, grouped
         by ``group_by`` (not MONTH): the answers asking each month on its own would give,
-        read for all the months at once, one statement per kind of figure."""
+        read for all the months at once, one statement per kind of figure. With ``only``,
+        the answers keep only the groups of those keys, and the stage figures of no other
+        group are computed (the costly part); which groups are suppressed is still decided
+        among all of them."""
         months = period.whole_months()
         if not months:
             return ()
@@ -109,7 +112,7 @@ class MinistryQueries:
         current_to = await self._source.current_to()
         counts, stages, overall, versions, labels = await asyncio.gather(
             self._source.counts(span, dim, True, and_key=True),
-            self._source.stages(span, dim, True, today, and_key=True),
+            self._source.stages(span, dim, True, today, and_key=True, only=only),
             self._source.stages(span, "ALL", True, today),
             self._source.counts(span, GroupBy.RULE_VERSION.dim, True, and_key=True),
             self._labels(group_by),
@@ -125,6 +128,11 @@ class MinistryQueries:
                 month, current_to, today, group_by, month_versions, labels, found,
                 _of(m, stages), overall.get(m, {}),
             )  # fmt: skip
+            if only is not None:
+                statistics = replace(
+                    statistics, groups=tuple(g for g in statistics.groups if g.key in only)
+                )
+                sla = replace(sla, groups=tuple(g for g in sla.groups if g.key in only))
             answers.append((statistics, sla))
         return tuple(answers)
 

@@ -7,6 +7,7 @@ same types, so the benchmark and the tests can insist their answers are equal.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import fields
 from datetime import date, datetime
 from typing import Protocol
@@ -38,10 +39,16 @@ class FigureSource(Protocol):
         ...
 
     async def stages(
-        self, period: Period, dim: str, by_month: bool, today: date, and_key: bool = False
+        self,
+        period: Period,
+        dim: str,
+        by_month: bool,
+        today: date,
+        and_key: bool = False,
+        only: Collection[str] | None = None,
     ) -> StageTable:
         """Per group key (as ``counts``), the compliance figures of each stage, overdue
-        as of ``today``."""
+        as of ``today``; with ``only``, of the groups whose dimension key is in it."""
         ...
 
 
@@ -99,7 +106,13 @@ class RollupSource:
         return _counts(await self._db.fetch("ministry_statistics", *args))
 
     async def stages(
-        self, period: Period, dim: str, by_month: bool, today: date, and_key: bool = False
+        self,
+        period: Period,
+        dim: str,
+        by_month: bool,
+        today: date,
+        and_key: bool = False,
+        only: Collection[str] | None = None,
     ) -> StageTable:
         months = period.months()
         if by_month:
@@ -118,6 +131,7 @@ class RollupSource:
             *(years.start, years.end, before.start, before.end, after.start, after.end),
             *(months.start, months.end, head.start, head.end, tail.start, tail.end),
             and_key,
+            None if only is None else sorted(only),
         )
         return _stage_table(rows)
 
@@ -142,9 +156,17 @@ class NaiveSource:
         return _counts(rows)
 
     async def stages(
-        self, period: Period, dim: str, by_month: bool, today: date, and_key: bool = False
+        self,
+        period: Period,
+        dim: str,
+        by_month: bool,
+        today: date,
+        and_key: bool = False,
+        only: Collection[str] | None = None,
     ) -> StageTable:
         rows = await self._db.fetch(
-            "ministry_naive_sla", dim, period.start_at, period.end_at, by_month, today, and_key
+            "ministry_naive_sla",
+            *(dim, period.start_at, period.end_at, by_month, today, and_key),
+            None if only is None else sorted(only),
         )
         return _stage_table(rows)

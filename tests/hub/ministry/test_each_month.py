@@ -47,3 +47,28 @@ async def test_each_months_answers_are_those_of_asking_each_month(db: Database) 
     ):
         assert replace(ns, current_to=s.current_to) == s
         assert replace(nc, current_to=c.current_to) == c
+
+
+async def test_a_regions_months_are_its_groups_of_all_regions_months(db: Database) -> None:
+    """``only`` (a regency's trend) keeps those groups as the full answer has them, the
+    suppression decided among all regions, from both sources."""
+    async with db.pool.acquire() as conn, deferred_rollups(conn):
+        await seed_reports(conn, 1_500, now=NOW)
+    period = Period(date(2025, 7, 1), date(2026, 6, 1))
+    queries = MinistryQueries(db, MinistrySettings(), clock=lambda: NOW)
+    naive = MinistryQueries(db, MinistrySettings(), source=NaiveSource(db), clock=lambda: NOW)
+    every = await queries.each_month(period, GroupBy.REGION)
+    # A region with stage figures shown in some month and suppressed in another.
+    shown = {g.key for _, c in every for g in c.groups if g.stages is not None}
+    hidden = {g.key for _, c in every for g in c.groups if g.stages is None}
+    region = sorted(shown & hidden)[0]
+    only = {region, "16.99"}  # a region without reports has no group at all
+
+    for source in (queries, naive):
+        mine = await source.each_month(period, GroupBy.REGION, only=only)
+        assert len(mine) == len(every) == 11
+        for (s, c), (full_s, full_c) in zip(mine, every, strict=True):
+            assert [g.key for g in c.groups] == [region]
+            assert s.groups == tuple(g for g in full_s.groups if g.key == region)
+            assert c.groups == tuple(g for g in full_c.groups if g.key == region)
+            assert c.total == full_c.total
