@@ -33,6 +33,7 @@ from connectors.errors import ConnectorError, NodeTableError
 from connectors.federation import Federation
 from connectors.protocol import Connector
 from connectors.transitions import verbs_between
+from hub import traces
 from hub.domain.commands import (
     Actor,
 )
@@ -176,6 +177,21 @@ class Ingest:
         stats = self.stats.setdefault(node, PullStats())
         watermark = await self.db.fetchval("watermark_of", node)
         initial = self.bulk and watermark is None
+        # One span per pass: the node's HTTP calls and the writes of what it pulled run
+        # in it, so a pulled change's trace reaches every other node's write-back.
+        attributes: dict[str, str | int] = {"sp4n.node": node, "sp4n.first_pull": int(initial)}
+        with traces.span(f"pull {node}", attributes=attributes):
+            return await self._pass(connector, watermark, initial, stats, on_page)
+
+    async def _pass(
+        self,
+        connector: Connector,
+        watermark: str | None,
+        initial: bool,
+        stats: PullStats,
+        on_page: Callable[[ChangePage], None] | None,
+    ) -> PullStats:
+        node = connector.node_code
         cancelled = False
         try:
             async for pulled in connector.pull(watermark):

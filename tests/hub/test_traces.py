@@ -13,6 +13,7 @@ import gzip
 import io
 import json
 import logging
+import random
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -40,6 +41,7 @@ from hub.logs import JsonLines, bound, use_json_lines
 from hub.settings import Settings, SyncMode
 from tests.fixtures.app import GraphQLClient, serving, token_for
 from tests.fixtures.kafka import records_on
+from tests.hub.connectors.journeys import first_pulls_in
 from tests.hub.operations import SUBMIT
 
 NODES = {"16", "16.07", "lapor"}
@@ -122,6 +124,20 @@ def log_lines() -> Iterator[Lines]:
         logger.setLevel(level)
 
 
+def _traced(settings: Settings, kafka_bootstrap: str, otlp_url: str) -> Settings:
+    """The hub with its connectors and the real broker, exporting its spans to ``otlp_url``."""
+    return replace(
+        settings,
+        sync=SyncMode.KAFKA,
+        kafka_bootstrap_servers=kafka_bootstrap,
+        kafka_partitions=3,
+        kafka_topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
+        pool_max_size=8,
+        connectors=True,
+        otlp_endpoint=otlp_url,
+    )
+
+
 @pytest.fixture
 async def receiver() -> AsyncIterator[tuple[OtlpReceiver, str]]:
     otlp = OtlpReceiver()
@@ -138,17 +154,8 @@ async def test_one_mutations_trace_reaches_every_involved_nodes_write_back(
     log_lines: Lines,
 ) -> None:
     otlp, otlp_url = receiver
-    prefix = f"t{uuid.uuid4().hex[:10]}."
-    traced = replace(
-        settings,
-        sync=SyncMode.KAFKA,
-        kafka_bootstrap_servers=kafka_bootstrap,
-        kafka_partitions=3,
-        kafka_topic_prefix=prefix,
-        pool_max_size=8,
-        connectors=True,
-        otlp_endpoint=otlp_url,
-    )
+    traced = _traced(settings, kafka_bootstrap, otlp_url)
+    prefix = traced.kafka_topic_prefix
     nodes = table.only(NODES)
     app = create_app(traced, node_table=nodes)
     # The caller's own trace: the hub continues it (W3C traceparent on the request).
@@ -243,6 +250,77 @@ async def test_one_mutations_trace_reaches_every_involved_nodes_write_back(
     appliers = [line for line in lines if line.get("event_id") == event_id]
     assert {line["node"] for line in appliers} == NODES
     assert {(line["report_id"], line["trace_id"]) for line in appliers} == {(report_id, trace_id)}
+
+
+async def test_a_pulled_changes_trace_starts_at_its_pull_and_reaches_the_other_nodes(
+    settings: Settings,
+    kafka_bootstrap: str,
+    table: NodeTable,
+    sandbox: Sandbox,
+    receiver: tuple[OtlpReceiver, str],
+) -> None:
+    """Staff at the regency move a report on in their own system: the hub's pull pass of
+    that node is a span, its HTTP call and the write of the change run in it, and every
+    involved node's write-back continues its trace."""
+    otlp, otlp_url = receiver
+    traced = _traced(settings, kafka_bootstrap, otlp_url)
+    app = create_app(traced, node_table=table.only(NODES))
+    async with serving(app):
+        await first_pulls_in(app, sorted(NODES))
+        moved = sandbox.systems["16.07"].advance(random.Random(16))
+        assert moved is not None
+        report_id = str(
+            await app.state.database.pool.fetchval(
+                "SELECT report_id FROM external_refs WHERE node_code = '16.07'"
+                " AND external_id = $1",
+                moved.id,
+            )
+        )
+
+        def trace_of_the_change() -> list[Span] | None:
+            """The trace of the pulled change's write, once SP4N-LAPOR!'s apply is in it."""
+            for write in otlp.spans:
+                if _attributes(write).get("sp4n.report_id") == report_id:
+                    spans = otlp.trace(write.trace_id.hex())
+                    if any(s.name == "apply lapor" for s in spans):
+                        return spans
+            return None
+
+        deadline = asyncio.get_running_loop().time() + 90
+        while (spans := trace_of_the_change()) is None:
+            assert asyncio.get_running_loop().time() < deadline, (
+                f"no trace of report {report_id}'s pulled change reached SP4N-LAPOR!: "
+                f"{sorted({s.name for s in otlp.spans})}"
+            )
+            await asyncio.sleep(0.25)
+        await asyncio.sleep(6)  # the other applies' and the last HTTP calls' spans
+        spans = otlp.trace(spans[0].trace_id.hex())
+    topic = f"{traced.kafka_topic_prefix}sp4n.report-events.v1"
+    records = [
+        r for r in await records_on(kafka_bootstrap, topic, 3) if r.key == report_id.encode()
+    ]
+    involved = set(json.loads(records[-1].value)["involvedNodes"])
+
+    # The trace's root is the pull pass of the node where the change was made ...
+    [pull] = [s for s in spans if not s.parent_span_id]
+    assert pull.name == "pull 16.07"
+    assert _attributes(pull) == {"sp4n.node": "16.07", "sp4n.first_pull": 0}
+    # ... with the HTTP call that read the change from the node's system in it ...
+    reads = [
+        s
+        for s in spans
+        if s.kind == Span.SPAN_KIND_CLIENT
+        and any(str(v).startswith(sandbox.url(LAYOUT["16.07"])) for v in _attributes(s).values())
+        and s.parent_span_id == pull.span_id
+    ]
+    assert reads
+    # ... and the write of the change, whose record every involved node's apply continues.
+    [write] = [s for s in spans if s.name.startswith("report ")]
+    assert write.parent_span_id == pull.span_id
+    assert _attributes(write)["sp4n.actor_node"] == "16.07"
+    applies = [s for s in spans if s.name.startswith("apply ")]
+    assert {_attributes(s)["sp4n.node"] for s in applies} == involved
+    assert all(s.parent_span_id == write.span_id for s in applies)
 
 
 async def test_log_lines_are_json_with_the_request_and_report_ids(
