@@ -6,7 +6,6 @@ masked and logged, so driver errors never leak their internals.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 IN_INDONESIAN: Mapping[str, str] = {
@@ -28,41 +27,6 @@ regency's staff in their app. Errors keep their code and their English ``message
 (the detail, for developers); ``extensions.pesan`` carries this sentence."""
 
 
-DETAILS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (
-        re.compile(r"^report (?P<id>\S+) is at version (?P<now>\d+), not the expected "
-                   r"(?P<expected>\d+)"),
-        "Laporan {id} sudah di versi {now}, bukan versi {expected} yang Anda baca; muat "
-        "ulang laporan lalu coba lagi.",
-    ),
-    (
-        re.compile(r"^cannot (?P<verb>[a-z ]+) a report that is (?P<state>[A-Z_]+) "
-                   r"\((?P<label>[^)]+)\); moves allowed from [A-Z_]+: (?P<allowed>.+)$"),
-        "Tindakan '{verb}' tidak berlaku untuk laporan berstatus {label} ({state}); dari "
-        "status ini laporan hanya dapat menjadi: {allowed}.",
-    ),
-    (
-        re.compile(r"^no report with id (?P<id>\S+)$"),
-        "Tidak ada laporan dengan ID {id}, atau Anda tidak berwenang melihatnya.",
-    ),
-    (
-        re.compile(r"^institutionCode '(?P<code>[^']*)' is not known to the hub$"),
-        "Instansi '{code}' tidak dikenal hub; periksa kode instansinya.",
-    ),
-)  # fmt: skip
-"""The commonest details, in Indonesian: a pattern of the English ``message`` and the
-sentence it becomes (``extensions.pesanDetail``), with the same ids and numbers."""
-
-
-def pesan_detail(message: str) -> dict[str, str]:
-    """The Indonesian sentence for a detail the table knows, as an extension entry."""
-    for pattern, sentence in DETAILS:
-        found = pattern.match(message)
-        if found is not None:
-            return {"pesanDetail": sentence.format(**found.groupdict())}
-    return {}
-
-
 def pesan(code: str) -> dict[str, str]:
     """The Indonesian sentence for ``code`` as an extension entry (none if it has none)."""
     sentence = IN_INDONESIAN.get(code)
@@ -75,19 +39,18 @@ class HubError(Exception):
     code = "INTERNAL"
     retryable = False
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, pesan_detail: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.pesan_detail = pesan_detail
+        """The detail in Indonesian, with the same ids and numbers, where the error is
+        common enough to have one (``extensions.pesanDetail``; the makers below)."""
 
     @property
     def extensions(self) -> dict[str, object]:
         """What a GraphQL client sees beside the message (graphql-core reads this)."""
-        return {
-            "code": self.code,
-            "retryable": self.retryable,
-            **pesan(self.code),
-            **pesan_detail(self.message),
-        }
+        detail = {"pesanDetail": self.pesan_detail} if self.pesan_detail is not None else {}
+        return {"code": self.code, "retryable": self.retryable, **pesan(self.code), **detail}
 
 
 class BadInput(HubError):
@@ -155,3 +118,50 @@ class SourceUnavailable(HubError):
             "retryable": self.retryable,
             **pesan(self.code),
         }
+
+
+# The commonest refusals, made in one place each with their detail in both languages.
+
+
+def no_such_report(report_id: object) -> NotFound:
+    """A report that does not exist or that the caller may not see (the same answer)."""
+    return NotFound(
+        f"no report with id {report_id}",
+        f"Tidak ada laporan dengan ID {report_id}, atau Anda tidak berwenang melihatnya.",
+    )
+
+
+def stale_version(report_id: object, version: int, expected: int) -> VersionConflict:
+    """The caller read the report at ``expected``; it is at ``version`` now."""
+    return VersionConflict(
+        f"report {report_id} is at version {version}, not the expected {expected}; "
+        "reload it and try again",
+        f"Laporan {report_id} sudah di versi {version}, bukan versi {expected} yang Anda "
+        "baca; muat ulang laporan lalu coba lagi.",
+    )
+
+
+def forbidden_move(verb: str, state: str, label: str, allowed: str) -> InvalidTransition:
+    """``verb`` (as people say it, e.g. "follow up") does not apply in ``state``."""
+    return InvalidTransition(
+        f"cannot {verb} a report that is {state} ({label}); moves allowed from {state}: {allowed}",
+        f"Tindakan '{verb}' tidak berlaku untuk laporan berstatus {label} ({state}); dari "
+        f"status ini laporan hanya dapat menjadi: {allowed}.",
+    )
+
+
+_REFERENCES: Mapping[str, str] = {
+    "regionCode": "Wilayah",
+    "topicId": "Topik",
+    "institutionCode": "Instansi",
+    "actor node": "Node pelaku",
+}
+
+
+def unknown_reference(name: str, value: object) -> BadInput:
+    """An input's ``name`` (a region, topic, institution or node) names nothing the hub
+    knows."""
+    return BadInput(
+        f"{name} {value!r} is not known to the hub",
+        f"{_REFERENCES[name]} {value!r} tidak dikenal hub; periksa kodenya.",
+    )

@@ -34,7 +34,13 @@ from hub.domain.commands import (
     Transition,
     Verify,
 )
-from hub.errors import BadInput, InvalidTransition, NotFound, VersionConflict
+from hub.errors import (
+    BadInput,
+    forbidden_move,
+    no_such_report,
+    stale_version,
+    unknown_reference,
+)
 from schema.events import ExternalRef
 from schema.lifecycle import TRANSITIONS, VERBS, ReportState, Verb, can_apply
 from schema.nodes import NATIONAL_NODE
@@ -153,19 +159,14 @@ def decide(
     """
     if current is None or not acts_on(actor, current.nodes):
         # A report the actor's node is not involved in answers as an unknown id would.
-        raise NotFound(f"no report with id {command.report_id}")
+        raise no_such_report(command.report_id)
     if current.version != expected_version:
-        raise VersionConflict(
-            f"report {current.id} is at version {current.version}, "
-            f"not the expected {expected_version}; reload it and try again"
-        )
+        raise stale_version(current.id, current.version, expected_version)
     if not can_apply(command.verb, current.state):
         state = current.state
         allowed = ", ".join(sorted(s.value for s in TRANSITIONS[state])) or "none"
-        raise InvalidTransition(
-            f"cannot {command.verb.value.lower().replace('_', ' ')} a report that is "
-            f"{state.value} ({state.label}); moves allowed from {state.value}: {allowed}"
-        )
+        verb = command.verb.value.lower().replace("_", " ")
+        raise forbidden_move(verb, state.value, state.label, allowed)
     institution = current.institution_code
     privacy = current.privacy
     archive_reason: ArchiveReason | None = None
@@ -181,9 +182,7 @@ def decide(
             privacy = privacy.tightened(requested)
         case Dispose():
             if target_node is None:
-                raise BadInput(
-                    f"institutionCode {command.institution_code!r} is not known to the hub"
-                )
+                raise unknown_reference("institutionCode", command.institution_code)
             if not target_active:
                 raise BadInput(deactivated(command.institution_code))
             disposition = Link(len(chain), institution, command.institution_code, command.note)
@@ -351,7 +350,7 @@ def submit(
         ("actor node", actor.node_code, known.node),
     ):
         if not ok:
-            raise BadInput(f"{name} {value!r} is not known to the hub")
+            raise unknown_reference(name, value)
     refs: tuple[ExternalRef, ...] = ()
     if command.external_node is not None:
         if not known.external_node:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from hub.domain.commands import Actor, Archive
 from hub.domain.service import ReportService
-from hub.errors import BadInput, NotFound
+from hub.errors import BadInput, no_such_report
 from hub.store.database import Database
 from hub.store.rows import ReportRow
 from schema.lifecycle import ReportState
@@ -91,7 +91,7 @@ class Duplicates:
             raise BadInput("a report cannot duplicate itself")
         original = await self.db.row(ReportRow, "report_by_id", original_id)
         if original is None:
-            raise NotFound(f"no report with id {original_id}")
+            raise no_such_report(original_id)
         if original.state is ReportState.ARCHIVED:
             raise BadInput(
                 f"report {original_id} is archived: mark duplicates of the report still open"

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from hub.domain.commands import Actor
 from hub.domain.core import acts_on
-from hub.errors import BadInput, NotFound
+from hub.errors import BadInput, no_such_report
 from hub.security.audit import AuditLog
 from hub.store.database import Database
 from hub.store.rows import RatingRow, ReportRow, typed
@@ -41,7 +41,7 @@ class Ratings:
             raise BadInput("comment is longer than 2000 characters")
         report = await self.db.row(ReportRow, "report_by_id", report_id)
         if report is None or not acts_on(actor, report.nodes):
-            raise NotFound(f"no report with id {report_id}")
+            raise no_such_report(report_id)
         if report.state is not ReportState.COMPLETED:
             raise BadInput(
                 f"report {report_id} is {report.state.value}: a report is rated once it is "

@@ -173,6 +173,14 @@ async def test_every_refusal_says_in_indonesian_what_it_means(
         extensions = body["errors"][0]["extensions"]
         assert extensions["code"] == code
         assert extensions["pesan"] == IN_INDONESIAN[code]
+    # An unknown code is named in Indonesian too, with the code the client sent.
+    assert refused["BAD_INPUT"]["errors"][0]["extensions"]["pesanDetail"] == (
+        "Instansi 'tidak-ada' tidak dikenal hub; periksa kodenya."
+    )
+    body = await gql.execute(SUBMIT, input=submission(regionCode="31.71"), key=key())
+    assert body["errors"][0]["extensions"]["pesanDetail"] == (
+        "Wilayah '31.71' tidak dikenal hub; periksa kodenya."
+    )
 
 
 async def test_concurrent_writers_on_one_version_one_wins(gql: GraphQLClient) -> None:
