@@ -6,6 +6,13 @@ named after the canonical fields (see records.py) plus a ``watermark`` column,
 ordered by it. Write-back runs ``apply_query`` with ``$1`` external id, ``$2``
 status label, ``$3`` note, ``$4`` event id, ``$5`` version, ``$6``
 institution; the statement should skip an event id it has already applied.
+``create_query`` (optional) inserts a report the hub sends, idempotent on ``$1``
+(the hub's report id), with ``$2`` title, ``$3`` content, ``$4`` kind, ``$5``
+category, ``$6`` region, ``$7`` institution, ``$8`` anonymous, ``$9``
+confidential, ``$10`` location, and the event's whole write: ``$11`` status label,
+``$12`` note, ``$13`` event id, ``$14`` version; it returns the node's id. One
+statement, so no ``apply_query`` follows and a change the node's staff make to the
+new row stands.
 ``attachments_query`` takes ``$1`` (the ids, text[]) and returns one row per
 attachment plus one with a NULL ``ref`` for a known report without any.
 ``find_query`` (for reconciling a write-back whose outcome the hub did not
@@ -21,7 +28,7 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from connectors.base import BaseConnector
+from connectors.base import BaseConnector, state_note
 from connectors.change import (
     Attachment,
     ChangePage,
@@ -67,6 +74,7 @@ class PostgresConnector(BaseConnector):
         self.changes_query = o.text("changes_query")
         self.apply_query = o.text("apply_query")
         self.create_query = o.opt_text("create_query")
+        self.creates_with_state = self.create_query is not None
         self.attachments_query = o.opt_text("attachments_query")
         self.find_query = o.opt_text("find_query")
         self.page_size = o.integer("page_size", 500, high=10_000)
@@ -161,7 +169,7 @@ class PostgresConnector(BaseConnector):
         args = (
             external_id,
             self.config.status.to_external(event.state),
-            f"Diperbarui melalui SP4N Sumsel: {event.state.label}",
+            state_note(event),
             event.event_id,
             event.version,
             event.institution_codes[-1] if event.institution_codes else None,
@@ -176,7 +184,8 @@ class PostgresConnector(BaseConnector):
             content.report_id, content.title, content.content, content.kind.value,
             self.category_for(content.topic_id), content.region_code, content.institution_code,
             content.privacy.anonymous, content.privacy.confidential, content.location,
-            self.config.status.to_external(event.state),
+            self.config.status.to_external(event.state), state_note(event), event.event_id,
+            event.version,
         )  # fmt: skip
         value = await self._run("create query", lambda conn: conn.fetchval(query, *args))
         if value is None:

@@ -83,6 +83,31 @@ FROM pengaduan p LEFT JOIN lampiran l ON l.pengaduan_id = p.id
 GROUP BY p.id
 """
 WRITES = "SELECT id::text AS id, peristiwa FROM pengaduan WHERE cardinality(peristiwa) > 0"
+# The node's staff acting on a row the moment it is inserted (a test's interleaving,
+# once): AFTER INSERT runs inside the inserting statement, so the row the hub's
+# creation returns has already been changed by them.
+STAFF_AT_CREATION = """
+CREATE TABLE sela_staf (momen text PRIMARY KEY, kode_status text NOT NULL);
+CREATE FUNCTION staf_menyela() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    label text;
+BEGIN
+    DELETE FROM sela_staf WHERE momen = 'created' RETURNING kode_status INTO label;
+    IF label IS NOT NULL THEN
+        UPDATE pengaduan SET kode_status = label, catatan = 'Status ' || label,
+            versi = versi + 1, diubah = clock_timestamp(), urutan = nextval('perubahan')
+        WHERE id = NEW.id;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER staf_menyela AFTER INSERT ON pengaduan
+    FOR EACH ROW EXECUTE FUNCTION staf_menyela();
+"""
+INTERLEAVE = """
+INSERT INTO sela_staf (momen, kode_status) VALUES ($1, $2)
+ON CONFLICT (momen) DO UPDATE SET kode_status = EXCLUDED.kode_status
+"""
 SET_STATUS = """
 UPDATE pengaduan SET kode_status = $2, versi = versi + 1, diubah = clock_timestamp(),
     urutan = nextval('perubahan')
@@ -135,6 +160,8 @@ class PostgresNode:
                              for r in ordered for a in r.attachments],
                     columns=("id", "pengaduan_id", "nama", "jenis", "ukuran", "url"),
                 )  # fmt: skip
+                # After the seed's COPY, which would fire it for every row.
+                await conn.execute(STAFF_AT_CREATION)
         finally:
             await conn.close()
 
@@ -162,6 +189,17 @@ class PostgresNode:
         conn = await self._connect()
         try:
             await conn.execute(SET_STATUS, external_id, label)
+        finally:
+            await conn.close()
+
+    async def interleave(self, moment: str, label: str) -> None:
+        """The node's staff give the next row the hub inserts ``label`` as it is
+        inserted (``moment`` ``created``; the database kind makes no second call)."""
+        if moment != "created":
+            raise ValueError(f"a database node has no moment {moment!r}, only 'created'")
+        conn = await self._connect()
+        try:
+            await conn.execute(INTERLEAVE, moment, label)
         finally:
             await conn.close()
 

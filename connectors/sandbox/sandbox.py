@@ -261,11 +261,15 @@ class Sandbox:
         system = self.systems[node]
         system.rate(system.reports[external_id], score, comment)
 
-    def interleave(self, node: str, moment: str, label: str) -> None:
+    async def interleave(self, node: str, moment: str, label: str) -> None:
         """The node's staff give the next report the hub touches ``label`` at ``moment``
         of the hub's calls: ``created`` (right after the hub created it, before the
         hub's next call) or ``writing`` (as the hub's next write arrives, before the
-        node applies it). A test's deterministic interleaving, once."""
+        node applies it; not for a database node). A test's deterministic
+        interleaving, once."""
+        if node in self.databases:
+            await self.databases[node].interleave(moment, label)
+            return
         system = self.systems[node]
         system.interleaved[moment] = lambda report: system.set_status(
             report, label, f"Status {label}"
