@@ -3,9 +3,11 @@
 The mapping is SQL in the node table: ``changes_query`` takes ``$1`` (the
 watermark text, NULL at first) and ``$2`` (the page size) and returns columns
 named after the canonical fields (see records.py) plus a ``watermark`` column,
-ordered by it. Write-back runs ``apply_query`` with ``$1`` external id, ``$2``
-status label, ``$3`` note, ``$4`` event id, ``$5`` version, ``$6``
-institution; the statement should skip an event id it has already applied.
+ordered by it; a ``replies`` column (json: a list of objects with ``reply_id`` and
+``reply_content``) and ``rating_score``/``rating_comment`` columns bring the
+reporter's voice given in the node's app. Write-back runs ``apply_query`` with
+``$1`` external id, ``$2`` status label, ``$3`` note, ``$4`` event id, ``$5``
+version, ``$6`` institution; the statement should skip an event id it has already applied.
 ``create_query`` (optional) inserts a report the hub sends, idempotent on ``$1``
 (the hub's report id), with ``$2`` title, ``$3`` content, ``$4`` kind, ``$5``
 category, ``$6`` region, ``$7`` institution, ``$8`` anonymous, ``$9``
@@ -23,6 +25,7 @@ the hub has none) and returns at most one row: ``external_id``, ``raw_state``,
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -40,6 +43,7 @@ from connectors.change import (
 from connectors.config import NodeConfig
 from connectors.errors import (
     ConnectorError,
+    MalformedPayload,
     NodeRejected,
     NodeTableError,
     NodeUnavailable,
@@ -159,11 +163,23 @@ class PostgresConnector(BaseConnector):
                     self.node_code, f"options.changes_query returns no column {missing[0]}"
                 )
             fields = {k: v for k, v in _FIELDS.items() if k in row}
+            if "replies" in row:
+                row["replies"] = self._replies(i, row["replies"])
+                fields |= {"reply_id": "reply_id", "reply_content": "reply_content"}
             changes.append(
                 build_change(self.config, Item(self.node_code, f"row[{i}]", row), fields)
             )
         last = Item(self.node_code, f"row[{len(rows) - 1}]", rows[-1])
         return ChangePage(tuple(changes), last.text("watermark"))
+
+    def _replies(self, index: int, value: object) -> object:
+        """A ``replies`` column as the driver hands it: json(b) arrives as text."""
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise MalformedPayload(self.node_code, f"row[{index}].replies", "is not JSON") from None
 
     async def write_state(self, external_id: str, event: ReportEvent) -> None:
         args = (

@@ -252,12 +252,18 @@ class Sandbox:
         system.set_status(system.reports[external_id], label, f"Status {label}")
 
     async def reply(self, node: str, external_id: str, content: str) -> None:
-        """The reporter answers a follow-up in the node's own app (an HTTP node)."""
+        """The reporter answers a follow-up in the node's own app."""
+        if node in self.databases:
+            await self.databases[node].reply(external_id, content)
+            return
         system = self.systems[node]
         system.reply(system.reports[external_id], content)
 
     async def rate(self, node: str, external_id: str, score: int, comment: str | None) -> None:
-        """The reporter rates a report in the node's own app (an HTTP node)."""
+        """The reporter rates a report in the node's own app."""
+        if node in self.databases:
+            await self.databases[node].rate(external_id, score, comment)
+            return
         system = self.systems[node]
         system.rate(system.reports[external_id], score, comment)
 

@@ -1,6 +1,7 @@
 """The reporter answers a follow-up and rates the handling in a node's own app (LAPOR!,
-a regency's REST CRM, a regency's GraphQL system): the hub pulls both and records them
-as its own reply and rating, once, however often the node shows them again."""
+a regency's REST CRM, a regency's GraphQL system, a city's Open311 system, a regency's
+database-only system): the hub pulls both and records them as its own reply and
+rating, once, however often the node shows them again."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from tests.fixtures.app import GraphQLClient, token_for
 from tests.hub.connectors.journeys import eventually, first_pulls_in, held_at, shows_label
 from tests.hub.operations import COMPLETE, DISPOSE, FOLLOW_UP, VERIFY, submit
 
-NODES = {"lapor": "16", "16.01": "16.01", "16.07": "16.07"}
+NODES = {"lapor": "16", "16.01": "16.01", "16.07": "16.07", "16.71": "16.71", "16.12": "16.12"}
 """The node whose app the reporter uses -> the region the report is filed for."""
 VOICE = """
 query Voice($id: ID!) {
@@ -115,8 +116,7 @@ async def _voice(
 
     # The node shows the report a third time (its staff add a note): still one reply,
     # one rating, and nothing else written.
-    system = sandbox.systems[node]
-    system.set_status(system.reports[held], system.reports[held].status, "Catatan petugas")
+    await sandbox.set_status(node, held, str(await sandbox.status_of(node, held)))
     before = await admin_watermark(node)
 
     async def pulled_again() -> bool:
@@ -145,3 +145,4 @@ async def test_replies_and_ratings_given_in_a_nodes_app_reach_the_hub_once(
             return found
 
         await _voice(admin, sandbox, table, node, watermark)
+
