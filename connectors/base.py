@@ -33,6 +33,11 @@ def creation_key(report_id: str) -> str:
     return f"sp4n-create-{report_id}"
 
 
+def state_note(event: ReportEvent) -> str:
+    """The note a write-back leaves with the state, in the node staff's words."""
+    return f"Diperbarui melalui SP4N Sumsel: {event.state.label}"
+
+
 class BaseConnector:
     """A connector's common half; a kind adds pull, fetch, create and write_state."""
 
@@ -126,16 +131,21 @@ class BaseConnector:
     async def _write(self, event: ReportEvent, external_id: str | None) -> None:
         if external_id is None:
             external_id = await self._create_from_hub(event)
-            if external_id is not None:
+            if external_id is not None and not self.creates_with_state:
                 await self.write_created(external_id, event)
             return
         await self.write_state(external_id, event)
 
+    creates_with_state = False
+    """True: ``create`` hands the node the event's whole write (state, note, event id)
+    with the report, in one call, so no state write follows it and nothing the node's
+    staff do once the report exists can be overwritten by the hub's second call."""
+
     async def write_created(self, external_id: str, event: ReportEvent) -> None:
-        """The state write right after ``create``: the node's staff see the report from
-        the moment it is created, so a kind whose creation cannot carry the state
-        makes this second call only while the node still holds the report as created
-        (Open311). By default the same as ``write_state``."""
+        """The state write right after ``create``, for a kind whose creation cannot
+        carry the state: the node's staff see the report from the moment it is
+        created, so this second call is made only while the node still holds the
+        report as created (Open311). By default the same as ``write_state``."""
         await self.write_state(external_id, event)
 
     async def _linked(self, event: ReportEvent) -> str | None:
@@ -190,7 +200,8 @@ class BaseConnector:
 
     async def create(self, content: ReportContent, event: ReportEvent) -> str:
         """Creates the report in the node; must be idempotent on ``content.report_id``
-        (sent as the node's hub reference, and as ``creation_key`` where a key fits)."""
+        (sent as the node's hub reference, and as ``creation_key`` where a key fits).
+        With ``creates_with_state`` it also writes ``event`` as ``write_state`` would."""
         raise NotSupported(self.node_code, "creating reports is not configured for this node")
 
     async def write_state(self, external_id: str, event: ReportEvent) -> None:

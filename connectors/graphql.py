@@ -11,7 +11,11 @@ regency's own schema, and the field map. Variable names are the contract:
   write is a no-op.
 - ``create_mutation`` (optional): ``$reportId``, ``$title``, ``$content``,
   ``$kind``, ``$category``, ``$region``, ``$institution``, ``$anonymous``,
-  ``$confidential``, ``$location``; the new id is at ``created_id_path``.
+  ``$confidential``, ``$location``; the new id is at ``created_id_path``. A
+  document declaring ``$status`` also gets ``$note``, ``$eventId`` and ``$version``
+  and creates the report in that state in one call (no ``apply_mutation`` follows,
+  so a change the node's staff make to the new report stands); otherwise the state
+  is written by a second call.
 - ``attachments_query`` (optional): ``$ids``; a list at ``attachments_path`` of
   objects with the report id (``id``) and its attachments (``attachments_field``).
 - ``lookup_query`` (optional): ``$id`` (the node's id, or null) and ``$reportId``
@@ -25,10 +29,11 @@ Mutations carry the event id (for a creation ``creation_key``) as an
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from connectors.base import BaseConnector, creation_key
+from connectors.base import BaseConnector, creation_key, state_note
 from connectors.change import (
     ChangePage,
     ExternalChange,
@@ -53,6 +58,7 @@ from connectors.records import (
 from schema.events import ReportEvent
 
 T = TypeVar("T")
+_DECLARES_STATUS = re.compile(r"\$status\s*:")
 _ATTACHMENT_FIELDS = {"ref": "id", "name": "nama", "media_type": "jenis", "url": "url"}
 
 
@@ -73,6 +79,9 @@ class GraphQLConnector(BaseConnector):
         self.page_size = o.integer("page_size", 100, high=1000)
         self.apply_mutation = o.text("apply_mutation")
         self.create_mutation = o.opt_text("create_mutation")
+        self.creates_with_state = self.create_mutation is not None and bool(
+            _DECLARES_STATUS.search(self.create_mutation)
+        )
         self.created_id_path = o.text("created_id_path", "buatAduan.id")
         self.attachments_query = o.opt_text("attachments_query")
         self.attachments_path = o.text("attachments_path", "aduan")
@@ -151,7 +160,7 @@ class GraphQLConnector(BaseConnector):
             {
                 "id": external_id,
                 "status": self.config.status.to_external(event.state),
-                "note": f"Diperbarui melalui SP4N Sumsel: {event.state.label}",
+                "note": state_note(event),
                 "eventId": event.event_id,
                 "version": event.version,
                 "institution": event.institution_codes[-1] if event.institution_codes else None,
@@ -169,6 +178,8 @@ class GraphQLConnector(BaseConnector):
             "region": content.region_code, "institution": content.institution_code,
             "anonymous": content.privacy.anonymous, "confidential": content.privacy.confidential,
             "location": content.location,
+            "status": self.config.status.to_external(event.state), "note": state_note(event),
+            "eventId": event.event_id, "version": event.version,
         }  # fmt: skip
         id_path = self.created_id_path
         return await self._execute(

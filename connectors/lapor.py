@@ -6,7 +6,9 @@ LAPOR! API and written down in ``connectors/LAPOR.md``: opaque tracking ids
 ``rahasia`` flags, and the LAPOR! status labels. Pull walks update-time
 windows with keyset paging; write-back posts a ``tindakan`` keyed on the event
 id (``id_kejadian``), so a repeated write is a no-op, and a creation is keyed
-on the hub's report id (``id_eksternal``). Reconciling looks a report up by its
+on the hub's report id (``id_eksternal``) and carries the event's status as its
+first ``tindakan`` (so none follows it, and a change LAPOR!'s admins make to the
+new report stands). Reconciling looks a report up by its
 tracking id or by ``id_eksternal``; its ``tindak_lanjut`` name the event ids the
 node applied.
 """
@@ -16,7 +18,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 
-from connectors.base import BaseConnector
+from connectors.base import BaseConnector, state_note
 from connectors.change import (
     ChangePage,
     ExternalChange,
@@ -84,6 +86,7 @@ class LaporConnector(BaseConnector):
     """The national SP4N-LAPOR! system, through the contract in LAPOR.md."""
 
     http: HttpNode
+    creates_with_state = True
 
     def __init__(self, config: NodeConfig, deps: Dependencies) -> None:
         super().__init__(config, deps)
@@ -124,7 +127,7 @@ class LaporConnector(BaseConnector):
     async def write_state(self, external_id: str, event: ReportEvent) -> None:
         body: dict[str, object] = {
             "status": self.config.status.to_external(event.state),
-            "catatan": f"Diperbarui melalui SP4N Sumsel: {event.state.label}",
+            "catatan": state_note(event),
             "id_kejadian": event.event_id,
             "versi_hub": event.version,
         }
@@ -147,6 +150,10 @@ class LaporConnector(BaseConnector):
             "rahasia": content.privacy.confidential,
             "lokasi": content.location,
             "sumber": "aplikasi_terintegrasi",
+            "status": self.config.status.to_external(event.state),
+            "catatan": state_note(event),
+            "id_kejadian": event.event_id,
+            "versi_hub": event.version,
         }
         return await self.http.read(
             "POST", f"{API}/laporan", what="POST laporan", json_body=body,

@@ -20,6 +20,12 @@ a report: ``POST /requests.json``, made idempotent with the
 ``attribute[sp4n_report_id]`` service attribute, which the node shows back in
 ``extended_attributes`` (as Chicago's ``extensions=true`` does).
 
+GeoReport v2 has no word for the reporter's voice, so it rides in the same
+``extended_attributes``: ``citizen_replies`` (a list of ``reply_id``,
+``description`` and ``datetime``: the reporter's answers to follow-ups, no
+identity) and ``citizen_rating`` (``score`` 1 to 5 and ``comment``), pulled as
+replies and a rating (hub/ingest/voices.py).
+
 A created request shows ``open`` at once, and its status note needs a second call,
 so the node's staff may change it in between. That call goes only onto the request
 as created (``updated_datetime`` still its ``requested_datetime``), with
@@ -80,6 +86,11 @@ _FIELDS = {
     "longitude": "long",
     "attachments": "_media",
     "hub_report_id": "extended_attributes.sp4n_report_id",
+    "replies": "extended_attributes.citizen_replies",
+    "reply_id": "reply_id",
+    "reply_content": "description",
+    "rating_score": "extended_attributes.citizen_rating.score",
+    "rating_comment": "extended_attributes.citizen_rating.comment",
 }
 _DATE_PARAMS = {
     "updated": ("updated_after", "updated_before"),

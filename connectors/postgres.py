@@ -3,9 +3,18 @@
 The mapping is SQL in the node table: ``changes_query`` takes ``$1`` (the
 watermark text, NULL at first) and ``$2`` (the page size) and returns columns
 named after the canonical fields (see records.py) plus a ``watermark`` column,
-ordered by it. Write-back runs ``apply_query`` with ``$1`` external id, ``$2``
-status label, ``$3`` note, ``$4`` event id, ``$5`` version, ``$6``
-institution; the statement should skip an event id it has already applied.
+ordered by it; a ``replies`` column (json: a list of objects with ``reply_id`` and
+``reply_content``) and ``rating_score``/``rating_comment`` columns bring the
+reporter's voice given in the node's app. Write-back runs ``apply_query`` with
+``$1`` external id, ``$2`` status label, ``$3`` note, ``$4`` event id, ``$5``
+version, ``$6`` institution; the statement should skip an event id it has already applied.
+``create_query`` (optional) inserts a report the hub sends, idempotent on ``$1``
+(the hub's report id), with ``$2`` title, ``$3`` content, ``$4`` kind, ``$5``
+category, ``$6`` region, ``$7`` institution, ``$8`` anonymous, ``$9``
+confidential, ``$10`` location, and the event's whole write: ``$11`` status label,
+``$12`` note, ``$13`` event id, ``$14`` version; it returns the node's id. One
+statement, so no ``apply_query`` follows and a change the node's staff make to the
+new row stands.
 ``attachments_query`` takes ``$1`` (the ids, text[]) and returns one row per
 attachment plus one with a NULL ``ref`` for a known report without any.
 ``find_query`` (for reconciling a write-back whose outcome the hub did not
@@ -16,12 +25,13 @@ the hub has none) and returns at most one row: ``external_id``, ``raw_state``,
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import asyncpg
 
-from connectors.base import BaseConnector
+from connectors.base import BaseConnector, state_note
 from connectors.change import (
     Attachment,
     ChangePage,
@@ -33,6 +43,7 @@ from connectors.change import (
 from connectors.config import NodeConfig
 from connectors.errors import (
     ConnectorError,
+    MalformedPayload,
     NodeRejected,
     NodeTableError,
     NodeUnavailable,
@@ -67,6 +78,7 @@ class PostgresConnector(BaseConnector):
         self.changes_query = o.text("changes_query")
         self.apply_query = o.text("apply_query")
         self.create_query = o.opt_text("create_query")
+        self.creates_with_state = self.create_query is not None
         self.attachments_query = o.opt_text("attachments_query")
         self.find_query = o.opt_text("find_query")
         self.page_size = o.integer("page_size", 500, high=10_000)
@@ -151,17 +163,29 @@ class PostgresConnector(BaseConnector):
                     self.node_code, f"options.changes_query returns no column {missing[0]}"
                 )
             fields = {k: v for k, v in _FIELDS.items() if k in row}
+            if "replies" in row:
+                row["replies"] = self._replies(i, row["replies"])
+                fields |= {"reply_id": "reply_id", "reply_content": "reply_content"}
             changes.append(
                 build_change(self.config, Item(self.node_code, f"row[{i}]", row), fields)
             )
         last = Item(self.node_code, f"row[{len(rows) - 1}]", rows[-1])
         return ChangePage(tuple(changes), last.text("watermark"))
 
+    def _replies(self, index: int, value: object) -> object:
+        """A ``replies`` column as the driver hands it: json(b) arrives as text."""
+        if not isinstance(value, str):
+            return value
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise MalformedPayload(self.node_code, f"row[{index}].replies", "is not JSON") from None
+
     async def write_state(self, external_id: str, event: ReportEvent) -> None:
         args = (
             external_id,
             self.config.status.to_external(event.state),
-            f"Diperbarui melalui SP4N Sumsel: {event.state.label}",
+            state_note(event),
             event.event_id,
             event.version,
             event.institution_codes[-1] if event.institution_codes else None,
@@ -176,7 +200,8 @@ class PostgresConnector(BaseConnector):
             content.report_id, content.title, content.content, content.kind.value,
             self.category_for(content.topic_id), content.region_code, content.institution_code,
             content.privacy.anonymous, content.privacy.confidential, content.location,
-            self.config.status.to_external(event.state),
+            self.config.status.to_external(event.state), state_note(event), event.event_id,
+            event.version,
         )  # fmt: skip
         value = await self._run("create query", lambda conn: conn.fetchval(query, *args))
         if value is None:

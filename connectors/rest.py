@@ -7,7 +7,11 @@ either ``cursor`` (the watermark is the node's own opaque cursor) or ``page``
 Write-back sends the event id and hub version with the status, so the node
 can ignore a write it has already applied, and an ``Idempotency-Key`` header
 (the event id; for a creation ``creation_key``), which a node that honours it
-answers with its first answer. A node may offer lookups for reconciling a
+answers with its first answer. A creation carries the event's status, note, event
+id and version (``create_fields`` ``status``, ``note``, ``event_id``, ``version``),
+so no status write follows it and a change the node's staff make to the new report
+stands; a table whose ``create_fields`` leave out ``status`` or ``event_id`` gets
+the status written by a second call. A node may offer lookups for reconciling a
 write-back whose outcome the hub did not record: ``lookup_path`` (one report by
 its id), ``find_param`` (a ``changes_path`` filter on the hub's reference) and
 ``events_path`` (the event ids the node applied, in a looked-up report).
@@ -18,7 +22,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 
-from connectors.base import BaseConnector, creation_key
+from connectors.base import BaseConnector, creation_key, state_note
 from connectors.change import (
     ChangePage,
     ExternalChange,
@@ -48,6 +52,7 @@ _CREATE_FIELDS = {
     "category": "kategori", "region_code": "wilayah", "institution_code": "instansi",
     "anonymous": "anonim", "confidential": "rahasia", "location": "lokasi",
     "latitude": "lat", "longitude": "lng",
+    "status": "status", "note": "catatan", "event_id": "id_peristiwa", "version": "versi_hub",
 }  # fmt: skip
 _ATTACHMENT_FIELDS = {
     "ref": "id",
@@ -89,6 +94,7 @@ class RestConnector(BaseConnector):
         }  # fmt: skip
         self.create_path = o.opt_text("create_path")
         self.create_fields = o.table("create_fields", _CREATE_FIELDS)
+        self.creates_with_state = {"status", "event_id"} <= self.create_fields.keys()
         self.created_id_path = o.text("created_id_path", "data.id")
         self.attachments_path = o.opt_text("attachments_path")
         self.attachments_param = o.text("attachments_param", "ids")
@@ -156,7 +162,7 @@ class RestConnector(BaseConnector):
         f = self.body_fields
         body: dict[str, object] = {
             f["status"]: self.config.status.to_external(event.state),
-            f["note"]: f"Diperbarui melalui SP4N Sumsel: {event.state.label}",
+            f["note"]: state_note(event),
             f["event"]: event.event_id,
             f["version"]: event.version,
         }
@@ -178,6 +184,8 @@ class RestConnector(BaseConnector):
             "anonymous": content.privacy.anonymous, "confidential": content.privacy.confidential,
             "location": content.location, "latitude": content.latitude,
             "longitude": content.longitude,
+            "status": self.config.status.to_external(event.state), "note": state_note(event),
+            "event_id": event.event_id, "version": event.version,
         }  # fmt: skip
         body = {key: values[name] for name, key in self.create_fields.items() if name in values}
         id_path = self.created_id_path

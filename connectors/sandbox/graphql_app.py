@@ -1,8 +1,10 @@
 """A sandbox regency GraphQL API (``POST /{node}/graphql``), in Indonesian.
 
 Built with graphql-core from SDL; the connector only knows it through the
-documents in the node table. A request's ``Idempotency-Key`` is honoured: a
-repeat gets the first answer and has no second effect.
+documents in the node table. ``buatAduan`` may come with the report's first status
+(``status``, ``catatan``, ``idPeristiwa``), applied with the creation. A request's
+``Idempotency-Key`` is honoured: a repeat gets the first answer and has no second
+effect.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from starlette.routing import Route
 from connectors.sandbox.common import TOPIC_NAMES, Backend, iso, json_body, keyed, kind_of, ok
 from connectors.sandbox.data import new_report
 from connectors.sandbox.faults import corrupt
-from connectors.sandbox.store import NodeSystem, SandboxReport, UnknownLabel
+from connectors.sandbox.store import NodeSystem, SandboxReport, SandboxUpdate, UnknownLabel
 
 SDL = """
 enum StatusAduan { BARU DITUNDA DIVERIFIKASI DIDISPOSISI DITANGANI SELESAI DIARSIPKAN }
@@ -71,7 +73,8 @@ type Mutation {
   ): Aduan!
   buatAduan(
     idEksternal: ID!, judul: String!, isi: String!, jenis: String!, kategori: String,
-    wilayah: String!, instansi: String, anonim: Boolean!, rahasia: Boolean!, lokasi: String
+    wilayah: String!, instansi: String, anonim: Boolean!, rahasia: Boolean!, lokasi: String,
+    status: StatusAduan, catatan: String, idPeristiwa: ID, versiHub: Int
   ): Aduan!
 }
 """
@@ -170,7 +173,18 @@ class _Root:
             report.reporter_name, report.attachments = None, []
             return report
 
-        return render(system.create(args["idEksternal"], make))
+        first = None
+        if args.get("status") is not None or args.get("idPeristiwa") is not None:
+            if args.get("status") is None or args.get("idPeristiwa") is None:
+                raise GraphQLError("status dan idPeristiwa diisi bersama")
+            first = SandboxUpdate(
+                args["idPeristiwa"], args["status"], args.get("catatan") or "",
+                args.get("instansi"), system.stamp(),
+            )  # fmt: skip
+        try:
+            return render(system.create(args["idEksternal"], make, first))
+        except UnknownLabel as error:
+            raise GraphQLError(str(error)) from None
 
 
 def build_app(backend: Backend) -> Starlette:

@@ -24,7 +24,7 @@ from connectors.sandbox.common import (
 )
 from connectors.sandbox.data import new_report
 from connectors.sandbox.faults import corrupt
-from connectors.sandbox.store import SandboxReport, UnknownLabel
+from connectors.sandbox.store import SandboxReport, SandboxUpdate, UnknownLabel
 
 KINDS = {
     "COMPLAINT": "pengaduan", "ASPIRATION": "aspirasi",
@@ -169,7 +169,20 @@ def build_app(backend: Backend) -> Starlette:
             report.channel, report.reporter_name, report.attachments = "INTEGRATED_APP", None, []
             return report
 
-        report = system.create(hub_id, make)
+        label, event = body.get("status"), body.get("id_kejadian")
+        first = None
+        if label is not None or event is not None:
+            if not isinstance(label, str) or not isinstance(event, str):
+                raise HTTPException(422, "status dan id_kejadian diisi bersama")
+            institution = body.get("instansi")
+            first = SandboxUpdate(
+                event, label, str(body.get("catatan") or ""),
+                institution if isinstance(institution, str) else None, system.stamp(),
+            )  # fmt: skip
+        try:
+            report = system.create(hub_id, make, first)
+        except UnknownLabel as error:
+            raise HTTPException(422, str(error)) from None
         return ok({"status": "ok", "data": {"tracking_id": report.id}}, 201)
 
     async def lampiran(request: Request) -> Response:

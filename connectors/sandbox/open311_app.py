@@ -5,7 +5,8 @@ six methods it has the ``page``/``page_size`` and ``updated_after``/
 ``updated_before`` extensions, ``servicerequestupdates`` for write-back (POST,
 refused with 409 when ``expected_updated_datetime`` is given and the request has
 changed since) and for listing a request's updates (GET), ``extended_attributes`` showing the
-hub's ``sp4n_report_id``, and an ``attribute[sp4n_report_id]`` filter.
+hub's ``sp4n_report_id`` and the reporter's ``citizen_replies`` and ``citizen_rating``,
+and an ``attribute[sp4n_report_id]`` filter.
 """
 
 from __future__ import annotations
@@ -37,7 +38,14 @@ SERVICES = {
 
 
 def render(r: SandboxReport) -> dict[str, object]:
-    extended = {"extended_attributes": {"sp4n_report_id": r.hub_id}} if r.hub_id else {}
+    attributes: dict[str, object] = {"sp4n_report_id": r.hub_id} if r.hub_id else {}
+    if r.replies:
+        attributes["citizen_replies"] = [
+            {"reply_id": b.id, "description": b.content, "datetime": iso(b.at)} for b in r.replies
+        ]
+    if r.rating:
+        attributes["citizen_rating"] = {"score": r.rating[0], "comment": r.rating[1]}
+    extended = {"extended_attributes": attributes} if attributes else {}
     return extended | {
         "service_request_id": r.id,
         "status": r.status,

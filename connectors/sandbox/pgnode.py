@@ -54,8 +54,17 @@ CREATE TABLE pengaduan (
     urutan bigint NOT NULL UNIQUE DEFAULT nextval('perubahan'),
     id_hub text UNIQUE,
     versi_hub integer,
-    peristiwa text[] NOT NULL DEFAULT '{}'
+    peristiwa text[] NOT NULL DEFAULT '{}',
+    penilaian_nilai integer CHECK (penilaian_nilai BETWEEN 1 AND 5),
+    penilaian_komentar text
 );
+CREATE TABLE balasan_pelapor (
+    id text PRIMARY KEY,
+    pengaduan_id bigint NOT NULL REFERENCES pengaduan (id),
+    isi text NOT NULL,
+    dibuat timestamptz NOT NULL
+);
+CREATE INDEX ON balasan_pelapor (pengaduan_id);
 CREATE TABLE lampiran (
     id text PRIMARY KEY,
     pengaduan_id bigint NOT NULL REFERENCES pengaduan (id),
@@ -83,6 +92,51 @@ FROM pengaduan p LEFT JOIN lampiran l ON l.pengaduan_id = p.id
 GROUP BY p.id
 """
 WRITES = "SELECT id::text AS id, peristiwa FROM pengaduan WHERE cardinality(peristiwa) > 0"
+# The node's staff acting on a row the moment it is inserted (a test's interleaving,
+# once): AFTER INSERT runs inside the inserting statement, so the row the hub's
+# creation returns has already been changed by them.
+STAFF_AT_CREATION = """
+CREATE TABLE sela_staf (momen text PRIMARY KEY, kode_status text NOT NULL);
+CREATE FUNCTION staf_menyela() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    label text;
+BEGIN
+    DELETE FROM sela_staf WHERE momen = 'created' RETURNING kode_status INTO label;
+    IF label IS NOT NULL THEN
+        UPDATE pengaduan SET kode_status = label, catatan = 'Status ' || label,
+            versi = versi + 1, diubah = clock_timestamp(), urutan = nextval('perubahan')
+        WHERE id = NEW.id;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER staf_menyela AFTER INSERT ON pengaduan
+    FOR EACH ROW EXECUTE FUNCTION staf_menyela();
+"""
+INTERLEAVE = """
+INSERT INTO sela_staf (momen, kode_status) VALUES ($1, $2)
+ON CONFLICT (momen) DO UPDATE SET kode_status = EXCLUDED.kode_status
+"""
+# The reporter answers a follow-up, or rates the handling, in the node's app: the
+# report changes (a new change number), its status stays.
+REPLY = """
+WITH changed AS (
+    UPDATE pengaduan SET versi = versi + 1, diubah = clock_timestamp(),
+        urutan = nextval('perubahan')
+    WHERE id = ($1::text)::bigint
+    RETURNING id, diubah
+)
+INSERT INTO balasan_pelapor (id, pengaduan_id, isi, dibuat)
+SELECT changed.id::text || '-b' || (
+           SELECT count(*) + 1 FROM balasan_pelapor b WHERE b.pengaduan_id = changed.id),
+       changed.id, $2, changed.diubah
+FROM changed
+"""
+RATE = """
+UPDATE pengaduan SET penilaian_nilai = $2, penilaian_komentar = $3, versi = versi + 1,
+    diubah = clock_timestamp(), urutan = nextval('perubahan')
+WHERE id = ($1::text)::bigint AND penilaian_nilai IS NULL
+"""
 SET_STATUS = """
 UPDATE pengaduan SET kode_status = $2, versi = versi + 1, diubah = clock_timestamp(),
     urutan = nextval('perubahan')
@@ -135,6 +189,8 @@ class PostgresNode:
                              for r in ordered for a in r.attachments],
                     columns=("id", "pengaduan_id", "nama", "jenis", "ukuran", "url"),
                 )  # fmt: skip
+                # After the seed's COPY, which would fire it for every row.
+                await conn.execute(STAFF_AT_CREATION)
         finally:
             await conn.close()
 
@@ -162,6 +218,35 @@ class PostgresNode:
         conn = await self._connect()
         try:
             await conn.execute(SET_STATUS, external_id, label)
+        finally:
+            await conn.close()
+
+    async def interleave(self, moment: str, label: str) -> None:
+        """The node's staff give the next row the hub inserts ``label`` as it is
+        inserted (``moment`` ``created``; the database kind makes no second call)."""
+        if moment != "created":
+            raise ValueError(f"a database node has no moment {moment!r}, only 'created'")
+        conn = await self._connect()
+        try:
+            await conn.execute(INTERLEAVE, moment, label)
+        finally:
+            await conn.close()
+
+    async def reply(self, external_id: str, content: str) -> None:
+        """The reporter answers a follow-up in the node's app."""
+        conn = await self._connect()
+        try:
+            if await conn.execute(REPLY, external_id, content) != "INSERT 0 1":
+                raise KeyError(external_id)
+        finally:
+            await conn.close()
+
+    async def rate(self, external_id: str, score: int, comment: str | None) -> None:
+        """The reporter rates the handling in the node's app, once."""
+        conn = await self._connect()
+        try:
+            if await conn.execute(RATE, external_id, score, comment) != "UPDATE 1":
+                raise ValueError(f"report {external_id} is unknown or rated already")
         finally:
             await conn.close()
 

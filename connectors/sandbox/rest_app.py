@@ -1,7 +1,9 @@
 """A sandbox regency CRM with a JSON API, statuses Menunggu / Koordinasi /
 Disposisi / Proses / Selesai, cursor paging (by change number) and page paging
-(by update time). Writes honour ``Idempotency-Key``; ``GET /aduan/{id}`` and
-``GET /aduan?id_eksternal=`` show a report with its ``riwayat`` (the hub's writes)."""
+(by update time). A creation may come with its first status (``status``,
+``catatan``, ``id_peristiwa``), applied with it. Writes honour ``Idempotency-Key``;
+``GET /aduan/{id}`` and ``GET /aduan?id_eksternal=`` show a report with its
+``riwayat`` (the hub's writes)."""
 
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from connectors.sandbox.common import (
 )
 from connectors.sandbox.data import CATALOGUE, new_report
 from connectors.sandbox.faults import corrupt
-from connectors.sandbox.store import NodeSystem, SandboxReport, UnknownLabel
+from connectors.sandbox.store import NodeSystem, SandboxReport, SandboxUpdate, UnknownLabel
 
 KINDS = {"COMPLAINT": "Pengaduan", "ASPIRATION": "Aspirasi", "INFORMATION_REQUEST": "Informasi"}
 CHANNELS = {
@@ -70,6 +72,20 @@ def render_detail(r: SandboxReport) -> dict[str, object]:
         for u in r.updates
     ]
     return {**render(r), "riwayat": riwayat}
+
+
+def _first_write(body: dict[str, object], system: NodeSystem) -> SandboxUpdate | None:
+    """The status a creation comes with (``status`` with ``id_peristiwa``), if any."""
+    label, event = body.get("status"), body.get("id_peristiwa")
+    if label is None and event is None:
+        return None
+    if not isinstance(label, str) or not isinstance(event, str):
+        raise HTTPException(422, "status and id_peristiwa go together, as strings")
+    institution = body.get("instansi")
+    return SandboxUpdate(
+        event, label, str(body.get("catatan") or ""),
+        institution if isinstance(institution, str) else None, system.stamp(),
+    )  # fmt: skip
 
 
 def build_app(backend: Backend) -> Starlette:
@@ -155,7 +171,10 @@ def build_app(backend: Backend) -> Starlette:
             report.attachments = []
             return report
 
-        report = system.create(str(hub_id), make)
+        try:
+            report = system.create(str(hub_id), make, _first_write(body, system))
+        except UnknownLabel as error:
+            raise HTTPException(422, str(error)) from None
         return ok({"data": {"id": report.id}}, 201)
 
     async def attachments(request: Request) -> Response:

@@ -252,20 +252,30 @@ class Sandbox:
         system.set_status(system.reports[external_id], label, f"Status {label}")
 
     async def reply(self, node: str, external_id: str, content: str) -> None:
-        """The reporter answers a follow-up in the node's own app (an HTTP node)."""
+        """The reporter answers a follow-up in the node's own app."""
+        if node in self.databases:
+            await self.databases[node].reply(external_id, content)
+            return
         system = self.systems[node]
         system.reply(system.reports[external_id], content)
 
     async def rate(self, node: str, external_id: str, score: int, comment: str | None) -> None:
-        """The reporter rates a report in the node's own app (an HTTP node)."""
+        """The reporter rates a report in the node's own app."""
+        if node in self.databases:
+            await self.databases[node].rate(external_id, score, comment)
+            return
         system = self.systems[node]
         system.rate(system.reports[external_id], score, comment)
 
-    def interleave(self, node: str, moment: str, label: str) -> None:
+    async def interleave(self, node: str, moment: str, label: str) -> None:
         """The node's staff give the next report the hub touches ``label`` at ``moment``
         of the hub's calls: ``created`` (right after the hub created it, before the
         hub's next call) or ``writing`` (as the hub's next write arrives, before the
-        node applies it). A test's deterministic interleaving, once."""
+        node applies it; not for a database node). A test's deterministic
+        interleaving, once."""
+        if node in self.databases:
+            await self.databases[node].interleave(moment, label)
+            return
         system = self.systems[node]
         system.interleaved[moment] = lambda report: system.set_status(
             report, label, f"Status {label}"

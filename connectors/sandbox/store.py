@@ -218,14 +218,35 @@ class NodeSystem:
         """Whether a write with ``event_id`` took effect already (and keys are honoured)."""
         return self.honour_keys and event_id in self._applied
 
-    def create(self, hub_id: str, make: Callable[[str], SandboxReport]) -> SandboxReport:
-        """Adds a report the hub sent; the same hub id always gives the same report."""
+    def create(
+        self,
+        hub_id: str,
+        make: Callable[[str], SandboxReport],
+        state: SandboxUpdate | None = None,
+    ) -> SandboxReport:
+        """Adds a report the hub sent; the same hub id always gives the same report.
+
+        ``state``: the hub's write that comes with the creation (its status, note,
+        institution and event id), applied in the same step, so the report shows
+        the hub's state from the moment it exists; UnknownLabel for a bad label.
+        """
         if self.honour_keys and hub_id in self._created:
             return self.reports[self._created[hub_id]]
+        if state is not None and state.status not in self.vocabulary.labels:
+            raise UnknownLabel(f"{self.code} has no status {state.status!r}")
         report = make(self._new_id())
         report.hub_id = hub_id
         report.created_at = report.updated_at = self.stamp()
         report.seq = next(self._seq)
+        if state is not None:
+            report.status, report.note = state.status, state.note
+            report.step = self.vocabulary.step_of(state.status, report.step)
+            if state.institution:
+                report.institution = state.institution
+            state.at = report.updated_at
+            report.updates.append(state)
+            self._applied.add(state.event_id)
+            self.writes += 1
         self.reports[report.id] = report
         self._created.setdefault(hub_id, report.id)
         self.changed()

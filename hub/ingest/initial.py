@@ -24,6 +24,11 @@ What differs from the per-change path, on purpose:
   external version)``) with ON CONFLICT; a report already linked is skipped
   when its state agrees with the node, else handed to the per-change path.
 - **One time per page.** Every row of a page carries the hub's time of the page.
+- **The reporter's voice after the page.** Replies and a rating an imported report
+  already carries at the node are recorded once its page is in, by the per-change
+  path's ``ReporterVoice`` (as the node's ``Reply`` commands and rating), before the
+  page's watermark; a report imported earlier whose voice may be missing (a pull
+  cut short) goes through the per-change path.
 
 - **Roll-ups beside the import, not inside each page.** A page writes no outbox
   rows, so the roll-ups' projection would not hear of its reports: its
@@ -69,6 +74,9 @@ class PageResult:
     unchanged_known: int = 0
     leftovers: list[ExternalChange] = field(default_factory=list)
     watermark_written: bool = False
+    voiced: list[ExternalChange] = field(default_factory=list)
+    """Changes imported set-wise whose report carries the reporter's replies or rating
+    at the node: the caller records them (``ReporterVoice``), then the watermark."""
 
 
 @dataclass(slots=True)
@@ -117,6 +125,10 @@ class InitialSync:
                 leftovers.append(change)
             elif state is None:
                 new.append(change)
+            elif state in change.agrees_with and _voiced(change):
+                # Imported before, but the pull may have stopped before its replies and
+                # rating were recorded: the per-change path records what is missing.
+                leftovers.append(change)
             elif state in change.agrees_with:
                 unchanged_known += 1
             else:
@@ -133,7 +145,9 @@ class InitialSync:
                 by_id = {c.external_id: c for c in new}
                 leftovers += [by_id[i] for i in raced]
             leftovers += later
-            watermark = not leftovers
+            imported = {row[-1] for row in plan.reports} - set(raced)
+            voiced = [c for c in new if c.external_id in imported and _voiced(c)]
+            watermark = not leftovers and not voiced
             if watermark:
                 await session.execute(
                     "upsert_watermark", node, page.watermark, now, len(page.changes)
@@ -149,7 +163,7 @@ class InitialSync:
                 )
         if written_rows[0]:
             self._drain_in_background()
-        return PageResult(plan, unchanged_known, leftovers, watermark)
+        return PageResult(plan, unchanged_known, leftovers, watermark, voiced)
 
     def _drain_in_background(self) -> None:
         """Starts draining ``ministry_pending`` unless a drain is already under way."""
@@ -217,6 +231,11 @@ class InitialSync:
 def _rows_of(status: str) -> int:
     """The row count of an ``INSERT 0 <n>`` status tag."""
     return int(status.rsplit(" ", 1)[1])
+
+
+def _voiced(change: ExternalChange) -> bool:
+    """Whether the node shows the reporter's replies or rating with the report."""
+    return bool(change.replies) or change.rating is not None
 
 
 def _first_of_each(

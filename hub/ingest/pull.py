@@ -233,6 +233,8 @@ class Ingest:
         stats.reviewed += plan.reviewed
         if result.watermark_written:
             return
+        for change in result.voiced:
+            await self._hear_imported(change, stats)
         for change in result.leftovers:
             await self.apply(change, stats)
         await self.db.execute(
@@ -309,8 +311,24 @@ class Ingest:
         # now (the reply came before the node moved on), the rest after the moves.
         report = await self.voice.replies(report, change, actor, None)
         report = await self._move(report, change, stats, actor, known=row is not None)
+        await self._hear(report, change, stats, actor)
+
+    async def _hear(
+        self, report: ReportRow, change: ExternalChange, stats: PullStats, actor: Actor
+    ) -> None:
+        """The reporter's replies and rating the node shows, recorded once (ReporterVoice);
+        what the life cycle does not let in is held for review."""
         report = await self.voice.replies(report, change, actor, self._holder(report, stats))
         await self.voice.rating(report, change, actor, self._holder(report, stats))
+
+    async def _hear_imported(self, change: ExternalChange, stats: PullStats) -> None:
+        """``_hear`` for a report a first pull has just imported set-wise. A version
+        conflict fails the page before its watermark: the next pull hands the report
+        to the per-change path, which records what is missing."""
+        row = await self.db.fetchrow("report_by_ref", change.node, change.external_id)
+        if row is not None:
+            actor = Actor(change.node, ActorRole.NODE_SYSTEM, everywhere=True)
+            await self._hear(ReportRow.from_record(row), change, stats, actor)
 
     def _holder(
         self, report: ReportRow, stats: PullStats

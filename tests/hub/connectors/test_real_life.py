@@ -107,9 +107,8 @@ async def _journey(
 
     # The regency's own system is handed the report, in its own words, and the hub has
     # recorded the write-back done. (A decline that lands between the creation and the
-    # state write is pulled for Open311, test_write_back_race; the other kinds' second
-    # call is not conditional yet, and the database kind shows its state from the
-    # creation on.)
+    # state write is pulled for Open311, test_write_back_race; the other kinds create
+    # the report in its state in one call.)
     async def handed() -> bool:
         written = await app.state.database.pool.fetchval(
             "SELECT EXISTS (SELECT 1 FROM sink_inbox WHERE node_code = $1 AND report_id = $2 "

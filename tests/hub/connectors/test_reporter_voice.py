@@ -1,6 +1,7 @@
 """The reporter answers a follow-up and rates the handling in a node's own app (LAPOR!,
-a regency's REST CRM, a regency's GraphQL system): the hub pulls both and records them
-as its own reply and rating, once, however often the node shows them again."""
+a regency's REST CRM, a regency's GraphQL system, a city's Open311 system, a regency's
+database-only system): the hub pulls both and records them as its own reply and
+rating, once, however often the node shows them again."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from tests.fixtures.app import GraphQLClient, token_for
 from tests.hub.connectors.journeys import eventually, first_pulls_in, held_at, shows_label
 from tests.hub.operations import COMPLETE, DISPOSE, FOLLOW_UP, VERIFY, submit
 
-NODES = {"lapor": "16", "16.01": "16.01", "16.07": "16.07"}
+NODES = {"lapor": "16", "16.01": "16.01", "16.07": "16.07", "16.71": "16.71", "16.12": "16.12"}
 """The node whose app the reporter uses -> the region the report is filed for."""
 VOICE = """
 query Voice($id: ID!) {
@@ -115,8 +116,7 @@ async def _voice(
 
     # The node shows the report a third time (its staff add a note): still one reply,
     # one rating, and nothing else written.
-    system = sandbox.systems[node]
-    system.set_status(system.reports[held], system.reports[held].status, "Catatan petugas")
+    await sandbox.set_status(node, held, str(await sandbox.status_of(node, held)))
     before = await admin_watermark(node)
 
     async def pulled_again() -> bool:
@@ -145,3 +145,44 @@ async def test_replies_and_ratings_given_in_a_nodes_app_reach_the_hub_once(
             return found
 
         await _voice(admin, sandbox, table, node, watermark)
+
+
+async def test_a_first_pull_records_the_replies_and_ratings_its_reports_carry(
+    settings: Settings, table: NodeTable, sandbox: Sandbox
+) -> None:
+    # Before the hub ever pulls the regency's CRM, a reporter answered a follow-up there
+    # and another rated a finished report: the first pull imports both reports set-wise
+    # and records the reply and the rating with them, as a later pull would.
+    node = "16.01"
+    system = sandbox.systems[node]
+    following = next(r.id for r in system.by_seq() if r.status == "Proses")
+    done = next(r.id for r in system.by_seq() if r.status == "Selesai")
+    await sandbox.reply(node, following, "Belum ada perbaikan sampai hari ini.")
+    await sandbox.rate(node, done, 5, "Terima kasih, sudah beres")
+
+    served = table.only({node}).with_node(node, poll_interval=0.2)
+    app = create_app(replace(settings, sync=SyncMode.MEMORY, connectors=True), node_table=served)
+    async with app.router.lifespan_context(app):
+        await first_pulls_in(app, [node])
+        db = app.state.database
+        ids = {}
+        for external_id in (following, done):
+            row = await db.fetchrow("report_by_ref", node, external_id)
+            assert row is not None, f"{node} report {external_id} was not imported"
+            ids[external_id] = str(row["id"])
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
+            admin = GraphQLClient(
+                http, await token_for(app, "test-admin", "16", ["province:admin"])
+            )
+            answered = (await admin.data(VOICE, id=ids[following]))["report"]
+            rated = (await admin.data(VOICE, id=ids[done]))["report"]
+
+    assert answered["state"] == "IN_FOLLOW_UP"
+    assert answered["replies"] == [
+        {"content": "Belum ada perbaikan sampai hari ini.", "actorNode": node}
+    ]
+    assert answered["history"][-1] == {"verb": "REPLY", "actorNode": node}
+    assert rated["state"] == "COMPLETED"
+    assert rated["rating"] == {"score": 5, "comment": "Terima kasih, sudah beres"}
+    assert rated["replies"] == []
