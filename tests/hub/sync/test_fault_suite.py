@@ -516,6 +516,11 @@ async def _worker_fault(deployment: Deployment, figures: Figures, topic: str) ->
         )
 
     await _until(shared, 120, "both workers holding their share", step=0.5)
+    # One fault at a time: the sinks through what the earlier faults left in doubt (a
+    # worker handing its partitions over first finishes the batch in hand, reconciling
+    # included), so the takeover is measured from work under load, not from a backlog.
+    before = await _owed(url)
+    await _until(lambda: _settled(url, before), 300, "the sinks through the earlier faults")
     conn = await asyncpg.connect(url)
     try:
         # The moment the victim's LAPOR! sink has a batch out: what it sent is in doubt,
