@@ -236,6 +236,9 @@ class Clients:
         self.figures = figures
         self.handed_out = 0
         """Reports given to the clients so far."""
+        self.going = asyncio.Event()
+        """Cleared: the clients start no new batch (the sinks catch up meanwhile)."""
+        self.going.set()
 
     async def mutate(
         self, http: httpx.AsyncClient, operation: str, calls: list[dict[str, Any]]
@@ -299,6 +302,7 @@ class Clients:
         async def client(replica: HubProcess) -> None:
             async with httpx.AsyncClient(base_url=replica.url, timeout=60) as http:
                 while self.handed_out < reports or not faults_done.is_set():
+                    await self.going.wait()
                     batch = [next(numbers) for _ in range(BATCH)]
                     self.handed_out += BATCH
                     await self.reports(http, batch)
@@ -494,7 +498,9 @@ async def _lock_pid_of(conn: asyncpg.Connection, worker: HubProcess) -> int:
     return int(pid)
 
 
-async def _worker_fault(deployment: Deployment, figures: Figures, topic: str) -> None:
+async def _worker_fault(
+    deployment: Deployment, clients: Clients, figures: Figures, topic: str
+) -> None:
     """SIGKILLs the second worker while its dispatcher's LAPOR! sink has events out (their
     intents noted, no outcome); within TAKEOVER_SECONDS the first must hold every relay
     slice and every (node, partition) lock of the dispatchers' group, within
@@ -519,8 +525,11 @@ async def _worker_fault(deployment: Deployment, figures: Figures, topic: str) ->
     # One fault at a time: the sinks through what the earlier faults left in doubt (a
     # worker handing its partitions over first finishes the batch in hand, reconciling
     # included), so the takeover is measured from work under load, not from a backlog.
+    # The clients hold off meanwhile (the sinks write back slower than they send here).
+    clients.going.clear()
     before = await _owed(url)
     await _until(lambda: _settled(url, before), 300, "the sinks through the earlier faults")
+    clients.going.set()
     conn = await asyncpg.connect(url)
     try:
         # The moment the victim's LAPOR! sink has a batch out: what it sent is in doubt,
@@ -567,6 +576,7 @@ async def _worker_fault(deployment: Deployment, figures: Figures, topic: str) ->
                  "every node's cursor on every partition to move on", step=0.5)  # fmt: skip
     figures.recoveries.append(("every node's sink moving on every partition after worker "
                                "SIGKILL", time.monotonic() - killed))  # fmt: skip
+    clients.going.clear()  # the survivor catches up alone
     await _until(lambda: _settled(url, owed), 300,
                  "the survivor to apply what was committed before the kill")  # fmt: skip
     figures.recoveries.append(("every change committed before the worker SIGKILL applied",
@@ -716,8 +726,9 @@ async def test_two_replicas_and_two_workers_survive_broker_worker_and_database_f
             await reached(0.45)
             await _database_fault(deployment, own_postgres, figures)
             await reached(0.65)
-            await _worker_fault(deployment, figures, f"{prefix}sp4n.report-events.v1")
+            await _worker_fault(deployment, clients, figures, f"{prefix}sp4n.report-events.v1")
             faults_done.set()
+            clients.going.set()
         await driving
         for p in deployment.processes:
             assert p.running, f"{p.name} exited\n{p.tail()}"
