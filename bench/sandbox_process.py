@@ -6,8 +6,9 @@ environment and the nodes served), and stops it on ``stop`` (or when the parent
 goes away). The hub under test then has its own core instead of sharing it with
 the servers standing in for the nodes.
 
-While it runs, ``held_count`` and ``held`` ask the child what the HTTP nodes' systems
-hold of the hub's write-backs (``bench.e2e_connectors`` checks and times them).
+While it runs, ``held_count``, ``held`` and ``writes`` ask the child what the HTTP nodes'
+systems hold of the hub's write-backs (``bench.e2e_connectors`` checks and times them,
+``tests/hub/sync/test_fault_suite.py`` counts them per report).
 """
 
 from __future__ import annotations
@@ -87,6 +88,14 @@ class _Answers:
                 )
         return found, dict(self.sandbox.faults.calls), doubled
 
+    def writes(self) -> dict[str, dict[str, list[str]]]:
+        """Per HTTP node's system, the event ids of the hub's writes each report holds
+        (``Sandbox.writes``): an event id twice in one list is a doubled write-back."""
+        return {
+            node: {r.id: [u.event_id for u in r.updates] for r in system if r.updates}
+            for node, system in self.sandbox.systems.items()
+        }
+
 
 async def _serve(
     conn: Connection,
@@ -115,6 +124,8 @@ async def _serve(
                 conn.send(answers.held_count())
             elif message == "held":
                 conn.send(answers.held())
+            elif message == "writes":
+                conn.send(answers.writes())
             else:
                 stopped.set()
 
@@ -210,6 +221,10 @@ class SandboxProcess:
     def held(self) -> tuple[list[Held], dict[str, int], dict[str, int]]:
         """Every write-back the HTTP nodes' systems hold (``_Answers.held``)."""
         return self._ask("held")  # type: ignore[return-value]
+
+    def writes(self) -> dict[str, dict[str, list[str]]]:
+        """What each HTTP node's system holds of the hub's writes (``_Answers.writes``)."""
+        return self._ask("writes")  # type: ignore[return-value]
 
     def cpu_seconds(self) -> float:
         """The CPU time the sandbox process has used so far."""

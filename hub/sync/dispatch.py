@@ -462,7 +462,7 @@ class Dispatcher:
 
     async def _serve_locked(self) -> None:
         wanted = {
-            _key(self.topic, node.code, p): (node, p)
+            lock_key(self.topic, node.code, p): (node, p)
             for node in self.nodes.values()
             for p in self.owned
             if p not in node.served
@@ -490,7 +490,7 @@ class Dispatcher:
             )
         except BaseException:
             # Not served after all: a lock taken again later must be held once.
-            keys = [_key(self.topic, n.code, p) for n, p in got]
+            keys = [lock_key(self.topic, n.code, p) for n, p in got]
             with contextlib.suppress(Exception):
                 await session.execute("sink_release_serve", _LOCK_CLASS, keys)
             raise
@@ -531,7 +531,7 @@ class Dispatcher:
             await self._release_all_locked()
 
     async def _release_all_locked(self) -> None:
-        keys = [_key(self.topic, n.code, p) for n in self.nodes.values() for p in n.served]
+        keys = [lock_key(self.topic, n.code, p) for n in self.nodes.values() for p in n.served]
         for node in self.nodes.values():
             node.served.clear()
         if keys and self._locks is not None:
@@ -606,7 +606,7 @@ def _advance(cursors: dict[int, int], upto: Mapping[int, int]) -> None:
             cursors[p] = offset
 
 
-def _key(topic: str, node_code: str, partition: int) -> int:
+def lock_key(topic: str, node_code: str, partition: int) -> int:
     """The second key of a (node, partition) advisory lock: a signed 32-bit hash."""
     value = zlib.crc32(f"{topic}\0{node_code}\0{partition}".encode())
     return value - 2**32 if value >= 2**31 else value
