@@ -77,18 +77,55 @@ class _Handover(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka ha
 
 
 class KafkaProducer:
-    def __init__(self, producer: AIOKafkaProducer) -> None:
-        self._producer = producer
+    """Publishes records through an idempotent producer, replaced after a failed send.
+
+    An idempotent producer numbers its records per partition; a broker that restarted
+    and lost that state refuses the producer's next numbers (``OutOfOrderSequenceNumber``)
+    from then on, and aiokafka's producer does not recover by itself (aiokafka#1017).
+    So a send that failed retires the producer: the next publish starts a new one (a new
+    producer id), and the records of the failed batch go again with it (the relay's
+    transaction rolled back; the sinks' inbox drops what arrives twice).
+    """
+
+    def __init__(self, start: Callable[[], Awaitable[AIOKafkaProducer]]) -> None:
+        self._start = start
+        self._producer: AIOKafkaProducer | None = None
+        self._starting = asyncio.Lock()
+
+    async def open(self) -> AIOKafkaProducer:
+        """The producer in service, started anew if the last one was retired."""
+        async with self._starting:
+            if self._producer is None:
+                self._producer = await self._start()
+            return self._producer
+
+    async def close(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            await producer.stop()
 
     async def publish(self, topic: str, records: Sequence[Envelope]) -> None:
         try:
+            producer = await self.open()
             pending = [
-                await self._producer.send(topic, r.value, key=r.key, headers=r.headers)
-                for r in records
+                await producer.send(topic, r.value, key=r.key, headers=r.headers) for r in records
             ]
             await asyncio.gather(*pending)
         except KafkaError as error:
+            await self._retire()
             raise BusError(f"publishing to {topic} failed: {error}") from error
+
+    async def _retire(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is None:
+            return
+        # Its sends are failing: give it a little time to let go, no more.
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(producer.stop(), _RETIRE_WITHIN)
+
+
+_RETIRE_WITHIN = 5.0
+"""Seconds a failed producer is given to stop before it is dropped."""
 
 
 class KafkaConsumer:
@@ -180,10 +217,17 @@ class KafkaBus:
         self.fetch = fetch
         self.description = f"Apache Kafka at {bootstrap_servers}"
         self._producer: KafkaProducer | None = None
-        self._raw_producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
         await self._ensure_topics()
+        producer = KafkaProducer(self._new_producer)
+        try:
+            await producer.open()
+        except KafkaError as error:
+            raise BusError(f"cannot reach Kafka at {self.bootstrap_servers}: {error}") from error
+        self._producer = producer
+
+    async def _new_producer(self) -> AIOKafkaProducer:
         producer = AIOKafkaProducer(
             bootstrap_servers=self.bootstrap_servers,
             enable_idempotence=True,
@@ -193,23 +237,22 @@ class KafkaBus:
         )
         try:
             await producer.start()
-        except KafkaError as error:
+        except BaseException:
             await producer.stop()
-            raise BusError(f"cannot reach Kafka at {self.bootstrap_servers}: {error}") from error
-        self._raw_producer = producer
-        self._producer = KafkaProducer(producer)
+            raise
+        return producer
 
     async def stop(self) -> None:
-        if self._raw_producer is not None:
-            await self._raw_producer.stop()
-            self._raw_producer = None
+        if self._producer is not None:
+            await self._producer.close()
             self._producer = None
 
     async def ping(self) -> None:
-        if self._raw_producer is None:
+        if self._producer is None:
             raise BusError("the Kafka bus is not started")
         try:
-            await self._raw_producer.client.fetch_all_metadata()
+            producer = await self._producer.open()
+            await producer.client.fetch_all_metadata()
         except KafkaError as error:
             raise BusError(f"Kafka at {self.bootstrap_servers}: {error}") from error
 
