@@ -47,6 +47,17 @@ console = Console(stderr=True)
 _log = logging.getLogger(__name__)
 
 
+def _counted_bar() -> Progress:
+    """A progress bar of tasks that know their total: done of total, time taken."""
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
 async def _migrate(url: str) -> None:
     db = Database(url, min_size=1, max_size=1)
     await db.open()
@@ -71,13 +82,7 @@ async def _seed_if_empty(url: str, count: int) -> None:
             if existing:
                 console.print(f"reusing the demo data: {existing:,} reports")
                 return
-            with Progress(
-                "[progress.description]{task.description}",
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=console,
-            ) as bar:
+            with _counted_bar() as bar:
                 task = bar.add_task("seeding demo reports", total=count)
                 await seed_reports(conn, count, progress=lambda n: bar.update(task, completed=n))
     finally:
@@ -371,13 +376,7 @@ async def _replay(
             try:
                 await bus.start()
                 try:
-                    with Progress(
-                        "[progress.description]{task.description}",
-                        BarColumn(),
-                        MofNCompleteColumn(),
-                        TimeElapsedColumn(),
-                        console=console,
-                    ) as bar:
+                    with _counted_bar() as bar:
                         for connector in targets:
                             task = bar.add_task(
                                 f"replaying {topics.state} into {connector.node_code}",
