@@ -14,7 +14,8 @@ category, ``$6`` region, ``$7`` institution, ``$8`` anonymous, ``$9``
 confidential, ``$10`` location, and the event's whole write: ``$11`` status label,
 ``$12`` note, ``$13`` event id, ``$14`` version; it returns the node's id. One
 statement, so no ``apply_query`` follows and a change the node's staff make to the
-new row stands.
+new row stands. A ``create_query`` of the earlier form, ending at ``$11`` (the status
+label alone), still works: ``apply_query`` then writes the event after it.
 ``attachments_query`` takes ``$1`` (the ids, text[]) and returns one row per
 attachment plus one with a NULL ``ref`` for a known report without any.
 ``find_query`` (for reconciling a write-back whose outcome the hub did not
@@ -26,6 +27,7 @@ the hub has none) and returns at most one row: ``external_id``, ``raw_state``,
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
@@ -67,6 +69,25 @@ _ATTACHMENT_FIELDS = {f: f for f in ("ref", "name", "media_type", "url", "size")
 # SQLSTATE classes that mean "the server, not the statement": connection
 # trouble, resources, operator intervention, serialization failure.
 _TRANSIENT = ("08", "53", "57", "40")
+_PARAMETER = re.compile(r"\$(\d+)")
+_CREATE_FORMS = {11: False, 14: True}
+"""A ``create_query``'s last parameter -> whether it writes the event with the row."""
+
+
+def _last_parameter(node: str, create_query: str | None) -> int:
+    """The highest ``$n`` of a ``create_query``: one of its two forms, or a table error
+    that says which parameters it may take."""
+    if create_query is None:
+        return 0
+    last = max((int(n) for n in _PARAMETER.findall(create_query)), default=0)
+    if last not in _CREATE_FORMS:
+        raise NodeTableError(
+            node,
+            f"options.create_query ends at ${last}: it takes $1-$14 (the report in its "
+            "state, the event written with it) or, the earlier form, $1-$11 (the report "
+            "and its status label; apply_query writes the event after it)",
+        )
+    return last
 
 
 class PostgresConnector(BaseConnector):
@@ -78,7 +99,8 @@ class PostgresConnector(BaseConnector):
         self.changes_query = o.text("changes_query")
         self.apply_query = o.text("apply_query")
         self.create_query = o.opt_text("create_query")
-        self.creates_with_state = self.create_query is not None
+        self.create_parameters = _last_parameter(config.code, self.create_query)
+        self.creates_with_state = _CREATE_FORMS.get(self.create_parameters, False)
         self.attachments_query = o.opt_text("attachments_query")
         self.find_query = o.opt_text("find_query")
         self.page_size = o.integer("page_size", 500, high=10_000)
@@ -202,7 +224,7 @@ class PostgresConnector(BaseConnector):
             content.privacy.anonymous, content.privacy.confidential, content.location,
             self.config.status.to_external(event.state), state_note(event), event.event_id,
             event.version,
-        )  # fmt: skip
+        )[: self.create_parameters]  # fmt: skip
         value = await self._run("create query", lambda conn: conn.fetchval(query, *args))
         if value is None:
             raise ConnectorError(self.node_code, "options.create_query returned no external_id")

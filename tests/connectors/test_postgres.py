@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 
 import pytest
 
+from connectors.change import ReportContent
 from connectors.config import NodeTable
 from connectors.errors import CircuitOpen, NodeRejected, NodeTableError, NodeUnavailable
 from connectors.postgres import PostgresConnector
@@ -13,7 +15,8 @@ from connectors.protocol import Dependencies
 from connectors.resilience import CircuitState, ResiliencePolicy
 from connectors.sandbox.sandbox import Sandbox
 from schema.lifecycle import ReportState
-from tests.connectors.conftest import Connect, event_for, latest, pull_all
+from schema.report import PrivacyFlags, ReportKind
+from tests.connectors.conftest import Connect, Directory, event_for, latest, pull_all
 
 NODE = "16.12"
 
@@ -77,3 +80,50 @@ async def test_a_database_that_is_down_does_not_stop_the_start_and_opens_the_cir
             await connector.ping()
     finally:
         await connector.stop()
+
+
+def _content(report_id: str) -> ReportContent:
+    return ReportContent(
+        report_id=report_id,
+        title="Lampu jalan padam sepanjang Jalan Veteran",
+        content="Sudah seminggu lampu jalan padam, rawan kecelakaan di malam hari.",
+        kind=ReportKind.COMPLAINT,
+        region_code="16.12",
+        topic_id=301,
+        institution_code="pemda-16.12",
+        privacy=PrivacyFlags(),
+    )
+
+
+async def test_a_create_query_of_the_earlier_form_is_followed_by_the_state_write(
+    sandbox: Sandbox, connect: Connect, table: NodeTable
+) -> None:
+    """A node table written before creations carried the event ($1-$11: the report and
+    its status label) still works: the event is written by apply_query after it."""
+    packaged = str(table[NODE].options["create_query"])
+    earlier = packaged.replace(
+        "$11, $12, ARRAY[$13::text], $14::integer,", "$11, NULL, '{}', NULL,"
+    )
+    assert earlier != packaged
+    report_id = str(uuid.uuid4())
+    event = event_for(None, None, ReportState.VERIFIED, report_id=report_id)
+    directory = Directory({report_id: _content(report_id)})
+    async with connect(NODE, directory=directory, create_query=earlier) as connector:
+        assert isinstance(connector, PostgresConnector)
+        assert not connector.creates_with_state
+        await connector.apply(event)
+        [(_, _, external_id)] = directory.links
+        shown = await connector.find(event, external_id)
+    assert shown is not None
+    assert shown.raw_state == table[NODE].status.to_external(ReportState.VERIFIED)
+    assert shown.events == frozenset({event.event_id})  # written by the apply_query
+
+
+async def test_a_create_query_of_neither_form_is_refused_with_the_forms_it_may_take(
+    table: NodeTable,
+) -> None:
+    packaged = str(table[NODE].options["create_query"])
+    twelve = packaged.replace("ARRAY[$13::text], $14::integer,", "'{}', NULL,")
+    config = replace(table[NODE], options={**table[NODE].options, "create_query": twelve})
+    with pytest.raises(NodeTableError, match=r"create_query ends at \$12: it takes \$1-\$14"):
+        PostgresConnector(config, Dependencies())
