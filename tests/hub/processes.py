@@ -14,6 +14,8 @@ from pathlib import Path
 
 import httpx
 
+from hub.security.clients import ClientStore
+from hub.store.database import Database
 from tests.fixtures.postgres import ROOT
 
 
@@ -25,6 +27,26 @@ def hub_env(**settings: str) -> dict[str, str]:
         if not k.startswith(("SP4N_", "DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"))
     }
     return env | settings
+
+
+async def admin_token(database_url: str, api_url: str, client_id: str) -> str:
+    """A province admin's bearer token: the client registered in the database, its
+    token asked of the running hub at ``api_url`` as a client would."""
+    db = Database(database_url, min_size=1, max_size=1)
+    await db.open()
+    try:
+        secret = await ClientStore(db).add(client_id, "16", ["province:admin"])
+    finally:
+        await db.close()
+    async with httpx.AsyncClient() as http:
+        response = await http.post(
+            f"{api_url}/oauth/token",
+            data={"grant_type": "client_credentials", "client_id": client_id,
+                  "client_secret": secret},
+        )  # fmt: skip
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
 
 
 class HubProcess:

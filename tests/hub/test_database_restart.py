@@ -15,13 +15,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,27 +62,15 @@ class Observed:
 
 
 @pytest.fixture
-def restartable_postgres() -> Iterator[EmbeddedPostgres]:
-    """A PostgreSQL of this test's own (the session's server must stay up)."""
-    server = EmbeddedPostgres(ROOT / ".sp4n" / f"restart-test-{os.getpid()}", durable=False)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(server.data_dir, ignore_errors=True)
-
-
-@pytest.fixture
 async def hub_process(
-    restartable_postgres: EmbeddedPostgres, kafka_bootstrap: str, tmp_path: Path
+    own_postgres: EmbeddedPostgres, kafka_bootstrap: str, tmp_path: Path
 ) -> AsyncIterator[tuple[subprocess.Popen[bytes], int, str, Path]]:
-    admin = await asyncpg.connect(restartable_postgres.url())
+    admin = await asyncpg.connect(own_postgres.url())
     try:
         await admin.execute("CREATE DATABASE sp4n_restart")
     finally:
         await admin.close()
-    url = restartable_postgres.url("sp4n_restart")
+    url = own_postgres.url("sp4n_restart")
     port = free_port()
     log = tmp_path / "hub.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SP4N_", "DATABASE_URL"))}
@@ -246,7 +233,7 @@ async def _outage(server: EmbeddedPostgres, seen: Observed) -> Timeline:
 
 
 async def test_a_postgresql_restart_under_writes_loses_nothing_and_the_hub_keeps_running(
-    restartable_postgres: EmbeddedPostgres,
+    own_postgres: EmbeddedPostgres,
     hub_process: tuple[subprocess.Popen[bytes], int, str, Path],
     tmp_path: Path,
 ) -> None:
@@ -261,7 +248,7 @@ async def test_a_postgresql_restart_under_writes_loses_nothing_and_the_hub_keeps
             for i in range(WRITERS)
         ]
         try:
-            timeline = await _outage(restartable_postgres, seen)
+            timeline = await _outage(own_postgres, seen)
             stop_writing.set()
             await asyncio.wait_for(asyncio.gather(*writers), 60)
         finally:

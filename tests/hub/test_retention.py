@@ -5,10 +5,8 @@ leaves nothing half-done."""
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import asyncpg
@@ -26,7 +24,6 @@ from hub.store.retention import Retention
 from hub.sync.bus import EVENTS_HELD_DAYS, EVENTS_TOPIC_CONFIG
 from infra.postgres import EmbeddedPostgres
 from tests.fixtures.app import GraphQLClient
-from tests.fixtures.postgres import ROOT
 from tests.hub.operations import SUBMIT, key, submission
 
 DAYS = 365
@@ -357,18 +354,6 @@ async def test_a_cache_feed_that_missed_pruned_rows_empties_the_cache(
         )
     await app.state.cache_feed.catch_up()
     assert (await public.data(query, id=report["id"]))["report"]["title"] == "Judul baru"
-
-
-@pytest.fixture
-def own_postgres() -> Iterator[EmbeddedPostgres]:
-    """A PostgreSQL of this test's own, to stop and start (the session's must stay up)."""
-    server = EmbeddedPostgres(ROOT / ".sp4n" / f"retention-test-{os.getpid()}", durable=False)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(server.data_dir, ignore_errors=True)
 
 
 async def test_the_loop_rides_out_a_database_outage(own_postgres: EmbeddedPostgres) -> None:

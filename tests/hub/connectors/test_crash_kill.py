@@ -31,13 +31,12 @@ import httpx
 import pytest
 
 from connectors.sandbox.sandbox import Sandbox
-from hub.security.clients import ClientStore
-from hub.store.database import Database
 from infra.postgres import free_port
 from schema.events import parse_event
 from schema.report import ActorRole
 from tests.fixtures.postgres import ROOT
 from tests.hub.operations import COMPLETE, DISPOSE, FOLLOW_UP, SUBMIT, VERIFY
+from tests.hub.processes import admin_token
 
 SEEDS = (1708, 2024, 31)
 REPORTS = 36
@@ -196,24 +195,6 @@ class Driver:
         await asyncio.gather(*(worker() for _ in range(IN_FLIGHT)))
 
 
-async def _token(database_url: str, port: int) -> str:
-    db = Database(database_url, min_size=1, max_size=1)
-    await db.open()
-    try:
-        secret = await ClientStore(db).add("crash-admin", "16", ["province:admin"])
-    finally:
-        await db.close()
-    async with httpx.AsyncClient() as http:
-        response = await http.post(
-            f"http://127.0.0.1:{port}/oauth/token",
-            data={"grant_type": "client_credentials", "client_id": "crash-admin",
-                  "client_secret": secret},
-        )  # fmt: skip
-    assert response.status_code == 200, response.text
-    token: str = response.json()["access_token"]
-    return token
-
-
 async def _expected(database_url: str, served: set[str]) -> dict[str, set[str]]:
     """Node -> the event ids it must have applied: each committed change, at every node
     involved in it, but the changes a node's own system made."""
@@ -314,7 +295,12 @@ async def test_sigkill_during_write_backs_neither_doubles_nor_loses_one(
     hub.start()
     try:
         await hub.answering()
-        driver = Driver(port, await _token(database_url, port), seed, figures)
+        driver = Driver(
+            port,
+            await admin_token(database_url, f"http://127.0.0.1:{port}", "crash-admin"),
+            seed,
+            figures,
+        )
         driving = asyncio.create_task(driver.run(REPORTS))
         tasks.append(driving)
         for _ in range(KILLS):

@@ -32,7 +32,6 @@ import contextlib
 import itertools
 import json
 import os
-import shutil
 import time
 import uuid
 from collections import Counter
@@ -48,9 +47,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.sandbox_process import SandboxProcess
-from hub.security.clients import ClientStore
 from hub.security.keys import rotate
-from hub.store.database import Database
 from hub.sync.dispatch import APPLICATION_NAME as DISPATCH_NAME
 from hub.sync.dispatch import lock_key
 from hub.sync.relay import APPLICATION_NAME, SLICES
@@ -60,7 +57,7 @@ from schema.events import parse_event
 from schema.report import ActorRole
 from tests.fixtures.postgres import ROOT
 from tests.hub.operations import COMPLETE, DISPOSE, FOLLOW_UP, SUBMIT, VERIFY
-from tests.hub.processes import HubProcess, hub_env
+from tests.hub.processes import HubProcess, admin_token, hub_env
 from tests.hub.sync.test_cluster_faults import _Partitions
 
 CHANGES = int(os.environ.get("SP4N_FAULT_SUITE_CHANGES", "1200"))
@@ -123,18 +120,6 @@ class Figures:
             *(f"  {what}: {seconds:.1f} s" for what, seconds in self.recoveries),
             f"  whole run {seconds:.0f} s",
         ]
-
-
-@pytest.fixture
-def own_postgres() -> Iterator[EmbeddedPostgres]:
-    """A PostgreSQL of this test's own: it is stopped and started under load."""
-    server = EmbeddedPostgres(ROOT / ".sp4n" / f"fault-suite-{os.getpid()}", durable=False)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(server.data_dir, ignore_errors=True)
 
 
 @pytest.fixture
@@ -205,24 +190,6 @@ class Deployment:
 
     async def stop(self) -> None:
         await asyncio.gather(*(p.stop() for p in self.processes))
-
-
-async def _token(deployment: Deployment) -> str:
-    db = Database(deployment.url, min_size=1, max_size=1)
-    await db.open()
-    try:
-        secret = await ClientStore(db).add("fault-admin", "16", ["province:admin"])
-    finally:
-        await db.close()
-    async with httpx.AsyncClient() as http:
-        response = await http.post(
-            f"{deployment.apis[0].url}/oauth/token",
-            data={"grant_type": "client_credentials", "client_id": "fault-admin",
-                  "client_secret": secret},
-        )  # fmt: skip
-    assert response.status_code == 200, response.text
-    token: str = response.json()["access_token"]
-    return token
 
 
 class Clients:
@@ -700,7 +667,11 @@ async def test_two_replicas_and_two_workers_survive_broker_worker_and_database_f
     driving: asyncio.Task[None] | None = None
     try:
         await deployment.start()
-        clients = Clients(deployment, await _token(deployment), figures)
+        clients = Clients(
+            deployment,
+            await admin_token(deployment.url, deployment.apis[0].url, "fault-admin"),
+            figures,
+        )
         faults_done = asyncio.Event()
         driving = asyncio.create_task(clients.run(reports, faults_done))
         prefix = deployment.workers[0].env["SP4N_KAFKA_TOPIC_PREFIX"]
