@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, OutOfOrderSequenceNumber, TopicAlreadyExistsError
 
 from hub.sync.bus import EVENTS_TOPIC_CONFIG, STATE_TOPIC_CONFIG, BusError, Message, Topics
 from schema.envelope import Envelope
@@ -113,6 +113,21 @@ class KafkaProducer:
             await asyncio.gather(*pending)
         except KafkaError as error:
             await self._retire()
+            if isinstance(error, OutOfOrderSequenceNumber):
+                # Not an outage: the broker answers, but has lost what it acknowledged.
+                _log.error(
+                    "Kafka refused the producer's next records on %s (%s): the broker no "
+                    "longer holds records it had acknowledged (lost in a crash before they "
+                    "reached its disk, or in an unclean leader election), so records "
+                    "published just before may be missing from %s; a new producer takes over",
+                    topic,
+                    error,
+                    topic,
+                )
+                raise BusError(
+                    f"publishing to {topic} failed: the broker lost records it had "
+                    f"acknowledged ({error}); a new producer takes over"
+                ) from error
             raise BusError(f"publishing to {topic} failed: {error}") from error
 
     async def _retire(self) -> None:

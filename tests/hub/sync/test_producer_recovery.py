@@ -13,10 +13,12 @@ again, its records expired) takes any number, so only a lost tail wedges it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import struct
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
 from starlette.applications import Starlette
 
 from hub.domain.service import ReportService
@@ -33,7 +35,10 @@ _BATCH_HEADER = struct.Struct(">qi")
 
 
 async def test_the_relay_publishes_again_after_the_broker_lost_acknowledged_records(
-    app: Starlette, owned_kafka_broker: KafkaBroker, topic_prefix: str
+    app: Starlette,
+    owned_kafka_broker: KafkaBroker,
+    topic_prefix: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     service: ReportService = app.state.service
     db: Database = app.state.database
@@ -70,6 +75,15 @@ async def test_the_relay_publishes_again_after_the_broker_lost_acknowledged_reco
         row = next(r for r in after if str(r["event_id"]) == event_id)
         received[str(row["report_id"])].append(row["version"])
     assert received == sent
+    # The operator is told once what happened, and what it may have cost.
+    told = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "hub.sync.kafka" and r.levelno == logging.ERROR
+    ]
+    assert len(told) == 1, told
+    assert "no longer holds records it had acknowledged" in told[0]
+    assert f"may be missing from {bus.topics.events}" in told[0]
 
 
 def _cut_last_batch(partition_dir: Path) -> None:
