@@ -79,9 +79,11 @@ class _Handover(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka ha
 class KafkaProducer:
     """Publishes records through an idempotent producer, replaced after a failed send.
 
-    An idempotent producer numbers its records per partition; a broker that restarted
-    and lost that state refuses the producer's next numbers (``OutOfOrderSequenceNumber``)
-    from then on, and aiokafka's producer does not recover by itself (aiokafka#1017).
+    An idempotent producer numbers its records per partition; a broker that came back
+    from a crash without the last records it acknowledged holds an older number than the
+    producer's and refuses its next ones (``OutOfOrderSequenceNumber``) from then on, and
+    aiokafka's producer does not recover by itself (aiokafka#1017). (A broker that forgot
+    the producer altogether takes any number.)
     So a send that failed retires the producer: the next publish starts a new one (a new
     producer id), and the records of the failed batch go again with it (the relay's
     transaction rolled back; the sinks' inbox drops what arrives twice).
