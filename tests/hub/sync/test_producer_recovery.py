@@ -6,8 +6,8 @@ number it appended. A broker killed before its page cache reached the disk (here
 SIGKILL, then the partitions' last batch cut off, as a lost page would) recovers an
 older number than the producer has sent; every later send of that producer is
 refused with ``OutOfOrderSequenceNumber``, and aiokafka's producer never recovers
-(aiokafka#1017). A broker that forgot the producer entirely (a topic deleted and made
-again, its records expired) takes any number, so only a lost tail wedges it.
+(aiokafka#1017). A broker that forgot the producer entirely (its topic deleted and
+made again under it) takes any number: only a lost tail wedges the producer.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ async def test_the_relay_publishes_again_after_the_broker_lost_acknowledged_reco
     try:
         await drive(service, 20, seed=31)
         assert await _relay_all(db, bus) == 20
-        # The relay sent four batches of five to each topic; the broker crashes and
+        # The relay sent batches of at most five to each topic; the broker crashes and
         # comes back without the last of them.
         await broker.kill_async()
         for topic in (bus.topics.events, bus.topics.state):
