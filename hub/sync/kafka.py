@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, OutOfOrderSequenceNumber, TopicAlreadyExistsError
 
 from hub.sync.bus import EVENTS_TOPIC_CONFIG, STATE_TOPIC_CONFIG, BusError, Message, Topics
 from schema.envelope import Envelope
@@ -79,9 +79,11 @@ class _Handover(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka ha
 class KafkaProducer:
     """Publishes records through an idempotent producer, replaced after a failed send.
 
-    An idempotent producer numbers its records per partition; a broker that restarted
-    and lost that state refuses the producer's next numbers (``OutOfOrderSequenceNumber``)
-    from then on, and aiokafka's producer does not recover by itself (aiokafka#1017).
+    An idempotent producer numbers its records per partition; a broker that came back
+    from a crash without the last records it acknowledged holds an older number than the
+    producer's and refuses its next ones (``OutOfOrderSequenceNumber``) from then on, and
+    aiokafka's producer does not recover by itself (aiokafka#1017). (A broker that forgot
+    the producer altogether takes any number.)
     So a send that failed retires the producer: the next publish starts a new one (a new
     producer id), and the records of the failed batch go again with it (the relay's
     transaction rolled back; the sinks' inbox drops what arrives twice).
@@ -113,6 +115,21 @@ class KafkaProducer:
             await asyncio.gather(*pending)
         except KafkaError as error:
             await self._retire()
+            if isinstance(error, OutOfOrderSequenceNumber):
+                # Not an outage: the broker answers, but has lost what it acknowledged.
+                _log.error(
+                    "Kafka refused the producer's next records on %s (%s): the broker no "
+                    "longer holds records it had acknowledged (lost in a crash before they "
+                    "reached its disk, or in an unclean leader election), so records "
+                    "published just before may be missing from %s; a new producer takes over",
+                    topic,
+                    error,
+                    topic,
+                )
+                raise BusError(
+                    f"publishing to {topic} failed: the broker lost records it had "
+                    f"acknowledged ({error}); a new producer takes over"
+                ) from error
             raise BusError(f"publishing to {topic} failed: {error}") from error
 
     async def _retire(self) -> None:
