@@ -107,6 +107,7 @@ class KafkaProducer:
             await producer.stop()
 
     async def publish(self, topic: str, records: Sequence[Envelope]) -> None:
+        producer: AIOKafkaProducer | None = None
         try:
             producer = await self.open()
             pending = [
@@ -114,7 +115,7 @@ class KafkaProducer:
             ]
             await asyncio.gather(*pending)
         except KafkaError as error:
-            await self._retire()
+            await self._retire(producer)
             if isinstance(error, OutOfOrderSequenceNumber):
                 # Not an outage: the broker answers, but has lost what it acknowledged.
                 _log.error(
@@ -132,10 +133,13 @@ class KafkaProducer:
                 ) from error
             raise BusError(f"publishing to {topic} failed: {error}") from error
 
-    async def _retire(self) -> None:
-        producer, self._producer = self._producer, None
-        if producer is None:
+    async def _retire(self, failed: AIOKafkaProducer | None) -> None:
+        """Stops ``failed``, the producer a send failed on, unless a successor already
+        serves: a send that fails late must not stop a healthy new producer."""
+        producer = self._producer
+        if producer is not failed or producer is None:
             return
+        self._producer = None
         # Its sends are failing: give it a little time to let go, no more.
         with contextlib.suppress(Exception):
             await asyncio.wait_for(producer.stop(), _RETIRE_WITHIN)
