@@ -111,9 +111,30 @@ PAIRS = (
     Pair("overview, regency", f"/dashboard?{YEAR}", "regency", None),
     Pair("trend, regency", f"/dashboard/trend?{YEAR}", "regency", None),
     Pair("overdue, regency", f"/dashboard/overdue?{YEAR}", "regency", None),
+    Pair("region 16.71, regency", f"/dashboard/regions/16.71?{YEAR}", "regency", None),
+    Pair("sla, regency", f"/dashboard/sla?{YEAR}", "regency", None),
     Pair("export overview.csv", f"/dashboard/export/overview.csv?{YEAR}", "ministry", None),
     Pair("export sla.xlsx", f"/dashboard/export/sla.xlsx?{YEAR}", "ministry", None),
 )
+
+
+def report_pairs(report_id: str) -> tuple[Pair, ...]:
+    """The report page, for both roles, of one report of the regency: the one with the
+    longest history of those submitted in 2026 (its history, disposition chain and
+    deadlines are the page's longest lists)."""
+    path = f"/dashboard/reports/{report_id}"
+    return (Pair("report", path, "ministry", None), Pair("report, regency", path, "regency", None))
+
+
+async def longest_history(db: Database) -> str:
+    found = await db.pool.fetchval(
+        "SELECT r.id::text FROM reports r JOIN report_history h ON h.report_id = r.id "
+        "WHERE r.region_code = '16.71' AND r.submitted_at >= '2026-01-01' "
+        "GROUP BY r.id ORDER BY count(*) DESC, r.id LIMIT 1"
+    )
+    if found is None:
+        raise Failed("no report of 16.71 submitted in 2026 to show")
+    return str(found)
 
 
 class _As:
@@ -211,7 +232,7 @@ async def measure(url: str, plan: Plan) -> list[Timing]:
             await asyncio.sleep(0.05)
         timings = []
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
-            for pair in PAIRS:
+            for pair in (*PAIRS, *report_pairs(await longest_history(db))):
                 for _ in range(2):  # warm-up
                     await _get(http, pair)
                     if pair.graphql:
@@ -285,9 +306,10 @@ def report(plan: Plan, timings: list[Timing], facts: dict[str, str]) -> str:
   (`node:16.71:read`); beside it, in the same loop, one GraphQL operation asking the fields
   the view is built on (the overview: statistics and slaCompliance by kind and by region;
   the region: by region and by institution; sla: slaCompliance by region and by
-  institution; ranking; trend: by month). The overdue list has no GraphQL field; a
-  regency's trend reads every month's figures by region at once
-  (`MinistryQueries.each_month`). Two warm-up rounds, then {plan.runs} timed requests
+  institution; ranking; trend: by month). The overdue list and the report page have no
+  such GraphQL operation beside them; the report page is that of the regency's report with
+  the longest history submitted in 2026; a regency's trend reads every month's figures by
+  region at once (`MinistryQueries.each_month`). Two warm-up rounds, then {plan.runs} timed requests
   each. Any answer but 200, or a GraphQL answer with errors, stops the run.
 
 | view (year 2026) | view p50 ms | view p95 ms | GraphQL p50 ms | GraphQL p95 ms | bytes |
