@@ -18,7 +18,7 @@ from connectors.registry import default_registry
 from connectors.resilience import ResiliencePolicy
 from schema.events import ExternalRef, ReportEvent
 from schema.lifecycle import ReportState, Verb
-from schema.report import ActorRole, ReportKind
+from schema.report import ActorRole, PrivacyFlags, ReportKind
 
 # One node per protocol flavour; each kind's tests run against these.
 KIND_NODES = {
@@ -124,4 +124,20 @@ def event_for(
         occurred_at=datetime.now(UTC),
         actor_node=actor,
         actor_role=role,
+    )
+
+
+def content_for(report_id: str, region_code: str = "16.71") -> ReportContent:
+    """What the hub holds of a report a node is to create: a street light out in
+    ``region_code``, addressed to that regency's government."""
+    return ReportContent(
+        report_id=report_id,
+        title="Lampu jalan padam di Jalan Kolonel Atmo",
+        content="Sudah dua minggu lampu jalan padam, rawan kecelakaan malam hari.",
+        kind=ReportKind.COMPLAINT,
+        region_code=region_code,
+        topic_id=304,
+        institution_code=f"pemda-{region_code}",
+        privacy=PrivacyFlags(),
+        location="Jl. Kolonel Atmo",
     )

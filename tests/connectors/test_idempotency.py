@@ -11,11 +11,9 @@ import httpx
 import pytest
 
 from connectors.base import BaseConnector, creation_key
-from connectors.change import ReportContent
 from connectors.sandbox.sandbox import LAYOUT, Sandbox, url_variable
 from schema.lifecycle import ReportState, Verb
-from schema.report import PrivacyFlags, ReportKind
-from tests.connectors.conftest import KIND_NODES, Connect, Directory, event_for
+from tests.connectors.conftest import KIND_NODES, Connect, Directory, content_for, event_for
 
 CREATING = sorted(KIND_NODES)
 
@@ -35,20 +33,6 @@ class CrashingDirectory(Directory):
             self.crash_at_link = False
             raise Crash
         await super().link(report_id, node_code, external_id)
-
-
-def _content(report_id: str) -> ReportContent:
-    return ReportContent(
-        report_id=report_id,
-        title="Lampu jalan padam di Jalan Kolonel Atmo",
-        content="Sudah dua minggu lampu jalan padam, rawan kecelakaan malam hari.",
-        kind=ReportKind.COMPLAINT,
-        region_code="16.71",
-        topic_id=304,
-        institution_code="pemda-16.71",
-        privacy=PrivacyFlags(),
-        location="Jl. Kolonel Atmo, Palembang",
-    )
 
 
 @pytest.fixture(params=CREATING)
@@ -72,7 +56,7 @@ async def test_a_repeated_creation_and_write_take_effect_once(
     event = event_for(None, None, ReportState.VERIFIED, report_id=report_id)
     async with connect(node) as connector:
         assert isinstance(connector, BaseConnector)
-        first, again = [await connector.create(_content(report_id), event) for _ in range(2)]
+        first, again = [await connector.create(content_for(report_id), event) for _ in range(2)]
         for _ in range(2):
             await connector.write_state(first, event)
     assert first == again
@@ -89,7 +73,7 @@ async def test_a_system_honouring_no_keys_doubles_them(sandbox: Sandbox, connect
     event = event_for(None, None, ReportState.VERIFIED, report_id=report_id)
     async with connect(node) as connector:
         assert isinstance(connector, BaseConnector)
-        made = [await connector.create(_content(report_id), event) for _ in range(2)]
+        made = [await connector.create(content_for(report_id), event) for _ in range(2)]
         for _ in range(2):
             await connector.write_state(made[0], event)
     assert _made_for(await sandbox.inventory(node), report_id) == sorted(made)
@@ -139,7 +123,7 @@ async def test_a_creation_key_names_the_report_not_the_event(
         assert isinstance(connector, BaseConnector)
         for state in (ReportState.SUBMITTED, ReportState.VERIFIED):
             event = event_for(None, None, state, report_id=report_id)
-            await connector.create(_content(report_id), event)
+            await connector.create(content_for(report_id), event)
     assert len(_made_for(await sandbox.inventory(node), report_id)) == 1
 
 
@@ -149,7 +133,7 @@ async def test_reconciling_after_a_crash_sends_only_what_the_node_lacks(
     if node in sandbox.systems:
         sandbox.honour_keys(node, False)  # only the connector's reconciling protects it
     report_id = str(uuid.uuid4())
-    directory = CrashingDirectory({report_id: _content(report_id)})
+    directory = CrashingDirectory({report_id: content_for(report_id)})
     submitted = event_for(None, None, ReportState.SUBMITTED, version=1, report_id=report_id)
     submitted = dataclasses.replace(submitted, verb=Verb.SUBMIT, previous_state=None)
     async with connect(node, directory=directory) as connector:

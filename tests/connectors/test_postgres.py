@@ -7,7 +7,6 @@ from dataclasses import replace
 
 import pytest
 
-from connectors.change import ReportContent
 from connectors.config import NodeTable
 from connectors.errors import CircuitOpen, NodeRejected, NodeTableError, NodeUnavailable
 from connectors.postgres import PostgresConnector
@@ -15,8 +14,7 @@ from connectors.protocol import Dependencies
 from connectors.resilience import CircuitState, ResiliencePolicy
 from connectors.sandbox.sandbox import Sandbox
 from schema.lifecycle import ReportState
-from schema.report import PrivacyFlags, ReportKind
-from tests.connectors.conftest import Connect, Directory, event_for, latest, pull_all
+from tests.connectors.conftest import Connect, Directory, content_for, event_for, latest, pull_all
 
 NODE = "16.12"
 
@@ -82,19 +80,6 @@ async def test_a_database_that_is_down_does_not_stop_the_start_and_opens_the_cir
         await connector.stop()
 
 
-def _content(report_id: str) -> ReportContent:
-    return ReportContent(
-        report_id=report_id,
-        title="Lampu jalan padam sepanjang Jalan Veteran",
-        content="Sudah seminggu lampu jalan padam, rawan kecelakaan di malam hari.",
-        kind=ReportKind.COMPLAINT,
-        region_code="16.12",
-        topic_id=301,
-        institution_code="pemda-16.12",
-        privacy=PrivacyFlags(),
-    )
-
-
 async def test_a_create_query_of_the_earlier_form_is_followed_by_the_state_write(
     sandbox: Sandbox, connect: Connect, table: NodeTable
 ) -> None:
@@ -107,7 +92,7 @@ async def test_a_create_query_of_the_earlier_form_is_followed_by_the_state_write
     assert earlier != packaged
     report_id = str(uuid.uuid4())
     event = event_for(None, None, ReportState.VERIFIED, report_id=report_id)
-    directory = Directory({report_id: _content(report_id)})
+    directory = Directory({report_id: content_for(report_id, "16.12")})
     async with connect(NODE, directory=directory, create_query=earlier) as connector:
         assert isinstance(connector, PostgresConnector)
         assert not connector.creates_with_state
