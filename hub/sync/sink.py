@@ -243,9 +243,10 @@ class SinkWorker:
         except (TryLater, HandedOver):
             # What was settled stays settled: a retry (or the partition's next owner)
             # sees those as duplicates. The events the node failed on stay in doubt (a
-            # timeout may have reached it); those not tried yet are not.
+            # timeout may have reached it); those not tried yet are not, unless an
+            # earlier attempt left them in doubt: they stay so, to be reconciled.
             batch = [uuid.UUID(e.event_id) for e in relevant]
-            await self._record(outcomes, [i for i in batch if i not in tried])
+            await self._record(outcomes, [i for i in batch if i not in tried and i not in in_doubt])
             self._log_reconciled(before)
             raise
         await self._record(outcomes, upto=upto)
