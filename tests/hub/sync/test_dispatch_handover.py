@@ -27,10 +27,10 @@ from tests.hub.sync.conftest import wait_until
 NODE = "lapor"
 REPORTS = 50
 VERSIONS = 10
-WRITE_SECONDS = 0.06
+WRITE_SECONDS = 0.08
 """One write-back at the slow node: a batch of a few hundred events keeps it busy for
 tens of seconds (one call at a time)."""
-HANDOVER_SECONDS = 8.0
+HANDOVER_SECONDS = 12.0
 """The group's rebalance and the locks' move, with room for a loaded machine; far below
 what writing back the batch in hand would take."""
 
