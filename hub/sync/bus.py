@@ -162,8 +162,8 @@ class Bus(Protocol):
         """A started consumer. ``group=None`` reads without a group (no commits);
         ``from_start`` says where a group without a committed position begins.
         ``on_revoke`` runs when the group is about to move partitions (a member
-        joined or left); nobody gets them before it returns, so a member finishes
-        and commits the batch in hand first. ``on_assign`` hears the partitions the
+        joined or left); nobody gets them before it returns, so a member records
+        what its batch in hand settled first. ``on_assign`` hears the partitions the
         group gave this member and answers where to read some of them from."""
 
     async def reader(self, topic: str, positions: Mapping[int, int]) -> Consumer:

@@ -17,9 +17,14 @@ node set, and a PostgreSQL advisory lock per node and partition (on a connection
 of the dispatcher's own) keeps two processes whose node sets overlap from serving
 one node's partition at once. On assignment the cursors are loaded and the
 group's reader starts at the lowest of them (records below a node's cursor are
-skipped for it); on revocation the queued work is dropped after the batch in hand
-is recorded (at least once: the inbox drops repeats). The group's committed
-offsets follow the lowest cursor, for the tools that read them; the cursors decide.
+skipped for it). On revocation (and on losing the locks, or stopping) the queued
+work is dropped and each batch in hand is given up before its next call to the node:
+the calls already out finish, what they settled is recorded without moving the
+cursor, and the next owner reads the batch again from the cursor (at least once: the
+inbox and the version guard drop what was settled, the intents of the calls that
+were cut short are reconciled). So a hand-over waits for one call per lane, not for
+a backlog's batch at a slow node. The group's committed offsets follow the lowest
+cursor, for the tools that read them; the cursors decide.
 
 The first time a node has no cursor it starts where its own consumer group (the
 shape before the dispatcher, ``Topics.sink_group``) had committed, or at the
@@ -33,7 +38,7 @@ import contextlib
 import logging
 import zlib
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -161,7 +166,15 @@ class Dispatcher:
                 if not stop.is_set():  # died of a fault: the nodes' loops end with it
                     for task in self._tasks:
                         task.cancel()
-                await asyncio.gather(*self._tasks, return_exceptions=True)
+                # Stopping hands every partition over: the batches in hand are given
+                # up, so the group moves them on as soon as this process has left.
+                for node in self.nodes.values():
+                    node.worker._handing_over.set()
+                try:
+                    await asyncio.gather(*self._tasks, return_exceptions=True)
+                finally:
+                    for node in self.nodes.values():
+                        node.worker._handing_over.clear()
                 with contextlib.suppress(Exception):
                     await self._flush()
             finally:
@@ -432,11 +445,26 @@ class Dispatcher:
         return positions
 
     async def _revoked(self) -> None:
-        """The group is about to move partitions: the batches in hand are recorded (or
-        given up), the queued ones dropped, the locks let go."""
-        self.epoch += 1
+        """The group is about to move partitions: the batches in hand are given up (what
+        they settled recorded), the queued ones dropped, the locks let go."""
         self.owned = set()
         self.read = {}
+        try:
+            async with self._giving_up():
+                with contextlib.suppress(Exception):
+                    await self._flush()
+                await self._release_all()
+        finally:
+            for node in self.nodes.values():
+                node.alone = False
+
+    @contextlib.asynccontextmanager
+    async def _giving_up(self) -> AsyncIterator[None]:
+        """Drops the queued batches and gives up those in hand: each stops before its
+        next call to the node, records what it settled and ends its turn, which this
+        waits for (the calls already out, at most one per lane, may finish). No batch
+        starts until the body is done."""
+        self.epoch += 1
         for node in self.nodes.values():
             node.worker._handing_over.set()
             node.pending.clear()
@@ -446,13 +474,10 @@ class Dispatcher:
             for node in self.nodes.values():
                 async with node.worker._turn:
                     pass
-            with contextlib.suppress(Exception):
-                await self._flush()
-            await self._release_all()
+            yield
         finally:
             for node in self.nodes.values():
                 node.worker._handing_over.clear()
-                node.alone = False
 
     async def _serve(self) -> None:
         """Takes the (node, partition) locks of the owned partitions not served yet;
@@ -513,18 +538,9 @@ class Dispatcher:
         if self._locks is not None:
             self._locks.raw.terminate()
             self._locks = None
-        self.epoch += 1
-        for node in self.nodes.values():
-            node.worker._handing_over.set()
-            node.pending.clear()
-            node.queued = 0
-        try:
+        async with self._giving_up():
             for node in self.nodes.values():
-                async with node.worker._turn:
-                    node.served.clear()
-        finally:
-            for node in self.nodes.values():
-                node.worker._handing_over.clear()
+                node.served.clear()
 
     async def _release_all(self) -> None:
         async with self._locking:

@@ -46,9 +46,8 @@ FETCH = Fetch(min_bytes=32 * 1024, max_wait_ms=250)
 class _Handover(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka has no types
     """Tells the consumer when its group moves partitions, and runs ``on_revoke``
     first. aiokafka waits for it before rejoining, and no member is assigned a
-    partition before every member's revocation returned: so the batch in hand is
-    finished and committed before the partition's new owner reads it from the
-    committed offset."""
+    partition before every member's revocation returned: so what the batch in hand
+    settled is recorded before the partition's new owner reads on from the cursor."""
 
     def __init__(
         self,

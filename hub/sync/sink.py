@@ -23,7 +23,6 @@ held to 20 changes a second.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Iterable, Mapping
@@ -56,6 +55,13 @@ class TryLater(Exception):
     The batch is neither dead-lettered nor committed: the worker keeps it and
     applies it again after ``retry_later`` seconds, so a node that is down
     delays its own events and loses none.
+    """
+
+
+class HandedOver(Exception):
+    """The node's partitions are being handed over (``SinkWorker._handing_over``): the
+    batch was given up before its next call to the node. What it settled is recorded,
+    its cursor is not moved; the rest comes again to whoever serves the partition next.
     """
 
 
@@ -113,6 +119,9 @@ class SinkWorker:
     _turn: asyncio.Lock = field(default_factory=asyncio.Lock)
     """Held while a batch is handled and recorded; a hand-over waits for it."""
     _handing_over: asyncio.Event = field(default_factory=asyncio.Event)
+    """Set while the node's partitions go elsewhere (the group moves them, the locks are
+    lost, the process stops): the batch in hand is given up before its next call to the
+    node, so the hand-over waits only for the calls already out."""
 
     async def run(self, stop: asyncio.Event) -> None:
         """Applies the node's events until ``stop``: a dispatcher (``hub.sync.dispatch``)
@@ -129,7 +138,7 @@ class SinkWorker:
     ) -> bool:
         """Handles a batch, waiting out a node that asks to try later and a database
         outage (the batch is kept and handled anew); False if stopped or handed over
-        first."""
+        first, or given up part way for a hand-over (``HandedOver``)."""
         database = Outage(f"sink {self.sink.node_code}: PostgreSQL", logger=_log)
         broker = Outage(f"sink {self.sink.node_code}: Kafka (dead letters)", logger=_log)
         while not (stop.is_set() or self._handing_over.is_set()):
@@ -138,18 +147,28 @@ class SinkWorker:
                 database.recovered()
                 broker.recovered()
                 return True
+            except HandedOver:
+                return False
             except TryLater as error:
                 _log.warning("sink %s: %s; batch kept, next try in %ss",
                              self.sink.node_code, error, self.retry_later)  # fmt: skip
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.retry_later)
+                await self._pause(self.retry_later, stop)
             except BusError as error:  # a dead letter could not be published
-                await broker.wait(error, stop)
+                await self._pause(broker.failed(error), stop)
             except Exception as error:
                 if not is_outage(error):
                     raise
-                await database.wait(error, stop)
+                await self._pause(database.failed(error), stop)
         return False
+
+    async def _pause(self, seconds: float, stop: asyncio.Event) -> None:
+        """Waits ``seconds``, or less if the process stops or the node is handed over."""
+        ending = [asyncio.ensure_future(e.wait()) for e in (stop, self._handing_over)]
+        try:
+            await asyncio.wait(ending, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in ending:
+                waiting.cancel()
 
     async def handle(self, messages: list[Message], upto: Mapping[int, int] | None = None) -> None:
         """Applies one polled batch; returns once its outcome is durable, with the
@@ -157,7 +176,9 @@ class SinkWorker:
         in the same transaction.
 
         The events it may send are noted as intents before the node is called; an
-        event already noted by an earlier attempt is reconciled, not applied.
+        event already noted by an earlier attempt is reconciled, not applied. Once the
+        node is being handed over, no further event is sent: the calls out finish, what
+        they settled is recorded and ``HandedOver`` raised.
         """
         node = self.sink.node_code
         events: list[ReportEvent] = []
@@ -207,6 +228,8 @@ class SinkWorker:
                 self.stats.stale += 1
                 outcomes.append(_Outcome(event, "STALE"))
                 return
+            if self._handing_over.is_set():
+                raise HandedOver(f"sink {node}: handed over; batch given up")
             tried.add(event_id)
             if await self._apply_traced(event, event_id in in_doubt, traced.get(event.event_id)):
                 versions[report_id] = event.version
@@ -217,12 +240,13 @@ class SinkWorker:
 
         try:
             await run_lanes(fresh, lambda e: e.report_id, settle, self.concurrency)
-        except TryLater:
-            # What was settled stays settled: a retry sees those as duplicates. The
-            # events the node failed on stay in doubt (a timeout may have reached
-            # it); those not tried yet are not.
+        except (TryLater, HandedOver):
+            # What was settled stays settled: a retry (or the partition's next owner)
+            # sees those as duplicates. The events the node failed on stay in doubt (a
+            # timeout may have reached it); those not tried yet are not, unless an
+            # earlier attempt left them in doubt: they stay so, to be reconciled.
             batch = [uuid.UUID(e.event_id) for e in relevant]
-            await self._record(outcomes, [i for i in batch if i not in tried])
+            await self._record(outcomes, [i for i in batch if i not in tried and i not in in_doubt])
             self._log_reconciled(before)
             raise
         await self._record(outcomes, upto=upto)

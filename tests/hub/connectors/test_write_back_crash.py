@@ -24,7 +24,7 @@ from hub.ingest.pull import HubDirectory
 from hub.store.database import Database
 from hub.sync.bus import Message
 from hub.sync.memory import MemoryBus
-from hub.sync.sink import Sink, SinkWorker
+from hub.sync.sink import HandedOver, Sink, SinkWorker
 from schema.envelope import encode
 from schema.events import ReportEvent, parse_event
 from schema.report import ActorRole, Channel, ComplaintSubKind, ReportKind
@@ -59,6 +59,27 @@ class CrashingSink:
 
     async def reconcile(self, event: ReportEvent) -> bool:
         return await self.inner.reconcile(event)
+
+
+class HandedOverSink:
+    """The node's connector, behind a worker whose partitions are handed over (the
+    group moves them) right after its first reconciliation with the node."""
+
+    def __init__(self, inner: Connector) -> None:
+        self.inner = inner
+        self.node_code = inner.node_code
+        self.worker: SinkWorker | None = None
+        self.reconciled = 0
+
+    async def apply(self, event: ReportEvent) -> None:
+        await self.inner.apply(event)
+
+    async def reconcile(self, event: ReportEvent) -> bool:
+        held = await self.inner.reconcile(event)
+        self.reconciled += 1
+        assert self.worker is not None
+        self.worker._handing_over.set()
+        return held
 
 
 class CrashingDirectory(HubDirectory):
@@ -140,6 +161,29 @@ async def test_a_crash_after_the_node_call_does_not_apply_it_twice(
     await again.handle(messages)
     await _assert_once_each(sandbox, node, report_id, [_event_id(m) for m in messages])
     assert (again.stats.in_doubt, again.stats.held) == (len(messages), at)
+    assert await hub.db.pool.fetchval("SELECT count(*) FROM sink_intents") == 0
+
+
+async def test_a_hand_over_while_reconciling_leaves_the_rest_in_doubt(
+    hub: Hub, sandbox: Sandbox, node: str
+) -> None:
+    """A worker crashed with four events sent and none recorded; the next one, while
+    reconciling them, hands the partition over after the first: the three it did not
+    reach are still in doubt for the owner after it, which reconciles them instead of
+    sending them again."""
+    report_id, messages = await _history(hub, _region(node))
+    with pytest.raises(Crash):
+        await _worker(CrashingSink(hub.federation[node], 4), hub.db).handle(messages)
+    handing_over = HandedOverSink(hub.federation[node])
+    second = handing_over.worker = _worker(handing_over, hub.db)
+    with pytest.raises(HandedOver):
+        await second.handle(messages)
+    assert handing_over.reconciled == 1
+    third = _worker(hub.federation[node], hub.db)
+    await third.handle(messages)
+    await _assert_once_each(sandbox, node, report_id, [_event_id(m) for m in messages])
+    assert third.stats.duplicates == 1  # the one the second settled
+    assert third.stats.in_doubt == len(messages) - 1
     assert await hub.db.pool.fetchval("SELECT count(*) FROM sink_intents") == 0
 
 
